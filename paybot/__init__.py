@@ -1,0 +1,1 @@
+"""paybot: a Slack app that runs a company's bank module."""

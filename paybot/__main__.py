@@ -1,0 +1,3 @@
+from paybot.cli.main import app
+
+app()

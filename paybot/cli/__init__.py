@@ -1,0 +1,1 @@
+"""The `paybot` command line."""

@@ -1,0 +1,140 @@
+"""`paybot`: set up companies and users, import the supplier ledger, act on payments, search."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from paybot.cli import context as ctx
+from paybot.cli.ledger import import_app
+from paybot.cli.payments import payments_app, proposals_app, search_command
+from paybot.core.company import CompanyInfo, DispatchTiming
+from paybot.core.policy import Role
+from paybot.services import companies
+from paybot.store import db
+
+app = typer.Typer(
+    help="paybot: supplier payments proposed, approved and signed, then sent to the bank.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+company_app = typer.Typer(help="Companies using paybot.", no_args_is_help=True)
+users_app = typer.Typer(help="People and their roles per company.", no_args_is_help=True)
+
+app.add_typer(db_app, name="db")
+app.add_typer(company_app, name="company")
+app.add_typer(users_app, name="users")
+app.add_typer(import_app, name="import")
+app.add_typer(proposals_app, name="proposals")
+app.add_typer(payments_app, name="payments")
+app.command("search")(search_command)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database to the newest schema (safe to run again)."""
+    before, after = db.upgrade(ctx.engine())
+    if before == after:
+        typer.echo(f"The database is up to date (schema {after}).")
+    else:
+        typer.echo(f"Upgraded the database from schema {before or 'none'} to {after}.")
+
+
+@company_app.command("add")
+def company_add(
+    org_no: Annotated[str, typer.Option("--org-no", help="Organisation number (9 digits).")],
+    name: Annotated[str, typer.Option(help="The company's name.")],
+    account: Annotated[str, typer.Option(help="The company's bank account (BBAN or IBAN).")],
+    bank: Annotated[str | None, typer.Option(help="The bank's name.")] = None,
+    timing: Annotated[
+        DispatchTiming, typer.Option(help="When signed payments are sent to the bank.")
+    ] = DispatchTiming.DUE,
+) -> None:
+    """Add a company with its bank account."""
+    with ctx.user_errors():
+        company = companies.add_company(
+            ctx.uow(),
+            org_no=org_no,
+            name=name,
+            account=account,
+            bank=bank,
+            timing=timing,
+            now=ctx.now(),
+        )
+    typer.echo(f"Added {company.name} ({company.org_no}).")
+
+
+@company_app.command("list")
+def company_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the companies."""
+    with ctx.user_errors():
+        found = companies.list_companies(ctx.uow())
+    if as_json:
+        ctx.print_json({"companies": [_company_dict(c) for c in found]})
+        return
+    for company in found:
+        accounts = ", ".join(a.account for a in company.accounts)
+        typer.echo(
+            f"{company.org_no}  {company.name}  [{accounts}]  timing={company.dispatch_timing}"
+        )
+    if not found:
+        typer.echo("No companies yet: add one with `paybot company add`.")
+
+
+def _company_dict(company: CompanyInfo) -> dict[str, object]:
+    return {
+        "org_no": company.org_no,
+        "name": company.name,
+        "currency": company.currency,
+        "dispatch_timing": company.dispatch_timing.value,
+        "approval_required": company.approval_required,
+        "dual_control_threshold": (
+            None if company.dual_control_threshold is None else str(company.dual_control_threshold)
+        ),
+        "posting_mode": company.posting_mode.value,
+        "language": company.language.value,
+        "accounts": [
+            {
+                "account": a.account,
+                "scheme": a.scheme,
+                "bank": a.bank,
+                "bic": a.bic,
+                "incoming": a.incoming,
+                "outgoing": a.outgoing,
+                "gl_account": a.gl_account,
+                "tax_withholding": a.tax_withholding,
+            }
+            for a in company.accounts
+        ],
+    }
+
+
+@users_app.command("add")
+def users_add(
+    company: Annotated[str, typer.Option(help="The company's organisation number.")],
+    slack_user: Annotated[str, typer.Option("--slack-user", help="Slack user id, e.g. U012AB3CD.")],
+    name: Annotated[str, typer.Option(help="The person's name.")],
+    role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
+    slack_team: Annotated[str, typer.Option("--slack-team", help="Slack team id.")] = "",
+) -> None:
+    """Add a person to a company with one or more roles (adds roles if they exist)."""
+    with ctx.user_errors():
+        member = companies.add_user(
+            ctx.uow(),
+            company_org_no=company,
+            slack_user_id=slack_user,
+            name=name,
+            roles=role,
+            slack_team_id=slack_team,
+            now=ctx.now(),
+        )
+    roles = ", ".join(r.value for r in member.roles)
+    typer.echo(f"{member.name} ({member.slack_user_id}) has the roles: {roles}.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,168 @@
+"""`paybot proposals`, `paybot payments` and `paybot search`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from paybot.cli import context as ctx
+from paybot.cli.render import payment_dict, payments_table
+from paybot.core.payments import PaymentView, ReferenceType
+from paybot.core.search_query import SEARCH_FIELDS
+from paybot.core.states import PaymentStatus
+from paybot.services import payments, proposals
+from paybot.services.common import ActorRef
+from paybot.services.search import search
+
+proposals_app = typer.Typer(
+    help="Payment proposals from the supplier ledger.", no_args_is_help=True
+)
+payments_app = typer.Typer(help="Act on payments.", no_args_is_help=True)
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Ids = Annotated[list[int], typer.Argument(help="Payment ids.")]
+As = Annotated[str, typer.Option("--as", help="Your Slack user id: who acts.")]
+Team = Annotated[str | None, typer.Option("--team", help="Your Slack team id.")]
+
+
+@proposals_app.command("refresh")
+def proposals_refresh(
+    company: Annotated[str, typer.Option(help="The company's organisation number.")],
+) -> None:
+    """Turn every open ledger item not yet in the bank module into a proposal; renew flags."""
+    with ctx.user_errors():
+        result = proposals.refresh(ctx.uow(), company_org_no=company, now=ctx.now())
+    counts = ", ".join(f"{count} {flag.value}" for flag, count in result.flags.items())
+    typer.echo(f"{result.created} new proposal(s); proposals now: {counts}.")
+
+
+@proposals_app.command("list")
+def proposals_list(
+    company: Annotated[str | None, typer.Option(help="Organisation number.")] = None,
+    status: Annotated[
+        list[PaymentStatus] | None, typer.Option(help="Status to show; repeatable.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List payments (by default the proposals)."""
+    statuses = status or [PaymentStatus.PROPOSED]
+    with ctx.user_errors():
+        found = proposals.list_payments(ctx.uow(), company_org_no=company, statuses=statuses)
+    _print(found, as_json, title=", ".join(s.label for s in statuses))
+
+
+def search_command(
+    query: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help=f"Terms like to:ACCOUNT company:TEXT amount:>N due:DATE..DATE status:S "
+            f"currency:CUR or plain words. Fields: {', '.join(SEARCH_FIELDS)}."
+        ),
+    ] = None,
+    company: Annotated[str | None, typer.Option(help="Organisation number.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Search payments; all terms must match."""
+    # The shell has split the words already; quote them again so the query parser sees phrases.
+    text = " ".join(_requote(term) for term in query or [])
+    with ctx.user_errors():
+        found = search(ctx.uow(), query=text, company_org_no=company)
+    _print(found, as_json, title=f"Search: {text}" if text else "All payments")
+
+
+def _requote(term: str) -> str:
+    if " " not in term:
+        return term
+    field, colon, value = term.partition(":")
+    if colon and field.isalpha():
+        return f'{field}:"{value}"'
+    return f'"{term}"'
+
+
+@payments_app.command("approve")
+def payments_approve(ids: Ids, as_user: As, team: Team = None) -> None:
+    """Approve proposals (they wait for a signer)."""
+    _act(payments.approve, ids, as_user, team, "Approved")
+
+
+@payments_app.command("sign")
+def payments_sign(ids: Ids, as_user: As, team: Team = None) -> None:
+    """Sign payments: they become due and will be sent to the bank."""
+    _act(payments.sign, ids, as_user, team, "Signed")
+
+
+@payments_app.command("delete")
+def payments_delete(ids: Ids, as_user: As, team: Team = None) -> None:
+    """Delete payments from the bank module (restore brings them back)."""
+    _act(payments.delete, ids, as_user, team, "Deleted")
+
+
+@payments_app.command("restore")
+def payments_restore(ids: Ids, as_user: As, team: Team = None) -> None:
+    """Add deleted payments back to the bank, as proposals."""
+    _act(payments.restore, ids, as_user, team, "Restored")
+
+
+def _act(
+    service: payments.BulkAction, ids: list[int], as_user: str, team: str | None, verb: str
+) -> None:
+    with ctx.user_errors():
+        done = service(ctx.uow(), actor=ActorRef(as_user, team), payment_ids=ids, now=ctx.now())
+    for payment in done:
+        typer.echo(f"{verb} payment {payment.id} ({payment.payee}): now {payment.status.value}.")
+
+
+@payments_app.command("fix")
+def payments_fix(
+    payment_id: Annotated[int, typer.Argument(help="Payment id.")],
+    as_user: As,
+    account: Annotated[str | None, typer.Option(help="Payee account (BBAN or IBAN).")] = None,
+    reference_type: Annotated[
+        ReferenceType | None, typer.Option("--reference-type", help="kid, message or invoice.")
+    ] = None,
+    reference: Annotated[str | None, typer.Option(help="KID, message or invoice no.")] = None,
+    team: Team = None,
+) -> None:
+    """Correct a payment's account, reference type or reference."""
+    with ctx.user_errors():
+        fixed = payments.fix(
+            ctx.uow(),
+            actor=ActorRef(as_user, team),
+            payment_id=payment_id,
+            account=account,
+            reference_type=reference_type,
+            reference=reference,
+            now=ctx.now(),
+        )
+    reasons = ", ".join(r.value for r in fixed.reasons) or "none"
+    typer.echo(
+        f"Fixed payment {fixed.id}: {fixed.status.value}, flag {fixed.flag.value} "
+        f"(reasons: {reasons})."
+    )
+
+
+@payments_app.command("show")
+def payments_show(
+    payment_id: Annotated[int, typer.Argument(help="Payment id.")], as_json: AsJson = False
+) -> None:
+    """One payment with its history."""
+    with ctx.user_errors():
+        details = payments.show(ctx.uow(), payment_id=payment_id)
+    data = {**payment_dict(details.payment), "history": details.history}
+    if as_json:
+        ctx.print_json(data)
+        return
+    for key, value in data.items():
+        if key != "history":
+            typer.echo(f"{key:>15}: {value}")
+    typer.echo("History:")
+    for event in details.history:
+        typer.echo(f"  {event['at']:%Y-%m-%d %H:%M:%S} {event['actor']}: {event['action']}")
+
+
+def _print(found: list[PaymentView], as_json: bool, title: str) -> None:
+    if as_json:
+        ctx.print_json({"payments": [payment_dict(p) for p in found]})
+    else:
+        payments_table(found, title=title)

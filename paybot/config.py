@@ -1,0 +1,26 @@
+"""Settings from the environment (PAYBOT_*) or a .env file, read once at start."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAYBOT_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///paybot.db"
+    secret_key: SecretStr | None = None
+    timezone: str = "Europe/Oslo"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

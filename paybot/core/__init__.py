@@ -1,0 +1,1 @@
+"""Pure domain: no Slack, no database session, no clock of its own."""

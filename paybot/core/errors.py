@@ -1,0 +1,72 @@
+"""One error tree: every error carries a code and a sentence a person understands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class PaybotError(Exception):
+    """Base of every expected failure; `user_message` is safe to show to the user."""
+
+    code: str = "error"
+
+    def __init__(self, user_message: str, *, code: str | None = None) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        if code is not None:
+            self.code = code
+
+
+class NotFound(PaybotError):
+    code = "not_found"
+
+
+class NotPermitted(PaybotError):
+    code = "not_permitted"
+
+
+class InvalidTransition(PaybotError):
+    code = "invalid_transition"
+
+
+class ConcurrentChange(PaybotError):
+    """Someone else changed the payment between our read and our write."""
+
+    code = "concurrent_change"
+
+
+class ValidationFailed(PaybotError):
+    """Input that does not hold; `errors` maps a field name to what is wrong with it."""
+
+    code = "validation_failed"
+
+    def __init__(self, errors: Mapping[str, str], user_message: str | None = None) -> None:
+        self.errors = dict(errors)
+        message = user_message or "; ".join(
+            f"{field}: {text}" for field, text in self.errors.items()
+        )
+        super().__init__(message)
+
+
+class ImportRejected(PaybotError):
+    """A ledger file that cannot be taken; says which file, line and column."""
+
+    code = "import_rejected"
+
+    def __init__(self, source: str, line: int, column: str | None, problem: str) -> None:
+        self.source = source
+        self.line = line
+        self.column = column
+        self.problem = problem
+        where = f"{source}:{line}"
+        super().__init__(f"{where}: {column}: {problem}" if column else f"{where}: {problem}")
+
+
+class QueryError(PaybotError):
+    """A search query that cannot be understood; names the field and what it expected."""
+
+    code = "bad_query"
+
+
+class SchemaOutdated(PaybotError):
+    code = "schema_outdated"

@@ -1,0 +1,86 @@
+"""Identifiers of Norwegian payments: account numbers (BBAN, IBAN), KID, organisation numbers."""
+
+from __future__ import annotations
+
+import re
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from stdnum import luhn
+from stdnum.exceptions import ValidationError
+from stdnum.no import kontonr, orgnr
+
+_SEPARATORS = re.compile(r"[\s.\-]")
+
+
+def compact_account(text: str) -> str:
+    """Account number without dots, spaces or dashes, upper case: the form we store and compare."""
+    return _SEPARATORS.sub("", text).upper()
+
+
+def is_iban_like(account: str) -> bool:
+    return len(account) >= 2 and account[:2].isalpha()
+
+
+def account_problem(text: str) -> str | None:
+    """None for a valid account; otherwise why not.
+
+    A Norwegian account is 11 digits with a MOD11 check digit; anything starting with two letters
+    is an IBAN, checked with its national check digit too (so a Norwegian IBAN is checked
+    like its BBAN).
+    """
+    account = compact_account(text)
+    if not account:
+        return "no account number"
+    if is_iban_like(account):
+        try:
+            IBAN(account, validate_bban=True)
+        except SchwiftyException as exc:
+            return f"{text.strip()} is not a valid IBAN ({exc})"
+        return None
+    if not account.isdigit() or len(account) != 11:
+        return f"{text.strip()} is not an 11-digit Norwegian account number"
+    try:
+        kontonr.validate(account)
+    except ValidationError:
+        return f"{text.strip()} has a wrong check digit"
+    return None
+
+
+def format_account(account: str) -> str:
+    """Human form: 1234.56.78903 for a BBAN, groups of four for an IBAN."""
+    compact = compact_account(account)
+    if len(compact) == 11 and compact.isdigit():
+        return kontonr.format(compact)
+    if is_iban_like(compact):
+        return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+    return account
+
+
+def _kid_mod11_check_digit(body: str) -> str:
+    total = sum(int(digit) * (2 + i % 6) for i, digit in enumerate(reversed(body)))
+    remainder = 11 - total % 11
+    return {11: "0", 10: "-"}.get(remainder, str(remainder))
+
+
+def kid_problem(text: str) -> str | None:
+    """None for a valid KID: 2-25 digits whose last is a MOD10 or MOD11 check digit ('-' for 10)."""
+    kid = text.strip()
+    if not 2 <= len(kid) <= 25:
+        return f"KID {kid!r} must be 2 to 25 digits"
+    body, check = kid[:-1], kid[-1]
+    if not body.isdigit() or not (check.isdigit() or check == "-"):
+        return f"KID {kid!r} may hold only digits (and '-' as a MOD11 check digit)"
+    if check != "-" and luhn.is_valid(kid):
+        return None
+    if _kid_mod11_check_digit(body) == check:
+        return None
+    return f"KID {kid!r} has a wrong check digit (neither MOD10 nor MOD11)"
+
+
+def normalize_org_no(text: str) -> str:
+    """A valid Norwegian organisation number, compact; raises ValueError saying why not."""
+    try:
+        return str(orgnr.validate(text))
+    except ValidationError as exc:
+        raise ValueError(f"{text!r} is not a valid organisation number ({exc})") from exc

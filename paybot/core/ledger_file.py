@@ -1,0 +1,461 @@
+"""Supplier-ledger exports (CSV or JSON) turned into checked rows, or one precise ImportRejected.
+
+Pure domain: callers hand over the file's bytes. Everything a finance user can fix in the file is
+an ImportRejected naming file, line and column; everything that is merely suspicious (an invalid
+account, a KID with a wrong check digit, an unknown currency) passes through and is flagged later.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import functools
+import io
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import NoReturn
+
+from paybot.core.errors import ImportRejected
+from paybot.core.identifiers import compact_account, normalize_org_no
+from paybot.core.money import (
+    AmountError,
+    currency_exponent,
+    is_iso_currency,
+    parse_amount,
+    quantize,
+)
+from paybot.core.payments import ReferenceType
+
+__all__ = ["OpenItemRow", "SupplierRow", "read_open_item_rows", "read_supplier_rows"]
+
+SUPPLIER_REQUIRED = ("name",)
+SUPPLIER_OPTIONAL = ("org_no", "account")
+OPEN_ITEM_REQUIRED = ("voucher_no", "supplier_name", "amount", "currency", "due_date")
+OPEN_ITEM_OPTIONAL = (
+    "invoice_no",
+    "supplier_org_no",
+    "account",
+    "invoice_date",
+    "reference_type",
+    "reference",
+)
+
+# Only JSON's own whitespace may sit between array items (what json itself skips).
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_REFERENCE_TYPES = "kid, message, invoice or empty"
+_AMOUNT_DIGITS = 14
+_DATE_EXAMPLE = "expected e.g. 2026-11-30 or 30.11.2026"
+# A dict lookup, because calling the enum per row is several times slower; blank means empty.
+_REFERENCE_TYPE_BY_TEXT = {kind.value: kind for kind in ReferenceType} | {"": ReferenceType.EMPTY}
+
+
+@dataclass(frozen=True)
+class SupplierRow:
+    line: int
+    name: str
+    org_no: str | None
+    account: str | None
+
+
+@dataclass(frozen=True)
+class OpenItemRow:
+    line: int
+    voucher_no: str
+    invoice_no: str | None
+    supplier_name: str
+    supplier_org_no: str | None
+    account: str | None
+    amount: Decimal
+    currency: str
+    invoice_date: date | None
+    due_date: date
+    reference_type: ReferenceType
+    reference: str | None
+
+
+def read_supplier_rows(source: str, data: bytes) -> list[SupplierRow]:
+    """Suppliers of a ledger export; the same supplier twice is refused."""
+    rows: list[SupplierRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for record in _records(source, data, SUPPLIER_REQUIRED, SUPPLIER_OPTIONAL):
+        row = SupplierRow(
+            line=record.line,
+            name=record.required("name"),
+            org_no=_org_no(record, "org_no"),
+            account=_account(record),
+        )
+        _check_new_supplier(record, row, seen)
+        rows.append(row)
+    return rows
+
+
+def read_open_item_rows(source: str, data: bytes) -> list[OpenItemRow]:
+    """Open items (invoices, credit notes, earlier payments); a voucher_no may appear once."""
+    rows: list[OpenItemRow] = []
+    seen: dict[str, int] = {}
+    for record in _records(source, data, OPEN_ITEM_REQUIRED, OPEN_ITEM_OPTIONAL):
+        row = _open_item(record)
+        earlier = seen.setdefault(row.voucher_no, row.line)
+        if earlier != row.line:
+            record.reject(
+                "voucher_no",
+                f"{row.voucher_no!r} already appears on line {earlier} "
+                "(expected each voucher_no only once)",
+            )
+        rows.append(row)
+    return rows
+
+
+def _open_item(record: _Record) -> OpenItemRow:
+    voucher_no = record.required("voucher_no")
+    invoice_no = record.optional("invoice_no")
+    supplier_name = record.required("supplier_name")
+    supplier_org_no = _org_no(record, "supplier_org_no")
+    account = _account(record)
+    currency = _currency(record)
+    amount = _amount(record, currency)
+    invoice_date = _date(record, "invoice_date")
+    due_date = _date(record, "due_date")
+    if due_date is None:
+        record.reject("due_date", "is required")
+    reference_type, reference = _reference(record, invoice_no)
+    return OpenItemRow(
+        line=record.line,
+        voucher_no=voucher_no,
+        invoice_no=invoice_no,
+        supplier_name=supplier_name,
+        supplier_org_no=supplier_org_no,
+        account=account,
+        amount=amount,
+        currency=currency,
+        invoice_date=invoice_date,
+        due_date=due_date,
+        reference_type=reference_type,
+        reference=reference,
+    )
+
+
+def _check_new_supplier(
+    record: _Record, row: SupplierRow, seen: dict[tuple[str, str], int]
+) -> None:
+    # Without an org number the name is all we have; case and spacing differences are the same
+    # supplier typed twice, not two suppliers.
+    if row.org_no is not None:
+        column, key, shown = "org_no", ("org_no", row.org_no), row.org_no
+    else:
+        column, key, shown = "name", ("name", " ".join(row.name.casefold().split())), row.name
+    earlier = seen.setdefault(key, row.line)
+    if earlier != row.line:
+        record.reject(
+            column, f"supplier {shown!r} already appears on line {earlier} (expected it only once)"
+        )
+
+
+class _Record:
+    """One row of the file, whatever the format, with the means to reject it precisely."""
+
+    __slots__ = ("source", "line", "values")
+
+    def __init__(self, source: str, line: int, values: Mapping[str, object]) -> None:
+        self.source = source
+        self.line = line
+        self.values = values
+
+    def reject(self, column: str | None, problem: str) -> NoReturn:
+        raise ImportRejected(self.source, self.line, column, problem)
+
+    def raw(self, column: str) -> str | Decimal:
+        value = self.values.get(column)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, Decimal):
+            return value
+        if value is None:
+            return ""
+        # bool is an int subclass, so it must be refused before ints are taken as numbers.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return Decimal(value)
+        self.reject(column, f"{_describe(value)} is not allowed (expected text or a number)")
+
+    def text(self, column: str) -> str:
+        value = self.values.get(column, "")
+        if isinstance(value, str):  # every CSV cell: the path that must stay cheap
+            return value.strip()
+        converted = self.raw(column)
+        return converted.strip() if isinstance(converted, str) else str(converted)
+
+    def optional(self, column: str) -> str | None:
+        return self.text(column) or None
+
+    def required(self, column: str) -> str:
+        return self.text(column) or self.reject(column, "is required")
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _org_no(record: _Record, column: str) -> str | None:
+    text = record.text(column)
+    compact = text.replace(" ", "")
+    # Nine digits can only be meant as a Norwegian number, so a typo must not pass as a foreign id.
+    if len(compact) == 9 and compact.isascii() and compact.isdigit():
+        return _norwegian_org_no(compact) or record.reject(
+            column,
+            f"{text!r} is not a valid Norwegian organisation number "
+            "(expected 9 digits with a correct check digit)",
+        )
+    return text or None
+
+
+@functools.lru_cache(maxsize=4096)
+def _norwegian_org_no(compact: str) -> str | None:
+    # Open items repeat the same few suppliers; validating each number once keeps 100k rows fast.
+    try:
+        return normalize_org_no(compact)
+    except ValueError:
+        return None
+
+
+def _account(record: _Record) -> str | None:
+    return _compact_account(record.text("account")) or None
+
+
+# Accounts repeat per supplier, and compacting is a regex substitution per call.
+_compact_account = functools.lru_cache(maxsize=4096)(compact_account)
+
+
+def _currency(record: _Record) -> str:
+    text = record.required("currency")
+    code = text.upper()
+    if len(code) != 3 or not _ASCII_LETTERS.issuperset(code):
+        record.reject(
+            "currency", f"{text!r} is not a currency code (expected three letters, e.g. NOK)"
+        )
+    return code
+
+
+def _amount(record: _Record, currency: str) -> Decimal:
+    raw = record.raw("amount")
+    if isinstance(raw, Decimal):
+        amount, text = raw, str(raw)
+    else:
+        text = raw.strip() or record.reject("amount", "is required")
+        try:
+            amount = parse_amount(text)
+        except AmountError as exc:
+            record.reject("amount", str(exc))
+    # Far beyond any invoice, and beyond what exact storage in minor units can hold.
+    if amount.adjusted() >= _AMOUNT_DIGITS:
+        record.reject("amount", f"{text!r} is too large (expected less than 10^{_AMOUNT_DIGITS})")
+    # Unknown codes have no known exponent; they are flagged later, not refused here.
+    if not _is_iso(currency):
+        return amount
+    exponent = _exponent(currency)
+    # Most amounts already carry exactly the currency's decimals; quantize would change nothing.
+    if amount.as_tuple().exponent == -exponent:
+        return amount
+    try:
+        return quantize(amount, currency)
+    except AmountError:
+        record.reject(
+            "amount",
+            f"{text!r} has more decimals than {currency} allows (expected at most {exponent})",
+        )
+
+
+# A file has a handful of currencies but many rows, and the ISO lookup is not free.
+_is_iso = functools.lru_cache(maxsize=256)(is_iso_currency)
+_exponent = functools.lru_cache(maxsize=256)(currency_exponent)
+
+
+def _date(record: _Record, column: str) -> date | None:
+    text = record.text(column)
+    if not text:
+        return None
+    parsed = _parse_date(text)
+    if isinstance(parsed, str):
+        record.reject(column, parsed)
+    return parsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_date(text: str) -> date | str:
+    """The date, or what is wrong with the text; cached because a file repeats its dates."""
+    iso, dotted = text.split("-"), text.split(".")
+    if len(iso) == 3 and (len(iso[0]), len(iso[1]), len(iso[2])) == (4, 2, 2):
+        year, month, day = iso
+    elif len(dotted) == 3 and len(dotted[2]) == 4 and 0 < len(dotted[0]) <= 2 >= len(dotted[1]) > 0:
+        day, month, year = dotted
+    else:
+        return f"{text!r} is not a date ({_DATE_EXAMPLE})"
+    digits = year + month + day
+    if not (digits.isascii() and digits.isdigit()):
+        return f"{text!r} is not a date ({_DATE_EXAMPLE})"
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError as exc:
+        return f"{text!r} is not a real date ({exc})"
+
+
+def _reference(record: _Record, invoice_no: str | None) -> tuple[ReferenceType, str | None]:
+    kind_text = record.text("reference_type")
+    kind = _REFERENCE_TYPE_BY_TEXT.get(kind_text.lower())
+    if kind is None:
+        record.reject(
+            "reference_type", f"{kind_text!r} is not a reference type (expected {_REFERENCE_TYPES})"
+        )
+    reference = record.optional("reference")
+    if kind is ReferenceType.EMPTY and reference:
+        record.reject(
+            "reference_type",
+            "a reference is given, so reference_type must be kid, message or invoice",
+        )
+    if kind is ReferenceType.INVOICE and not reference:
+        reference = invoice_no
+    if kind is ReferenceType.KID and reference:
+        # People group long KIDs for readability; the bank wants the digits alone.
+        reference = "".join(reference.split())
+    return kind, reference
+
+
+def _records(
+    source: str, data: bytes, required: tuple[str, ...], optional: tuple[str, ...]
+) -> Iterator[_Record]:
+    text = _decode(source, data)
+    start = len(text) - len(text.lstrip())
+    if start == len(text):
+        return iter(())
+    if text[start] in "[{":
+        return _json_records(source, text, start)
+    return _csv_records(source, text, required, optional)
+
+
+def _decode(source: str, data: bytes) -> str:
+    body = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1
+        raise ImportRejected(
+            source,
+            line,
+            None,
+            f"byte 0x{body[exc.start]:02x} is not valid UTF-8 (expected a UTF-8 file; "
+            "export or save it as UTF-8)",
+        ) from None
+
+
+def _csv_records(
+    source: str, text: str, required: tuple[str, ...], optional: tuple[str, ...]
+) -> Iterator[_Record]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+    columns: list[str] | None = None
+    next_line = 1
+    try:
+        for fields in reader:
+            # line_num is the last physical line read, so a row starts just after the previous.
+            line, next_line = next_line, reader.line_num + 1
+            if not "".join(fields).strip():
+                continue
+            if columns is None:
+                columns = _header(source, line, fields, required, optional)
+                continue
+            yield _Record(source, line, dict(zip(columns, fields, strict=False)))
+    except csv.Error as exc:
+        raise ImportRejected(source, next_line, None, f"malformed CSV: {exc}") from None
+
+
+def _delimiter(text: str) -> str:
+    for line in io.StringIO(text, newline=""):
+        if line.strip():
+            # A tie (a one-column file) goes to ';', the usual choice where ',' is a decimal mark.
+            return "," if line.count(",") > line.count(";") else ";"
+    return ";"
+
+
+def _header(
+    source: str, line: int, fields: list[str], required: tuple[str, ...], optional: tuple[str, ...]
+) -> list[str]:
+    columns = [field.strip().lower() for field in fields]
+    for column in required:
+        if column not in columns:
+            found = ", ".join(name for name in columns if name) or "no column names"
+            raise ImportRejected(
+                source, line, column, f"required column is missing from the header (found: {found})"
+            )
+    for column in required + optional:
+        if columns.count(column) > 1:
+            raise ImportRejected(
+                source, line, column, "column appears more than once in the header (expected once)"
+            )
+    return columns
+
+
+def _json_records(source: str, text: str, start: int) -> Iterator[_Record]:
+    if text[start] != "[":
+        _reject_json(source, text, start, "the file holds one object (expected a list of objects)")
+    decoder = json.JSONDecoder(parse_float=Decimal)
+    pos = _skip_space(text, start + 1)
+    line, counted = 1, 0
+    at_end = text.startswith("]", pos)
+    while not at_end:
+        # Counting newlines only since the previous item keeps line numbering linear.
+        line, counted = line + text.count("\n", counted, pos), pos
+        value, end = _decode_json_value(source, decoder, text, pos)
+        if not isinstance(value, dict):
+            raise ImportRejected(
+                source, line, None, f"{_describe(value)} is not allowed (expected an object)"
+            )
+        yield _Record(source, line, {key.strip().lower(): item for key, item in value.items()})
+        pos, at_end = _after_json_item(source, text, end)
+    _expect_json_end(source, text, pos + 1)
+
+
+def _decode_json_value(
+    source: str, decoder: json.JSONDecoder, text: str, pos: int
+) -> tuple[object, int]:
+    try:
+        value, end = decoder.raw_decode(text, pos)
+    except json.JSONDecodeError as exc:
+        raise ImportRejected(
+            source, exc.lineno, None, f"invalid JSON: {exc.msg} (at column {exc.colno})"
+        ) from None
+    return value, end
+
+
+def _after_json_item(source: str, text: str, end: int) -> tuple[int, bool]:
+    """Position of the next item (or of the closing ']') and whether the list has ended."""
+    pos = _skip_space(text, end)
+    char = text[pos : pos + 1]
+    if char == "]":
+        return pos, True
+    if char != ",":
+        _reject_json(source, text, pos, "invalid JSON: expected ',' or ']' after an item")
+    return _skip_space(text, pos + 1), False
+
+
+def _expect_json_end(source: str, text: str, pos: int) -> None:
+    pos = _skip_space(text, pos)
+    if pos < len(text):
+        _reject_json(source, text, pos, "invalid JSON: extra data after the closing ']'")
+
+
+def _reject_json(source: str, text: str, pos: int, problem: str) -> NoReturn:
+    raise ImportRejected(source, text.count("\n", 0, pos) + 1, None, problem)
+
+
+def _skip_space(text: str, pos: int) -> int:
+    match = _JSON_SPACE.match(text, pos)
+    return match.end() if match else pos

@@ -1,0 +1,78 @@
+"""Money as Decimal: parsing what people type, currency exponents, exact minor units."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import pycountry
+from babel.numbers import get_currency_precision
+
+# The store keeps amounts as integers of this many decimals: enough for every ISO 4217 exponent.
+STORAGE_SCALE = 4
+_STORAGE_FACTOR = Decimal(10) ** STORAGE_SCALE
+
+_AMOUNT = re.compile(r"^[+-]?(\d{1,3}([ \u00a0\u202f']\d{3})+|\d+)([.,]\d+)?$")
+
+
+class AmountError(ValueError):
+    """Text that is not an amount."""
+
+
+def is_iso_currency(code: str) -> bool:
+    """True for an active ISO 4217 alphabetic code such as NOK or EUR."""
+    return len(code) == 3 and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None
+
+
+def currency_exponent(code: str) -> int:
+    """Decimals of a currency's minor unit (NOK 2, JPY 0, BHD 3); 2 for unknown codes."""
+    if not is_iso_currency(code):
+        return 2
+    return int(get_currency_precision(code))
+
+
+def parse_amount(text: str) -> Decimal:
+    """Parse "3 450,75", "3450.75", "-1 000" or "12'000.50" exactly; never through float."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise AmountError("empty amount")
+    if not _AMOUNT.match(cleaned):
+        raise AmountError(f"{text!r} is not an amount (expected e.g. 3 450,75 or 3450.75)")
+    sign = ""
+    if cleaned[0] in "+-":
+        sign, cleaned = cleaned[0].replace("+", ""), cleaned[1:]
+    for separator in (" ", "\u00a0", "\u202f", "'"):
+        cleaned = cleaned.replace(separator, "")
+    cleaned = cleaned.replace(",", ".")
+    try:
+        return Decimal(sign + cleaned)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
+        raise AmountError(f"{text!r} is not an amount") from exc
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Round-free: refuse an amount with more decimals than the currency has."""
+    exponent = currency_exponent(currency)
+    step = Decimal(1).scaleb(-exponent)
+    quantized = amount.quantize(step)
+    if quantized != amount:
+        raise AmountError(f"{amount} has more decimals than {currency} allows ({exponent})")
+    return quantized
+
+
+def to_storage_units(amount: Decimal) -> int:
+    """Exact integer for the store; refuses anything finer than the storage scale."""
+    scaled = amount * _STORAGE_FACTOR
+    if scaled != scaled.to_integral_value():
+        raise AmountError(f"{amount} has more than {STORAGE_SCALE} decimals")
+    return int(scaled)
+
+
+def from_storage_units(units: int) -> Decimal:
+    return (Decimal(units) / _STORAGE_FACTOR).quantize(Decimal(1).scaleb(-STORAGE_SCALE))
+
+
+def format_plain(amount: Decimal, currency: str) -> str:
+    """Machine form for JSON and CSV: point, no grouping, the currency's decimals ("1234.50")."""
+    exponent = max(currency_exponent(currency), 2)
+    return f"{amount.quantize(Decimal(1).scaleb(-exponent)):f}"

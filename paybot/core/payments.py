@@ -1,0 +1,104 @@
+"""What a payment is, as the domain sees it: flags, reasons and plain value objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from paybot.core.states import PaymentStatus
+
+
+class Flag(StrEnum):
+    BLUE = "blue"
+    ORANGE = "orange"
+    RED = "red"
+
+
+class ReferenceType(StrEnum):
+    KID = "kid"
+    MESSAGE = "message"
+    INVOICE = "invoice"
+    EMPTY = "empty"
+
+
+class Reason(StrEnum):
+    MISSING_ACCOUNT = "missing_account"
+    INVALID_ACCOUNT = "invalid_account"
+    NON_POSITIVE_AMOUNT = "non_positive_amount"
+    MISSING_REFERENCE = "missing_reference"
+    INVALID_KID = "invalid_kid"
+    UNSUPPORTED_CURRENCY = "unsupported_currency"
+    OPEN_CREDIT_ITEMS = "open_credit_items"
+    ACCOUNT_CHANGED = "account_changed"
+    POSSIBLE_DUPLICATE = "possible_duplicate"
+
+    @property
+    def is_blocking(self) -> bool:
+        return self in RED_REASONS
+
+    @property
+    def description(self) -> str:
+        return REASON_TEXTS[self]
+
+
+RED_REASONS = frozenset(
+    {
+        Reason.MISSING_ACCOUNT,
+        Reason.INVALID_ACCOUNT,
+        Reason.NON_POSITIVE_AMOUNT,
+        Reason.MISSING_REFERENCE,
+        Reason.INVALID_KID,
+        Reason.UNSUPPORTED_CURRENCY,
+    }
+)
+
+REASON_TEXTS = {
+    Reason.MISSING_ACCOUNT: "No payee account number",
+    Reason.INVALID_ACCOUNT: "The payee account number is not valid",
+    Reason.NON_POSITIVE_AMOUNT: "The amount is zero or negative (a credit note or earlier payment)",
+    Reason.MISSING_REFERENCE: "No payment reference (KID or message)",
+    Reason.INVALID_KID: "The KID has a wrong check digit or format",
+    Reason.UNSUPPORTED_CURRENCY: "The currency is not an ISO 4217 currency",
+    Reason.OPEN_CREDIT_ITEMS: "The supplier has open credit notes or earlier payments",
+    Reason.ACCOUNT_CHANGED: "The payee account differs from the supplier's known account",
+    Reason.POSSIBLE_DUPLICATE: "Another invoice from this supplier looks the same",
+}
+
+# Order in which reasons are listed: blocking first, in a stable order.
+REASON_ORDER = {reason: index for index, reason in enumerate(Reason)}
+
+
+def flag_for(reasons: frozenset[Reason] | set[Reason]) -> Flag:
+    if any(reason.is_blocking for reason in reasons):
+        return Flag.RED
+    return Flag.ORANGE if reasons else Flag.BLUE
+
+
+def sorted_reasons(reasons: frozenset[Reason] | set[Reason]) -> tuple[Reason, ...]:
+    return tuple(sorted(reasons, key=REASON_ORDER.__getitem__))
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    """A payment as services return it and the CLI, JSON and Slack render it."""
+
+    id: int
+    company_org_no: str
+    status: PaymentStatus
+    flag: Flag
+    reasons: tuple[Reason, ...]
+    payee: str
+    account: str | None
+    amount: Decimal
+    currency: str
+    due_date: date | None
+    reference_type: ReferenceType
+    reference: str | None
+    voucher_no: str
+    invoice_no: str | None
+    version: int
+    supplier_id: int
+    updated_at: datetime | None = None
+    steps: dict[str, tuple[str, datetime]] = field(default_factory=dict)

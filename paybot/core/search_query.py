@@ -1,0 +1,263 @@
+"""The search query language of `paybot search` and `/bank search`, parsed into a SearchQuery.
+
+A query is terms separated by spaces (split like a shell, so quotes group words). A term
+`field:value` filters on one field; any other term is a word matched against payee, invoice
+number and reference. All terms must hold (AND), including a field given twice. An empty query
+matches everything. Every query that cannot be understood raises QueryError naming the field.
+
+    to:1234.56.78903 company:"Acme AS" amount:>=1000 due:2026-11-01..30.11.2026
+    status:failed,processing currency:EUR,USD "invoice 17"
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shlex
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import TypeVar
+
+from paybot.core.errors import QueryError
+from paybot.core.identifiers import compact_account
+from paybot.core.money import AmountError, parse_amount
+from paybot.core.states import PaymentStatus
+
+SEARCH_FIELDS: tuple[str, ...] = ("to", "company", "amount", "due", "status", "currency")
+
+_EXPECTED = {
+    "to": "an account number like 1234.56.78903 or an IBAN",
+    "company": 'a payee name (quote it if it has spaces: company:"Acme AS")',
+    "amount": "a number, >N, <N or N..M",
+    "due": "a date like 2026-11-30 or 30.11.2026, or a range DATE..DATE",
+    "status": "statuses separated by commas, such as failed,processing",
+    "currency": "3-letter currency codes separated by commas, such as NOK or EUR,USD",
+}
+
+# Matched against the raw text, not the unquoted token, so that a quoted "INV:17" stays a word.
+_FIELD_PREFIX = re.compile(r"([A-Za-z][A-Za-z_]*):")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_NORWEGIAN_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
+_CURRENCY = re.compile(r"[A-Za-z]{3}")
+_RANGE = ".."
+
+# Values and the English labels people see in Slack ("Proposals") both name a status.
+_STATUS_NAMES: dict[str, PaymentStatus] = {
+    **{status.value: status for status in PaymentStatus},
+    **{status.label.lower(): status for status in PaymentStatus},
+}
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class AmountRange:
+    """Amounts between `low` and `high`; a missing bound is open."""
+
+    low: Decimal | None = None
+    high: Decimal | None = None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+
+    def contains(self, amount: Decimal) -> bool:
+        above_low = (
+            self.low is None or amount > self.low or (self.low_inclusive and amount == self.low)
+        )
+        below_high = (
+            self.high is None or amount < self.high or (self.high_inclusive and amount == self.high)
+        )
+        return above_low and below_high
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Days from `start` to `end`, both inclusive; a missing end is open."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def contains(self, day: date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a payment must match; every non-empty part must hold. The default matches all."""
+
+    to_accounts: tuple[str, ...] = ()
+    company_texts: tuple[str, ...] = ()
+    amount_ranges: tuple[AmountRange, ...] = ()
+    due_ranges: tuple[DateRange, ...] = ()
+    statuses: frozenset[PaymentStatus] | None = None  # None = no filter; empty = matches nothing
+    currencies: frozenset[str] | None = None
+    words: tuple[str, ...] = ()
+
+
+_OPERATORS: tuple[tuple[str, Callable[[Decimal], AmountRange]], ...] = (
+    # Two-character operators first, so ">=" is not read as ">" followed by "=N".
+    (">=", lambda n: AmountRange(low=n)),
+    ("<=", lambda n: AmountRange(high=n)),
+    (">", lambda n: AmountRange(low=n, low_inclusive=False)),
+    ("<", lambda n: AmountRange(high=n, high_inclusive=False)),
+)
+
+
+def parse_query(text: str) -> SearchQuery:
+    """Parse a query; raises QueryError with a message for the user when it cannot."""
+    query = SearchQuery()
+    for field_name, value in _terms(text):
+        if field_name is None:
+            if value.strip():
+                query = replace(query, words=(*query.words, value))
+        else:
+            query = _apply_field(query, field_name, value)
+    return query
+
+
+def _terms(text: str) -> Iterator[tuple[str | None, str]]:
+    """(field name as typed, value) for each field term, (None, word) for each other term."""
+    stream = io.StringIO(text)  # our own handle: the lexer's position tells where a term starts
+    lexer = shlex.shlex(stream, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""  # "#17" is an invoice number, not a comment
+    while True:
+        start = stream.tell()
+        while start < len(text) and text[start] in lexer.whitespace:
+            start += 1
+        prefix = _FIELD_PREFIX.match(text, start)
+        try:
+            token = lexer.get_token()
+        except ValueError as exc:
+            raise _split_error(prefix.group(1) if prefix else "query", text[start:], exc) from None
+        if token is None:
+            return
+        if prefix is None:
+            yield None, token
+        else:
+            yield prefix.group(1), token[prefix.end() - start :]
+
+
+def _split_error(field_name: str, rest: str, exc: ValueError) -> QueryError:
+    if "quotation" in str(exc):
+        return QueryError(f"{field_name}: expected a closing quotation mark, got {rest!r}")
+    return QueryError(f"{field_name}: expected a character after the backslash, got {rest!r}")
+
+
+def _apply_field(query: SearchQuery, typed_name: str, value: str) -> SearchQuery:
+    name = typed_name.lower()
+    if name not in SEARCH_FIELDS:
+        raise QueryError(
+            f"{typed_name}: unknown search field; known fields are {', '.join(SEARCH_FIELDS)}"
+            " (put the term in quotes to search for it as text)"
+        )
+    value = value.strip()
+    if not value:
+        raise QueryError(f"{name}: expected {_EXPECTED[name]}, got nothing")
+    if name == "to":
+        return replace(query, to_accounts=(*query.to_accounts, _parse_account(value)))
+    if name == "company":
+        return replace(query, company_texts=(*query.company_texts, value))
+    if name == "amount":
+        return replace(query, amount_ranges=(*query.amount_ranges, _parse_amount_range(value)))
+    if name == "due":
+        return replace(query, due_ranges=(*query.due_ranges, _parse_date_range(value)))
+    if name == "status":
+        return replace(query, statuses=_intersect(query.statuses, _parse_statuses(value)))
+    return replace(query, currencies=_intersect(query.currencies, _parse_currencies(value)))
+
+
+def _intersect(current: frozenset[_T] | None, new: frozenset[_T]) -> frozenset[_T]:
+    return new if current is None else current & new
+
+
+def _parse_account(value: str) -> str:
+    # Not checked for a valid check digit: people search for the wrong accounts too.
+    account = compact_account(value)
+    if not (account.isascii() and account.isalnum()):
+        raise QueryError(f"to: expected {_EXPECTED['to']}, got {value!r}")
+    return account
+
+
+def _parse_amount_range(value: str) -> AmountRange:
+    for operator, make_range in _OPERATORS:
+        if value.startswith(operator):
+            return make_range(_parse_number(value[len(operator) :], value))
+    if _RANGE not in value:
+        number = _parse_number(value, value)
+        return AmountRange(low=number, high=number)
+    low_text, _, high_text = value.partition(_RANGE)
+    if not low_text and not high_text:
+        raise QueryError(f"amount: expected {_EXPECTED['amount']}, got {value!r}")
+    low = _parse_number(low_text, value) if low_text else None
+    high = _parse_number(high_text, value) if high_text else None
+    if low is not None and high is not None and low > high:
+        raise QueryError(f"amount: expected N..M with N not above M, got {value!r}")
+    return AmountRange(low=low, high=high)
+
+
+def _parse_number(text: str, value: str) -> Decimal:
+    try:
+        return parse_amount(text)
+    except AmountError:
+        raise QueryError(f"amount: expected {_EXPECTED['amount']}, got {value!r}") from None
+
+
+def _parse_date_range(value: str) -> DateRange:
+    if _RANGE not in value:
+        day = _parse_date(value)
+        return DateRange(start=day, end=day)
+    start_text, _, end_text = value.partition(_RANGE)
+    if not start_text and not end_text:
+        raise QueryError(f"due: expected {_EXPECTED['due']}, got {value!r}")
+    start = _parse_date(start_text) if start_text else None
+    end = _parse_date(end_text) if end_text else None
+    if start is not None and end is not None and start > end:
+        raise QueryError(f"due: expected the earlier date first in DATE..DATE, got {value!r}")
+    return DateRange(start=start, end=end)
+
+
+def _parse_date(text: str) -> date:
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = match.groups()
+    elif match := _NORWEGIAN_DATE.fullmatch(text):
+        day, month, year = match.groups()
+    else:
+        raise _date_error(text)
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise _date_error(text) from None
+
+
+def _date_error(text: str) -> QueryError:
+    return QueryError(f"due: expected a date like 2026-11-30 or 30.11.2026, got {text!r}")
+
+
+def _parse_statuses(value: str) -> frozenset[PaymentStatus]:
+    statuses: set[PaymentStatus] = set()
+    for item in _comma_items("status", value):
+        status = _STATUS_NAMES.get(item.lower())
+        if status is None:
+            known = ", ".join(member.value for member in PaymentStatus)
+            raise QueryError(f"status: unknown status {item!r} (expected one of {known})")
+        statuses.add(status)
+    return frozenset(statuses)
+
+
+def _parse_currencies(value: str) -> frozenset[str]:
+    # Any three letters, not only ISO codes: a payment may be flagged for an unsupported one.
+    currencies: set[str] = set()
+    for item in _comma_items("currency", value):
+        if not _CURRENCY.fullmatch(item):
+            raise QueryError(f"currency: expected a 3-letter code like NOK or EUR, got {item!r}")
+        currencies.add(item.upper())
+    return frozenset(currencies)
+
+
+def _comma_items(field_name: str, value: str) -> list[str]:
+    items = [item.strip() for item in value.split(",")]
+    if not all(items):
+        raise QueryError(f"{field_name}: expected {_EXPECTED[field_name]}, got {value!r}")
+    return items

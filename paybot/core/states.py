@@ -1,0 +1,97 @@
+"""Payment states and the one table of transitions between them (DESIGN.md, 'the states')."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from paybot.core.errors import InvalidTransition
+
+
+class PaymentStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    DUE = "due"
+    PROCESSING = "processing"
+    FAILED = "failed"
+    PAID = "paid"
+    POSTED = "posted"
+    DELETED = "deleted"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    PaymentStatus.PROPOSED: "Proposals",
+    PaymentStatus.APPROVED: "Approved",
+    PaymentStatus.DUE: "Due",
+    PaymentStatus.PROCESSING: "Processing",
+    PaymentStatus.FAILED: "Failed",
+    PaymentStatus.PAID: "Paid",
+    PaymentStatus.POSTED: "Posted",
+    PaymentStatus.DELETED: "Deleted",
+}
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    SIGN = "sign"
+    DELETE = "delete"
+    RESTORE = "restore"
+    FIX = "fix"
+    SEND = "send"
+    REJECT = "reject"
+    CONFIRM = "confirm"
+    POST = "post"
+
+
+S, A = PaymentStatus, Action
+
+# (from, action) -> to. Anything absent is not allowed. FIX keeps the state it is done in.
+TRANSITIONS: dict[tuple[PaymentStatus, Action], PaymentStatus] = {
+    (S.PROPOSED, A.APPROVE): S.APPROVED,
+    (S.PROPOSED, A.SIGN): S.DUE,
+    (S.PROPOSED, A.DELETE): S.DELETED,
+    (S.PROPOSED, A.FIX): S.PROPOSED,
+    (S.APPROVED, A.SIGN): S.DUE,
+    (S.APPROVED, A.DELETE): S.DELETED,
+    (S.APPROVED, A.FIX): S.PROPOSED,  # a change voids the approval
+    (S.DELETED, A.RESTORE): S.PROPOSED,
+    (S.DUE, A.SEND): S.PROCESSING,
+    (S.PROCESSING, A.REJECT): S.FAILED,
+    (S.PROCESSING, A.CONFIRM): S.PAID,
+    (S.FAILED, A.FIX): S.FAILED,
+    (S.FAILED, A.SIGN): S.DUE,
+    (S.PAID, A.POST): S.POSTED,
+}
+
+_VERBS = {
+    A.APPROVE: "approved",
+    A.SIGN: "signed",
+    A.DELETE: "deleted",
+    A.RESTORE: "added back to the bank",
+    A.FIX: "changed",
+    A.SEND: "sent",
+    A.REJECT: "rejected",
+    A.CONFIRM: "confirmed as paid",
+    A.POST: "posted",
+}
+
+
+def allowed_actions(status: PaymentStatus) -> frozenset[Action]:
+    return frozenset(action for (source, action) in TRANSITIONS if source is status)
+
+
+def next_status(
+    current: PaymentStatus, action: Action, *, payment_id: int | None = None
+) -> PaymentStatus:
+    """The state `action` leads to from `current`; InvalidTransition naming `current` otherwise."""
+    try:
+        return TRANSITIONS[(current, action)]
+    except KeyError:
+        subject = f"Payment {payment_id}" if payment_id is not None else "This payment"
+        raise InvalidTransition(
+            f"{subject} is {current.label.lower()} ({current.value}) "
+            f"and cannot be {_VERBS[action]}."
+        ) from None

@@ -1,0 +1,1 @@
+"""Use cases: one function each, one transaction each, policy checked, audit written."""

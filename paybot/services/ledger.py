@@ -1,0 +1,212 @@
+"""Importing the supplier ledger: suppliers and their open items, whole or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from paybot.core.errors import ImportRejected
+from paybot.core.ledger_file import OpenItemRow, SupplierRow
+from paybot.core.policy import Actor
+from paybot.services.common import SYSTEM, audit, company_or_error
+from paybot.store.uow import UnitOfWork
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    new: int
+    unchanged: int
+    updated: int = 0
+    new_suppliers: int = 0
+
+
+def supplier_key(name: str, org_no: str | None) -> str:
+    """How a ledger row finds its supplier: the org no when known, else the name."""
+    return f"org:{org_no}" if org_no else f"name:{' '.join(name.lower().split())}"
+
+
+def import_suppliers(
+    uow: UnitOfWork,
+    *,
+    company_org_no: str,
+    source: str,
+    rows: Sequence[SupplierRow],
+    now: datetime,
+    actor: Actor = SYSTEM,
+) -> ImportResult:
+    with uow:
+        company = company_or_error(uow, company_org_no)
+        known = uow.ledger.suppliers(company.id)
+        new_rows: list[dict[str, Any]] = []
+        updated = unchanged = 0
+        for row in rows:
+            key = supplier_key(row.name, row.org_no)
+            existing = known.get(key)
+            if existing is None:
+                new_rows.append(
+                    {
+                        "company_id": company.id,
+                        "match_key": key,
+                        "name": row.name,
+                        "org_no": row.org_no,
+                        "registered_account": row.account,
+                    }
+                )
+                continue
+            supplier_id, name, _, account = existing
+            if (name, account) == (row.name, row.account):
+                unchanged += 1
+                continue
+            uow.ledger.update_supplier(
+                supplier_id, {"name": row.name, "registered_account": row.account}
+            )
+            audit(
+                uow,
+                actor=actor,
+                action="supplier.update",
+                now=now,
+                company_id=company.id,
+                before={"name": name, "registered_account": account},
+                after={"name": row.name, "registered_account": row.account},
+                details={"source": source, "line": row.line, "supplier_id": supplier_id},
+            )
+            updated += 1
+        uow.ledger.add_suppliers(new_rows)
+        result = ImportResult(new=len(new_rows), unchanged=unchanged, updated=updated)
+        audit(
+            uow,
+            actor=actor,
+            action="import.suppliers",
+            now=now,
+            company_id=company.id,
+            details={
+                "source": source,
+                "new": result.new,
+                "updated": updated,
+                "unchanged": unchanged,
+            },
+        )
+        uow.commit()
+    return result
+
+
+_COMPARED = (
+    "invoice_no",
+    "account",
+    "amount",
+    "currency",
+    "invoice_date",
+    "due_date",
+    "reference_type",
+    "reference",
+)
+
+
+def import_open_items(
+    uow: UnitOfWork,
+    *,
+    company_org_no: str,
+    source: str,
+    rows: Sequence[OpenItemRow],
+    now: datetime,
+    actor: Actor = SYSTEM,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Adds the items not seen before (by voucher no); an item seen with other values is refused."""
+    with uow:
+        company = company_or_error(uow, company_org_no)
+        suppliers = {key: values[0] for key, values in uow.ledger.suppliers(company.id).items()}
+        existing = uow.ledger.items_by_voucher(company.id)
+        new_suppliers = _add_missing_suppliers(uow, company.id, rows, suppliers)
+        new_items: list[dict[str, Any]] = []
+        unchanged = 0
+        for row in rows:
+            supplier_id = suppliers[supplier_key(row.supplier_name, row.supplier_org_no)]
+            values = _item_values(row)
+            before = existing.get(row.voucher_no)
+            if before is None:
+                new_items.append(
+                    {
+                        **values,
+                        "company_id": company.id,
+                        "supplier_id": supplier_id,
+                        "voucher_no": row.voucher_no,
+                        "is_open": True,
+                        "imported_at": now,
+                    }
+                )
+            else:
+                _refuse_changed_item(source, row, values, before, supplier_id)
+                unchanged += 1
+            if progress is not None:
+                progress(1)
+        uow.ledger.add_items(new_items)
+        result = ImportResult(new=len(new_items), unchanged=unchanged, new_suppliers=new_suppliers)
+        audit(
+            uow,
+            actor=actor,
+            action="import.open_items",
+            now=now,
+            company_id=company.id,
+            details={"source": source, "new": result.new, "unchanged": unchanged},
+        )
+        uow.commit()
+    return result
+
+
+def _item_values(row: OpenItemRow) -> dict[str, Any]:
+    return {
+        "invoice_no": row.invoice_no,
+        "account": row.account,
+        "amount": row.amount,
+        "currency": row.currency,
+        "invoice_date": row.invoice_date,
+        "due_date": row.due_date,
+        "reference_type": row.reference_type.value,
+        "reference": row.reference,
+    }
+
+
+def _refuse_changed_item(
+    source: str, row: OpenItemRow, values: dict[str, Any], before: dict[str, Any], supplier_id: int
+) -> None:
+    if before["supplier_id"] != supplier_id:
+        raise ImportRejected(
+            source,
+            row.line,
+            "supplier_name",
+            f"voucher {row.voucher_no} was imported before for another supplier",
+        )
+    for column in _COMPARED:
+        if values[column] != before[column]:
+            raise ImportRejected(
+                source,
+                row.line,
+                column,
+                f"voucher {row.voucher_no} was imported before with {column} "
+                f"{before[column]!s}, not {values[column]!s}; a voucher is never changed by a "
+                "new import (correct it in the ledger with a new voucher)",
+            )
+
+
+def _add_missing_suppliers(
+    uow: UnitOfWork, company_id: int, rows: Sequence[OpenItemRow], suppliers: dict[str, int]
+) -> int:
+    """Suppliers first met in the open items; their account is not registered by an invoice."""
+    missing: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        key = supplier_key(row.supplier_name, row.supplier_org_no)
+        if key not in suppliers and key not in missing:
+            missing[key] = {
+                "company_id": company_id,
+                "match_key": key,
+                "name": row.supplier_name,
+                "org_no": row.supplier_org_no,
+                "registered_account": None,
+            }
+    suppliers.update(uow.ledger.add_suppliers(list(missing.values())))
+    return len(missing)

@@ -1,0 +1,182 @@
+"""Typed SQLAlchemy models. Rows become domain objects in the repositories, never in core."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from paybot.store.base import Base
+from paybot.store.types import Money, UtcDateTime
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_no: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3), default="NOK")
+    dispatch_timing: Mapped[str] = mapped_column(String(16), default="due")
+    approval_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    dual_control_threshold: Mapped[Decimal | None] = mapped_column(Money)
+    posting_mode: Mapped[str] = mapped_column(String(16), default="per_payment")
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CompanyBankAccount(Base):
+    __tablename__ = "company_bank_accounts"
+    __table_args__ = (UniqueConstraint("company_id", "account"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    account: Mapped[str] = mapped_column(String(40))
+    scheme: Mapped[str] = mapped_column(String(8))  # bban | iban
+    bank: Mapped[str | None] = mapped_column(String(100))
+    bic: Mapped[str | None] = mapped_column(String(11))
+    incoming: Mapped[bool] = mapped_column(Boolean, default=True)
+    outgoing: Mapped[bool] = mapped_column(Boolean, default=True)
+    gl_account: Mapped[str] = mapped_column(String(10), default="1920")
+    tax_withholding: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Supplier(Base):
+    __tablename__ = "suppliers"
+    __table_args__ = (UniqueConstraint("company_id", "match_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    # org no when known, else the lower-cased name: how ledger rows find their supplier.
+    match_key: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    org_no: Mapped[str | None] = mapped_column(String(40))
+    registered_account: Mapped[str | None] = mapped_column(String(40))
+
+
+class OpenItem(Base):
+    """An item of the supplier ledger: an invoice, or (negative) a credit note or payment."""
+
+    __tablename__ = "open_items"
+    __table_args__ = (UniqueConstraint("company_id", "voucher_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    voucher_no: Mapped[str] = mapped_column(String(40))
+    invoice_no: Mapped[str | None] = mapped_column(String(60))
+    account: Mapped[str | None] = mapped_column(String(40))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    invoice_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    reference_type: Mapped[str] = mapped_column(String(10))
+    reference: Mapped[str | None] = mapped_column(String(140))
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Batch(Base):
+    """Payments sent together in one file (a 'bunt')."""
+
+    __tablename__ = "batches"
+    __table_args__ = (UniqueConstraint("company_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("company_bank_accounts.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        Index("ix_payments_company_status", "company_id", "status"),
+        Index("ix_payments_supplier", "supplier_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    # One payment per ledger item: deleting and restoring moves this row, never makes a second.
+    open_item_id: Mapped[int] = mapped_column(ForeignKey("open_items.id"), unique=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    flag: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    payee: Mapped[str] = mapped_column(String(200))
+    account: Mapped[str | None] = mapped_column(String(40))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    due_date: Mapped[date] = mapped_column(Date)
+    reference_type: Mapped[str] = mapped_column(String(10))
+    reference: Mapped[str | None] = mapped_column(String(140))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    restored_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    restored_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("slack_team_id", "slack_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slack_team_id: Mapped[str] = mapped_column(String(20), default="")
+    slack_user_id: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "company_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class AuditEvent(Base):
+    """Append-only: who did what, when, and what changed."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    details: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,499 @@
+"""Repositories: SQL in, domain objects out. Services never see a SQLAlchemy row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from paybot.core.company import (
+    BankAccount,
+    CompanyInfo,
+    DispatchTiming,
+    Language,
+    PostingMode,
+)
+from paybot.core.flags import PaymentFacts, SupplierFacts
+from paybot.core.identifiers import compact_account
+from paybot.core.payments import Flag, PaymentView, Reason, ReferenceType
+from paybot.core.search_query import SearchQuery
+from paybot.core.states import PaymentStatus
+from paybot.store.models import (
+    AuditEvent,
+    Company,
+    CompanyBankAccount,
+    OpenItem,
+    Payment,
+    Supplier,
+    User,
+    UserRole,
+)
+
+# Executemany in chunks keeps memory flat and stays under drivers' parameter limits.
+CHUNK = 2000
+
+
+def _chunks(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]]]:
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]
+
+
+class CompanyRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, values: Mapping[str, Any], account: Mapping[str, Any]) -> int:
+        company = Company(**values)
+        self._session.add(company)
+        self._session.flush()
+        self._session.add(CompanyBankAccount(company_id=company.id, **account))
+        self._session.flush()
+        return company.id
+
+    def exists(self, org_no: str) -> bool:
+        query = select(Company.id).where(Company.org_no == org_no)
+        return self._session.scalar(query) is not None
+
+    def get(self, org_no: str) -> CompanyInfo | None:
+        row = self._session.scalar(select(Company).where(Company.org_no == org_no))
+        return None if row is None else self._to_domain(row)
+
+    def get_by_id(self, company_id: int) -> CompanyInfo:
+        return self._to_domain(self._session.get_one(Company, company_id))
+
+    def all(self) -> list[CompanyInfo]:
+        rows = self._session.scalars(select(Company).order_by(Company.name))
+        return [self._to_domain(row) for row in rows]
+
+    def _to_domain(self, row: Company) -> CompanyInfo:
+        accounts = self._session.scalars(
+            select(CompanyBankAccount)
+            .where(CompanyBankAccount.company_id == row.id)
+            .order_by(CompanyBankAccount.id)
+        )
+        return CompanyInfo(
+            id=row.id,
+            org_no=row.org_no,
+            name=row.name,
+            currency=row.currency,
+            dispatch_timing=DispatchTiming(row.dispatch_timing),
+            approval_required=row.approval_required,
+            dual_control_threshold=row.dual_control_threshold,
+            posting_mode=PostingMode(row.posting_mode),
+            language=Language(row.language),
+            accounts=tuple(
+                BankAccount(
+                    account=a.account,
+                    scheme=a.scheme,
+                    bank=a.bank,
+                    bic=a.bic,
+                    incoming=a.incoming,
+                    outgoing=a.outgoing,
+                    gl_account=a.gl_account,
+                    tax_withholding=a.tax_withholding,
+                )
+                for a in accounts
+            ),
+        )
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def find(self, slack_user_id: str, slack_team_id: str | None = None) -> list[tuple[int, str]]:
+        """(id, name) of users with this Slack user id (in this team, when given)."""
+        query = select(User.id, User.name).where(User.slack_user_id == slack_user_id)
+        if slack_team_id is not None:
+            query = query.where(User.slack_team_id == slack_team_id)
+        return [(row.id, row.name) for row in self._session.execute(query)]
+
+    def upsert(self, slack_team_id: str, slack_user_id: str, name: str) -> int:
+        user = self._session.scalar(
+            select(User).where(
+                User.slack_team_id == slack_team_id, User.slack_user_id == slack_user_id
+            )
+        )
+        if user is None:
+            user = User(slack_team_id=slack_team_id, slack_user_id=slack_user_id, name=name)
+            self._session.add(user)
+        else:
+            user.name = name
+        self._session.flush()
+        return user.id
+
+    def roles(self, user_id: int, company_id: int) -> set[str]:
+        query = select(UserRole.role).where(
+            UserRole.user_id == user_id, UserRole.company_id == company_id
+        )
+        return set(self._session.scalars(query))
+
+    def add_roles(self, user_id: int, company_id: int, roles: Iterable[str]) -> set[str]:
+        """Adds the roles the user lacks; returns the ones that were new."""
+        new = set(roles) - self.roles(user_id, company_id)
+        for role in sorted(new):
+            self._session.add(UserRole(user_id=user_id, company_id=company_id, role=role))
+        self._session.flush()
+        return new
+
+    def members(self, company_id: int) -> list[tuple[str, str, str, list[str]]]:
+        """(team, user id, name, roles) of everyone with a role in the company."""
+        query = (
+            select(User.slack_team_id, User.slack_user_id, User.name, UserRole.role)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.company_id == company_id)
+            .order_by(User.name, UserRole.role)
+        )
+        members: dict[tuple[str, str, str], list[str]] = {}
+        for team, uid, name, role in self._session.execute(query):
+            members.setdefault((team, uid, name), []).append(role)
+        return [(team, uid, name, roles) for (team, uid, name), roles in members.items()]
+
+
+class LedgerRepository:
+    """Suppliers and their open items."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def suppliers(self, company_id: int) -> dict[str, tuple[int, str, str | None, str | None]]:
+        """match_key -> (id, name, org_no, registered_account)."""
+        query = select(
+            Supplier.match_key,
+            Supplier.id,
+            Supplier.name,
+            Supplier.org_no,
+            Supplier.registered_account,
+        ).where(Supplier.company_id == company_id)
+        return {row[0]: (row[1], row[2], row[3], row[4]) for row in self._session.execute(query)}
+
+    def add_suppliers(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Inserts suppliers; returns match_key -> new id."""
+        ids: dict[str, int] = {}
+        for chunk in _chunks(rows):
+            result = self._session.execute(
+                insert(Supplier).returning(
+                    Supplier.match_key, Supplier.id, sort_by_parameter_order=True
+                ),
+                list(chunk),
+            )
+            ids.update({key: supplier_id for key, supplier_id in result})
+        return ids
+
+    def update_supplier(self, supplier_id: int, values: Mapping[str, Any]) -> None:
+        self._session.execute(update(Supplier).where(Supplier.id == supplier_id).values(**values))
+
+    def items_by_voucher(self, company_id: int) -> dict[str, dict[str, Any]]:
+        columns = (
+            OpenItem.voucher_no,
+            OpenItem.invoice_no,
+            OpenItem.supplier_id,
+            OpenItem.account,
+            OpenItem.amount,
+            OpenItem.currency,
+            OpenItem.invoice_date,
+            OpenItem.due_date,
+            OpenItem.reference_type,
+            OpenItem.reference,
+        )
+        query = select(*columns).where(OpenItem.company_id == company_id)
+        return {row.voucher_no: row._asdict() for row in self._session.execute(query)}
+
+    def add_items(self, rows: Sequence[dict[str, Any]]) -> None:
+        for chunk in _chunks(rows):
+            self._session.execute(insert(OpenItem), list(chunk))
+
+    def items_without_payment(self, company_id: int) -> list[dict[str, Any]]:
+        query = (
+            select(OpenItem, Supplier.name)
+            .join(Supplier, Supplier.id == OpenItem.supplier_id)
+            .outerjoin(Payment, Payment.open_item_id == OpenItem.id)
+            .where(OpenItem.company_id == company_id, OpenItem.is_open, Payment.id.is_(None))
+            .order_by(OpenItem.id)
+        )
+        return [
+            {
+                "open_item_id": item.id,
+                "supplier_id": item.supplier_id,
+                "payee": payee,
+                "account": item.account,
+                "amount": item.amount,
+                "currency": item.currency,
+                "due_date": item.due_date,
+                "reference_type": item.reference_type,
+                "reference": item.reference,
+                "invoice_no": item.invoice_no,
+            }
+            for item, payee in self._session.execute(query)
+        ]
+
+    def supplier_facts(
+        self, company_id: int, supplier_ids: Iterable[int] | None = None
+    ) -> dict[int, SupplierFacts]:
+        """Registered account, last paid-to account and open credit items per supplier."""
+        only = None if supplier_ids is None else set(supplier_ids)
+        facts: dict[int, dict[str, Any]] = {}
+        query = select(Supplier.id, Supplier.registered_account).where(
+            Supplier.company_id == company_id
+        )
+        if only is not None:
+            query = query.where(Supplier.id.in_(only))
+        for supplier_id, registered in self._session.execute(query):
+            facts[supplier_id] = {"registered_account": registered, "open_credit_keys": set()}
+        credits = select(OpenItem.supplier_id, OpenItem.id).where(
+            OpenItem.company_id == company_id, OpenItem.is_open, OpenItem.amount < 0
+        )
+        for supplier_id, item_id in self._session.execute(credits):
+            if supplier_id in facts:
+                facts[supplier_id]["open_credit_keys"].add(item_id)
+        paid = (
+            select(Payment.supplier_id, Payment.account)
+            .where(
+                Payment.company_id == company_id,
+                Payment.status.in_([PaymentStatus.PAID.value, PaymentStatus.POSTED.value]),
+            )
+            .order_by(Payment.paid_at, Payment.id)
+        )
+        for supplier_id, account in self._session.execute(paid):
+            if supplier_id in facts:
+                facts[supplier_id]["last_paid_account"] = account  # the latest wins
+        return {
+            supplier_id: SupplierFacts(
+                registered_account=values["registered_account"],
+                last_paid_account=values.get("last_paid_account"),
+                open_credit_keys=frozenset(values["open_credit_keys"]),
+            )
+            for supplier_id, values in facts.items()
+        }
+
+
+_VIEW_COLUMNS = (
+    Payment,
+    Company.org_no,
+    OpenItem.voucher_no,
+    OpenItem.invoice_no,
+)
+
+
+class PaymentRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add_many(self, rows: Sequence[dict[str, Any]]) -> dict[int, int]:
+        """Inserts payments; returns open_item_id -> payment id."""
+        ids: dict[int, int] = {}
+        for chunk in _chunks(rows):
+            result = self._session.execute(
+                insert(Payment).returning(
+                    Payment.open_item_id, Payment.id, sort_by_parameter_order=True
+                ),
+                list(chunk),
+            )
+            ids.update({item_id: payment_id for item_id, payment_id in result})
+        return ids
+
+    def facts(
+        self, company_id: int, supplier_ids: Iterable[int] | None = None
+    ) -> list[tuple[int, PaymentStatus, str, list[str], PaymentFacts]]:
+        """(payment id, status, flag, reasons, facts keyed by open item) for the company."""
+        query = (
+            select(Payment, OpenItem.invoice_no)
+            .join(OpenItem, OpenItem.id == Payment.open_item_id)
+            .where(Payment.company_id == company_id)
+        )
+        if supplier_ids is not None:
+            query = query.where(Payment.supplier_id.in_(set(supplier_ids)))
+        result = []
+        for payment, invoice_no in self._session.execute(query):
+            status = PaymentStatus(payment.status)
+            facts = PaymentFacts(
+                key=payment.open_item_id,
+                supplier_key=payment.supplier_id,
+                account=payment.account,
+                amount=payment.amount,
+                currency=payment.currency,
+                reference_type=ReferenceType(payment.reference_type),
+                reference=payment.reference,
+                invoice_no=invoice_no,
+                counts_for_duplicates=status is not PaymentStatus.DELETED,
+            )
+            result.append((payment.id, status, payment.flag, list(payment.reasons), facts))
+        return result
+
+    def set_flags(self, flags: Sequence[dict[str, Any]]) -> None:
+        """Bulk update of derived flags (rows: id, flag, reasons); the version is not bumped."""
+        for chunk in _chunks(flags):
+            self._session.execute(
+                update(Payment),
+                [
+                    {"id": row["id"], "flag": row["flag"], "reasons": row["reasons"]}
+                    for row in chunk
+                ],
+            )
+
+    def get(self, payment_id: int, *, for_update: bool = False) -> PaymentView | None:
+        query = self._view_query().where(Payment.id == payment_id)
+        if for_update:
+            query = query.with_for_update(of=Payment)
+        row = self._session.execute(query).first()
+        return None if row is None else self._to_view(*row)
+
+    def compare_and_set(self, payment_id: int, version: int, values: Mapping[str, Any]) -> bool:
+        """Writes `values` only if nobody changed the payment since `version`; bumps the version."""
+        statement = (
+            update(Payment)
+            .where(Payment.id == payment_id, Payment.version == version)
+            .values(version=Payment.version + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return self._session.execute(statement).rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+    def list(
+        self,
+        *,
+        company_id: int | None = None,
+        statuses: Iterable[PaymentStatus] | None = None,
+        query: SearchQuery | None = None,
+        limit: int | None = None,
+    ) -> list[PaymentView]:
+        statement = self._view_query()
+        if company_id is not None:
+            statement = statement.where(Payment.company_id == company_id)
+        if statuses is not None:
+            statement = statement.where(Payment.status.in_([s.value for s in statuses]))
+        if query is not None:
+            statement = statement.where(*_search_conditions(query))
+        statement = statement.order_by(Payment.due_date, Payment.id)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return [self._to_view(*row) for row in self._session.execute(statement)]
+
+    def counts_by_status(self, company_id: int) -> dict[PaymentStatus, int]:
+        query = (
+            select(Payment.status, func.count())
+            .where(Payment.company_id == company_id)
+            .group_by(Payment.status)
+        )
+        return {PaymentStatus(status): count for status, count in self._session.execute(query)}
+
+    def flag_counts(self, company_id: int, status: PaymentStatus) -> dict[Flag, int]:
+        query = (
+            select(Payment.flag, func.count())
+            .where(Payment.company_id == company_id, Payment.status == status.value)
+            .group_by(Payment.flag)
+        )
+        counts = dict.fromkeys(Flag, 0)
+        counts.update({Flag(flag): count for flag, count in self._session.execute(query)})
+        return counts
+
+    @staticmethod
+    def _view_query() -> Any:
+        return (
+            select(*_VIEW_COLUMNS)
+            .join(Company, Company.id == Payment.company_id)
+            .join(OpenItem, OpenItem.id == Payment.open_item_id)
+        )
+
+    @staticmethod
+    def _to_view(
+        payment: Payment, org_no: str, voucher_no: str, invoice_no: str | None
+    ) -> PaymentView:
+        return PaymentView(
+            id=payment.id,
+            company_org_no=org_no,
+            status=PaymentStatus(payment.status),
+            flag=Flag(payment.flag),
+            reasons=tuple(Reason(code) for code in payment.reasons),
+            payee=payment.payee,
+            account=payment.account,
+            amount=payment.amount,
+            currency=payment.currency,
+            due_date=payment.due_date,
+            reference_type=ReferenceType(payment.reference_type),
+            reference=payment.reference,
+            voucher_no=voucher_no,
+            invoice_no=invoice_no,
+            version=payment.version,
+            supplier_id=payment.supplier_id,
+            updated_at=payment.updated_at,
+        )
+
+
+def _search_conditions(query: SearchQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    for account in query.to_accounts:
+        conditions.append(Payment.account == compact_account(account))
+    for text in query.company_texts:
+        conditions.append(func.lower(Payment.payee).contains(text.lower(), autoescape=True))
+    for amounts in query.amount_ranges:
+        conditions.extend(_range(Payment.amount, amounts.low, amounts.high, amounts))
+    for days in query.due_ranges:
+        if days.start is not None:
+            conditions.append(Payment.due_date >= days.start)
+        if days.end is not None:
+            conditions.append(Payment.due_date <= days.end)
+    if query.statuses is not None:
+        conditions.append(Payment.status.in_([s.value for s in query.statuses]))
+    if query.currencies is not None:
+        conditions.append(Payment.currency.in_(sorted(query.currencies)))
+    for word in query.words:
+        needle = word.lower()
+        conditions.append(
+            or_(
+                func.lower(Payment.payee).contains(needle, autoescape=True),
+                func.lower(OpenItem.invoice_no).contains(needle, autoescape=True),
+                func.lower(Payment.reference).contains(needle, autoescape=True),
+            )
+        )
+    return conditions
+
+
+def _range(column: Any, low: Decimal | None, high: Decimal | None, spec: Any) -> list[Any]:
+    # Bounds bind through the column's Money type, so they compare as exact integers too.
+    out = []
+    if low is not None:
+        out.append(column >= low if spec.low_inclusive else column > low)
+    if high is not None:
+        out.append(column <= high if spec.high_inclusive else column < high)
+    return [and_(*out)] if out else []
+
+
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, **values: Any) -> None:
+        self._session.add(AuditEvent(**values))
+        self._session.flush()
+
+    def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        for chunk in _chunks(rows):
+            self._session.execute(insert(AuditEvent), list(chunk))
+
+    def for_payment(self, payment_id: int) -> list[dict[str, Any]]:
+        query = (
+            select(AuditEvent).where(AuditEvent.payment_id == payment_id).order_by(AuditEvent.id)
+        )
+        return [
+            {
+                "at": event.at,
+                "actor": event.actor_label,
+                "action": event.action,
+                "before": event.before,
+                "after": event.after,
+                "details": event.details,
+            }
+            for event in self._session.scalars(query)
+        ]
+
+    def count(self, *, payment_id: int | None = None, action: str | None = None) -> int:
+        query = select(func.count()).select_from(AuditEvent)
+        if payment_id is not None:
+            query = query.where(AuditEvent.payment_id == payment_id)
+        if action is not None:
+            query = query.where(AuditEvent.action == action)
+        return int(self._session.scalar(query) or 0)

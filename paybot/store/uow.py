@@ -1,0 +1,49 @@
+"""Unit of work: one session, one transaction; rolls back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from paybot.store.repositories import (
+    AuditRepository,
+    CompanyRepository,
+    LedgerRepository,
+    PaymentRepository,
+    UserRepository,
+)
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self._factory = sessionmaker(engine, expire_on_commit=False)
+        self._session: Session | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        session = self._factory()
+        self._session = session
+        self.companies = CompanyRepository(session)
+        self.users = UserRepository(session)
+        self.ledger = LedgerRepository(session)
+        self.payments = PaymentRepository(session)
+        self.audit = AuditRepository(session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._session is not None
+        try:
+            self._session.rollback()
+        finally:
+            self._session.close()
+            self._session = None
+
+    def commit(self) -> None:
+        assert self._session is not None
+        self._session.commit()
