@@ -1,0 +1,221 @@
+"""The README's flow through the real `paybot` command line, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from paybot.cli import context
+from paybot.cli.main import app
+
+SUPPLIERS = """name;org_no;account
+Kontorrekvisita AS;923609016;1234.56.78903
+Renhold Vest AS;974760673;1503.01.00007
+"""
+
+OPEN_ITEMS = """\ufeffvoucher_no;invoice_no;supplier_name;supplier_org_no;account;amount;currency;invoice_date;due_date;reference_type;reference
+1001;F-100;Kontorrekvisita AS;923609016;1234.56.78903;3 450,75;NOK;2026-11-01;2026-12-01;kid;12345678903
+1002;F-101;Kontorrekvisita AS;923609016;1234.56.78903;-500,00;NOK;2026-11-02;2026-12-01;message;Kreditnota
+1003;R-7;Renhold Vest AS;974760673;1503.01.00007;12 000,00;NOK;2026-11-03;01.12.2026;message;Faktura R-7
+1004;R-8;Renhold Vest AS;974760673;;800,00;NOK;2026-11-03;2026-12-05;kid;12345678901
+"""
+
+
+class Cli:
+    def __init__(self, runner: CliRunner) -> None:
+        self.runner = runner
+
+    def __call__(self, *args: str, ok: bool = True) -> str:
+        result = self.runner.invoke(app, list(args))
+        output = result.stdout + (result.stderr or "")
+        assert (result.exit_code == 0) is ok, output
+        return output
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self(*args, "--json"))
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Cli]:
+    monkeypatch.setenv("PAYBOT_DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    context.settings.cache_clear()
+    context.engine.cache_clear()
+    yield Cli(CliRunner())
+    context.engine().dispose()
+    context.settings.cache_clear()
+    context.engine.cache_clear()
+
+
+@pytest.fixture
+def company(cli: Cli, tmp_path: Path) -> Cli:
+    cli(
+        "company",
+        "add",
+        "--org-no",
+        "974 760 673",
+        "--name",
+        "Acme AS",
+        "--account",
+        "8601.11.17947",
+        "--bank",
+        "DNB",
+        "--timing",
+        "2d",
+    )
+    cli(
+        "users",
+        "add",
+        "--company",
+        "974760673",
+        "--slack-user",
+        "U1",
+        "--name",
+        "Kari",
+        "--role",
+        "approver",
+        "--role",
+        "signer",
+    )
+    cli(
+        "users",
+        "add",
+        "--company",
+        "974760673",
+        "--slack-user",
+        "U2",
+        "--name",
+        "Ola",
+        "--role",
+        "viewer",
+    )
+    (tmp_path / "suppliers.csv").write_text(SUPPLIERS, encoding="utf-8")
+    (tmp_path / "items.csv").write_text(OPEN_ITEMS, encoding="utf-8")
+    return cli
+
+
+def by_voucher(listing: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {payment["voucher_no"]: payment for payment in listing["payments"]}
+
+
+def test_company_setup_is_listed_as_json(company: Cli) -> None:
+    [acme] = company.json("company", "list")["companies"]
+    assert acme["org_no"] == "974760673"
+    assert acme["dispatch_timing"] == "2d"
+    assert acme["accounts"][0]["account"] == "86011117947"
+
+
+def test_import_refresh_and_flags(company: Cli) -> None:
+    assert "2 new" in company("import", "suppliers", "suppliers.csv", "--company", "974760673")
+    out = company("import", "open-items", "items.csv", "--company", "974760673")
+    assert "4 new, 0 unchanged" in out
+    again = company("import", "open-items", "items.csv", "--company", "974760673")
+    assert "0 new, 4 unchanged" in again
+    assert "4 new proposal(s)" in company("proposals", "refresh", "--company", "974760673")
+
+    payments = by_voucher(company.json("proposals", "list", "--company", "974760673"))
+    assert payments["1001"]["flag"] == "orange"
+    assert payments["1001"]["reasons"] == ["open_credit_items"]
+    assert payments["1001"]["amount"] == "3450.75"
+    assert payments["1002"]["flag"] == "red"
+    assert payments["1003"]["flag"] == "blue"
+    assert payments["1003"]["due_date"] == "2026-12-01"
+    assert payments["1004"]["reasons"] == ["missing_account", "invalid_kid"]
+    assert set(payments["1001"]) >= {
+        "id",
+        "status",
+        "flag",
+        "reasons",
+        "payee",
+        "account",
+        "amount",
+        "currency",
+        "due_date",
+        "reference_type",
+        "reference",
+        "voucher_no",
+        "invoice_no",
+    }
+
+
+def test_a_bad_row_names_file_line_and_column_and_imports_nothing(
+    company: Cli, tmp_path: Path
+) -> None:
+    bad = OPEN_ITEMS.replace("12 000,00", "12.000,00,1")
+    (tmp_path / "bad.csv").write_text(bad, encoding="utf-8")
+    out = company("import", "open-items", "bad.csv", "--company", "974760673", ok=False)
+    assert "bad.csv:4: amount:" in out
+    assert "0 new proposal(s)" in company("proposals", "refresh", "--company", "974760673")
+
+
+def test_approve_sign_delete_restore_fix_and_search(company: Cli) -> None:
+    company("import", "suppliers", "suppliers.csv", "--company", "974760673")
+    company("import", "open-items", "items.csv", "--company", "974760673")
+    company("proposals", "refresh", "--company", "974760673")
+    ids = {v: p["id"] for v, p in by_voucher(company.json("proposals", "list")).items()}
+
+    assert "may not approve" in company(
+        "payments", "approve", str(ids["1003"]), "--as", "U2", ok=False
+    )
+    assert "now approved" in company("payments", "approve", str(ids["1003"]), "--as", "U1")
+    assert "now due" in company("payments", "sign", str(ids["1003"]), "--as", "U1")
+    assert "cannot be approved" in company(
+        "payments", "approve", str(ids["1003"]), "--as", "U1", ok=False
+    )
+    assert "now deleted" in company("payments", "delete", str(ids["1001"]), "--as", "U1")
+    assert "now proposed" in company("payments", "restore", str(ids["1001"]), "--as", "U1")
+
+    refused = company(
+        "payments", "fix", str(ids["1004"]), "--as", "U1", "--account", "123", ok=False
+    )
+    assert "account" in refused
+    fixed = company(
+        "payments",
+        "fix",
+        str(ids["1004"]),
+        "--as",
+        "U1",
+        "--account",
+        "1503.01.00007",
+        "--reference-type",
+        "kid",
+        "--reference",
+        "0000001230",
+    )
+    assert "flag blue" in fixed
+
+    shown = company.json("payments", "show", str(ids["1003"]))
+    assert shown["status"] == "due"
+    assert [e["action"] for e in shown["history"]] == [
+        "payment.propose",
+        "payment.approve",
+        "payment.sign",
+    ]
+
+    found = company.json("search", "company:renhold", "amount:>1000", "status:due")
+    assert [p["voucher_no"] for p in found["payments"]] == ["1003"]
+    found = company.json("search", "to:1234 56 78903")
+    assert {p["voucher_no"] for p in found["payments"]} == {"1001", "1002"}
+    found = company.json("search", "due:2026-12-02..2026-12-31", "currency:NOK")
+    assert [p["voucher_no"] for p in found["payments"]] == ["1004"]
+    assert "amount:" in company("search", "amount:abc", ok=False)
+
+
+def test_commands_refuse_an_unmigrated_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PAYBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    context.settings.cache_clear()
+    context.engine.cache_clear()
+    cli = Cli(CliRunner())
+    assert "paybot db upgrade" in cli("company", "list", ok=False)
+    assert "Upgraded" in cli("db", "upgrade")
+    assert "No companies yet" in cli("company", "list")
+    context.engine().dispose()
+    context.settings.cache_clear()
+    context.engine.cache_clear()
