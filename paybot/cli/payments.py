@@ -158,7 +158,8 @@ def payments_show(
             typer.echo(f"{key:>15}: {value}")
     typer.echo("History:")
     for event in details.history:
-        typer.echo(f"  {event['at']:%Y-%m-%d %H:%M:%S} {event['actor']}: {event['action']}")
+        at = event["at"].astimezone(ctx.settings().zone)
+        typer.echo(f"  {at:%Y-%m-%d %H:%M:%S %Z} {event['actor']}: {event['action']}")
 
 
 def _print(found: list[PaymentView], as_json: bool, title: str) -> None:

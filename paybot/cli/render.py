@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,6 +63,7 @@ def payments_table(payments: Sequence[PaymentView], title: str | None = None) ->
             f"{p.reference_type.value}: {p.reference}" if p.reference else "-",
             ", ".join(reason.value for reason in p.reasons),
         )
-    console = Console()
+    # Piped output has no terminal width; a wide table beats one folded into 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(table)
     console.print(f"{len(payments)} payment(s)")

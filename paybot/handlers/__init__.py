@@ -1,0 +1,1 @@
+"""Slack listeners: thin, ack fast, call one service, render a view."""
