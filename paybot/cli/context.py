@@ -11,11 +11,10 @@ from functools import cache
 from typing import Any, NoReturn
 
 import typer
-from sqlalchemy import Engine
 
 from paybot.config import Settings
 from paybot.core.errors import PaybotError, ValidationFailed
-from paybot.store.db import ensure_current, make_engine
+from paybot.store.db import Engine, ensure_current, make_engine
 from paybot.store.uow import UnitOfWork
 
 

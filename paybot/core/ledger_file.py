@@ -46,6 +46,7 @@ OPEN_ITEM_OPTIONAL = (
 
 # Only JSON's own whitespace may sit between array items (what json itself skips).
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_SEPARATOR = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _REFERENCE_TYPES = "kid, message, invoice or empty"
 _AMOUNT_DIGITS = 14
@@ -409,7 +410,10 @@ def _json_records(source: str, text: str, start: int) -> Iterator[_Record]:
     decoder = json.JSONDecoder(parse_float=Decimal)
     pos = _skip_space(text, start + 1)
     line, counted = 1, 0
+    normalized: set[str] = set()
     at_end = text.startswith("]", pos)
+    if at_end:  # an empty list: step past its ']' as _after_json_item does for the last item
+        pos += 1
     while not at_end:
         # Counting newlines only since the previous item keeps line numbering linear.
         line, counted = line + text.count("\n", counted, pos), pos
@@ -418,9 +422,19 @@ def _json_records(source: str, text: str, start: int) -> Iterator[_Record]:
             raise ImportRejected(
                 source, line, None, f"{_describe(value)} is not allowed (expected an object)"
             )
-        yield _Record(source, line, {key.strip().lower(): item for key, item in value.items()})
+        yield _Record(source, line, _normalized_keys(value, normalized))
         pos, at_end = _after_json_item(source, text, end)
-    _expect_json_end(source, text, pos + 1)
+    _expect_json_end(source, text, pos)
+
+
+def _normalized_keys(value: dict[str, object], normalized: set[str]) -> dict[str, object]:
+    """The object with keys stripped and lower-cased, as CSV headers are."""
+    # Nearly every export already uses the plain names; checking that is cheaper than rebuilding.
+    if normalized.issuperset(value):
+        return value
+    result = {key.strip().lower(): item for key, item in value.items()}
+    normalized.update(key for key in value if key in result)
+    return result
 
 
 def _decode_json_value(
@@ -436,14 +450,13 @@ def _decode_json_value(
 
 
 def _after_json_item(source: str, text: str, end: int) -> tuple[int, bool]:
-    """Position of the next item (or of the closing ']') and whether the list has ended."""
-    pos = _skip_space(text, end)
-    char = text[pos : pos + 1]
-    if char == "]":
-        return pos, True
-    if char != ",":
-        _reject_json(source, text, pos, "invalid JSON: expected ',' or ']' after an item")
-    return _skip_space(text, pos + 1), False
+    """Position after the separator that follows an item, and whether it closed the list."""
+    separator = _JSON_SEPARATOR.match(text, end)
+    if separator is None:
+        _reject_json(
+            source, text, _skip_space(text, end), "invalid JSON: expected ',' or ']' after an item"
+        )
+    return separator.end(), separator.group(1) == "]"
 
 
 def _expect_json_end(source: str, text: str, pos: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
 
 import pycountry
 from babel.numbers import get_currency_precision
@@ -11,6 +11,10 @@ from babel.numbers import get_currency_precision
 # The store keeps amounts as integers of this many decimals: enough for every ISO 4217 exponent.
 STORAGE_SCALE = 4
 _STORAGE_FACTOR = Decimal(10) ** STORAGE_SCALE
+# Integer digits an amount may have: 10^14 with 4 decimals still fits a signed 64-bit integer.
+MAX_INTEGER_DIGITS = 14
+# Wide enough that no arithmetic on an allowed amount is ever rounded.
+_EXACT = Context(prec=40)
 
 _AMOUNT = re.compile(r"^[+-]?(\d{1,3}([ \u00a0\u202f']\d{3})+|\d+)([.,]\d+)?$")
 
@@ -45,24 +49,40 @@ def parse_amount(text: str) -> Decimal:
         cleaned = cleaned.replace(separator, "")
     cleaned = cleaned.replace(",", ".")
     try:
-        return Decimal(sign + cleaned)
+        amount = Decimal(sign + cleaned)
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
         raise AmountError(f"{text!r} is not an amount") from exc
+    check_size(amount)
+    return amount
+
+
+def check_size(amount: Decimal) -> None:
+    """Refuse amounts beyond any invoice, which exact storage could not hold either."""
+    if amount and amount.adjusted() >= MAX_INTEGER_DIGITS:
+        raise AmountError(
+            f"'{amount}' is too large (at most {MAX_INTEGER_DIGITS} digits before the decimals)"
+        )
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
-    """Round-free: refuse an amount with more decimals than the currency has."""
+    """Round-free: refuse an amount written with more decimals than the currency has.
+
+    Trailing zeros count: for NOK, "1.000" is refused rather than read as 1 (it may mean 1000).
+    """
+    check_size(amount)
     exponent = currency_exponent(currency)
-    step = Decimal(1).scaleb(-exponent)
-    quantized = amount.quantize(step)
-    if quantized != amount:
+    written = amount.as_tuple().exponent
+    if isinstance(written, int) and -written > exponent:
         raise AmountError(f"{amount} has more decimals than {currency} allows ({exponent})")
-    return quantized
+    with localcontext(_EXACT):
+        return amount.quantize(Decimal(1).scaleb(-exponent))
 
 
 def to_storage_units(amount: Decimal) -> int:
-    """Exact integer for the store; refuses anything finer than the storage scale."""
-    scaled = amount * _STORAGE_FACTOR
+    """Exact integer for the store; refuses anything finer than the storage scale or too large."""
+    check_size(amount)
+    with localcontext(_EXACT):
+        scaled = amount * _STORAGE_FACTOR
     if scaled != scaled.to_integral_value():
         raise AmountError(f"{amount} has more than {STORAGE_SCALE} decimals")
     return int(scaled)

@@ -92,6 +92,5 @@ def next_status(
     except KeyError:
         subject = f"Payment {payment_id}" if payment_id is not None else "This payment"
         raise InvalidTransition(
-            f"{subject} is {current.label.lower()} ({current.value}) "
-            f"and cannot be {_VERBS[action]}."
+            f"{subject} is {current.value} and cannot be {_VERBS[action]}."
         ) from None

@@ -14,6 +14,16 @@ from sqlalchemy.pool import NullPool
 
 from paybot.core.errors import SchemaOutdated
 
+__all__ = [
+    "Engine",
+    "alembic_config",
+    "current_revision",
+    "ensure_current",
+    "head_revision",
+    "make_engine",
+    "upgrade",
+]
+
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets foreign keys and a busy timeout: threads wait."""

@@ -13,17 +13,11 @@ from typer.testing import CliRunner
 from paybot.cli import context
 from paybot.cli.main import app
 
-SUPPLIERS = """name;org_no;account
-Kontorrekvisita AS;923609016;1234.56.78903
-Renhold Vest AS;974760673;1503.01.00007
-"""
+SUPPLIERS = (Path(__file__).parents[2] / "examples" / "suppliers.csv").read_text(encoding="utf-8")
 
-OPEN_ITEMS = """\ufeffvoucher_no;invoice_no;supplier_name;supplier_org_no;account;amount;currency;invoice_date;due_date;reference_type;reference
-1001;F-100;Kontorrekvisita AS;923609016;1234.56.78903;3 450,75;NOK;2026-11-01;2026-12-01;kid;12345678903
-1002;F-101;Kontorrekvisita AS;923609016;1234.56.78903;-500,00;NOK;2026-11-02;2026-12-01;message;Kreditnota
-1003;R-7;Renhold Vest AS;974760673;1503.01.00007;12 000,00;NOK;2026-11-03;01.12.2026;message;Faktura R-7
-1004;R-8;Renhold Vest AS;974760673;;800,00;NOK;2026-11-03;2026-12-05;kid;12345678901
-"""
+OPEN_ITEMS = "\ufeff" + (Path(__file__).parents[2] / "examples" / "open-items.csv").read_text(
+    encoding="utf-8"
+)
 
 
 class Cli:
@@ -111,12 +105,12 @@ def test_company_setup_is_listed_as_json(company: Cli) -> None:
 
 
 def test_import_refresh_and_flags(company: Cli) -> None:
-    assert "2 new" in company("import", "suppliers", "suppliers.csv", "--company", "974760673")
+    assert "3 new" in company("import", "suppliers", "suppliers.csv", "--company", "974760673")
     out = company("import", "open-items", "items.csv", "--company", "974760673")
-    assert "4 new, 0 unchanged" in out
+    assert "6 new, 0 unchanged" in out
     again = company("import", "open-items", "items.csv", "--company", "974760673")
-    assert "0 new, 4 unchanged" in again
-    assert "4 new proposal(s)" in company("proposals", "refresh", "--company", "974760673")
+    assert "0 new, 6 unchanged" in again
+    assert "6 new proposal(s)" in company("proposals", "refresh", "--company", "974760673")
 
     payments = by_voucher(company.json("proposals", "list", "--company", "974760673"))
     assert payments["1001"]["flag"] == "orange"
@@ -126,6 +120,8 @@ def test_import_refresh_and_flags(company: Cli) -> None:
     assert payments["1003"]["flag"] == "blue"
     assert payments["1003"]["due_date"] == "2026-12-01"
     assert payments["1004"]["reasons"] == ["missing_account", "invalid_kid"]
+    assert payments["1005"]["reasons"] == ["account_changed", "possible_duplicate"]
+    assert payments["1006"]["reasons"] == ["possible_duplicate"]
     assert set(payments["1001"]) >= {
         "id",
         "status",
@@ -201,7 +197,7 @@ def test_approve_sign_delete_restore_fix_and_search(company: Cli) -> None:
     assert [p["voucher_no"] for p in found["payments"]] == ["1003"]
     found = company.json("search", "to:1234 56 78903")
     assert {p["voucher_no"] for p in found["payments"]} == {"1001", "1002"}
-    found = company.json("search", "due:2026-12-02..2026-12-31", "currency:NOK")
+    found = company.json("search", "due:2026-12-02..2026-12-06", "currency:NOK")
     assert [p["voucher_no"] for p in found["payments"]] == ["1004"]
     assert "amount:" in company("search", "amount:abc", ok=False)
 

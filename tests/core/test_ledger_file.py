@@ -1,0 +1,455 @@
+"""Reading supplier-ledger exports: formats, line numbers and every way a file is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from paybot.core.errors import ImportRejected
+from paybot.core.ledger_file import (
+    OpenItemRow,
+    SupplierRow,
+    read_open_item_rows,
+    read_supplier_rows,
+)
+from paybot.core.payments import ReferenceType
+
+HEADER = (
+    "voucher_no;invoice_no;supplier_name;supplier_org_no;account;amount;currency;"
+    "invoice_date;due_date;reference_type;reference"
+)
+ROW = "1001;F-77;Acme AS;974760673;1234.56.78903;3 450,75;NOK;2026-11-01;2026-11-30;kid;1234567897"
+
+
+def items(*lines: str, header: str = HEADER) -> list[OpenItemRow]:
+    return read_open_item_rows("items.csv", "\n".join((header, *lines)).encode())
+
+
+def one_item(**changes: str) -> OpenItemRow:
+    """The standard row with some columns replaced."""
+    values = dict(zip(HEADER.split(";"), ROW.split(";"), strict=True)) | changes
+    return items(";".join(values.values()))[0]
+
+
+def rejected(read: Callable[[str, bytes], object], data: bytes, source: str = "items.csv") -> str:
+    with pytest.raises(ImportRejected) as caught:
+        read(source, data)
+    return str(caught.value)
+
+
+def item_error(*lines: str, header: str = HEADER) -> str:
+    return rejected(read_open_item_rows, "\n".join((header, *lines)).encode())
+
+
+def item_error_with(**changes: str) -> str:
+    values = dict(zip(HEADER.split(";"), ROW.split(";"), strict=True)) | changes
+    return item_error(";".join(values.values()))
+
+
+# --- formats -------------------------------------------------------------------------------------
+
+
+def test_semicolon_file_gives_every_column() -> None:
+    assert items(ROW) == [
+        OpenItemRow(
+            line=2,
+            voucher_no="1001",
+            invoice_no="F-77",
+            supplier_name="Acme AS",
+            supplier_org_no="974760673",
+            account="12345678903",
+            amount=Decimal("3450.75"),
+            currency="NOK",
+            invoice_date=date(2026, 11, 1),
+            due_date=date(2026, 11, 30),
+            reference_type=ReferenceType.KID,
+            reference="1234567897",
+        )
+    ]
+
+
+def test_comma_file_with_quoted_fields_is_read_like_a_semicolon_file() -> None:
+    header = HEADER.replace(";", ",")
+    row = '1001,F-77,"Acme, Norge AS",974760673,1234.56.78903,"3 450,75",NOK,,30.11.2026,,'
+    [item] = items(row, header=header)
+    assert item.supplier_name == "Acme, Norge AS"
+    assert item.amount == Decimal("3450.75")
+    assert item.due_date == date(2026, 11, 30)
+    assert item.invoice_date is None
+
+
+def test_byte_order_mark_is_ignored() -> None:
+    data = "\ufeff" + HEADER + "\n" + ROW + "\n"
+    [item] = read_open_item_rows("items.csv", data.encode())
+    assert item.voucher_no == "1001"
+
+
+def test_header_names_ignore_case_and_spaces_and_extra_columns() -> None:
+    header = " Voucher_No ;SUPPLIER_NAME;Amount;Currency;Due_Date;Cost centre"
+    [item] = items("7;Acme AS;10;nok;2026-11-30;4410", header=header)
+    assert (item.voucher_no, item.amount, item.currency) == ("7", Decimal("10"), "NOK")
+    assert item.invoice_no is None
+    assert item.supplier_org_no is None
+    assert item.account is None
+    assert item.reference_type is ReferenceType.EMPTY
+    assert item.reference is None
+
+
+def test_crlf_line_endings_are_read() -> None:
+    data = (HEADER + "\r\n" + ROW + "\r\n").encode()
+    [item] = read_open_item_rows("items.csv", data)
+    assert (item.line, item.reference) == (2, "1234567897")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3 450,75", Decimal("3450.75")),
+        ("3450.75", Decimal("3450.75")),
+        ("3\u00a0450,75", Decimal("3450.75")),
+        ("1 234 567,5", Decimal("1234567.50")),
+        ("12", Decimal("12.00")),
+        ("-1 000,00", Decimal("-1000.00")),
+        ("-0,10", Decimal("-0.10")),
+    ],
+)
+def test_amounts_with_decimal_comma_or_point_and_thousand_spaces_are_exact(
+    text: str, expected: Decimal
+) -> None:
+    amount = one_item(amount=text).amount
+    assert amount == expected
+    assert str(amount) == str(expected)
+
+
+def test_negative_amount_is_a_credit_note_not_an_error() -> None:
+    assert one_item(amount="-250,00", reference_type="", reference="").amount == Decimal("-250")
+
+
+def test_unknown_three_letter_currency_is_accepted_with_its_decimals_untouched() -> None:
+    item = one_item(currency="xyz", amount="1,2345")
+    assert (item.currency, item.amount) == ("XYZ", Decimal("1.2345"))
+
+
+def test_empty_file_and_header_without_rows_give_no_rows() -> None:
+    assert read_open_item_rows("items.csv", b"") == []
+    assert read_open_item_rows("items.csv", b"\xef\xbb\xbf \n\n") == []
+    assert read_open_item_rows("items.csv", (HEADER + "\n").encode()) == []
+    assert read_open_item_rows("items.json", b" [ ] ") == []
+
+
+def test_blank_lines_are_skipped_and_lines_stay_physical() -> None:
+    rows = items("", ROW, "   ", ";;;;;;;;;;", ROW.replace("1001", "1002"), "")
+    assert [row.line for row in rows] == [3, 6]
+
+
+def test_a_row_after_a_multi_line_quoted_field_keeps_its_physical_line() -> None:
+    multi_line = ROW.replace("Acme AS", '"Acme\nAS"')
+    rows = items(multi_line, ROW.replace("1001", "1002"))
+    assert [(row.line, row.supplier_name) for row in rows] == [(2, "Acme\nAS"), (4, "Acme AS")]
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+JSON_ITEMS = b"""[
+  {"voucher_no": "1", "supplier_name": "Acme AS", "amount": "0,10", "currency": "NOK",
+   "due_date": "2026-11-30"},
+
+  {
+    "Voucher_No": 2, "supplier_name": "Acme AS", "amount": 0.10, "currency": "NOK",
+    "due_date": "30.11.2026", "reference_type": "MESSAGE", "reference": "Faktura 77",
+    "invoice_no": null
+  },
+  {"voucher_no": "3", "supplier_name": "Acme AS", "amount": 1234.5, "currency": "NOK",
+   "due_date": "2026-11-30"},
+  {"voucher_no": "4", "supplier_name": "Acme AS", "amount": -5, "currency": "JPY",
+   "due_date": "2026-11-30"}
+]
+"""
+
+
+def test_json_amounts_as_string_or_number_are_exact_decimals() -> None:
+    rows = read_open_item_rows("items.json", JSON_ITEMS)
+    amounts = [row.amount for row in rows]
+    assert all(type(amount) is Decimal for amount in amounts)
+    assert [str(amount) for amount in amounts] == ["0.10", "0.10", "1234.50", "-5"]
+
+
+def test_json_rows_report_the_line_where_each_object_starts() -> None:
+    rows = read_open_item_rows("items.json", JSON_ITEMS)
+    assert [row.line for row in rows] == [2, 5, 10, 12]
+
+
+def test_json_keys_ignore_case_and_numbers_become_text() -> None:
+    row = read_open_item_rows("items.json", JSON_ITEMS)[1]
+    assert (row.voucher_no, row.invoice_no) == ("2", None)
+    assert (row.reference_type, row.reference) == (ReferenceType.MESSAGE, "Faktura 77")
+
+
+def test_json_with_a_byte_order_mark_is_detected() -> None:
+    rows = read_open_item_rows("items.json", b"\xef\xbb\xbf\n" + JSON_ITEMS)
+    assert rows[0].line == 3
+
+
+def test_invalid_json_names_the_line_of_the_syntax_error() -> None:
+    data = b'[\n  {"voucher_no": "1",\n   "amount": 10,,\n  }\n]'
+    message = rejected(read_open_item_rows, data, "items.json")
+    assert message.startswith("items.json:3: invalid JSON: ")
+
+
+def test_json_missing_comma_between_objects_is_refused() -> None:
+    item = b'{"voucher_no": "1", "supplier_name": "A", "amount": 1, "currency": "NOK",'
+    item += b' "due_date": "2026-11-30"}'
+    data = b"[\n" + item + b"\n" + item + b"\n]"
+    assert rejected(read_open_item_rows, data, "i.json") == (
+        "i.json:3: invalid JSON: expected ',' or ']' after an item"
+    )
+
+
+def test_json_trailing_data_is_refused() -> None:
+    data = b"[]\n\n[]"
+    assert rejected(read_open_item_rows, data, "i.json").startswith("i.json:3: invalid JSON: extra")
+
+
+def test_json_object_instead_of_list_is_refused() -> None:
+    message = rejected(read_open_item_rows, b'\n{"voucher_no": "1"}', "i.json")
+    assert message == "i.json:2: the file holds one object (expected a list of objects)"
+
+
+def test_json_list_of_non_objects_is_refused_at_the_item() -> None:
+    message = rejected(read_open_item_rows, b'[\n  ["1", "Acme"]\n]', "i.json")
+    assert message == "i.json:2: a list is not allowed (expected an object)"
+
+
+def test_json_value_that_is_not_text_or_number_is_refused() -> None:
+    data = b'[{"voucher_no": true, "supplier_name": "A", "amount": 1, "currency": "NOK"}]'
+    message = rejected(read_open_item_rows, data, "i.json")
+    assert message == "i.json:1: voucher_no: true is not allowed (expected text or a number)"
+
+
+def test_json_object_without_a_required_key_is_refused() -> None:
+    data = b'[\n{"voucher_no": "1", "supplier_name": "A", "amount": 1, "currency": "NOK"}]'
+    assert rejected(read_open_item_rows, data, "i.json") == "i.json:2: due_date: is required"
+
+
+def test_json_number_amount_with_too_many_decimals_is_refused() -> None:
+    data = b'[{"voucher_no": "1", "supplier_name": "A", "amount": 0.105, "currency": "NOK",'
+    data += b' "due_date": "2026-11-30"}]'
+    assert rejected(read_open_item_rows, data, "i.json") == (
+        "i.json:1: amount: '0.105' has more decimals than NOK allows (expected at most 2)"
+    )
+
+
+# --- field rules -------------------------------------------------------------------------------
+
+
+def test_dates_in_iso_or_norwegian_form() -> None:
+    item = one_item(invoice_date="1.2.2026", due_date="28.02.2026")
+    assert (item.invoice_date, item.due_date) == (date(2026, 2, 1), date(2026, 2, 28))
+
+
+def test_org_no_with_spaces_is_normalized_and_foreign_ids_are_kept() -> None:
+    assert one_item(supplier_org_no=" 923 609 016 ").supplier_org_no == "923609016"
+    assert one_item(supplier_org_no=" SE556677889901 ").supplier_org_no == "SE556677889901"
+    assert one_item(supplier_org_no="  ").supplier_org_no is None
+
+
+def test_account_is_compacted_but_not_validated() -> None:
+    assert one_item(account="1234 56 78900").account == "12345678900"
+    assert one_item(account="no 93 8601 1117947").account == "NO9386011117947"
+    assert one_item(account="").account is None
+
+
+def test_reference_type_ignores_case_and_blank_means_empty() -> None:
+    assert one_item(reference_type="Message", reference="Faktura").reference_type == "message"
+    item = one_item(reference_type=" ", reference="")
+    assert (item.reference_type, item.reference) == (ReferenceType.EMPTY, None)
+
+
+def test_invoice_reference_falls_back_to_the_invoice_number() -> None:
+    item = one_item(reference_type="invoice", reference="", invoice_no=" F-77 ")
+    assert (item.reference_type, item.reference) == (ReferenceType.INVOICE, "F-77")
+    assert one_item(reference_type="invoice", reference="", invoice_no="").reference is None
+    assert one_item(reference_type="invoice", reference="X-1").reference == "X-1"
+
+
+def test_kid_is_stripped_of_spaces_but_its_check_digit_is_not_checked_here() -> None:
+    assert one_item(reference="1234 5678 97").reference == "1234567897"
+    assert one_item(reference="1234567890").reference == "1234567890"
+
+
+# --- refusals ------------------------------------------------------------------------------------
+
+
+def test_missing_required_column_is_named_on_line_1() -> None:
+    header = HEADER.replace("due_date", "forfall")
+    assert item_error(ROW, header=header).startswith(
+        "items.csv:1: due_date: required column is missing from the header (found: voucher_no,"
+    )
+
+
+def test_a_required_column_twice_in_the_header_is_refused() -> None:
+    assert item_error(ROW, header=HEADER + ";Amount") == (
+        "items.csv:1: amount: column appears more than once in the header (expected once)"
+    )
+
+
+REQUIRED = ["voucher_no", "supplier_name", "amount", "currency", "due_date"]
+
+
+@pytest.mark.parametrize("column", REQUIRED)
+def test_an_empty_required_value_is_refused(column: str) -> None:
+    assert item_error_with(**{column: "  "}) == f"items.csv:2: {column}: is required"
+
+
+def test_a_short_row_lacks_its_required_values() -> None:
+    assert item_error("1001;F-77;Acme AS") == "items.csv:2: currency: is required"
+
+
+def test_text_that_is_not_an_amount_is_refused() -> None:
+    assert item_error_with(amount="12,3,4") == (
+        "items.csv:2: amount: '12,3,4' is not an amount (expected e.g. 3 450,75 or 3450.75)"
+    )
+
+
+def test_more_decimals_than_the_currency_allows_is_refused() -> None:
+    assert item_error_with(amount="10,005") == (
+        "items.csv:2: amount: '10,005' has more decimals than NOK allows (expected at most 2)"
+    )
+    assert item_error_with(amount="10,5", currency="JPY") == (
+        "items.csv:2: amount: '10,5' has more decimals than JPY allows (expected at most 0)"
+    )
+
+
+def test_an_absurdly_large_amount_is_refused() -> None:
+    assert item_error_with(amount="1" + "0" * 20).startswith("items.csv:2: amount: '1000")
+
+
+@pytest.mark.parametrize("currency", ["NO", "NOKK", "N0K", "€", "NØK"])
+def test_a_currency_that_is_not_three_letters_is_refused(currency: str) -> None:
+    assert item_error_with(currency=currency) == (
+        f"items.csv:2: currency: {currency!r} is not a currency code "
+        "(expected three letters, e.g. NOK)"
+    )
+
+
+def test_an_impossible_date_is_refused_naming_its_column() -> None:
+    assert item_error_with(due_date="31.02.2026").startswith(
+        "items.csv:2: due_date: '31.02.2026' is not a real date ("
+    )
+    assert item_error_with(invoice_date="2026-13-01").startswith(
+        "items.csv:2: invoice_date: '2026-13-01' is not a real date ("
+    )
+
+
+@pytest.mark.parametrize("text", ["30/11/2026", "2026-11-3", "20261130", "30.11.26", "tomorrow"])
+def test_a_date_in_another_form_is_refused(text: str) -> None:
+    assert item_error_with(due_date=text) == (
+        f"items.csv:2: due_date: {text!r} is not a date (expected e.g. 2026-11-30 or 30.11.2026)"
+    )
+
+
+def test_a_nine_digit_org_no_with_a_wrong_check_digit_is_refused() -> None:
+    assert item_error_with(supplier_org_no="974 760 674") == (
+        "items.csv:2: supplier_org_no: '974 760 674' is not a valid Norwegian organisation "
+        "number (expected 9 digits with a correct check digit)"
+    )
+
+
+def test_an_unknown_reference_type_is_refused() -> None:
+    assert item_error_with(reference_type="OCR") == (
+        "items.csv:2: reference_type: 'OCR' is not a reference type "
+        "(expected kid, message, invoice or empty)"
+    )
+
+
+def test_a_reference_with_reference_type_empty_is_refused() -> None:
+    expected = (
+        "items.csv:2: reference_type: a reference is given, "
+        "so reference_type must be kid, message or invoice"
+    )
+    assert item_error_with(reference_type="empty", reference="1234567897") == expected
+    assert item_error_with(reference_type="", reference="Faktura 77") == expected
+
+
+def test_a_voucher_twice_is_refused_on_the_later_line() -> None:
+    other = ROW.replace("F-77", "F-78")
+    assert item_error(ROW, other.replace("1001", "1002"), "", other) == (
+        "items.csv:5: voucher_no: '1001' already appears on line 2 "
+        "(expected each voucher_no only once)"
+    )
+
+
+def test_invalid_utf8_names_the_line_of_the_first_bad_byte() -> None:
+    data = (HEADER + "\n" + ROW + "\n").encode() + b"1002;;Sm\xf8r AS;;;1;NOK;;2026-11-30;;\n"
+    assert rejected(read_open_item_rows, data) == (
+        "items.csv:3: byte 0xf8 is not valid UTF-8 "
+        "(expected a UTF-8 file; export or save it as UTF-8)"
+    )
+
+
+def test_an_unterminated_quote_is_refused_at_the_row_where_it_starts() -> None:
+    message = item_error(ROW, ROW.replace("Acme AS", '"Acme AS').replace("1001", "1002"), ROW)
+    assert message.startswith("items.csv:3: malformed CSV: ")
+
+
+# --- suppliers -----------------------------------------------------------------------------------
+
+
+def test_suppliers_are_read_with_optional_org_no_and_account() -> None:
+    data = "Name,Org_No,Account\nAcme AS,974 760 673,1234.56.78903\nFremmed GmbH,DE123,\n"
+    assert read_supplier_rows("suppliers.csv", data.encode()) == [
+        SupplierRow(line=2, name="Acme AS", org_no="974760673", account="12345678903"),
+        SupplierRow(line=3, name="Fremmed GmbH", org_no="DE123", account=None),
+    ]
+
+
+def test_supplier_file_needs_a_name_column() -> None:
+    message = rejected(read_supplier_rows, b"org_no;account\n974760673;\n", "s.csv")
+    assert message == (
+        "s.csv:1: name: required column is missing from the header (found: org_no, account)"
+    )
+
+
+def test_the_same_org_no_twice_is_refused_on_the_later_line() -> None:
+    data = b"name;org_no\nAcme AS;974760673\nOther AS;923609016\nAcme Norge AS;974 760 673\n"
+    assert rejected(read_supplier_rows, data, "s.csv") == (
+        "s.csv:4: org_no: supplier '974760673' already appears on line 2 (expected it only once)"
+    )
+
+
+def test_the_same_name_without_org_no_twice_is_refused_ignoring_case_and_spacing() -> None:
+    data = b"name;org_no\nAcme  AS;\nacme as;\n"
+    assert rejected(read_supplier_rows, data, "s.csv") == (
+        "s.csv:3: name: supplier 'acme as' already appears on line 2 (expected it only once)"
+    )
+
+
+def test_the_same_name_with_different_org_numbers_is_two_suppliers() -> None:
+    data = b"name;org_no\nAcme AS;974760673\nAcme AS;923609016\nAcme AS;\n"
+    assert len(read_supplier_rows("s.csv", data)) == 3
+
+
+# --- property ------------------------------------------------------------------------------------
+
+
+def norwegian(amount: Decimal, plus: bool) -> str:
+    """12345.67 as a Norwegian finance user writes it: "12 345,67", with "-" or "+" in front."""
+    digits = f"{abs(amount):,.2f}".replace(",", " ").replace(".", ",")
+    return ("-" if amount < 0 else "+" if plus else "") + digits
+
+
+@given(
+    amount=st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False),
+    plus=st.booleans(),
+)
+def test_any_two_decimal_amount_in_norwegian_form_parses_back_exactly(
+    amount: Decimal, plus: bool
+) -> None:
+    parsed = one_item(amount=norwegian(amount, plus)).amount
+    assert parsed == amount
+    assert parsed.as_tuple().exponent == -2
