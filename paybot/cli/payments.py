@@ -8,6 +8,7 @@ import typer
 
 from paybot.cli import context as ctx
 from paybot.cli.render import payment_dict, payments_table
+from paybot.core.money import format_plain
 from paybot.core.payments import PaymentView, ReferenceType
 from paybot.core.search_query import SEARCH_FIELDS
 from paybot.core.states import PaymentStatus
@@ -149,13 +150,21 @@ def payments_show(
     """One payment with its history."""
     with ctx.user_errors():
         details = payments.show(ctx.uow(), payment_id=payment_id)
-    data = {**payment_dict(details.payment), "history": details.history}
+    credits = [
+        {**item, "amount": format_plain(item["amount"], item["currency"])}
+        for item in details.open_credit_items
+    ]
+    data = {**payment_dict(details.payment), "open_credit_items": credits}
     if as_json:
-        ctx.print_json(data)
+        ctx.print_json({**data, "history": details.history})
         return
     for key, value in data.items():
-        if key != "history":
+        if key != "open_credit_items":
             typer.echo(f"{key:>15}: {value}")
+    if credits:
+        typer.echo("Open credit items of this supplier (settle them before paying):")
+        for item in credits:
+            typer.echo(f"  voucher {item['voucher_no']}: {item['amount']} {item['currency']}")
     typer.echo("History:")
     for event in details.history:
         at = event["at"].astimezone(ctx.settings().zone)

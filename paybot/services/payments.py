@@ -33,6 +33,8 @@ _PAST = {Action.APPROVE: "approved", Action.SIGN: "signed"}
 class PaymentDetails:
     payment: PaymentView
     history: list[dict[str, Any]]
+    # The supplier's open credit notes and earlier payments, to settle before paying.
+    open_credit_items: list[dict[str, Any]]
 
 
 def approve(
@@ -102,7 +104,14 @@ def fix(
 def show(uow: UnitOfWork, *, payment_id: int) -> PaymentDetails:
     with uow:
         payment, _ = _load(uow, payment_id)
-        return PaymentDetails(payment=payment, history=uow.audit.for_payment(payment_id))
+        credits = [
+            item
+            for item in uow.ledger.open_credit_items(payment.supplier_id)
+            if item["voucher_no"] != payment.voucher_no
+        ]
+        return PaymentDetails(
+            payment=payment, history=uow.audit.for_payment(payment_id), open_credit_items=credits
+        )
 
 
 def _act(

@@ -231,6 +231,21 @@ class LedgerRepository:
             for item, payee in self._session.execute(query)
         ]
 
+    def open_credit_items(self, supplier_id: int) -> list[dict[str, Any]]:
+        """The supplier's open credit notes and earlier payments (negative open items)."""
+        query = (
+            select(
+                OpenItem.voucher_no,
+                OpenItem.invoice_no,
+                OpenItem.amount,
+                OpenItem.currency,
+                OpenItem.invoice_date,
+            )
+            .where(OpenItem.supplier_id == supplier_id, OpenItem.is_open, OpenItem.amount < 0)
+            .order_by(OpenItem.invoice_date, OpenItem.voucher_no)
+        )
+        return [row._asdict() for row in self._session.execute(query)]
+
     def supplier_facts(
         self, company_id: int, supplier_ids: Iterable[int] | None = None
     ) -> dict[int, SupplierFacts]:

@@ -185,6 +185,10 @@ def test_approve_sign_delete_restore_fix_and_search(company: Cli) -> None:
     )
     assert "flag blue" in fixed
 
+    orange = company.json("payments", "show", str(ids["1001"]))
+    assert [(c["voucher_no"], c["amount"]) for c in orange["open_credit_items"]] == [
+        ("1002", "-500.00")
+    ]
     shown = company.json("payments", "show", str(ids["1003"]))
     assert shown["status"] == "due"
     assert [e["action"] for e in shown["history"]] == [
