@@ -140,19 +140,6 @@ class UserRepository:
         self._session.flush()
         return new
 
-    def members(self, company_id: int) -> list[tuple[str, str, str, list[str]]]:
-        """(team, user id, name, roles) of everyone with a role in the company."""
-        query = (
-            select(User.slack_team_id, User.slack_user_id, User.name, UserRole.role)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.company_id == company_id)
-            .order_by(User.name, UserRole.role)
-        )
-        members: dict[tuple[str, str, str], list[str]] = {}
-        for team, uid, name, role in self._session.execute(query):
-            members.setdefault((team, uid, name), []).append(role)
-        return [(team, uid, name, roles) for (team, uid, name), roles in members.items()]
-
 
 class LedgerRepository:
     """Suppliers and their open items."""
@@ -350,10 +337,8 @@ class PaymentRepository:
                 ],
             )
 
-    def get(self, payment_id: int, *, for_update: bool = False) -> PaymentView | None:
+    def get(self, payment_id: int) -> PaymentView | None:
         query = self._view_query().where(Payment.id == payment_id)
-        if for_update:
-            query = query.with_for_update(of=Payment)
         row = self._session.execute(query).first()
         return None if row is None else self._to_view(*row)
 
@@ -386,14 +371,6 @@ class PaymentRepository:
         if limit is not None:
             statement = statement.limit(limit)
         return [self._to_view(*row) for row in self._session.execute(statement)]
-
-    def counts_by_status(self, company_id: int) -> dict[PaymentStatus, int]:
-        query = (
-            select(Payment.status, func.count())
-            .where(Payment.company_id == company_id)
-            .group_by(Payment.status)
-        )
-        return {PaymentStatus(status): count for status, count in self._session.execute(query)}
 
     def flag_counts(self, company_id: int, status: PaymentStatus) -> dict[Flag, int]:
         query = (
@@ -504,11 +481,3 @@ class AuditRepository:
             }
             for event in self._session.scalars(query)
         ]
-
-    def count(self, *, payment_id: int | None = None, action: str | None = None) -> int:
-        query = select(func.count()).select_from(AuditEvent)
-        if payment_id is not None:
-            query = query.where(AuditEvent.payment_id == payment_id)
-        if action is not None:
-            query = query.where(AuditEvent.action == action)
-        return int(self._session.scalar(query) or 0)
