@@ -70,3 +70,29 @@ class QueryError(PaybotError):
 
 class SchemaOutdated(PaybotError):
     code = "schema_outdated"
+
+
+class LimitExceeded(NotPermitted):
+    """A signature above the signer's per-payment or per-day limit."""
+
+    code = "limit_exceeded"
+
+
+class InvalidOtp(PaybotError):
+    """A one-time code that is wrong, expired or already used."""
+
+    code = "invalid_otp"
+
+
+class OtpLocked(NotPermitted):
+    """Too many wrong codes in a row: signing is locked for a while."""
+
+    code = "otp_locked"
+
+
+class NotEnrolled(NotPermitted):
+    code = "not_enrolled"
+
+
+class MissingRate(PaybotError):
+    code = "missing_rate"

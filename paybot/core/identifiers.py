@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -22,6 +23,8 @@ def is_iban_like(account: str) -> bool:
     return len(account) >= 2 and account[:2].isalpha()
 
 
+# A ledger has far fewer distinct accounts than items; checking each once keeps refresh linear.
+@lru_cache(maxsize=65536)
 def account_problem(text: str) -> str | None:
     """None for a valid account; otherwise why not.
 

@@ -220,7 +220,7 @@ def _org_no(record: _Record, column: str) -> str | None:
     return text or None
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def _norwegian_org_no(compact: str) -> str | None:
     # Open items repeat the same few suppliers; validating each number once keeps 100k rows fast.
     try:
@@ -234,7 +234,7 @@ def _account(record: _Record) -> str | None:
 
 
 # Accounts repeat per supplier, and compacting is a regex substitution per call.
-_compact_account = functools.lru_cache(maxsize=4096)(compact_account)
+_compact_account = functools.lru_cache(maxsize=65536)(compact_account)
 
 
 def _currency(record: _Record) -> str:
@@ -261,9 +261,9 @@ def _amount(record: _Record, currency: str) -> Decimal:
     if amount.adjusted() >= _AMOUNT_DIGITS:
         record.reject("amount", f"{text!r} is too large (expected less than 10^{_AMOUNT_DIGITS})")
     # Unknown codes have no known exponent; they are flagged later, not refused here.
-    if not _is_iso(currency):
+    if not is_iso_currency(currency):
         return amount
-    exponent = _exponent(currency)
+    exponent = currency_exponent(currency)
     # Most amounts already carry exactly the currency's decimals; quantize would change nothing.
     if amount.as_tuple().exponent == -exponent:
         return amount
@@ -276,11 +276,6 @@ def _amount(record: _Record, currency: str) -> Decimal:
         )
 
 
-# A file has a handful of currencies but many rows, and the ISO lookup is not free.
-_is_iso = functools.lru_cache(maxsize=256)(is_iso_currency)
-_exponent = functools.lru_cache(maxsize=256)(currency_exponent)
-
-
 def _date(record: _Record, column: str) -> date | None:
     text = record.text(column)
     if not text:
@@ -291,7 +286,7 @@ def _date(record: _Record, column: str) -> date | None:
     return parsed
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def _parse_date(text: str) -> date | str:
     """The date, or what is wrong with the text; cached because a file repeats its dates."""
     iso, dotted = text.split("-"), text.split(".")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Context, Decimal, InvalidOperation, localcontext
+from functools import lru_cache
 
 import pycountry
 from babel.numbers import get_currency_precision
@@ -23,11 +24,13 @@ class AmountError(ValueError):
     """Text that is not an amount."""
 
 
+@lru_cache(maxsize=512)
 def is_iso_currency(code: str) -> bool:
     """True for an active ISO 4217 alphabetic code such as NOK or EUR."""
     return len(code) == 3 and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None
 
 
+@lru_cache(maxsize=512)
 def currency_exponent(code: str) -> int:
     """Decimals of a currency's minor unit (NOK 2, JPY 0, BHD 3); 2 for unknown codes."""
     if not is_iso_currency(code):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from paybot.core.flags import PaymentFacts, SupplierFacts, assess, duplicate_keys
-from paybot.core.payments import Flag, PaymentView, flag_for, sorted_reasons
+from paybot.core.payments import Flag, PaymentView, ReferenceType, flag_for, sorted_reasons
 from paybot.core.policy import Actor
 from paybot.core.states import PaymentStatus
 from paybot.services.common import SYSTEM, audit, company_or_error
@@ -18,6 +18,9 @@ from paybot.store.uow import UnitOfWork
 REFLAGGED = frozenset(
     {PaymentStatus.PROPOSED, PaymentStatus.APPROVED, PaymentStatus.FAILED, PaymentStatus.DELETED}
 )
+
+# (payment id or None for a new one, status, flag, reason codes, facts)
+_Known = tuple[int | None, PaymentStatus, str, list[str], PaymentFacts]
 
 
 @dataclass(frozen=True)
@@ -33,27 +36,52 @@ def refresh(
     """Every open item not yet in the bank module becomes a proposal; all flags are renewed."""
     with uow:
         company = company_or_error(uow, company_org_no)
-        new_items = uow.ledger.items_without_payment(company.id)
-        new_rows = [
+        created, reflagged = _propose_and_flag(uow, company.id, actor, now)
+        audit(
+            uow,
+            actor=actor,
+            action="proposals.refresh",
+            now=now,
+            company_id=company.id,
+            details={"created": created, "reflagged": reflagged},
+        )
+        counts = uow.payments.flag_counts(company.id, PaymentStatus.PROPOSED)
+        uow.commit()
+    return RefreshResult(created=created, reflagged=reflagged, flags=counts)
+
+
+def _propose_and_flag(
+    uow: UnitOfWork, company_id: int, actor: Actor, now: datetime
+) -> tuple[int, int]:
+    """Flags are computed before the new payments are written, so each row is written once."""
+    new_items = uow.ledger.items_without_payment(company_id)
+    known: list[_Known] = list(uow.payments.facts(company_id))
+    known.extend((None, PaymentStatus.PROPOSED, "", [], _item_facts(item)) for item in new_items)
+    flags = _flags(known, uow.ledger.supplier_facts(company_id))
+    rows = []
+    for item in new_items:
+        flag, codes = flags[item["open_item_id"]]
+        del item["invoice_no"]
+        rows.append(
             {
                 **item,
-                "company_id": company.id,
+                "company_id": company_id,
                 "status": PaymentStatus.PROPOSED.value,
-                "flag": Flag.BLUE.value,
-                "reasons": [],
+                "flag": flag,
+                "reasons": codes,
                 "version": 1,
                 "created_at": now,
                 "updated_at": now,
             }
-            for item in new_items
-        ]
-        for row in new_rows:
-            del row["invoice_no"]
-        created = uow.payments.add_many(new_rows)
-        audit_rows = [
+        )
+    del new_items
+    created = uow.payments.add_many(company_id, rows)
+    del rows
+    uow.audit.add_many(
+        [
             {
                 "at": now,
-                "company_id": company.id,
+                "company_id": company_id,
                 "payment_id": payment_id,
                 "actor_id": actor.user_id,
                 "actor_label": actor.label,
@@ -64,42 +92,53 @@ def refresh(
             }
             for item_id, payment_id in created.items()
         ]
-        uow.audit.add_many(audit_rows)
-        reflagged = reflag(uow, company.id)
-        counts = uow.payments.flag_counts(company.id, PaymentStatus.PROPOSED)
-        audit(
-            uow,
-            actor=actor,
-            action="proposals.refresh",
-            now=now,
-            company_id=company.id,
-            details={"created": len(created), "reflagged": reflagged},
-        )
-        uow.commit()
-    return RefreshResult(created=len(created), reflagged=reflagged, flags=counts)
+    )
+    return len(created), _store_changes(uow, known, flags)
 
 
 def reflag(uow: UnitOfWork, company_id: int, supplier_ids: Iterable[int] | None = None) -> int:
     """Recomputes flags of the company's payments (or some suppliers'); returns how many changed."""
     supplier_ids = None if supplier_ids is None else set(supplier_ids)
-    payments = uow.payments.facts(company_id, supplier_ids)
-    suppliers: dict[int, SupplierFacts] = uow.ledger.supplier_facts(company_id, supplier_ids)
-    duplicates = duplicate_keys(facts for *_, facts in payments)
-    to_assess: list[PaymentFacts] = [
-        facts for _, status, _, _, facts in payments if status in REFLAGGED
-    ]
-    reasons = assess(to_assess, suppliers, duplicates=duplicates)
+    known: list[_Known] = list(uow.payments.facts(company_id, supplier_ids))
+    flags = _flags(known, uow.ledger.supplier_facts(company_id, supplier_ids))
+    return _store_changes(uow, known, flags)
+
+
+def _flags(
+    known: Sequence[_Known], suppliers: dict[int, SupplierFacts]
+) -> dict[int, tuple[str, list[str]]]:
+    """(flag, reason codes) per open item, for the payments whose flags still matter."""
+    duplicates = duplicate_keys(facts for *_, facts in known)
+    to_assess = [facts for _, status, _, _, facts in known if status in REFLAGGED]
+    return {
+        key: (flag_for(found).value, [reason.value for reason in sorted_reasons(found)])
+        for key, found in assess(to_assess, suppliers, duplicates=duplicates).items()
+    }
+
+
+def _store_changes(
+    uow: UnitOfWork, known: Sequence[_Known], flags: dict[int, tuple[str, list[str]]]
+) -> int:
     changes: list[dict[str, Any]] = []
-    for payment_id, status, flag, codes, facts in payments:
-        if status not in REFLAGGED:
-            continue
-        found = reasons[facts.key]
-        new_codes = [reason.value for reason in sorted_reasons(found)]
-        new_flag = flag_for(found).value
-        if new_flag != flag or new_codes != codes:
-            changes.append({"id": payment_id, "flag": new_flag, "reasons": new_codes})
+    for payment_id, _, flag, codes, facts in known:
+        new = flags.get(facts.key)
+        if payment_id is not None and new is not None and new != (flag, codes):
+            changes.append({"id": payment_id, "flag": new[0], "reasons": new[1]})
     uow.payments.set_flags(changes)
     return len(changes)
+
+
+def _item_facts(item: dict[str, Any]) -> PaymentFacts:
+    return PaymentFacts(
+        key=item["open_item_id"],
+        supplier_key=item["supplier_id"],
+        account=item["account"],
+        amount=item["amount"],
+        currency=item["currency"],
+        reference_type=ReferenceType(item["reference_type"]),
+        reference=item["reference"],
+        invoice_no=item["invoice_no"],
+    )
 
 
 def list_payments(
@@ -109,7 +148,5 @@ def list_payments(
     statuses: Iterable[PaymentStatus] | None = None,
 ) -> list[PaymentView]:
     with uow:
-        company_id = None
-        if company_org_no is not None:
-            company_id = company_or_error(uow, company_org_no).id
+        company_id = None if company_org_no is None else company_or_error(uow, company_org_no).id
         return uow.payments.list(company_id=company_id, statuses=statuses)

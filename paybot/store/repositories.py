@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -32,6 +32,11 @@ from paybot.store.models import (
     User,
     UserRole,
 )
+
+# Core tables for bulk statements: the ORM's bulk paths cost several times more per row.
+_PAYMENTS = cast(Table, Payment.__table__)
+_OPEN_ITEMS = cast(Table, OpenItem.__table__)
+_AUDIT_EVENTS = cast(Table, AuditEvent.__table__)
 
 # Executemany in chunks keeps memory flat and stays under drivers' parameter limits.
 CHUNK = 2000
@@ -192,31 +197,29 @@ class LedgerRepository:
 
     def add_items(self, rows: Sequence[dict[str, Any]]) -> None:
         for chunk in _chunks(rows):
-            self._session.execute(insert(OpenItem), list(chunk))
+            self._session.execute(insert(_OPEN_ITEMS), list(chunk))
 
     def items_without_payment(self, company_id: int) -> list[dict[str, Any]]:
+        """Open items not yet in the bank module, as the values of a new payment."""
         query = (
-            select(OpenItem, Supplier.name)
+            select(
+                OpenItem.id.label("open_item_id"),
+                OpenItem.supplier_id,
+                Supplier.name.label("payee"),
+                OpenItem.account,
+                OpenItem.amount,
+                OpenItem.currency,
+                OpenItem.due_date,
+                OpenItem.reference_type,
+                OpenItem.reference,
+                OpenItem.invoice_no,
+            )
             .join(Supplier, Supplier.id == OpenItem.supplier_id)
             .outerjoin(Payment, Payment.open_item_id == OpenItem.id)
             .where(OpenItem.company_id == company_id, OpenItem.is_open, Payment.id.is_(None))
             .order_by(OpenItem.id)
         )
-        return [
-            {
-                "open_item_id": item.id,
-                "supplier_id": item.supplier_id,
-                "payee": payee,
-                "account": item.account,
-                "amount": item.amount,
-                "currency": item.currency,
-                "due_date": item.due_date,
-                "reference_type": item.reference_type,
-                "reference": item.reference,
-                "invoice_no": item.invoice_no,
-            }
-            for item, payee in self._session.execute(query)
-        ]
+        return [row._asdict() for row in self._session.execute(query)]
 
     def open_credit_items(self, supplier_id: int) -> list[dict[str, Any]]:
         """The supplier's open credit notes and earlier payments (negative open items)."""
@@ -273,6 +276,9 @@ class LedgerRepository:
         }
 
 
+_STATUS_BY_VALUE = {status.value: status for status in PaymentStatus}
+_REFERENCE_TYPE_BY_VALUE = {kind.value: kind for kind in ReferenceType}
+
 _VIEW_COLUMNS = (
     Payment,
     Company.org_no,
@@ -285,55 +291,70 @@ class PaymentRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def add_many(self, rows: Sequence[dict[str, Any]]) -> dict[int, int]:
-        """Inserts payments; returns open_item_id -> payment id."""
-        ids: dict[int, int] = {}
+    def add_many(self, company_id: int, rows: Sequence[dict[str, Any]]) -> dict[int, int]:
+        """Inserts payments; returns open_item_id -> payment id of the new ones."""
+        # A plain executemany: RETURNING per row would make the drivers insert one by one.
         for chunk in _chunks(rows):
-            result = self._session.execute(
-                insert(Payment).returning(
-                    Payment.open_item_id, Payment.id, sort_by_parameter_order=True
-                ),
-                list(chunk),
-            )
-            ids.update({item_id: payment_id for item_id, payment_id in result})
-        return ids
+            self._session.execute(insert(_PAYMENTS), list(chunk))
+        new = {row["open_item_id"] for row in rows}
+        query = select(Payment.open_item_id, Payment.id).where(Payment.company_id == company_id)
+        return {item: payment for item, payment in self._session.execute(query) if item in new}
 
     def facts(
         self, company_id: int, supplier_ids: Iterable[int] | None = None
     ) -> list[tuple[int, PaymentStatus, str, list[str], PaymentFacts]]:
         """(payment id, status, flag, reasons, facts keyed by open item) for the company."""
         query = (
-            select(Payment, OpenItem.invoice_no)
+            select(
+                Payment.id,
+                Payment.status,
+                Payment.flag,
+                Payment.reasons,
+                Payment.open_item_id,
+                Payment.supplier_id,
+                Payment.account,
+                Payment.amount,
+                Payment.currency,
+                Payment.reference_type,
+                Payment.reference,
+                OpenItem.invoice_no,
+            )
             .join(OpenItem, OpenItem.id == Payment.open_item_id)
             .where(Payment.company_id == company_id)
         )
         if supplier_ids is not None:
             query = query.where(Payment.supplier_id.in_(set(supplier_ids)))
+        statuses, references = _STATUS_BY_VALUE, _REFERENCE_TYPE_BY_VALUE
         result = []
-        for payment, invoice_no in self._session.execute(query):
-            status = PaymentStatus(payment.status)
+        for row in self._session.execute(query):
+            status = statuses[row.status]
             facts = PaymentFacts(
-                key=payment.open_item_id,
-                supplier_key=payment.supplier_id,
-                account=payment.account,
-                amount=payment.amount,
-                currency=payment.currency,
-                reference_type=ReferenceType(payment.reference_type),
-                reference=payment.reference,
-                invoice_no=invoice_no,
+                key=row.open_item_id,
+                supplier_key=row.supplier_id,
+                account=row.account,
+                amount=row.amount,
+                currency=row.currency,
+                reference_type=references[row.reference_type],
+                reference=row.reference,
+                invoice_no=row.invoice_no,
                 counts_for_duplicates=status is not PaymentStatus.DELETED,
             )
-            result.append((payment.id, status, payment.flag, list(payment.reasons), facts))
+            result.append((row.id, status, row.flag, list(row.reasons), facts))
         return result
 
     def set_flags(self, flags: Sequence[dict[str, Any]]) -> None:
         """Bulk update of derived flags (rows: id, flag, reasons); the version is not bumped."""
+        statement = (
+            update(_PAYMENTS)
+            .where(_PAYMENTS.c.id == bindparam("payment_id"))
+            .values(flag=bindparam("new_flag"), reasons=bindparam("new_reasons"))
+        )
         for chunk in _chunks(flags):
             self._session.execute(
-                update(Payment),
+                statement,
                 [
-                    {"id": row["id"], "flag": row["flag"], "reasons": row["reasons"]}
-                    for row in chunk
+                    {"payment_id": r["id"], "new_flag": r["flag"], "new_reasons": r["reasons"]}
+                    for r in chunk
                 ],
             )
 
@@ -464,7 +485,7 @@ class AuditRepository:
 
     def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         for chunk in _chunks(rows):
-            self._session.execute(insert(AuditEvent), list(chunk))
+            self._session.execute(insert(_AUDIT_EVENTS), list(chunk))
 
     def for_payment(self, payment_id: int) -> list[dict[str, Any]]:
         query = (
