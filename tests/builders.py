@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pyotp
+
 from paybot.core.ledger_file import OpenItemRow, SupplierRow
+from paybot.core.otp import STEP_SECONDS, code_at
 from paybot.core.payments import ReferenceType
 from paybot.core.policy import Role
-from paybot.services import companies, ledger, proposals
+from paybot.services import companies, ledger, otp, people, proposals, signing
 from paybot.services.common import ActorRef
+from paybot.services.secrets import SecretBox
+from paybot.services.signing import Signed
 from paybot.store.uow import UnitOfWork
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -59,25 +65,58 @@ def an_item(**overrides: Any) -> OpenItemRow:
     return OpenItemRow(**values)
 
 
-def a_company(uow: UnitOfWork, *, with_people: bool = True) -> None:
+BOX = SecretBox(SecretBox.new_key())
+
+
+@dataclass
+class Authenticator:
+    """A signer's phone: gives the code of a later 30-second step each time it is asked."""
+
+    actor: ActorRef
+    secret: str
+    at: datetime = NOW
+
+    def code(self) -> tuple[str, datetime]:
+        self.at += timedelta(seconds=STEP_SECONDS)
+        return code_at(self.secret, self.at), self.at
+
+
+def enrolled(uow: UnitOfWork, actor: ActorRef, company: str = ORG_NO) -> Authenticator:
+    """Enrolls and confirms a device for someone who has a role in the company."""
+    enrollment = otp.enroll(uow, BOX, company_org_no=company, user=actor, now=NOW)
+    phone = Authenticator(actor, pyotp.parse_uri(enrollment.uri).secret)
+    code, at = phone.code()
+    otp.confirm(uow, BOX, user=actor, code=code, now=at)
+    return phone
+
+
+def sign_with(uow: UnitOfWork, phone: Authenticator, payment_ids: list[int]) -> list[Signed]:
+    code, at = phone.code()
+    return signing.sign(uow, BOX, actor=phone.actor, payment_ids=payment_ids, code=code, now=at)
+
+
+def a_company(uow: UnitOfWork, *, with_people: bool = True) -> Authenticator | None:
+    """Acme AS; with a signer (enrolled, no limits), an approver and a viewer."""
     companies.add_company(
         uow, org_no=ORG_NO, name="Acme AS", account=COMPANY_ACCOUNT, bank="DNB", now=NOW
     )
-    if with_people:
-        people = (
-            (SIGNER, "Sigrid Signer", [Role.SIGNER]),
-            (APPROVER, "Anders Approver", [Role.APPROVER]),
-            (VIEWER, "Vera Viewer", [Role.VIEWER]),
+    if not with_people:
+        return None
+    staff = (
+        (SIGNER, "Sigrid Signer", [Role.SIGNER]),
+        (APPROVER, "Anders Approver", [Role.APPROVER]),
+        (VIEWER, "Vera Viewer", [Role.VIEWER]),
+    )
+    for ref, name, roles in staff:
+        people.add_user(
+            uow,
+            company_org_no=ORG_NO,
+            slack_user_id=ref.slack_user_id,
+            name=name,
+            roles=roles,
+            now=NOW,
         )
-        for ref, name, roles in people:
-            companies.add_user(
-                uow,
-                company_org_no=ORG_NO,
-                slack_user_id=ref.slack_user_id,
-                name=name,
-                roles=roles,
-                now=NOW,
-            )
+    return enrolled(uow, SIGNER)
 
 
 def ledger_with(

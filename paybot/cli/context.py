@@ -14,6 +14,7 @@ import typer
 
 from paybot.config import Settings
 from paybot.core.errors import PaybotError, ValidationFailed
+from paybot.services.secrets import SecretBox
 from paybot.store.db import Engine, ensure_current, make_engine
 from paybot.store.uow import UnitOfWork
 
@@ -32,6 +33,12 @@ def uow() -> UnitOfWork:
     """A unit of work on a database whose schema is current (else a clear refusal)."""
     ensure_current(engine())
     return UnitOfWork(engine())
+
+
+def secret_box() -> SecretBox:
+    """Encryption of one-time-code secrets, with the key(s) of PAYBOT_SECRET_KEY."""
+    key = settings().secret_key
+    return SecretBox(None if key is None else key.get_secret_value())
 
 
 def now() -> datetime:

@@ -9,8 +9,9 @@ import typer
 from paybot.cli import context as ctx
 from paybot.cli.ledger import import_app
 from paybot.cli.payments import payments_app, proposals_app, search_command
+from paybot.cli.people import users_app
+from paybot.cli.security import audit_app, otp_app, rates_app
 from paybot.core.company import CompanyInfo, DispatchTiming
-from paybot.core.policy import Role
 from paybot.services import companies
 from paybot.store import db
 
@@ -21,12 +22,14 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 company_app = typer.Typer(help="Companies using paybot.", no_args_is_help=True)
-users_app = typer.Typer(help="People and their roles per company.", no_args_is_help=True)
 
 app.add_typer(db_app, name="db")
 app.add_typer(company_app, name="company")
 app.add_typer(users_app, name="users")
 app.add_typer(import_app, name="import")
+app.add_typer(otp_app, name="otp")
+app.add_typer(rates_app, name="rates")
+app.add_typer(audit_app, name="audit")
 app.add_typer(proposals_app, name="proposals")
 app.add_typer(payments_app, name="payments")
 app.command("search")(search_command)
@@ -111,29 +114,6 @@ def _company_dict(company: CompanyInfo) -> dict[str, object]:
             for a in company.accounts
         ],
     }
-
-
-@users_app.command("add")
-def users_add(
-    company: Annotated[str, typer.Option(help="The company's organisation number.")],
-    slack_user: Annotated[str, typer.Option("--slack-user", help="Slack user id, e.g. U012AB3CD.")],
-    name: Annotated[str, typer.Option(help="The person's name.")],
-    role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
-    slack_team: Annotated[str, typer.Option("--slack-team", help="Slack team id.")] = "",
-) -> None:
-    """Add a person to a company with one or more roles (adds roles if they exist)."""
-    with ctx.user_errors():
-        member = companies.add_user(
-            ctx.uow(),
-            company_org_no=company,
-            slack_user_id=slack_user,
-            name=name,
-            roles=role,
-            slack_team_id=slack_team,
-            now=ctx.now(),
-        )
-    roles = ", ".join(r.value for r in member.roles)
-    typer.echo(f"{member.name} ({member.slack_user_id}) has the roles: {roles}.")
 
 
 if __name__ == "__main__":  # pragma: no cover

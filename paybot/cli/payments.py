@@ -12,7 +12,7 @@ from paybot.core.money import format_plain
 from paybot.core.payments import PaymentView, ReferenceType
 from paybot.core.search_query import SEARCH_FIELDS
 from paybot.core.states import PaymentStatus
-from paybot.services import payments, proposals
+from paybot.services import payments, proposals, signing
 from paybot.services.common import ActorRef
 from paybot.services.search import search
 
@@ -88,9 +88,35 @@ def payments_approve(ids: Ids, as_user: As, team: Team = None) -> None:
 
 
 @payments_app.command("sign")
-def payments_sign(ids: Ids, as_user: As, team: Team = None) -> None:
-    """Sign payments: they become due and will be sent to the bank."""
-    _act(payments.sign, ids, as_user, team, "Signed")
+def payments_sign(
+    ids: Ids,
+    as_user: As,
+    code: Annotated[str, typer.Option(help="The one-time code your authenticator shows.")],
+    team: Team = None,
+) -> None:
+    """Sign payments with a one-time code: all of them, or none. Signed payments become due
+    (or wait for a second signer where two are needed)."""
+    with ctx.user_errors():
+        done = signing.sign(
+            ctx.uow(),
+            ctx.secret_box(),
+            actor=ActorRef(as_user, team),
+            payment_ids=ids,
+            code=code,
+            now=ctx.now(),
+            zone=ctx.settings().zone,
+        )
+    for result in done:
+        payment = result.payment
+        if result.complete:
+            typer.echo(
+                f"Signed payment {payment.id} ({payment.payee}): now {payment.status.value}."
+            )
+        else:
+            typer.echo(
+                f"Signed payment {payment.id} ({payment.payee}): {result.signatures} of "
+                f"{result.required} signatures; it waits for another signer."
+            )
 
 
 @payments_app.command("delete")

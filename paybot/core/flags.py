@@ -54,7 +54,7 @@ def completeness_reasons(facts: PaymentFacts) -> set[Reason]:
     return reasons
 
 
-def _account_changed(facts: PaymentFacts, supplier: SupplierFacts) -> bool:
+def account_changed(facts: PaymentFacts, supplier: SupplierFacts) -> bool:
     if not facts.account:
         return False
     account = compact_account(facts.account)
@@ -94,7 +94,7 @@ def assess(
         reasons = completeness_reasons(facts)
         if supplier.open_credit_keys - {facts.key}:
             reasons.add(Reason.OPEN_CREDIT_ITEMS)
-        if _account_changed(facts, supplier):
+        if account_changed(facts, supplier):
             reasons.add(Reason.ACCOUNT_CHANGED)
         if facts.key in duplicates:
             reasons.add(Reason.POSSIBLE_DUPLICATE)

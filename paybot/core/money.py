@@ -14,6 +14,8 @@ STORAGE_SCALE = 4
 _STORAGE_FACTOR = Decimal(10) ** STORAGE_SCALE
 # Integer digits an amount may have: 10^14 with 4 decimals still fits a signed 64-bit integer.
 MAX_INTEGER_DIGITS = 14
+# Decimals kept of an exchange rate (NOK per unit of a currency).
+RATE_SCALE = 6
 # Wide enough that no arithmetic on an allowed amount is ever rounded.
 _EXACT = Context(prec=40)
 

@@ -100,5 +100,7 @@ class PaymentView:
     invoice_no: str | None
     version: int
     supplier_id: int
+    signature_round: int = 1
+    changed_by_id: int | None = None
     updated_at: datetime | None = None
     steps: dict[str, tuple[str, datetime]] = field(default_factory=dict)

@@ -37,6 +37,8 @@ _LABELS = {
 class Action(StrEnum):
     APPROVE = "approve"
     SIGN = "sign"
+    # A signature that leaves the payment waiting for a second signer.
+    FIRST_SIGNATURE = "first_signature"
     DELETE = "delete"
     RESTORE = "restore"
     FIX = "fix"
@@ -55,6 +57,9 @@ TRANSITIONS: dict[tuple[PaymentStatus, Action], PaymentStatus] = {
     (S.PROPOSED, A.DELETE): S.DELETED,
     (S.PROPOSED, A.FIX): S.PROPOSED,
     (S.APPROVED, A.SIGN): S.DUE,
+    (S.PROPOSED, A.FIRST_SIGNATURE): S.APPROVED,
+    (S.APPROVED, A.FIRST_SIGNATURE): S.APPROVED,
+    (S.FAILED, A.FIRST_SIGNATURE): S.APPROVED,
     (S.APPROVED, A.DELETE): S.DELETED,
     (S.APPROVED, A.FIX): S.PROPOSED,  # a change voids the approval
     (S.DELETED, A.RESTORE): S.PROPOSED,
@@ -69,6 +74,7 @@ TRANSITIONS: dict[tuple[PaymentStatus, Action], PaymentStatus] = {
 _VERBS = {
     A.APPROVE: "approved",
     A.SIGN: "signed",
+    A.FIRST_SIGNATURE: "signed",
     A.DELETE: "deleted",
     A.RESTORE: "added back to the bank",
     A.FIX: "changed",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from paybot.core.company import CompanyInfo
-from paybot.core.errors import NotFound
+from paybot.core.errors import NotFound, PaybotError
 from paybot.core.policy import Actor, Role
 from paybot.store.uow import UnitOfWork
 
@@ -73,3 +74,34 @@ def audit(
         after=after,
         details=details,
     )
+
+
+def record_refusal(
+    uow: UnitOfWork,
+    *,
+    actor: ActorRef,
+    action: str,
+    payment_ids: Sequence[int],
+    error: PaybotError,
+    now: datetime,
+) -> None:
+    """A refused action leaves an audit event of its own (its own transaction: the action's
+    transaction was rolled back)."""
+    with uow:
+        matches = uow.users.find(actor.slack_user_id, actor.slack_team_id)
+        user_id = matches[0][0] if len(matches) == 1 else None
+        label = f"{matches[0][1]} ({actor.slack_user_id})" if user_id else actor.slack_user_id
+        known: list[int | None] = [p for p in payment_ids if uow.payments.get(p) is not None]
+        for payment_id in known or [None]:
+            payment = None if payment_id is None else uow.payments.get(payment_id)
+            company = None if payment is None else uow.companies.get(payment.company_org_no)
+            audit(
+                uow,
+                actor=Actor(user_id=user_id, label=label),
+                action="payment.refused",
+                now=now,
+                company_id=None if company is None else company.id,
+                payment_id=payment_id,
+                details={"action": action, "code": error.code, "message": error.user_message},
+            )
+        uow.commit()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from paybot.core.company import CompanyInfo, DispatchTiming
 from paybot.core.errors import ValidationFailed
 from paybot.core.identifiers import account_problem, compact_account, is_iban_like, normalize_org_no
-from paybot.core.policy import Actor, Role
-from paybot.services.common import SYSTEM, audit, company_or_error
+from paybot.core.policy import Actor
+from paybot.services.common import SYSTEM, audit
 from paybot.store.uow import UnitOfWork
 
 
@@ -80,50 +78,3 @@ def add_company(
 def list_companies(uow: UnitOfWork) -> list[CompanyInfo]:
     with uow:
         return uow.companies.all()
-
-
-@dataclass(frozen=True)
-class MemberResult:
-    slack_user_id: str
-    name: str
-    roles: tuple[Role, ...]
-    added: tuple[Role, ...]
-
-
-def add_user(
-    uow: UnitOfWork,
-    *,
-    company_org_no: str,
-    slack_user_id: str,
-    name: str,
-    roles: Iterable[Role],
-    slack_team_id: str = "",
-    now: datetime,
-    actor: Actor = SYSTEM,
-) -> MemberResult:
-    roles = set(roles)
-    if not slack_user_id.strip():
-        raise ValidationFailed({"slack_user": "a Slack user id is needed, e.g. U012AB3CD"})
-    if not roles:
-        raise ValidationFailed({"role": "give at least one role"})
-    with uow:
-        company = company_or_error(uow, company_org_no)
-        user_id = uow.users.upsert(slack_team_id, slack_user_id.strip(), name.strip())
-        added = uow.users.add_roles(user_id, company.id, (role.value for role in roles))
-        if added:
-            audit(
-                uow,
-                actor=actor,
-                action="user.roles_added",
-                now=now,
-                company_id=company.id,
-                after={"slack_user_id": slack_user_id, "roles": sorted(added)},
-            )
-        all_roles = uow.users.roles(user_id, company.id)
-        uow.commit()
-    return MemberResult(
-        slack_user_id=slack_user_id,
-        name=name,
-        roles=tuple(sorted(Role(r) for r in all_roles)),
-        added=tuple(sorted(Role(r) for r in added)),
-    )

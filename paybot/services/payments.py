@@ -1,4 +1,5 @@
-"""Acting on payments: approve, sign, delete, restore ("add to bank"), fix, show."""
+"""Acting on payments: approve, delete, restore ("add to bank"), fix, show. Signing, which needs
+a one-time code, is in `signing`."""
 
 from __future__ import annotations
 
@@ -8,13 +9,20 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from paybot.core.company import CompanyInfo
-from paybot.core.errors import ConcurrentChange, NotFound, ValidationFailed
+from paybot.core.errors import ConcurrentChange, NotFound, PaybotError, ValidationFailed
 from paybot.core.flags import PaymentFacts, completeness_reasons
 from paybot.core.payments import PaymentView, ReferenceType, sorted_reasons
 from paybot.core.policy import Actor, require_role
 from paybot.core.references import check_payment_details
 from paybot.core.states import Action, PaymentStatus, allowed_actions, next_status
-from paybot.services.common import ActorRef, audit, company_or_error, resolve_actor, roles_of
+from paybot.services.common import (
+    ActorRef,
+    audit,
+    company_or_error,
+    record_refusal,
+    resolve_actor,
+    roles_of,
+)
 from paybot.services.proposals import reflag
 from paybot.store.uow import UnitOfWork
 
@@ -26,7 +34,6 @@ _STEP_COLUMNS: dict[Action, str] = {
     Action.RESTORE: "restored",
     Action.FIX: "changed",
 }
-_PAST = {Action.APPROVE: "approved", Action.SIGN: "signed"}
 
 
 @dataclass(frozen=True)
@@ -37,18 +44,17 @@ class PaymentDetails:
     open_credit_items: list[dict[str, Any]]
 
 
+class BulkAction(Protocol):
+    def __call__(
+        self, uow: UnitOfWork, *, actor: ActorRef, payment_ids: Sequence[int], now: datetime
+    ) -> list[PaymentView]: ...
+
+
 def approve(
     uow: UnitOfWork, *, actor: ActorRef, payment_ids: Sequence[int], now: datetime
 ) -> list[PaymentView]:
     """Proposals → Approved, all or none."""
     return _act(uow, actor, payment_ids, Action.APPROVE, now)
-
-
-def sign(
-    uow: UnitOfWork, *, actor: ActorRef, payment_ids: Sequence[int], now: datetime
-) -> list[PaymentView]:
-    """Proposals, Approved or Failed → Due, all or none."""
-    return _act(uow, actor, payment_ids, Action.SIGN, now)
 
 
 def delete(
@@ -75,12 +81,30 @@ def fix(
     now: datetime,
 ) -> PaymentView:
     """Corrects account, reference type or reference; re-validates and re-flags. An approval
-    of the old details is voided (the payment goes back to Proposals)."""
+    or signatures given to the old details are voided: the payment goes back to Proposals."""
     if account is None and reference_type is None and reference is None:
         raise ValidationFailed({"fix": "give an account, a reference type or a reference"})
+    try:
+        return _fix(uow, actor, payment_id, account, reference_type, reference, now)
+    except PaybotError as error:
+        record_refusal(
+            uow, actor=actor, action="fix", payment_ids=[payment_id], error=error, now=now
+        )
+        raise
+
+
+def _fix(
+    uow: UnitOfWork,
+    actor: ActorRef,
+    payment_id: int,
+    account: str | None,
+    reference_type: ReferenceType | None,
+    reference: str | None,
+    now: datetime,
+) -> PaymentView:
     with uow:
         who = resolve_actor(uow, actor)
-        payment, company = _load(uow, payment_id)
+        payment, company = load_payment(uow, payment_id)
         require_role(who, roles_of(uow, who, company.id), Action.FIX, company.name)
         new_status = next_status(payment.status, Action.FIX, payment_id=payment.id)
         changes = check_payment_details(
@@ -91,19 +115,39 @@ def fix(
         before = {key: _plain(getattr(payment, key)) for key in changes}
         if {key: _plain(value) for key, value in changes.items()} == before:
             raise ValidationFailed({"fix": "nothing would change"})
-        values: dict[str, Any] = {**changes, "status": new_status.value}
+        voided = uow.signatures.void(payment.id, now)
+        values: dict[str, Any] = {
+            **changes,
+            "status": new_status.value,
+            "signature_round": payment.signature_round + 1,
+        }
         if payment.status is PaymentStatus.APPROVED:
             values.update(approved_by_id=None, approved_at=None)
-        _write(uow, who, payment, company, Action.FIX, new_status, now, values, before=before)
+        details = {
+            "voided_signatures": voided,
+            "voided_approval": payment.status is PaymentStatus.APPROVED,
+        }
+        write_step(
+            uow,
+            who,
+            payment,
+            company,
+            Action.FIX,
+            new_status,
+            now,
+            values,
+            before=before,
+            details=details,
+        )
         reflag(uow, company.id, {payment.supplier_id})
-        result = _reload(uow, payment.id)
+        result, _ = load_payment(uow, payment.id)
         uow.commit()
     return result
 
 
 def show(uow: UnitOfWork, *, payment_id: int) -> PaymentDetails:
     with uow:
-        payment, _ = _load(uow, payment_id)
+        payment, _ = load_payment(uow, payment_id)
         credits = [
             item
             for item in uow.ledger.open_credit_items(payment.supplier_id)
@@ -120,31 +164,40 @@ def _act(
     ids = list(dict.fromkeys(payment_ids))
     if not ids:
         raise ValidationFailed({"payment": "give at least one payment id"})
+    try:
+        return _act_all(uow, actor, ids, action, now)
+    except PaybotError as error:
+        record_refusal(uow, actor=actor, action=action.value, payment_ids=ids, error=error, now=now)
+        raise
+
+
+def _act_all(
+    uow: UnitOfWork, actor: ActorRef, ids: list[int], action: Action, now: datetime
+) -> list[PaymentView]:
     with uow:
         who = resolve_actor(uow, actor)
         touched: dict[int, set[int]] = {}
         for payment_id in ids:
-            payment, company = _load(uow, payment_id)
+            payment, company = load_payment(uow, payment_id)
             require_role(who, roles_of(uow, who, company.id), action, company.name)
             new_status = next_status(payment.status, action, payment_id=payment.id)
-            _check_ready(payment, company, action)
-            values = {"status": new_status.value}
-            _write(uow, who, payment, company, action, new_status, now, values)
+            if action is Action.APPROVE:
+                check_complete(payment, payment_facts(payment), "approved")
+            write_step(
+                uow, who, payment, company, action, new_status, now, {"status": new_status.value}
+            )
             touched.setdefault(company.id, set()).add(payment.supplier_id)
         if action in (Action.DELETE, Action.RESTORE):
             # Deleting or restoring changes which payments look like duplicates of each other.
             for company_id, suppliers in touched.items():
                 reflag(uow, company_id, suppliers)
-        results = [_reload(uow, payment_id) for payment_id in ids]
+        results = [load_payment(uow, payment_id)[0] for payment_id in ids]
         uow.commit()
     return results
 
 
-def _check_ready(payment: PaymentView, company: CompanyInfo, action: Action) -> None:
-    """Approving and signing need a complete payment (not red); signing may need an approval."""
-    if action not in (Action.APPROVE, Action.SIGN):
-        return
-    facts = PaymentFacts(
+def payment_facts(payment: PaymentView) -> PaymentFacts:
+    return PaymentFacts(
         key=payment.id,
         supplier_key=payment.supplier_id,
         account=payment.account,
@@ -154,26 +207,20 @@ def _check_ready(payment: PaymentView, company: CompanyInfo, action: Action) -> 
         reference=payment.reference,
         invoice_no=payment.invoice_no,
     )
+
+
+def check_complete(payment: PaymentView, facts: PaymentFacts, verb: str) -> None:
+    """A red payment cannot be approved or signed: say what to fix."""
     missing = sorted_reasons(completeness_reasons(facts))
     if missing:
         what = "; ".join(reason.description.lower() for reason in missing)
         raise ValidationFailed(
             {"payment": what},
-            f"Payment {payment.id} cannot be {_PAST[action]} until it is fixed: {what}.",
-        )
-    if (
-        action is Action.SIGN
-        and company.approval_required
-        and payment.status is PaymentStatus.PROPOSED
-    ):
-        raise ValidationFailed(
-            {"payment": "needs approval first"},
-            f"{company.name} requires an approval before signing; payment {payment.id} "
-            "is not approved yet.",
+            f"Payment {payment.id} cannot be {verb} until it is fixed: {what}.",
         )
 
 
-def _write(
+def write_step(
     uow: UnitOfWork,
     who: Actor,
     payment: PaymentView,
@@ -184,6 +231,8 @@ def _write(
     values: dict[str, Any],
     *,
     before: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+    audit_action: Action | None = None,
 ) -> None:
     """Compare-and-set the payment, then audit; a lost race changes nothing and says why."""
     step = _STEP_COLUMNS[action]
@@ -194,44 +243,32 @@ def _write(
     audit(
         uow,
         actor=who,
-        action=f"payment.{action.value}",
+        action=f"payment.{(audit_action or action).value}",
         now=now,
         company_id=company.id,
         payment_id=payment.id,
         before={**(before or {}), "status": payment.status.value, "version": payment.version},
         after={**after, "status": new_status.value, "version": payment.version + 1},
+        details=details,
     )
 
 
 def _raise_lost_race(uow: UnitOfWork, payment_id: int, action: Action) -> None:
-    current = _reload(uow, payment_id)
+    current, _ = load_payment(uow, payment_id)
     if action not in allowed_actions(current.status):
         next_status(current.status, action, payment_id=payment_id)  # raises, naming the state
     raise ConcurrentChange(
         f"Payment {payment_id} was changed by someone else just now (it is "
-        f"{current.status.label.lower()}); nothing was done. Look again and retry."
+        f"{current.status.value}); nothing was done. Look again and retry."
     )
 
 
-def _load(uow: UnitOfWork, payment_id: int) -> tuple[PaymentView, CompanyInfo]:
+def load_payment(uow: UnitOfWork, payment_id: int) -> tuple[PaymentView, CompanyInfo]:
     payment = uow.payments.get(payment_id)
     if payment is None:
         raise NotFound(f"There is no payment {payment_id}.")
     return payment, company_or_error(uow, payment.company_org_no)
 
 
-def _reload(uow: UnitOfWork, payment_id: int) -> PaymentView:
-    payment = uow.payments.get(payment_id)
-    if payment is None:  # pragma: no cover - payments are never removed
-        raise NotFound(f"There is no payment {payment_id}.")
-    return payment
-
-
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, ReferenceType) else value
-
-
-class BulkAction(Protocol):
-    def __call__(
-        self, uow: UnitOfWork, *, actor: ActorRef, payment_ids: Sequence[int], now: datetime
-    ) -> list[PaymentView]: ...

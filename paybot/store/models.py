@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -19,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from paybot.store.base import Base
-from paybot.store.types import Money, UtcDateTime
+from paybot.store.types import Money, Rate, UtcDateTime
 
 
 class Company(Base):
@@ -142,6 +143,8 @@ class Payment(Base):
     changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Bumped when a change voids the signatures collected so far.
+    signature_round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class User(Base):
@@ -180,3 +183,69 @@ class AuditEvent(Base):
     after: Mapped[dict[str, object] | None] = mapped_column(JSON)
     details: Mapped[dict[str, object] | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+    # Each event holds the hash of the one before it: `paybot audit verify` recomputes the chain.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class SignerLimit(Base):
+    """How much a signer may sign in a company, per payment and per day (company currency)."""
+
+    __tablename__ = "signer_limits"
+    __table_args__ = (UniqueConstraint("user_id", "company_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    max_per_payment: Mapped[Decimal | None] = mapped_column(Money)
+    max_per_day: Mapped[Decimal | None] = mapped_column(Money)
+
+
+class ExchangeRate(Base):
+    """Units of `quote_currency` for one unit of `currency`, valid from a date."""
+
+    __tablename__ = "exchange_rates"
+    __table_args__ = (UniqueConstraint("currency", "quote_currency", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    quote_currency: Mapped[str] = mapped_column(String(3))
+    valid_from: Mapped[date] = mapped_column(Date)
+    rate: Mapped[Decimal] = mapped_column(Rate)
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OtpDevice(Base):
+    """A user's authenticator: the TOTP secret (encrypted), replay and lockout state."""
+
+    __tablename__ = "otp_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Signature(Base):
+    """One signer's signature on one payment, in one signature round."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (
+        UniqueConstraint("payment_id", "round", "user_id"),
+        Index("ix_signatures_user_day", "user_id", "company_id", "signed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    signed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The amount in the company's currency at the time of signing: what daily limits add up.
+    amount_company: Mapped[Decimal] = mapped_column(Money)
+    voided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

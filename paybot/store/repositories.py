@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from paybot.core.audit_chain import GENESIS, HASHED_FIELDS, event_hash, plain
 from paybot.core.company import (
     BankAccount,
     CompanyInfo,
@@ -37,6 +38,9 @@ from paybot.store.models import (
 _PAYMENTS = cast(Table, Payment.__table__)
 _OPEN_ITEMS = cast(Table, OpenItem.__table__)
 _AUDIT_EVENTS = cast(Table, AuditEvent.__table__)
+
+# Key of the PostgreSQL advisory lock that serializes appends to the audit chain.
+AUDIT_CHAIN_LOCK = 0x70617962  # 'payb'
 
 # Executemany in chunks keeps memory flat and stays under drivers' parameter limits.
 CHUNK = 2000
@@ -136,6 +140,30 @@ class UserRepository:
             UserRole.user_id == user_id, UserRole.company_id == company_id
         )
         return set(self._session.scalars(query))
+
+    def set_roles(self, user_id: int, company_id: int, roles: Iterable[str]) -> set[str]:
+        """Gives the user exactly these roles; returns the roles taken away."""
+        wanted = set(roles)
+        removed = self.roles(user_id, company_id) - wanted
+        if removed:
+            self._session.execute(
+                delete(UserRole).where(
+                    UserRole.user_id == user_id,
+                    UserRole.company_id == company_id,
+                    UserRole.role.in_(removed),
+                )
+            )
+        self.add_roles(user_id, company_id, wanted)
+        return removed
+
+    def members(self, company_id: int) -> list[tuple[int, str, str, str]]:
+        """(user id, team, Slack user id, name) of everyone with a role in the company."""
+        query = (
+            select(User.id, User.slack_team_id, User.slack_user_id, User.name)
+            .where(User.id.in_(select(UserRole.user_id).where(UserRole.company_id == company_id)))
+            .order_by(User.name, User.id)
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in self._session.execute(query)]
 
     def add_roles(self, user_id: int, company_id: int, roles: Iterable[str]) -> set[str]:
         """Adds the roles the user lacks; returns the ones that were new."""
@@ -432,6 +460,8 @@ class PaymentRepository:
             invoice_no=invoice_no,
             version=payment.version,
             supplier_id=payment.supplier_id,
+            signature_round=payment.signature_round,
+            changed_by_id=payment.changed_by_id,
             updated_at=payment.updated_at,
         )
 
@@ -476,16 +506,34 @@ def _range(column: Any, low: Decimal | None, high: Decimal | None, spec: Any) ->
 
 
 class AuditRepository:
+    """Append-only: events are added, read and verified; no method changes or removes one."""
+
     def __init__(self, session: Session) -> None:
         self._session = session
 
     def add(self, **values: Any) -> None:
-        self._session.add(AuditEvent(**values))
-        self._session.flush()
+        self.add_many([values])
 
     def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        for chunk in _chunks(rows):
+        """Appends events to the chain, each holding the hash of the one before it."""
+        if not rows:
+            return
+        previous = self._last_hash()
+        chained = []
+        for row in rows:
+            event = {**row, **{key: plain(row.get(key)) for key in ("before", "after", "details")}}
+            event["prev_hash"] = previous
+            event["hash"] = previous = event_hash(previous, event)
+            chained.append(event)
+        for chunk in _chunks(chained):
             self._session.execute(insert(_AUDIT_EVENTS), list(chunk))
+
+    def _last_hash(self) -> str:
+        # One writer at a time appends to the chain; on SQLite the write lock already ensures it.
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._session.execute(select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
+        query = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+        return self._session.scalar(query) or GENESIS
 
     def for_payment(self, payment_id: int) -> list[dict[str, Any]]:
         query = (
@@ -493,6 +541,7 @@ class AuditRepository:
         )
         return [
             {
+                "id": event.id,
                 "at": event.at,
                 "actor": event.actor_label,
                 "action": event.action,
@@ -502,3 +551,22 @@ class AuditRepository:
             }
             for event in self._session.scalars(query)
         ]
+
+    def first_broken_link(self) -> tuple[int, str] | None:
+        """(event id, what is wrong) for the first event whose hash does not hold, or None."""
+        columns = [getattr(AuditEvent, name) for name in HASHED_FIELDS]
+        query = select(AuditEvent.id, AuditEvent.prev_hash, AuditEvent.hash, *columns).order_by(
+            AuditEvent.id
+        )
+        previous = GENESIS
+        for row in self._session.execute(query).yield_per(5000):
+            event = row._asdict()
+            if event["prev_hash"] != previous:
+                return row.id, "it does not follow the event before it (one was removed or changed)"
+            if event_hash(previous, event) != event["hash"]:
+                return row.id, "its content does not match its hash (it was changed)"
+            previous = event["hash"]
+        return None
+
+    def count(self) -> int:
+        return int(self._session.scalar(select(func.count()).select_from(AuditEvent)) or 0)

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from paybot.core.money import from_storage_units, to_storage_units
+from paybot.core.money import RATE_SCALE, from_storage_units, to_storage_units
 
 
 class Money(TypeDecorator[Decimal]):
@@ -23,6 +23,24 @@ class Money(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else from_storage_units(int(value))
+
+
+class Rate(TypeDecorator[Decimal]):
+    """An exchange rate, exact to RATE_SCALE decimals, stored as an integer."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value).scaleb(RATE_SCALE)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"rate {value} has more than {RATE_SCALE} decimals")
+        return int(scaled)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(int(value)).scaleb(-RATE_SCALE)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

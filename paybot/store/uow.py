@@ -14,6 +14,12 @@ from paybot.store.repositories import (
     PaymentRepository,
     UserRepository,
 )
+from paybot.store.signing import (
+    LimitRepository,
+    OtpRepository,
+    RateRepository,
+    SignatureRepository,
+)
 
 
 class UnitOfWork:
@@ -29,6 +35,10 @@ class UnitOfWork:
         self.ledger = LedgerRepository(session)
         self.payments = PaymentRepository(session)
         self.audit = AuditRepository(session)
+        self.limits = LimitRepository(session)
+        self.rates = RateRepository(session)
+        self.otp = OtpRepository(session)
+        self.signatures = SignatureRepository(session)
         return self
 
     def __exit__(

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from typer.testing import CliRunner
 
 from paybot.cli import context
 from paybot.cli.main import app
+from paybot.core.otp import code_at
+from paybot.services.secrets import SecretBox
 
 SUPPLIERS = (Path(__file__).parents[2] / "examples" / "suppliers.csv").read_text(encoding="utf-8")
 
@@ -21,8 +25,16 @@ OPEN_ITEMS = "\ufeff" + (Path(__file__).parents[2] / "examples" / "open-items.cs
 
 
 class Cli:
+    """Runs `paybot` in-process, on a clock the test moves (one-time codes need it)."""
+
     def __init__(self, runner: CliRunner) -> None:
         self.runner = runner
+        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def code(self, secret: str) -> str:
+        """The code a phone shows 30 seconds later than the last one asked for."""
+        self.now += timedelta(seconds=30)
+        return code_at(secret, self.now)
 
     def __call__(self, *args: str, ok: bool = True) -> str:
         result = self.runner.invoke(app, list(args))
@@ -37,10 +49,13 @@ class Cli:
 @pytest.fixture
 def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Cli]:
     monkeypatch.setenv("PAYBOT_DATABASE_URL", database_url)
+    monkeypatch.setenv("PAYBOT_SECRET_KEY", SecretBox.new_key())
     monkeypatch.chdir(tmp_path)
     context.settings.cache_clear()
     context.engine.cache_clear()
-    yield Cli(CliRunner())
+    runner = Cli(CliRunner())
+    monkeypatch.setattr(context, "now", lambda: runner.now)
+    yield runner
     context.engine().dispose()
     context.settings.cache_clear()
     context.engine.cache_clear()
@@ -159,7 +174,18 @@ def test_approve_sign_delete_restore_fix_and_search(company: Cli) -> None:
         "payments", "approve", str(ids["1003"]), "--as", "U2", ok=False
     )
     assert "now approved" in company("payments", "approve", str(ids["1003"]), "--as", "U1")
-    assert "now due" in company("payments", "sign", str(ids["1003"]), "--as", "U1")
+    enrollment = company("otp", "enroll", "--company", "974760673", "--slack-user", "U1")
+    secret = pyotp.parse_uri(enrollment.split("add this link: ")[1].split()[0]).secret
+    assert "active" in company(
+        "otp", "confirm", "--slack-user", "U1", "--code", company.code(secret)
+    )
+    wrong = company(
+        "payments", "sign", str(ids["1003"]), "--as", "U1", "--code", "000000", ok=False
+    )
+    assert "not right" in wrong
+    assert "now due" in company(
+        "payments", "sign", str(ids["1003"]), "--as", "U1", "--code", company.code(secret)
+    )
     assert "cannot be approved" in company(
         "payments", "approve", str(ids["1003"]), "--as", "U1", ok=False
     )
@@ -193,9 +219,12 @@ def test_approve_sign_delete_restore_fix_and_search(company: Cli) -> None:
     assert shown["status"] == "due"
     assert [e["action"] for e in shown["history"]] == [
         "payment.propose",
+        "payment.refused",  # U2 may not approve
         "payment.approve",
         "payment.sign",
+        "payment.refused",  # approving a due payment
     ]
+    assert "intact" in company("audit", "verify")
 
     found = company.json("search", "company:renhold", "amount:>1000", "status:due")
     assert [p["voucher_no"] for p in found["payments"]] == ["1003"]

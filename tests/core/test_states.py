@@ -27,6 +27,10 @@ DESIGNED: dict[tuple[PaymentStatus, Action], PaymentStatus] = {
     (S.PROPOSED, A.FIX): S.PROPOSED,
     (S.FAILED, A.FIX): S.FAILED,
     (S.APPROVED, A.FIX): S.PROPOSED,
+    # Dual control: a first of two signatures leaves the payment Approved, waiting for a second.
+    (S.PROPOSED, A.FIRST_SIGNATURE): S.APPROVED,
+    (S.APPROVED, A.FIRST_SIGNATURE): S.APPROVED,
+    (S.FAILED, A.FIRST_SIGNATURE): S.APPROVED,
 }
 
 NOT_ALLOWED = [
@@ -91,11 +95,11 @@ def test_invalid_transition_message_says_what_could_not_be_done() -> None:
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        (S.PROPOSED, {A.APPROVE, A.SIGN, A.DELETE, A.FIX}),
-        (S.APPROVED, {A.SIGN, A.DELETE, A.FIX}),
+        (S.PROPOSED, {A.APPROVE, A.SIGN, A.FIRST_SIGNATURE, A.DELETE, A.FIX}),
+        (S.APPROVED, {A.SIGN, A.FIRST_SIGNATURE, A.DELETE, A.FIX}),
         (S.DUE, {A.SEND}),
         (S.PROCESSING, {A.REJECT, A.CONFIRM}),
-        (S.FAILED, {A.FIX, A.SIGN}),
+        (S.FAILED, {A.FIX, A.SIGN, A.FIRST_SIGNATURE}),
         (S.PAID, {A.POST}),
         (S.POSTED, set()),
         (S.DELETED, {A.RESTORE}),

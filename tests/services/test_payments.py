@@ -19,16 +19,20 @@ from tests.builders import (
     NOW,
     SIGNER,
     VIEWER,
+    Authenticator,
     a_company,
     a_supplier,
     an_item,
     ledger_with,
+    sign_with,
 )
 
 
 @pytest.fixture(autouse=True)
-def company(uow: UnitOfWork) -> None:
-    a_company(uow)
+def phone(uow: UnitOfWork) -> Authenticator:
+    signer_phone = a_company(uow)
+    assert signer_phone is not None
+    return signer_phone
 
 
 def a_proposal(uow: UnitOfWork, **overrides: object) -> int:
@@ -40,29 +44,28 @@ def events(uow: UnitOfWork, payment_id: int) -> list[str]:
     return [event["action"] for event in payments.show(uow, payment_id=payment_id).history]
 
 
-def test_approver_approves_and_signer_signs(uow: UnitOfWork) -> None:
+def test_approver_approves_and_signer_signs(uow: UnitOfWork, phone: Authenticator) -> None:
     payment_id = a_proposal(uow)
     [approved] = payments.approve(uow, actor=APPROVER, payment_ids=[payment_id], now=NOW)
     assert approved.status is PaymentStatus.APPROVED
-    [signed] = payments.sign(uow, actor=SIGNER, payment_ids=[payment_id], now=NOW)
-    assert signed.status is PaymentStatus.DUE
+    [signed] = sign_with(uow, phone, [payment_id])
+    assert signed.payment.status is PaymentStatus.DUE
     assert events(uow, payment_id) == ["payment.propose", "payment.approve", "payment.sign"]
 
 
-def test_signer_may_sign_a_proposal_directly(uow: UnitOfWork) -> None:
+def test_signer_may_sign_a_proposal_directly(uow: UnitOfWork, phone: Authenticator) -> None:
     payment_id = a_proposal(uow)
-    [signed] = payments.sign(uow, actor=SIGNER, payment_ids=[payment_id], now=NOW)
-    assert signed.status is PaymentStatus.DUE
+    [signed] = sign_with(uow, phone, [payment_id])
+    assert signed.payment.status is PaymentStatus.DUE
 
 
 @pytest.mark.parametrize(
     ("actor", "action"),
     [
         (VIEWER, payments.approve),
-        (VIEWER, payments.sign),
         (VIEWER, payments.delete),
+        (VIEWER, payments.restore),
         (SIGNER, payments.approve),
-        (APPROVER, payments.sign),
     ],
 )
 def test_actions_need_their_role_and_change_nothing_without_it(
@@ -73,7 +76,7 @@ def test_actions_need_their_role_and_change_nothing_without_it(
         action(uow, actor=actor, payment_ids=[payment_id], now=NOW)
     assert "role" in refused.value.user_message
     assert payments.show(uow, payment_id=payment_id).payment.status is PaymentStatus.PROPOSED
-    assert events(uow, payment_id) == ["payment.propose"]
+    assert events(uow, payment_id) == ["payment.propose", "payment.refused"]
 
 
 def test_unknown_user_is_refused(uow: UnitOfWork) -> None:
@@ -87,30 +90,33 @@ def test_unknown_payment_is_refused(uow: UnitOfWork) -> None:
         payments.approve(uow, actor=APPROVER, payment_ids=[999], now=NOW)
 
 
-def test_invalid_transition_names_the_current_state(uow: UnitOfWork) -> None:
+def test_invalid_transition_names_the_current_state(uow: UnitOfWork, phone: Authenticator) -> None:
     payment_id = a_proposal(uow)
-    payments.sign(uow, actor=SIGNER, payment_ids=[payment_id], now=NOW)
+    sign_with(uow, phone, [payment_id])
     with pytest.raises(InvalidTransition, match="is due and cannot be approved"):
         payments.approve(uow, actor=APPROVER, payment_ids=[payment_id], now=NOW)
 
 
-def test_red_payment_cannot_be_approved_or_signed_until_fixed(uow: UnitOfWork) -> None:
+def test_red_payment_cannot_be_approved_or_signed_until_fixed(
+    uow: UnitOfWork, phone: Authenticator
+) -> None:
     payment_id = a_proposal(uow, account="12345678900")
-    for action, actor in ((payments.approve, APPROVER), (payments.sign, SIGNER)):
-        with pytest.raises(ValidationFailed, match="account number is not valid"):
-            action(uow, actor=actor, payment_ids=[payment_id], now=NOW)
-    fixed = payments.fix(uow, actor=SIGNER, payment_id=payment_id, account=ACCOUNT_A, now=NOW)
+    with pytest.raises(ValidationFailed, match="account number is not valid"):
+        payments.approve(uow, actor=APPROVER, payment_ids=[payment_id], now=NOW)
+    with pytest.raises(ValidationFailed, match="account number is not valid"):
+        sign_with(uow, phone, [payment_id])
+    fixed = payments.fix(uow, actor=APPROVER, payment_id=payment_id, account=ACCOUNT_A, now=NOW)
     assert fixed.flag is Flag.BLUE
-    [signed] = payments.sign(uow, actor=SIGNER, payment_ids=[payment_id], now=NOW)
-    assert signed.status is PaymentStatus.DUE
+    [signed] = sign_with(uow, phone, [payment_id])
+    assert signed.payment.status is PaymentStatus.DUE
 
 
-def test_several_payments_are_acted_on_all_or_none(uow: UnitOfWork) -> None:
+def test_several_payments_are_acted_on_all_or_none(uow: UnitOfWork, phone: Authenticator) -> None:
     good, bad = an_item(), an_item(account=None, reference="0000001230")
     found = ledger_with(uow, [good, bad], [a_supplier()])
     ids = [found[good.voucher_no].id, found[bad.voucher_no].id]
     with pytest.raises(ValidationFailed, match=f"Payment {ids[1]}"):
-        payments.sign(uow, actor=SIGNER, payment_ids=ids, now=NOW)
+        sign_with(uow, phone, ids)
     assert payments.show(uow, payment_id=ids[0]).payment.status is PaymentStatus.PROPOSED
 
 
@@ -176,7 +182,7 @@ def test_fix_to_a_message_reference(uow: UnitOfWork) -> None:
     )
 
 
-def test_amounts_are_exact_after_actions(uow: UnitOfWork) -> None:
+def test_amounts_are_exact_after_actions(uow: UnitOfWork, phone: Authenticator) -> None:
     payment_id = a_proposal(uow, amount=Decimal("1234567.89"))
-    [signed] = payments.sign(uow, actor=SIGNER, payment_ids=[payment_id], now=NOW)
-    assert signed.amount == Decimal("1234567.89")
+    [signed] = sign_with(uow, phone, [payment_id])
+    assert signed.payment.amount == Decimal("1234567.89")

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from paybot.cli.render import payment_dict
 from paybot.core.errors import SchemaOutdated
 from paybot.core.ledger_file import read_open_item_rows
-from paybot.services import ledger, proposals
+from paybot.services import audit_trail, ledger, proposals
 from paybot.store import db
 from paybot.store.uow import UnitOfWork
 from tests.builders import NOW, ORG_NO, a_company, an_item, ledger_with
@@ -49,10 +49,15 @@ def test_an_empty_database_is_refused_until_upgraded(tmp_path: Path) -> None:
 
 
 def test_an_older_schema_is_refused(engine: Engine) -> None:
+    head = db.head_revision(engine)
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'older'"))
-    with pytest.raises(SchemaOutdated, match="is at schema older"):
-        db.ensure_current(engine)
+    try:
+        with pytest.raises(SchemaOutdated, match="is at schema older"):
+            db.ensure_current(engine)
+    finally:  # the PostgreSQL database is shared by the tests of this run
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
 
 
 def test_amounts_are_stored_as_exact_integers(engine: Engine, uow: UnitOfWork) -> None:
@@ -100,3 +105,22 @@ def test_any_amount_round_trips_through_import_store_and_json(
     assert payment.amount == amount
     # `+ 0` turns a negative zero into the zero the store gives back.
     assert json.loads(json.dumps(payment_dict(payment)))["amount"] == f"{amount + 0:.2f}"
+
+
+def test_upgrading_chains_the_audit_events_written_before_the_chain(engine: Engine) -> None:
+    config = db.alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    with engine.begin() as connection:
+        for action in ("company.add", "payment.propose", "payment.approve"):
+            connection.execute(
+                text(
+                    "INSERT INTO audit_events (at, actor_label, action, details) "
+                    "VALUES (:at, 'paybot', :action, :details)"
+                ),
+                {"at": NOW, "action": action, "details": '{"n": 1}'},
+            )
+    db.upgrade(engine)
+    result = audit_trail.verify(UnitOfWork(engine))
+    assert result.intact and result.events == 3

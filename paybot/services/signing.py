@@ -1,0 +1,175 @@
+"""Signing payments with a one-time code: all or none, within limits, under dual control."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from paybot.core.company import CompanyInfo
+from paybot.core.errors import InvalidOtp, OtpLocked, PaybotError, ValidationFailed
+from paybot.core.flags import account_changed
+from paybot.core.payments import PaymentView
+from paybot.core.policy import Actor
+from paybot.core.signing import (
+    SignatureCase,
+    SignatureOutcome,
+    check_signature,
+    in_company_currency,
+)
+from paybot.core.states import Action, next_status
+from paybot.services.common import ActorRef, record_refusal, resolve_actor, roles_of
+from paybot.services.otp import use_code
+from paybot.services.payments import check_complete, load_payment, payment_facts, write_step
+from paybot.services.secrets import SecretBox
+from paybot.store.uow import UnitOfWork
+
+BUSINESS_ZONE = ZoneInfo("Europe/Oslo")
+
+
+@dataclass(frozen=True)
+class Signed:
+    payment: PaymentView
+    signatures: int
+    required: int
+
+    @property
+    def complete(self) -> bool:
+        return self.signatures >= self.required
+
+
+def sign(
+    uow: UnitOfWork,
+    box: SecretBox,
+    *,
+    actor: ActorRef,
+    payment_ids: Sequence[int],
+    code: str,
+    now: datetime,
+    zone: ZoneInfo = BUSINESS_ZONE,
+) -> list[Signed]:
+    """One code signs several payments: all of them, or (with the reason) none."""
+    ids = list(dict.fromkeys(payment_ids))
+    if not ids:
+        raise ValidationFailed({"payment": "give at least one payment id"})
+    try:
+        return _sign_all(uow, box, actor, ids, code, now, zone)
+    except (InvalidOtp, OtpLocked):
+        raise  # recorded where the code was checked
+    except PaybotError as error:
+        record_refusal(uow, actor=actor, action="sign", payment_ids=ids, error=error, now=now)
+        raise
+
+
+def _sign_all(
+    uow: UnitOfWork,
+    box: SecretBox,
+    actor: ActorRef,
+    ids: list[int],
+    code: str,
+    now: datetime,
+    zone: ZoneInfo,
+) -> list[Signed]:
+    with uow:
+        who = resolve_actor(uow, actor)
+        use_code(uow, box, who, code, now)
+        day = _business_day(now, zone)
+        signed_today: dict[int, Decimal] = {}
+        results = []
+        for payment_id in ids:
+            payment, company = load_payment(uow, payment_id)
+            if company.id not in signed_today:
+                signed_today[company.id] = _signed_on(uow, who, company, day)
+            outcome, amount = _sign_one(
+                uow, who, payment, company, signed_today[company.id], day[0], now
+            )
+            signed_today[company.id] += amount
+            results.append((payment_id, outcome))
+        signed = [
+            Signed(load_payment(uow, pid)[0], outcome.collected, outcome.required)
+            for pid, outcome in results
+        ]
+        uow.commit()
+    return signed
+
+
+def _sign_one(
+    uow: UnitOfWork,
+    who: Actor,
+    payment: PaymentView,
+    company: CompanyInfo,
+    signed_today: Decimal,
+    day: datetime,
+    now: datetime,
+) -> tuple[SignatureOutcome, Decimal]:
+    assert who.user_id is not None
+    next_status(payment.status, Action.SIGN, payment_id=payment.id)
+    facts = payment_facts(payment)
+    check_complete(payment, facts, "signed")
+    rate = uow.rates.on(payment.currency, company.currency, day.date())
+    amount = in_company_currency(payment.amount, payment.currency, company.currency, rate)
+    supplier = uow.ledger.supplier_facts(company.id, [payment.supplier_id])[payment.supplier_id]
+    case = SignatureCase(
+        payment_id=payment.id,
+        status=payment.status,
+        amount_company=amount,
+        company_currency=company.currency,
+        approval_required=company.approval_required,
+        account_changed=account_changed(facts, supplier),
+        dual_control_threshold=company.dual_control_threshold,
+        changed_by=payment.changed_by_id,
+        signers=uow.signatures.signers(payment.id, payment.signature_round),
+    )
+    outcome = check_signature(
+        case,
+        signer=who.user_id,
+        roles=roles_of(uow, who, company.id),
+        limits=uow.limits.get(who.user_id, company.id),
+        signed_today=signed_today,
+    )
+    uow.signatures.add(
+        payment_id=payment.id,
+        user_id=who.user_id,
+        company_id=company.id,
+        round_no=payment.signature_round,
+        signed_at=now,
+        amount_company=amount,
+    )
+    action = Action.SIGN if outcome.complete else Action.FIRST_SIGNATURE
+    new_status = next_status(payment.status, action, payment_id=payment.id)
+    details = {
+        "signatures": outcome.collected,
+        "required": outcome.required,
+        "amount_company": str(amount),
+        "company_currency": company.currency,
+    }
+    write_step(
+        uow,
+        who,
+        payment,
+        company,
+        Action.SIGN,
+        new_status,
+        now,
+        {"status": new_status.value},
+        details=details,
+        audit_action=action,
+    )
+    return outcome, amount
+
+
+def _business_day(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Start and end of `now`'s day where the business is (Europe/Oslo by default)."""
+    start = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    return start, datetime.combine(start.date() + timedelta(days=1), time(0), tzinfo=zone)
+
+
+def _signed_on(
+    uow: UnitOfWork, who: Actor, company: CompanyInfo, day: tuple[datetime, datetime]
+) -> Decimal:
+    """Signed today by this signer in this company; the limit row is locked for the check."""
+    assert who.user_id is not None
+    uow.limits.lock(who.user_id, company.id)
+    return uow.signatures.total_since(who.user_id, company.id, *day)
