@@ -6,10 +6,11 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, NoReturn
 
+import pydantic
 import typer
 
 from paybot.config import Settings
@@ -51,19 +52,32 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Turns domain errors into one readable line on stderr and a non-zero exit."""
+def user_errors(*, note: str | None = None) -> Iterator[None]:
+    """Turns domain errors into readable lines on stderr and a non-zero exit; `note` follows."""
+    after = f"\n{note}" if note else ""
     try:
         yield
     except ValidationFailed as exc:
         if len(exc.errors) > 1:
             lines = [f"  {field}: {text}" for field, text in exc.errors.items()]
-            fail("invalid input:\n" + "\n".join(lines))
-        fail(exc.user_message)
+            fail("invalid input:\n" + "\n".join(lines) + after)
+        fail(exc.user_message + after)
     except PaybotError as exc:
-        fail(exc.user_message)
+        fail(exc.user_message + after)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"PAYBOT_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        fail(f"a setting is wrong: {problems}")
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=_json_value)
     sys.stdout.write("\n")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)

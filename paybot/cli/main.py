@@ -38,11 +38,14 @@ app.command("search")(search_command)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database to the newest schema (safe to run again)."""
-    before, after = db.upgrade(ctx.engine())
+    with ctx.user_errors():
+        engine = ctx.engine()
+        before, after = db.upgrade(engine)
+    where = db.describe(engine)
     if before == after:
-        typer.echo(f"The database is up to date (schema {after}).")
+        typer.echo(f"The database {where} is up to date (schema {after}).")
     else:
-        typer.echo(f"Upgraded the database from schema {before or 'none'} to {after}.")
+        typer.echo(f"Upgraded the database {where} from schema {before or 'none'} to {after}.")
 
 
 @company_app.command("add")

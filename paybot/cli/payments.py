@@ -21,6 +21,8 @@ proposals_app = typer.Typer(
 )
 payments_app = typer.Typer(help="Act on payments.", no_args_is_help=True)
 
+_ALL_OR_NONE = "Nothing was changed: an action on several payments is done for all or for none."
+
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Ids = Annotated[list[int], typer.Argument(help="Payment ids.")]
 As = Annotated[str, typer.Option("--as", help="Your Slack user id: who acts.")]
@@ -65,7 +67,6 @@ def search_command(
     as_json: AsJson = False,
 ) -> None:
     """Search payments; all terms must match."""
-    # The shell has split the words already; quote them again so the query parser sees phrases.
     text = " ".join(_requote(term) for term in query or [])
     with ctx.user_errors():
         found = search(ctx.uow(), query=text, company_org_no=company)
@@ -73,10 +74,19 @@ def search_command(
 
 
 def _requote(term: str) -> str:
-    if " " not in term:
+    """One shell argument back into query text.
+
+    `company:"Acme AS"` reaches us as `company:Acme AS` and is quoted again; a whole query passed
+    as one argument ("company:acme amount:>1000") is kept as it is.
+    """
+    words = term.split()
+    whole_query = '"' in term or any(
+        word.partition(":")[0].lower() in SEARCH_FIELDS and ":" in word for word in words[1:]
+    )
+    if len(words) < 2 or whole_query:
         return term
     field, colon, value = term.partition(":")
-    if colon and field.isalpha():
+    if colon and field.lower() in SEARCH_FIELDS:
         return f'{field}:"{value}"'
     return f'"{term}"'
 
@@ -96,7 +106,7 @@ def payments_sign(
 ) -> None:
     """Sign payments with a one-time code: all of them, or none. Signed payments become due
     (or wait for a second signer where two are needed)."""
-    with ctx.user_errors():
+    with ctx.user_errors(note=_ALL_OR_NONE if len(ids) > 1 else None):
         done = signing.sign(
             ctx.uow(),
             ctx.secret_box(),
@@ -134,7 +144,7 @@ def payments_restore(ids: Ids, as_user: As, team: Team = None) -> None:
 def _act(
     service: payments.BulkAction, ids: list[int], as_user: str, team: str | None, verb: str
 ) -> None:
-    with ctx.user_errors():
+    with ctx.user_errors(note=_ALL_OR_NONE if len(ids) > 1 else None):
         done = service(ctx.uow(), actor=ActorRef(as_user, team), payment_ids=ids, now=ctx.now())
     for payment in done:
         typer.echo(f"{verb} payment {payment.id} ({payment.payee}): now {payment.status.value}.")

@@ -58,15 +58,17 @@ def users_set(
     ] = None,
     max_per_payment: LimitOption = None,
     max_per_day: LimitOption = None,
+    name: Annotated[str | None, typer.Option(help="A new name for the person.")] = None,
     slack_team: Annotated[str | None, typer.Option("--slack-team", help="Slack team id.")] = None,
 ) -> None:
-    """Change a person's roles and signing limits (what is not given stays as it is)."""
+    """Change a person's roles, signing limits or name (what is not given stays as it is)."""
     with ctx.user_errors():
         member = people.set_user(
             ctx.uow(),
             company_org_no=company,
             user=ActorRef(slack_user, slack_team),
             roles=KEEP if role is None else role,
+            name=name,
             max_per_payment=_limit("max_per_payment", max_per_payment),
             max_per_day=_limit("max_per_day", max_per_day),
             now=ctx.now(),

@@ -96,3 +96,9 @@ class NotEnrolled(NotPermitted):
 
 class MissingRate(PaybotError):
     code = "missing_rate"
+
+
+class DatabaseUnavailable(PaybotError):
+    """The configured database cannot be used: a wrong URL, or no server there."""
+
+    code = "database_unavailable"

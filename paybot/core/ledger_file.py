@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import NoReturn
 
 from paybot.core.errors import ImportRejected
-from paybot.core.identifiers import compact_account, normalize_org_no
+from paybot.core.identifiers import account_problem, compact_account, normalize_org_no
 from paybot.core.money import (
     AmountError,
     currency_exponent,
@@ -88,7 +88,7 @@ def read_supplier_rows(source: str, data: bytes) -> list[SupplierRow]:
             line=record.line,
             name=record.required("name"),
             org_no=_org_no(record, "org_no"),
-            account=_account(record),
+            account=_registered_account(record),
         )
         _check_new_supplier(record, row, seen)
         rows.append(row)
@@ -217,7 +217,20 @@ def _org_no(record: _Record, column: str) -> str | None:
             f"{text!r} is not a valid Norwegian organisation number "
             "(expected 9 digits with a correct check digit)",
         )
-    return text or None
+    if not text:
+        return None
+    foreign = compact.upper()
+    if _FOREIGN_ORG_NO.fullmatch(foreign):
+        return foreign
+    return record.reject(
+        column,
+        f"{text!r} is not an organisation number (expected 9 digits, or a foreign number that "
+        "starts with its country code, e.g. SE5566778899)",
+    )
+
+
+# A foreign id starts with its two-letter country code, then letters, digits or dashes.
+_FOREIGN_ORG_NO = re.compile(r"[A-Z]{2}[A-Z0-9-]*[0-9][A-Z0-9-]*")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -231,6 +244,14 @@ def _norwegian_org_no(compact: str) -> str | None:
 
 def _account(record: _Record) -> str | None:
     return _compact_account(record.text("account")) or None
+
+
+def _registered_account(record: _Record) -> str | None:
+    """A supplier's registered account is what payments are checked against: it must be valid."""
+    account = _account(record)
+    if account and (problem := account_problem(account)):
+        record.reject("account", f"{problem} (a registered account must be valid)")
+    return account
 
 
 # Accounts repeat per supplier, and compacting is a regex substitution per call.
@@ -368,7 +389,15 @@ def _csv_records(
             if columns is None:
                 columns = _header(source, line, fields, required, optional)
                 continue
-            yield _Record(source, line, dict(zip(columns, fields, strict=False)))
+            if len(fields) != len(columns):
+                raise ImportRejected(
+                    source,
+                    line,
+                    None,
+                    f"the row has {len(fields)} fields but the header has {len(columns)} "
+                    "(check the delimiter and the quoting on this line)",
+                )
+            yield _Record(source, line, dict(zip(columns, fields, strict=True)))
     except csv.Error as exc:
         raise ImportRejected(source, next_line, None, f"malformed CSV: {exc}") from None
 

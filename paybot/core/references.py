@@ -32,7 +32,7 @@ def check_payment_details(
     elif reference_type is ReferenceType.EMPTY:
         errors["reference_type"] = "choose KID, message or invoice: a payment needs a reference"
     elif not text:
-        errors["reference"] = f"a {reference_type.value} reference is required"
+        errors["reference"] = f"a reference is required for the type {reference_type.value}"
     elif len(text) > MAX_MESSAGE:
         errors["reference"] = f"at most {MAX_MESSAGE} characters (this is {len(text)})"
     if errors:

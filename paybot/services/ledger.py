@@ -9,6 +9,7 @@ from typing import Any
 
 from paybot.core.errors import ImportRejected
 from paybot.core.ledger_file import OpenItemRow, SupplierRow
+from paybot.core.money import format_plain
 from paybot.core.policy import Actor
 from paybot.services.common import SYSTEM, audit, company_or_error
 from paybot.store.uow import UnitOfWork
@@ -183,14 +184,25 @@ def _refuse_changed_item(
         )
     for column in _COMPARED:
         if values[column] != before[column]:
+            was, now = (
+                _shown(column, value, row.currency) for value in (before[column], values[column])
+            )
             raise ImportRejected(
                 source,
                 row.line,
                 column,
-                f"voucher {row.voucher_no} was imported before with {column} "
-                f"{before[column]!s}, not {values[column]!s}; a voucher is never changed by a "
-                "new import (correct it in the ledger with a new voucher)",
+                f"voucher {row.voucher_no} was imported before with {column} {was}, not {now}; "
+                "a voucher is never changed by a new import (correct it in the ledger with a "
+                "new voucher)",
             )
+
+
+def _shown(column: str, value: Any, currency: str) -> str:
+    if value is None or value == "":
+        return "empty"
+    if column == "amount":
+        return format_plain(value, currency)
+    return str(value)
 
 
 def _add_missing_suppliers(

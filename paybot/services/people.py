@@ -55,6 +55,14 @@ def add_user(
         raise ValidationFailed({"role": "give at least one role"})
     with uow:
         company = company_or_error(uow, company_org_no)
+        for _, known_as in uow.users.find(slack_user_id.strip(), slack_team_id):
+            if known_as != name.strip():
+                raise ValidationFailed(
+                    {
+                        "name": f"{slack_user_id} is known as {known_as}; to rename, use "
+                        "`paybot users set --name`"
+                    }
+                )
         user_id = uow.users.upsert(slack_team_id, slack_user_id.strip(), name.strip())
         added = uow.users.add_roles(user_id, company.id, (role.value for role in roles))
         if added:
@@ -77,6 +85,7 @@ def set_user(
     company_org_no: str,
     user: ActorRef,
     roles: Iterable[Role] | Keep = KEEP,
+    name: str | None = None,
     max_per_payment: Decimal | None | Keep = KEEP,
     max_per_day: Decimal | None | Keep = KEEP,
     now: datetime,
@@ -88,6 +97,10 @@ def set_user(
         person = resolve_actor(uow, user)
         assert person.user_id is not None
         before_roles = sorted(uow.users.roles(person.user_id, company.id))
+        if not before_roles:
+            raise NotFound(f"{person.label} has no role in {company.name}; add them first.")
+        if name is not None and name.strip() and name.strip() != person.label.rsplit(" (", 1)[0]:
+            uow.users.rename(person.user_id, name.strip())
         if not isinstance(roles, Keep):
             wanted = {role.value for role in roles}
             if not wanted:
@@ -106,8 +119,8 @@ def set_user(
             action="user.set",
             now=now,
             company_id=company.id,
-            before={"roles": before_roles, **_limits_dict(before_limits)},
-            after={"roles": after_roles, **_limits_dict(limits)},
+            before={"name": person.label, "roles": before_roles, **_limits_dict(before_limits)},
+            after={"name": name or person.label, "roles": after_roles, **_limits_dict(limits)},
             details={"slack_user_id": user.slack_user_id},
         )
         member = _member_of(uow, person.user_id, company.id, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.resources import files
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -10,14 +11,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from paybot.core.errors import SchemaOutdated
+from paybot.core.errors import DatabaseUnavailable, SchemaOutdated
 
 __all__ = [
     "Engine",
     "alembic_config",
     "current_revision",
+    "describe",
     "ensure_current",
     "head_revision",
     "make_engine",
@@ -27,6 +30,19 @@ __all__ = [
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets foreign keys and a busy timeout: threads wait."""
+    try:
+        return _make_engine(url)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        hint = ""
+        if url.startswith("postgres://") or url.startswith("postgresql://"):
+            hint = " For PostgreSQL write postgresql+psycopg://user@host:5432/dbname."
+        raise DatabaseUnavailable(
+            f"PAYBOT_DATABASE_URL is not a database URL paybot can use ({exc}).{hint} "
+            "The default is sqlite:///paybot.db."
+        ) from None
+
+
+def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30}, poolclass=NullPool)
@@ -56,9 +72,20 @@ def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
+def describe(engine: Engine) -> str:
+    """Where the database is, for messages: a file path, or the URL without its password."""
+    if engine.url.get_backend_name() == "sqlite":
+        return str(Path(engine.url.database or "").resolve())
+    return engine.url.render_as_string(hide_password=True)
+
+
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise DatabaseUnavailable(f"Cannot use the database {describe(engine)}: {reason}") from None
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
@@ -73,9 +100,16 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
 
 def ensure_current(engine: Engine) -> None:
     """Refuse to work on an outdated schema, saying how to fix it."""
+    where = describe(engine)
+    if engine.url.get_backend_name() == "sqlite" and not Path(where).exists():
+        # Connecting would create an empty file; say where paybot looked instead.
+        raise SchemaOutdated(
+            f"There is no paybot database at {where}. Run `paybot db upgrade` to create it, "
+            "or set PAYBOT_DATABASE_URL to the one you mean."
+        )
     current, head = current_revision(engine), head_revision(engine)
     if current != head:
         state = "has no paybot schema yet" if current is None else f"is at schema {current}"
         raise SchemaOutdated(
-            f"The database {state}; the newest is {head}. Run `paybot db upgrade` first."
+            f"The database {where} {state}; the newest is {head}. Run `paybot db upgrade` first."
         )

@@ -135,6 +135,9 @@ class UserRepository:
         self._session.flush()
         return user.id
 
+    def rename(self, user_id: int, name: str) -> None:
+        self._session.execute(update(User).where(User.id == user_id).values(name=name))
+
     def roles(self, user_id: int, company_id: int) -> set[str]:
         query = select(UserRole.role).where(
             UserRole.user_id == user_id, UserRole.company_id == company_id

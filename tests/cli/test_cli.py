@@ -248,3 +248,70 @@ def test_commands_refuse_an_unmigrated_database(
     context.engine().dispose()
     context.settings.cache_clear()
     context.engine.cache_clear()
+
+
+def test_a_whole_query_in_one_argument_is_understood(company: Cli) -> None:
+    company("import", "suppliers", "suppliers.csv", "--company", "974760673")
+    company("import", "open-items", "items.csv", "--company", "974760673")
+    company("proposals", "refresh", "--company", "974760673")
+    found = company.json("search", "company:renhold amount:>1000")
+    assert [p["voucher_no"] for p in found["payments"]] == ["1003"]
+    found = company.json("search", 'company:"Renhold Vest" status:proposed')
+    assert {p["voucher_no"] for p in found["payments"]} == {"1003", "1004"}
+
+
+def test_a_person_is_not_renamed_by_accident(company: Cli) -> None:
+    refused = company(
+        "users",
+        "add",
+        "--company",
+        "974760673",
+        "--slack-user",
+        "U1",
+        "--name",
+        "Kari Other",
+        "--role",
+        "viewer",
+        ok=False,
+    )
+    assert "known as Kari" in refused
+    renamed = company(
+        "users", "set", "--company", "974760673", "--slack-user", "U1", "--name", "Kari Nordmann"
+    )
+    assert renamed.startswith("Kari Nordmann (U1)")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgres://postgres@127.0.0.1/x", "postgresql+psycopg://"),
+        ("postgresql+psycopg://postgres@127.0.0.1:1/x", "Cannot use the database"),
+        ("nonsense", "not a database URL"),
+    ],
+)
+def test_a_wrong_database_setting_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, url: str, message: str
+) -> None:
+    monkeypatch.setenv("PAYBOT_DATABASE_URL", url)
+    context.settings.cache_clear()
+    context.engine.cache_clear()
+    result = CliRunner().invoke(app, ["company", "list"])
+    context.settings.cache_clear()
+    context.engine.cache_clear()
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_no_database_file_is_made_by_a_command_that_needs_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PAYBOT_DATABASE_URL", raising=False)
+    context.settings.cache_clear()
+    context.engine.cache_clear()
+    result = CliRunner().invoke(app, ["company", "list"])
+    context.settings.cache_clear()
+    context.engine.cache_clear()
+    assert f"There is no paybot database at {tmp_path / 'paybot.db'}" in result.stderr
+    assert not (tmp_path / "paybot.db").exists()

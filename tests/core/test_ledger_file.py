@@ -306,8 +306,24 @@ def test_an_empty_required_value_is_refused(column: str) -> None:
     assert item_error_with(**{column: "  "}) == f"items.csv:2: {column}: is required"
 
 
-def test_a_short_row_lacks_its_required_values() -> None:
-    assert item_error("1001;F-77;Acme AS") == "items.csv:2: currency: is required"
+def test_a_row_with_too_few_or_too_many_fields_is_refused() -> None:
+    expected = "items.csv:2: the row has {} fields but the header has 11"
+    assert item_error("1001;F-77;Acme AS").startswith(expected.format(3))
+    assert item_error(";".join(["1"] * 13)).startswith(expected.format(13))
+
+
+def test_a_supplier_org_no_must_be_norwegian_or_start_with_a_country_code() -> None:
+    data = "name;org_no;account\nKomma;Bergen AS;\n".encode()
+    with pytest.raises(ImportRejected, match="s.csv:2: org_no: 'Bergen AS' is not an"):
+        read_supplier_rows("s.csv", data)
+    [row] = read_supplier_rows("s.csv", b"name;org_no;account\nSvea AB;SE556677-8899;\n")
+    assert row.org_no == "SE556677-8899"
+
+
+def test_a_registered_supplier_account_must_be_valid() -> None:
+    data = b"name;org_no;account\nFeil AS;923609016;1234.56.78900\n"
+    with pytest.raises(ImportRejected, match="s.csv:2: account: .*wrong check digit"):
+        read_supplier_rows("s.csv", data)
 
 
 def test_text_that_is_not_an_amount_is_refused() -> None:

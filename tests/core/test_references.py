@@ -103,7 +103,7 @@ def test_empty_reference_type_is_refused_on_the_reference_type_field() -> None:
 @pytest.mark.parametrize("reference_type", [ReferenceType.MESSAGE, ReferenceType.INVOICE])
 def test_message_or_invoice_type_without_text_is_refused(reference_type: ReferenceType) -> None:
     errors = errors_of(account=ACCOUNT, reference_type=reference_type, reference="  ")
-    assert errors == {"reference": f"a {reference_type.value} reference is required"}
+    assert errors == {"reference": f"a reference is required for the type {reference_type.value}"}
 
 
 def test_message_of_141_characters_is_refused() -> None:
