@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -11,8 +12,12 @@ from paybot.cli.ledger import import_app
 from paybot.cli.payments import payments_app, proposals_app, search_command
 from paybot.cli.people import users_app
 from paybot.cli.security import audit_app, otp_app, rates_app
-from paybot.core.company import CompanyInfo, DispatchTiming
+from paybot.core.company import CompanyInfo, DispatchTiming, Language, PostingMode
+from paybot.core.errors import ValidationFailed
+from paybot.core.money import AmountError, parse_amount
+from paybot.core.signing import format_money
 from paybot.services import companies
+from paybot.services.common import KEEP
 from paybot.store import db
 
 app = typer.Typer(
@@ -70,6 +75,61 @@ def company_add(
             now=ctx.now(),
         )
     typer.echo(f"Added {company.name} ({company.org_no}).")
+
+
+@company_app.command("set")
+def company_set(
+    org_no: Annotated[str, typer.Option("--org-no", help="Organisation number (9 digits).")],
+    timing: Annotated[
+        DispatchTiming | None, typer.Option(help="When signed payments are sent to the bank.")
+    ] = None,
+    approval_required: Annotated[
+        bool | None,
+        typer.Option(
+            "--approval-required/--no-approval-required",
+            help="Whether a proposal must be approved before it is signed.",
+        ),
+    ] = None,
+    dual_control_above: Annotated[
+        str | None,
+        typer.Option(
+            help="Payments above this amount need two signers; 'none' turns it off.",
+        ),
+    ] = None,
+    posting_mode: Annotated[
+        PostingMode | None, typer.Option(help="One voucher per payment, or per batch.")
+    ] = None,
+    language: Annotated[Language | None, typer.Option(help="Language of messages.")] = None,
+) -> None:
+    """Change a company's settings (what is not given stays as it is)."""
+    with ctx.user_errors():
+        threshold = KEEP if dual_control_above is None else _amount_or_none(dual_control_above)
+        company = companies.update_settings(
+            ctx.uow(),
+            org_no=org_no,
+            timing=timing,
+            approval_required=approval_required,
+            dual_control_threshold=threshold,
+            posting_mode=posting_mode,
+            language=language,
+            now=ctx.now(),
+        )
+    dual = company.dual_control_threshold
+    typer.echo(
+        f"{company.name}: timing {company.dispatch_timing.value}, approval "
+        f"{'required' if company.approval_required else 'optional'}, two signers above "
+        f"{'(off)' if dual is None else format_money(dual, company.currency)}, posting "
+        f"{company.posting_mode.value}, language {company.language.value}."
+    )
+
+
+def _amount_or_none(text: str) -> Decimal | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return parse_amount(text)
+    except AmountError as exc:
+        raise ValidationFailed({"dual_control_above": str(exc)}) from exc
 
 
 @company_app.command("list")

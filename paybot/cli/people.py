@@ -13,8 +13,8 @@ from paybot.core.money import AmountError, parse_amount
 from paybot.core.policy import Role
 from paybot.core.signing import format_money
 from paybot.services import people
-from paybot.services.common import ActorRef
-from paybot.services.people import KEEP, Keep, Member
+from paybot.services.common import KEEP, ActorRef, Keep
+from paybot.services.people import Member
 
 users_app = typer.Typer(help="People and their roles and limits per company.", no_args_is_help=True)
 

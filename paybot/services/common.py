@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from paybot.core.company import CompanyInfo
@@ -13,6 +14,15 @@ from paybot.core.policy import Actor, Role
 from paybot.store.uow import UnitOfWork
 
 SYSTEM = Actor(user_id=None, label="paybot")
+
+
+class Keep(Enum):
+    """A setting left as it is (where None would mean "none")."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
 
-from paybot.core.company import CompanyInfo, DispatchTiming
+from paybot.core.company import CompanyInfo, DispatchTiming, Language, PostingMode
 from paybot.core.errors import ValidationFailed
 from paybot.core.identifiers import account_problem, compact_account, is_iban_like, normalize_org_no
+from paybot.core.money import AmountError, quantize
 from paybot.core.policy import Actor
-from paybot.services.common import SYSTEM, audit
+from paybot.services.common import KEEP, SYSTEM, Keep, audit, company_or_error
 from paybot.store.uow import UnitOfWork
 
 
@@ -78,3 +82,65 @@ def add_company(
 def list_companies(uow: UnitOfWork) -> list[CompanyInfo]:
     with uow:
         return uow.companies.all()
+
+
+def update_settings(
+    uow: UnitOfWork,
+    *,
+    org_no: str,
+    timing: DispatchTiming | None = None,
+    approval_required: bool | None = None,
+    dual_control_threshold: Decimal | None | Keep = KEEP,
+    posting_mode: PostingMode | None = None,
+    language: Language | None = None,
+    now: datetime,
+    actor: Actor = SYSTEM,
+) -> CompanyInfo:
+    """Changes the settings given; the rest stay. A threshold of None turns dual control off."""
+    values: dict[str, Any] = {}
+    if timing is not None:
+        values["dispatch_timing"] = timing.value
+    if approval_required is not None:
+        values["approval_required"] = approval_required
+    if posting_mode is not None:
+        values["posting_mode"] = posting_mode.value
+    if language is not None:
+        values["language"] = language.value
+    with uow:
+        company = company_or_error(uow, org_no)
+        if not isinstance(dual_control_threshold, Keep):
+            values["dual_control_threshold"] = _threshold(dual_control_threshold, company.currency)
+        if not values:
+            raise ValidationFailed({"settings": "give at least one setting to change"})
+        before = {key: _setting(getattr(company, key)) for key in values}
+        uow.companies.update(company.id, values)
+        audit(
+            uow,
+            actor=actor,
+            action="company.settings",
+            now=now,
+            company_id=company.id,
+            before=before,
+            after={key: _setting(value) for key, value in values.items()},
+        )
+        updated = uow.companies.get_by_id(company.id)
+        uow.commit()
+    return updated
+
+
+def _threshold(value: Decimal | None, currency: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = quantize(value, currency)
+    except AmountError as exc:
+        raise ValidationFailed({"dual_control_threshold": str(exc)}) from exc
+    if amount < 0:
+        raise ValidationFailed({"dual_control_threshold": "must be zero or more"})
+    return amount
+
+
+def _setting(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    return None if value is None else str(value) if isinstance(value, Decimal) else value

@@ -6,23 +6,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 
 from paybot.core.errors import NotFound, ValidationFailed
 from paybot.core.money import AmountError, quantize
 from paybot.core.policy import Actor, Role
 from paybot.core.signing import SignerLimits
-from paybot.services.common import SYSTEM, ActorRef, audit, company_or_error, resolve_actor
+from paybot.services.common import (
+    KEEP,
+    SYSTEM,
+    ActorRef,
+    Keep,
+    audit,
+    company_or_error,
+    resolve_actor,
+)
 from paybot.store.uow import UnitOfWork
-
-
-class Keep(Enum):
-    """A setting left as it is."""
-
-    KEEP = "keep"
-
-
-KEEP = Keep.KEEP
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,9 @@ class CompanyRepository:
         self._session.flush()
         return company.id
 
+    def update(self, company_id: int, values: Mapping[str, Any]) -> None:
+        self._session.execute(update(Company).where(Company.id == company_id).values(**values))
+
     def exists(self, org_no: str) -> bool:
         query = select(Company.id).where(Company.org_no == org_no)
         return self._session.scalar(query) is not None

@@ -315,3 +315,41 @@ def test_no_database_file_is_made_by_a_command_that_needs_one(
     context.engine.cache_clear()
     assert f"There is no paybot database at {tmp_path / 'paybot.db'}" in result.stderr
     assert not (tmp_path / "paybot.db").exists()
+
+
+def test_company_settings_make_approval_required_and_two_signers_above_a_threshold(
+    company: Cli,
+) -> None:
+    out = company(
+        "company",
+        "set",
+        "--org-no",
+        "974760673",
+        "--approval-required",
+        "--dual-control-above",
+        "10 000",
+    )
+    assert "approval required, two signers above NOK 10 000,00" in out
+    company("import", "suppliers", "suppliers.csv", "--company", "974760673")
+    company("import", "open-items", "items.csv", "--company", "974760673")
+    company("proposals", "refresh", "--company", "974760673")
+    ids = {v: p["id"] for v, p in by_voucher(company.json("proposals", "list")).items()}
+    enrollment = company("otp", "enroll", "--company", "974760673", "--slack-user", "U1")
+    secret = pyotp.parse_uri(enrollment.split("add this link: ")[1].split()[0]).secret
+    company("otp", "confirm", "--slack-user", "U1", "--code", company.code(secret))
+    refused = company(
+        "payments",
+        "sign",
+        str(ids["1003"]),
+        "--as",
+        "U1",
+        "--code",
+        company.code(secret),
+        ok=False,
+    )
+    assert "must be approved before it is signed" in refused
+    company("payments", "approve", str(ids["1003"]), "--as", "U1")
+    first = company(
+        "payments", "sign", str(ids["1003"]), "--as", "U1", "--code", company.code(secret)
+    )
+    assert "1 of 2 signatures" in first
