@@ -84,6 +84,12 @@ class InvalidOtp(PaybotError):
     code = "invalid_otp"
 
 
+class CodeReplayed(InvalidOtp):
+    """A right code that was used already: refused, but not counted as a wrong guess."""
+
+    code = "otp_replayed"
+
+
 class OtpLocked(NotPermitted):
     """Too many wrong codes in a row: signing is locked for a while."""
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pyotp
 from pyotp.utils import strings_equal
 
-from paybot.core.errors import InvalidOtp, OtpLocked
+from paybot.core.errors import CodeReplayed, InvalidOtp, OtpLocked
 
 DIGITS = 6
 STEP_SECONDS = 30
@@ -57,9 +57,10 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
 
 
 def verify(secret: str, code: str, state: OtpState, now: datetime) -> int:
-    """The step the code belongs to; raises OtpLocked, or InvalidOtp for a wrong or reused code.
+    """The step the code belongs to; raises OtpLocked, CodeReplayed, or InvalidOtp.
 
-    The caller records a failure with `after_failure` when InvalidOtp is raised.
+    The caller records a failure with `after_failure` for a wrong code. A replayed code is a
+    right one sent twice (a double click): refused, but not a guess that counts toward the lock.
     """
     if state.is_locked(now):
         assert state.locked_until is not None
@@ -71,7 +72,7 @@ def verify(secret: str, code: str, state: OtpState, now: datetime) -> int:
     if step is None:
         raise InvalidOtp("That code is not right (or has expired). Enter the current code.")
     if state.last_used_step is not None and step <= state.last_used_step:
-        raise InvalidOtp("That code has been used already. Wait for the next code.")
+        raise CodeReplayed("That code has been used already. Wait for the next code.")
     return step
 
 

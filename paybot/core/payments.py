@@ -102,5 +102,6 @@ class PaymentView:
     supplier_id: int
     signature_round: int = 1
     changed_by_id: int | None = None
+    approved_by_id: int | None = None
     updated_at: datetime | None = None
     steps: dict[str, tuple[str, datetime]] = field(default_factory=dict)

@@ -8,7 +8,7 @@ from datetime import datetime
 import pyotp
 
 from paybot.core import otp
-from paybot.core.errors import InvalidOtp, NotEnrolled, NotFound, OtpLocked
+from paybot.core.errors import CodeReplayed, InvalidOtp, NotEnrolled, NotFound, OtpLocked
 from paybot.core.otp import OtpState
 from paybot.core.policy import Actor
 from paybot.services.common import SYSTEM, ActorRef, audit, company_or_error, resolve_actor
@@ -87,6 +87,10 @@ def use_code(
         audit(
             uow, actor=person, action="otp.refused_locked", now=now, details={"message": str(exc)}
         )
+        uow.commit()
+        raise
+    except CodeReplayed as exc:
+        audit(uow, actor=person, action="otp.replay", now=now, details={"message": str(exc)})
         uow.commit()
         raise
     except InvalidOtp as exc:

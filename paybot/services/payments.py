@@ -121,12 +121,10 @@ def _fix(
             "status": new_status.value,
             "signature_round": payment.signature_round + 1,
         }
-        if payment.status is PaymentStatus.APPROVED:
+        approved = payment.approved_by_id is not None
+        if approved:
             values.update(approved_by_id=None, approved_at=None)
-        details = {
-            "voided_signatures": voided,
-            "voided_approval": payment.status is PaymentStatus.APPROVED,
-        }
+        details = {"voided_signatures": voided, "voided_approval": approved}
         write_step(
             uow,
             who,

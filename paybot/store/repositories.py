@@ -468,6 +468,7 @@ class PaymentRepository:
             supplier_id=payment.supplier_id,
             signature_round=payment.signature_round,
             changed_by_id=payment.changed_by_id,
+            approved_by_id=payment.approved_by_id,
             updated_at=payment.updated_at,
         )
 

@@ -88,7 +88,7 @@ def test_racing_approve_sign_and_delete_leave_one_valid_history(
     assert len(outcomes) == len(threads), "every click got an answer"
     losers = Counter(result for _, result in outcomes if result != "won")
     # A later click may also find its code older than one already used (a replayed step).
-    assert set(losers) <= {"InvalidTransition", "ConcurrentChange", "InvalidOtp", "OtpLocked"}
+    assert set(losers) <= {"InvalidTransition", "ConcurrentChange", "CodeReplayed"}
 
     history = payments.show(setup, payment_id=payment_id).history
     transitions = [

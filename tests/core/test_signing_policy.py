@@ -1,0 +1,278 @@
+"""The rules of a signature on plain SignatureCase objects: role, approval, limits, dual control."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from paybot.core.errors import LimitExceeded, MissingRate, NotPermitted, ValidationFailed
+from paybot.core.policy import Role
+from paybot.core.signing import (
+    SignatureCase,
+    SignatureOutcome,
+    SignerLimits,
+    check_signature,
+    format_money,
+    in_company_currency,
+    required_signatures,
+)
+from paybot.core.states import PaymentStatus
+
+ME, OTHER, THIRD = 1, 2, 3
+SIGNER_ROLES = frozenset({Role.SIGNER})
+NO_LIMITS = SignerLimits()
+
+
+def a_case(**overrides: Any) -> SignatureCase:
+    values: dict[str, Any] = {
+        "payment_id": 7,
+        "status": PaymentStatus.PROPOSED,
+        "amount_company": Decimal("1250.00"),
+        "company_currency": "NOK",
+        "approval_required": False,
+        "account_changed": False,
+        "dual_control_threshold": None,
+        "changed_by": None,
+        "signers": frozenset(),
+    }
+    values.update(overrides)
+    return SignatureCase(**values)
+
+
+def check(
+    case: SignatureCase,
+    *,
+    signer: int = ME,
+    roles: frozenset[Role] = SIGNER_ROLES,
+    limits: SignerLimits = NO_LIMITS,
+    signed_today: Decimal = Decimal(0),
+) -> SignatureOutcome:
+    return check_signature(
+        case, signer=signer, roles=roles, limits=limits, signed_today=signed_today
+    )
+
+
+# Role and approval
+
+
+def test_a_signer_signs_an_ordinary_payment_alone() -> None:
+    outcome = check(a_case())
+    assert (outcome.required, outcome.collected, outcome.complete) == (1, 1, True)
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [frozenset(), frozenset({Role.VIEWER}), frozenset({Role.APPROVER}), frozenset({Role.ADMIN})],
+)
+def test_signing_needs_the_signer_role(roles: frozenset[Role]) -> None:
+    with pytest.raises(NotPermitted, match="needs the signer role") as refused:
+        check(a_case(), roles=roles)
+    assert not isinstance(refused.value, LimitExceeded)
+    assert "payment 7" in refused.value.user_message
+
+
+def test_a_signer_with_other_roles_too_may_sign() -> None:
+    assert check(a_case(), roles=frozenset({Role.APPROVER, Role.SIGNER})).complete
+
+
+def test_when_approval_is_required_a_proposal_cannot_be_signed() -> None:
+    with pytest.raises(ValidationFailed, match="Payment 7 must be approved before it is signed"):
+        check(a_case(approval_required=True))
+
+
+def test_when_approval_is_required_an_approved_payment_can_be_signed() -> None:
+    assert check(a_case(approval_required=True, status=PaymentStatus.APPROVED)).complete
+
+
+def test_without_required_approval_a_proposal_can_be_signed() -> None:
+    assert check(a_case(approval_required=False, status=PaymentStatus.PROPOSED)).complete
+
+
+def test_the_role_is_checked_before_the_approval() -> None:
+    with pytest.raises(NotPermitted):
+        check(a_case(approval_required=True), roles=frozenset({Role.VIEWER}))
+
+
+# Limits
+
+
+def test_amount_above_the_per_payment_limit_is_refused_with_a_sentence() -> None:
+    case = a_case(amount_company=Decimal("250000.00"))
+    with pytest.raises(LimitExceeded) as refused:
+        check(case, limits=SignerLimits(per_payment=Decimal("100000.00")))
+    assert refused.value.user_message == (
+        "NOK 250 000,00 is above your limit of NOK 100 000,00 per payment (payment 7)."
+    )
+    assert refused.value.code == "limit_exceeded"
+    assert isinstance(refused.value, NotPermitted)
+
+
+def test_amount_equal_to_the_per_payment_limit_is_allowed() -> None:
+    case = a_case(amount_company=Decimal("100000.00"))
+    assert check(case, limits=SignerLimits(per_payment=Decimal("100000.00"))).complete
+
+
+def test_the_day_total_may_reach_the_per_day_limit_exactly() -> None:
+    limits = SignerLimits(per_day=Decimal("1000.00"))
+    case = a_case(amount_company=Decimal("400.00"))
+    assert check(case, limits=limits, signed_today=Decimal("600.00")).complete
+
+
+def test_going_above_the_per_day_limit_is_refused_saying_what_is_left() -> None:
+    limits = SignerLimits(per_day=Decimal("1000.00"))
+    case = a_case(amount_company=Decimal("600.00"))
+    with pytest.raises(LimitExceeded) as refused:
+        check(case, limits=limits, signed_today=Decimal("600.00"))
+    assert refused.value.user_message == (
+        "Signing NOK 600,00 (payment 7) would take you above your limit of NOK 1 000,00 per day; "
+        "NOK 400,00 is left today."
+    )
+
+
+def test_what_is_left_today_is_never_negative() -> None:
+    limits = SignerLimits(per_day=Decimal("1000.00"))
+    with pytest.raises(LimitExceeded, match="NOK 0,00 is left today"):
+        check(a_case(amount_company=Decimal("1.00")), limits=limits, signed_today=Decimal("1500"))
+
+
+def test_a_single_payment_above_the_per_day_limit_is_refused_on_an_empty_day() -> None:
+    limits = SignerLimits(per_day=Decimal("1000.00"))
+    with pytest.raises(LimitExceeded, match="per day"):
+        check(a_case(amount_company=Decimal("1000.01")), limits=limits)
+
+
+def test_the_per_payment_limit_is_checked_before_the_per_day_limit() -> None:
+    limits = SignerLimits(per_payment=Decimal("100.00"), per_day=Decimal("50.00"))
+    with pytest.raises(LimitExceeded, match="per payment"):
+        check(a_case(amount_company=Decimal("200.00")), limits=limits)
+
+
+def test_no_limits_means_any_amount() -> None:
+    case = a_case(amount_company=Decimal("99999999.99"))
+    assert check(case, signed_today=Decimal("99999999.99")).complete
+
+
+def test_limits_are_in_the_company_currency() -> None:
+    case = a_case(amount_company=Decimal("2500.00"), company_currency="SEK")
+    with pytest.raises(LimitExceeded, match=r"^SEK 2 500,00 is above your limit of SEK 2 000,00"):
+        check(case, limits=SignerLimits(per_payment=Decimal("2000.00")))
+
+
+# Dual control
+
+
+def test_a_changed_account_needs_two_signatures() -> None:
+    case = a_case(account_changed=True)
+    assert required_signatures(case, ME) == 2
+    outcome = check(case)
+    assert (outcome.required, outcome.collected, outcome.complete) == (2, 1, False)
+
+
+def test_a_second_distinct_signer_completes_a_changed_account() -> None:
+    outcome = check(a_case(account_changed=True, signers=frozenset({OTHER})))
+    assert (outcome.required, outcome.collected, outcome.complete) == (2, 2, True)
+
+
+def test_the_same_signer_cannot_sign_twice() -> None:
+    case = a_case(account_changed=True, status=PaymentStatus.APPROVED, signers=frozenset({ME}))
+    with pytest.raises(NotPermitted, match="signed payment 7 already"):
+        check(case)
+
+
+@pytest.mark.parametrize(
+    ("amount", "required"),
+    [("100000.01", 2), ("100000.00", 1), ("99999.99", 1)],
+)
+def test_amounts_above_the_dual_control_threshold_need_two_signatures(
+    amount: str, required: int
+) -> None:
+    case = a_case(amount_company=Decimal(amount), dual_control_threshold=Decimal("100000.00"))
+    assert required_signatures(case, ME) == required
+
+
+def test_without_a_threshold_any_amount_needs_one_signature() -> None:
+    case = a_case(amount_company=Decimal("99999999.99"), dual_control_threshold=None)
+    assert required_signatures(case, ME) == 1
+
+
+def test_whoever_changed_the_payment_cannot_be_its_only_signer() -> None:
+    case = a_case(changed_by=ME)
+    assert required_signatures(case, ME) == 2
+    assert not check(case).complete
+
+
+def test_someone_else_than_the_changer_may_sign_alone() -> None:
+    case = a_case(changed_by=OTHER)
+    assert required_signatures(case, ME) == 1
+    assert check(case).complete
+
+
+def test_the_changer_completes_a_payment_someone_else_signed_first() -> None:
+    case = a_case(changed_by=ME, status=PaymentStatus.APPROVED, signers=frozenset({OTHER}))
+    assert check(case).complete
+
+
+def test_collected_counts_the_standing_signatures_plus_this_one() -> None:
+    case = a_case(account_changed=True, signers=frozenset({OTHER, THIRD}))
+    assert check(case).collected == 3
+
+
+def test_outcome_is_complete_when_enough_signatures_are_collected() -> None:
+    assert SignatureOutcome(required=2, collected=2).complete
+    assert SignatureOutcome(required=1, collected=2).complete
+    assert not SignatureOutcome(required=2, collected=1).complete
+
+
+# Currency
+
+
+def test_an_amount_in_the_company_currency_is_taken_as_it_is() -> None:
+    assert in_company_currency(Decimal("1250.00"), "NOK", "NOK", None) == Decimal("1250.00")
+
+
+def test_an_amount_in_another_currency_is_converted_at_the_rate_and_rounded_to_ore() -> None:
+    converted = in_company_currency(Decimal("100.00"), "EUR", "NOK", Decimal("11.456789"))
+    assert converted == Decimal("1145.68")
+    assert converted.as_tuple().exponent == -2
+
+
+def test_a_conversion_rounds_to_the_company_currency_exponent() -> None:
+    assert in_company_currency(Decimal("10.00"), "EUR", "JPY", Decimal("163.456")) == Decimal(
+        "1635"
+    )
+
+
+def test_no_known_rate_is_refused_not_guessed() -> None:
+    with pytest.raises(MissingRate, match="no exchange rate for EUR to NOK") as refused:
+        in_company_currency(Decimal("100.00"), "EUR", "NOK", None)
+    assert "Nothing was signed" in refused.value.user_message
+    assert refused.value.code == "missing_rate"
+
+
+def test_the_per_payment_limit_applies_to_the_converted_amount() -> None:
+    amount = in_company_currency(Decimal("10000.00"), "EUR", "NOK", Decimal("11.5"))
+    case = replace(a_case(), amount_company=amount)
+    with pytest.raises(LimitExceeded, match=r"^NOK 115 000,00 is above your limit"):
+        check(case, limits=SignerLimits(per_payment=Decimal("100000.00")))
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        ("250000.00", "NOK", "NOK 250 000,00"),
+        ("100000", "NOK", "NOK 100 000,00"),
+        ("1234567.89", "NOK", "NOK 1 234 567,89"),
+        ("0.5", "NOK", "NOK 0,50"),
+        ("0", "NOK", "NOK 0,00"),
+        ("999.99", "EUR", "EUR 999,99"),
+        ("1000", "JPY", "JPY 1 000"),
+        ("1234.567", "BHD", "BHD 1 234,567"),
+    ],
+)
+def test_money_is_written_with_space_thousands_and_decimal_comma(
+    amount: str, currency: str, text: str
+) -> None:
+    assert format_money(Decimal(amount), currency) == text
