@@ -52,6 +52,22 @@ class CompanyBankAccount(Base):
     outgoing: Mapped[bool] = mapped_column(Boolean, default=True)
     gl_account: Mapped[str] = mapped_column(String(10), default="1920")
     tax_withholding: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How files reach the bank: directory, sftp or sandbox, and in which pain.001 version.
+    gateway: Mapped[str] = mapped_column(
+        String(16), default="directory", server_default="directory"
+    )
+    file_format: Mapped[str] = mapped_column(
+        String(20), default="pain.001.001.03", server_default="pain.001.001.03"
+    )
+    outbox: Mapped[str | None] = mapped_column(Text)
+    inbox: Mapped[str | None] = mapped_column(Text)
+    sftp_host: Mapped[str | None] = mapped_column(String(200))
+    sftp_port: Mapped[int | None] = mapped_column(Integer)
+    sftp_user: Mapped[str | None] = mapped_column(String(100))
+    sftp_key_path: Mapped[str | None] = mapped_column(Text)
+    sftp_host_key: Mapped[str | None] = mapped_column(Text)
+    # The simulated bank's behaviour: KID-only payee accounts, balance, payments it ignores.
+    sandbox: Mapped[dict[str, object] | None] = mapped_column(JSON)
 
 
 class Supplier(Base):
@@ -99,10 +115,50 @@ class Batch(Base):
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
     bank_account_id: Mapped[int] = mapped_column(ForeignKey("company_bank_accounts.id"))
     number: Mapped[int] = mapped_column(Integer)
+    # prepared → sent, or invalid (the file failed its schema and nothing left).
     status: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(35), unique=True)
+    file_format: Mapped[str] = mapped_column(String(20))
     file_name: Mapped[str | None] = mapped_column(String(200))
     file_sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class BatchPayment(Base):
+    """A payment as sent in one batch; a payment sent again after failing gets a new row."""
+
+    __tablename__ = "batch_payments"
+    __table_args__ = (Index("ix_batch_payments_batch", "batch_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    payment_info_id: Mapped[str] = mapped_column(String(35), index=True)
+    execution_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    # sent, accepted, rejected, paid: what the bank's returns have said so far.
+    status: Mapped[str] = mapped_column(String(16))
+    bank_status: Mapped[str | None] = mapped_column(String(8))
+    reason_codes: Mapped[list[str] | None] = mapped_column(JSON)
+    bank_text: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReturnFile(Base):
+    """A file from the bank, applied once: its hash is the key."""
+
+    __tablename__ = "return_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    summary: Mapped[dict[str, object]] = mapped_column(JSON)
 
 
 class Payment(Base):
@@ -145,6 +201,11 @@ class Payment(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Bumped when a change voids the signatures collected so far.
     signature_round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # What the bank said last (ACSP, RJCT, ...); for Failed, why: in words and as the bank put it.
+    bank_status: Mapped[str | None] = mapped_column(String(8))
+    failure_kind: Mapped[str | None] = mapped_column(String(16))  # rejected | no_return
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    bank_text: Mapped[str | None] = mapped_column(Text)
 
 
 class User(Base):

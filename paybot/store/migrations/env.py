@@ -12,12 +12,18 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Tables paybot does not model (the scheduler's job store) are not its migrations' business."""
+    return not (type_ == "table" and reflected and compare_to is None)
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,151 @@
+"""What bank files carry, as plain objects: the order paybot sends and what the bank answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from paybot.core.errors import PaybotError
+from paybot.core.payments import ReferenceType
+
+
+class BankFileRejected(PaybotError):
+    """A bank file that cannot be taken, whole: says which file and where."""
+
+    code = "bank_file_rejected"
+
+    def __init__(self, source: str, problem: str, line: int | None = None) -> None:
+        self.source, self.problem, self.line = source, problem, line
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {problem}")
+
+
+class Pain001Version(StrEnum):
+    V03 = "pain.001.001.03"
+    V09 = "pain.001.001.09"
+
+
+# --- pain.001: what paybot sends ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    org_no: str | None = None
+
+
+@dataclass(frozen=True)
+class CreditTransfer:
+    """One payment (CdtTrfTxInf)."""
+
+    end_to_end_id: str  # 1-35 characters, unique for ever
+    instruction_id: str  # 1-35 characters
+    amount: Decimal
+    currency: str
+    creditor: Party
+    creditor_account: str  # compact: an 11-digit BBAN or an IBAN
+    reference_type: ReferenceType  # kid, message or invoice
+    reference: str
+    creditor_bic: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentBlock:
+    """One PmtInf: payments from one account, on one execution date, of one payment type."""
+
+    payment_info_id: str  # 1-35 characters, unique for ever
+    debtor_account: str  # compact BBAN or IBAN
+    execution_date: date
+    transfers: Sequence[CreditTransfer]
+    debtor_bic: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentOrder:
+    """A whole pain.001 file."""
+
+    message_id: str  # 1-35 characters, unique for ever
+    created_at: datetime
+    initiator: Party
+    debtor: Party
+    blocks: Sequence[PaymentBlock]
+
+
+# --- pain.002: what the bank says about an order ------------------------------------------------
+
+
+class StatusLevel(StrEnum):
+    GROUP = "group"
+    PAYMENT_INFO = "payment_info"
+    TRANSACTION = "transaction"
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """One status in a pain.002, at group, payment-info or transaction level."""
+
+    level: StatusLevel
+    original_message_id: str
+    status: str | None  # ACTC, ACCP, ACSP, ACSC, RJCT, PART, PDNG, ... kept even when unknown
+    original_payment_info_id: str | None = None
+    original_end_to_end_id: str | None = None
+    reason_codes: tuple[str, ...] = ()
+    additional_info: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatusFile:
+    message_id: str
+    created_at: datetime | None
+    version: str  # e.g. pain.002.001.03
+    reports: tuple[StatusReport, ...]
+
+
+# --- camt.054: what was booked on an account ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryTransaction:
+    """A TxDtls of an entry: one payment inside a booking."""
+
+    end_to_end_id: str | None = None
+    instruction_id: str | None = None
+    payment_info_id: str | None = None
+    message_id: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    kid: str | None = None
+    message: str | None = None
+    debtor_name: str | None = None
+    debtor_account: str | None = None
+    return_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An Ntry: one booking (or pending/info line) on the account."""
+
+    account: str | None
+    amount: Decimal
+    currency: str
+    direction: str  # DBIT or CRDT
+    status: str  # BOOK, PDNG, INFO (v02) or the Sts/Cd (v08)
+    booking_date: date | None
+    value_date: date | None
+    bank_reference: str | None
+    reversal: bool = False
+    batch_message_id: str | None = None
+    batch_payment_info_id: str | None = None
+    transactions: tuple[EntryTransaction, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A camt.054 file's header; its entries are read one by one."""
+
+    message_id: str
+    created_at: datetime | None
+    version: str  # e.g. camt.054.001.02
