@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, field_validator
@@ -14,6 +15,14 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///paybot.db"
     secret_key: SecretStr | None = None
     timezone: str = "Europe/Oslo"
+    # Where payment files are written before they go to the bank (and kept after).
+    files_dir: Path = Path("paybot-files")
+    # How long an "immediate" payment waits after signing, so a signer can take it back.
+    undo_window_seconds: int = 60
+    # Banking hours without an answer before a payment in Processing counts as failed.
+    no_return_hours: int = 24
+    # A folder with the pain.001 XSDs; by default the ones bundled with sepaxml.
+    schema_dir: Path | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from paybot.cli import context as ctx
+from paybot.cli.bank import bank_app, dispatch_command, returns_app
 from paybot.cli.ledger import import_app
 from paybot.cli.payments import payments_app, proposals_app, search_command
 from paybot.cli.people import users_app
@@ -33,11 +34,28 @@ app.add_typer(company_app, name="company")
 app.add_typer(users_app, name="users")
 app.add_typer(import_app, name="import")
 app.add_typer(otp_app, name="otp")
+app.add_typer(bank_app, name="bank")
+app.add_typer(returns_app, name="returns")
+app.command("dispatch")(dispatch_command)
 app.add_typer(rates_app, name="rates")
 app.add_typer(audit_app, name="audit")
 app.add_typer(proposals_app, name="proposals")
 app.add_typer(payments_app, name="payments")
 app.command("search")(search_command)
+
+
+@app.command("jobs")
+def jobs_command() -> None:
+    """Run the scheduled jobs (send what is due, read returns, notice missing returns)."""
+    import logging
+
+    from paybot.jobs import scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    with ctx.user_errors():
+        ctx.uow()  # refuses an outdated schema before anything runs
+        typer.echo("paybot jobs: sending what is due every minute; Ctrl-C stops.")
+        scheduler().start()
 
 
 @db_app.command("upgrade")

@@ -12,7 +12,7 @@ from paybot.core.money import format_plain
 from paybot.core.payments import PaymentView, ReferenceType
 from paybot.core.search_query import SEARCH_FIELDS
 from paybot.core.states import PaymentStatus
-from paybot.services import payments, proposals, signing
+from paybot.services import payments, proposals, returns, signing
 from paybot.services.common import ActorRef
 from paybot.services.search import search
 
@@ -212,3 +212,47 @@ def _print(found: list[PaymentView], as_json: bool, title: str) -> None:
         ctx.print_json({"payments": [payment_dict(p) for p in found]})
     else:
         payments_table(found, title=title)
+
+
+@payments_app.command("unsign")
+def payments_unsign(
+    payment_id: Annotated[int, typer.Argument(help="Payment id.")], as_user: As, team: Team = None
+) -> None:
+    """Take a signature back while the payment waits to be sent (Due → Approved)."""
+    with ctx.user_errors():
+        payment = signing.unsign(
+            ctx.uow(), actor=ActorRef(as_user, team), payment_id=payment_id, now=ctx.now()
+        )
+    typer.echo(f"Unsigned payment {payment.id}: now {payment.status.value}; sign it again to send.")
+
+
+@payments_app.command("resolve-missing")
+def payments_resolve_missing(
+    payment_id: Annotated[int, typer.Argument(help="Payment id.")],
+    as_user: As,
+    money_left: Annotated[
+        bool | None,
+        typer.Option(
+            "--money-left/--money-not-left",
+            help="What the netbank shows: the money left (Paid), or it did not.",
+        ),
+    ] = None,
+    team: Team = None,
+) -> None:
+    """Record what the netbank shows for a payment the bank never answered for."""
+    if money_left is None:
+        ctx.fail("say what the netbank shows: --money-left or --money-not-left")
+    with ctx.user_errors():
+        payment = returns.resolve_missing(
+            ctx.uow(),
+            actor=ActorRef(as_user, team),
+            payment_id=payment_id,
+            money_left=bool(money_left),
+            now=ctx.now(),
+        )
+    if payment.status.value == "paid":
+        typer.echo(f"Payment {payment.id} is Paid: the money left the account.")
+    else:
+        typer.echo(
+            f"Payment {payment.id} stays Failed: the money did not leave; fix and sign again."
+        )

@@ -34,6 +34,16 @@ def payment_dict(payment: PaymentView) -> dict[str, Any]:
         "voucher_no": payment.voucher_no,
         "invoice_no": payment.invoice_no,
         "version": payment.version,
+        "bank_status": payment.bank_status,
+        "failure": (
+            None
+            if payment.failure_kind is None
+            else {
+                "kind": payment.failure_kind,
+                "reason": payment.failure_reason,
+                "bank_text": payment.bank_text,
+            }
+        ),
     }
 
 

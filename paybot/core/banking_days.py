@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
 
@@ -61,6 +62,20 @@ def send_on(due: date, timing: DispatchTiming, today: date) -> date:
     if timing is DispatchTiming.DUE:
         return pay_day
     return banking_days_before(pay_day, _DAYS_BEFORE[timing])
+
+
+def banking_time_between(start: datetime, end: datetime, zone: ZoneInfo) -> timedelta:
+    """How much of the time from `start` to `end` fell on banking days (in `zone`)."""
+    total = timedelta(0)
+    cursor = start.astimezone(zone)
+    end = end.astimezone(zone)
+    while cursor < end:
+        next_midnight = datetime.combine(cursor.date() + timedelta(days=1), time(0), tzinfo=zone)
+        stop = min(next_midnight, end)
+        if is_banking_day(cursor.date()):
+            total += stop - cursor
+        cursor = stop
+    return total
 
 
 def ready_to_send(

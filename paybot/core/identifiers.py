@@ -50,6 +50,15 @@ def account_problem(text: str) -> str | None:
     return None
 
 
+def bic_for_iban(iban: str | None) -> str | None:
+    """The BIC of an IBAN's bank, where the bank registry knows it (payments abroad need it)."""
+    try:
+        bic = IBAN(compact_account(iban or "")).bic
+    except SchwiftyException:
+        return None
+    return None if bic is None else str(bic)
+
+
 def format_account(account: str) -> str:
     """Human form: 1234.56.78903 for a BBAN, groups of four for an IBAN."""
     compact = compact_account(account)

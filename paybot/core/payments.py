@@ -103,5 +103,10 @@ class PaymentView:
     signature_round: int = 1
     changed_by_id: int | None = None
     approved_by_id: int | None = None
+    batch_id: int | None = None
+    bank_status: str | None = None
+    failure_kind: str | None = None  # rejected, no_return, or no_return_checked
+    failure_reason: str | None = None
+    bank_text: str | None = None
     updated_at: datetime | None = None
     steps: dict[str, tuple[str, datetime]] = field(default_factory=dict)

@@ -40,6 +40,8 @@ class Action(StrEnum):
     # A signature that leaves the payment waiting for a second signer.
     FIRST_SIGNATURE = "first_signature"
     DELETE = "delete"
+    # Taking a signature back while the payment still waits to be sent.
+    UNSIGN = "unsign"
     RESTORE = "restore"
     FIX = "fix"
     SEND = "send"
@@ -69,6 +71,9 @@ TRANSITIONS: dict[tuple[PaymentStatus, Action], PaymentStatus] = {
     (S.FAILED, A.FIX): S.FAILED,
     (S.FAILED, A.SIGN): S.DUE,
     (S.PAID, A.POST): S.POSTED,
+    (S.DUE, A.UNSIGN): S.APPROVED,
+    # The bank's booking wins over a missing return: the money left after all.
+    (S.FAILED, A.CONFIRM): S.PAID,
 }
 
 _VERBS = {
@@ -76,6 +81,7 @@ _VERBS = {
     A.SIGN: "signed",
     A.FIRST_SIGNATURE: "signed",
     A.DELETE: "deleted",
+    A.UNSIGN: "unsigned",
     A.RESTORE: "added back to the bank",
     A.FIX: "changed",
     A.SEND: "sent",

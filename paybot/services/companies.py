@@ -144,3 +144,48 @@ def _setting(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return None if value is None else str(value) if isinstance(value, Decimal) else value
+
+
+def set_bank_account(
+    uow: UnitOfWork,
+    *,
+    org_no: str,
+    account: str,
+    values: dict[str, Any],
+    now: datetime,
+    actor: Actor = SYSTEM,
+) -> dict[str, Any]:
+    """Changes how one of the company's accounts reaches its bank (gateway, folders, format)."""
+    compact = compact_account(account)
+    with uow:
+        company = company_or_error(uow, org_no)
+        matches = [a for a in uow.bank.accounts(company.id) if a.account == compact]
+        if not matches:
+            known = ", ".join(a.account for a in uow.bank.accounts(company.id)) or "none"
+            raise ValidationFailed(
+                {"account": f"{company.name} has no bank account {account} (it has: {known})"}
+            )
+        if values:
+            uow.bank.update_account(matches[0].id, values)
+        audit(
+            uow,
+            actor=actor,
+            action="bank_account.set",
+            now=now,
+            company_id=company.id,
+            details={
+                "account": compact,
+                **{k: v for k, v in values.items() if k != "sftp_key_path"},
+            },
+        )
+        settings = uow.bank.account(matches[0].id)
+        uow.commit()
+    return {
+        "account": settings.account,
+        "gateway": settings.gateway,
+        "file_format": settings.file_format,
+        "outbox": settings.outbox,
+        "inbox": settings.inbox,
+        "outgoing": settings.outgoing,
+        "sandbox": settings.sandbox,
+    }

@@ -33,6 +33,7 @@ _STEP_COLUMNS: dict[Action, str] = {
     Action.DELETE: "deleted",
     Action.RESTORE: "restored",
     Action.FIX: "changed",
+    Action.UNSIGN: "changed",
 }
 
 

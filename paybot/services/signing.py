@@ -9,10 +9,17 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from paybot.core.company import CompanyInfo
-from paybot.core.errors import InvalidOtp, OtpLocked, PaybotError, ValidationFailed
+from paybot.core.errors import (
+    InvalidOtp,
+    InvalidTransition,
+    NotPermitted,
+    OtpLocked,
+    PaybotError,
+    ValidationFailed,
+)
 from paybot.core.flags import account_changed
 from paybot.core.payments import PaymentView
-from paybot.core.policy import Actor
+from paybot.core.policy import Actor, Role
 from paybot.core.signing import (
     SignatureCase,
     SignatureOutcome,
@@ -106,6 +113,11 @@ def _sign_one(
 ) -> tuple[SignatureOutcome, Decimal]:
     assert who.user_id is not None
     next_status(payment.status, Action.SIGN, payment_id=payment.id)
+    if payment.failure_kind == "no_return":
+        raise NotPermitted(
+            f"Payment {payment.id} got no answer from the bank and may have been paid. Check the "
+            "netbank first and record what it shows (`paybot payments resolve-missing`)."
+        )
     facts = payment_facts(payment)
     check_complete(payment, facts, "signed")
     rate = uow.rates.on(payment.currency, company.currency, day.date())
@@ -173,3 +185,40 @@ def _signed_on(
     assert who.user_id is not None
     uow.limits.lock(who.user_id, company.id)
     return uow.signatures.total_since(who.user_id, company.id, *day)
+
+
+def unsign(uow: UnitOfWork, *, actor: ActorRef, payment_id: int, now: datetime) -> PaymentView:
+    """Takes a signature back while the payment waits to be sent: Due → Approved, unsigned."""
+    with uow:
+        who = resolve_actor(uow, actor)
+        payment, company = load_payment(uow, payment_id)
+        if Role.SIGNER not in roles_of(uow, who, company.id):
+            raise NotPermitted(
+                f"{who.label} may not take signatures back: that needs the signer role."
+            )
+        new_status = next_status(payment.status, Action.UNSIGN, payment_id=payment.id)
+        if payment.batch_id is not None:
+            raise InvalidTransition(
+                f"Payment {payment.id} is being sent to the bank already; it cannot be unsigned."
+            )
+        voided = uow.signatures.void(payment.id, now)
+        values = {
+            "status": new_status.value,
+            "signature_round": payment.signature_round + 1,
+            "signed_by_id": None,
+            "signed_at": None,
+        }
+        write_step(
+            uow,
+            who,
+            payment,
+            company,
+            Action.UNSIGN,
+            new_status,
+            now,
+            values,
+            details={"voided_signatures": voided},
+        )
+        result, _ = load_payment(uow, payment.id)
+        uow.commit()
+    return result

@@ -115,7 +115,7 @@ class Batch(Base):
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
     bank_account_id: Mapped[int] = mapped_column(ForeignKey("company_bank_accounts.id"))
     number: Mapped[int] = mapped_column(Integer)
-    # prepared → sent, or invalid (the file failed its schema and nothing left).
+    # prepared → uploading → sent, or invalid (the file failed its schema and nothing left).
     status: Mapped[str] = mapped_column(String(16))
     message_id: Mapped[str] = mapped_column(String(35), unique=True)
     file_format: Mapped[str] = mapped_column(String(20))

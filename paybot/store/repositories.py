@@ -469,6 +469,11 @@ class PaymentRepository:
             signature_round=payment.signature_round,
             changed_by_id=payment.changed_by_id,
             approved_by_id=payment.approved_by_id,
+            batch_id=payment.batch_id,
+            bank_status=payment.bank_status,
+            failure_kind=payment.failure_kind,
+            failure_reason=payment.failure_reason,
+            bank_text=payment.bank_text,
             updated_at=payment.updated_at,
         )
 

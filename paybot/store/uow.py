@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from paybot.store.banking import BankRepository
 from paybot.store.repositories import (
     AuditRepository,
     CompanyRepository,
@@ -39,6 +40,7 @@ class UnitOfWork:
         self.rates = RateRepository(session)
         self.otp = OtpRepository(session)
         self.signatures = SignatureRepository(session)
+        self.bank = BankRepository(session)
         return self
 
     def __exit__(

@@ -31,6 +31,10 @@ DESIGNED: dict[tuple[PaymentStatus, Action], PaymentStatus] = {
     (S.PROPOSED, A.FIRST_SIGNATURE): S.APPROVED,
     (S.APPROVED, A.FIRST_SIGNATURE): S.APPROVED,
     (S.FAILED, A.FIRST_SIGNATURE): S.APPROVED,
+    # Within the undo window a signer takes the signature back.
+    (S.DUE, A.UNSIGN): S.APPROVED,
+    # A booking in a camt.054 wins over a missing return.
+    (S.FAILED, A.CONFIRM): S.PAID,
 }
 
 NOT_ALLOWED = [
@@ -97,9 +101,9 @@ def test_invalid_transition_message_says_what_could_not_be_done() -> None:
     [
         (S.PROPOSED, {A.APPROVE, A.SIGN, A.FIRST_SIGNATURE, A.DELETE, A.FIX}),
         (S.APPROVED, {A.SIGN, A.FIRST_SIGNATURE, A.DELETE, A.FIX}),
-        (S.DUE, {A.SEND}),
+        (S.DUE, {A.SEND, A.UNSIGN}),
         (S.PROCESSING, {A.REJECT, A.CONFIRM}),
-        (S.FAILED, {A.FIX, A.SIGN, A.FIRST_SIGNATURE}),
+        (S.FAILED, {A.FIX, A.SIGN, A.FIRST_SIGNATURE, A.CONFIRM}),
         (S.PAID, {A.POST}),
         (S.POSTED, set()),
         (S.DELETED, {A.RESTORE}),

@@ -1,0 +1,212 @@
+"""`paybot bank`, `paybot dispatch` and `paybot returns`: files to the bank and back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from paybot.bank.gateway import GatewayKind
+from paybot.cli import context as ctx
+from paybot.cli.wiring import dispatch_options, gateway_for
+from paybot.core.bankfiles.model import Pain001Version
+from paybot.core.errors import ValidationFailed
+from paybot.services import companies, dispatching, returns
+from paybot.services.returns import IngestResult
+
+bank_app = typer.Typer(
+    help="Bank accounts and how their files reach the bank.", no_args_is_help=True
+)
+returns_app = typer.Typer(
+    help="Files from the bank: status reports, notifications.", no_args_is_help=True
+)
+
+CompanyOption = Annotated[str, typer.Option(help="The company's organisation number.")]
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", help="Act as if it were this time (ISO 8601), for catching up."),
+]
+
+
+@bank_app.command("set")
+def bank_set(
+    company: CompanyOption,
+    account: Annotated[str, typer.Option(help="The company's bank account.")],
+    gateway: Annotated[GatewayKind | None, typer.Option(help="How files reach the bank.")] = None,
+    outbox: Annotated[Path | None, typer.Option(help="Folder for files to the bank.")] = None,
+    inbox: Annotated[Path | None, typer.Option(help="Folder for files from the bank.")] = None,
+    file_format: Annotated[
+        Pain001Version | None, typer.Option("--format", help="pain.001 version the bank takes.")
+    ] = None,
+    outgoing: Annotated[
+        bool | None, typer.Option("--outgoing/--no-outgoing", help="Agreement for payments out.")
+    ] = None,
+    sftp_host: Annotated[str | None, typer.Option(help="The bank's SFTP server.")] = None,
+    sftp_port: Annotated[int | None, typer.Option(help="Its port (22).")] = None,
+    sftp_user: Annotated[str | None, typer.Option(help="User name at the bank.")] = None,
+    sftp_key: Annotated[
+        Path | None, typer.Option(help="Private key file (Ed25519 or RSA).")
+    ] = None,
+    sftp_host_key: Annotated[
+        str | None, typer.Option(help="The server's public key, pinned: 'ssh-ed25519 AAAA...'.")
+    ] = None,
+    sandbox_kid_only: Annotated[
+        list[str] | None, typer.Option(help="Sandbox: a payee account that only takes KID.")
+    ] = None,
+    sandbox_balance: Annotated[
+        str | None, typer.Option(help="Sandbox: money on the account; more is refused (AM04).")
+    ] = None,
+    sandbox_silent: Annotated[
+        list[str] | None, typer.Option(help="Sandbox: a payee account the bank never answers for.")
+    ] = None,
+) -> None:
+    """Set how an account reaches its bank: a folder pair, SFTP, or the simulated bank."""
+    values: dict[str, Any] = {
+        key: value
+        for key, value in {
+            "gateway": gateway.value if gateway else None,
+            "outbox": str(outbox.resolve()) if outbox else None,
+            "inbox": str(inbox.resolve()) if inbox else None,
+            "file_format": file_format.value if file_format else None,
+            "outgoing": outgoing,
+            "sftp_host": sftp_host,
+            "sftp_port": sftp_port,
+            "sftp_user": sftp_user,
+            "sftp_key_path": str(sftp_key.resolve()) if sftp_key else None,
+            "sftp_host_key": sftp_host_key,
+        }.items()
+        if value is not None
+    }
+    sandbox = {
+        key: value
+        for key, value in {
+            "kid_only_accounts": sandbox_kid_only,
+            "balance": sandbox_balance,
+            "silent_accounts": sandbox_silent,
+        }.items()
+        if value is not None
+    }
+    if sandbox:
+        values["sandbox"] = sandbox
+    with ctx.user_errors():
+        if gateway is GatewayKind.SFTP and not (
+            sftp_host and sftp_user and sftp_key and sftp_host_key
+        ):
+            raise ValidationFailed(
+                {"sftp": "give --sftp-host, --sftp-user, --sftp-key and --sftp-host-key"}
+            )
+        shown = companies.set_bank_account(
+            ctx.uow(), org_no=company, account=account, values=values, now=ctx.now()
+        )
+    typer.echo(
+        f"{shown['account']}: {shown['gateway']}, {shown['file_format']}, outgoing "
+        f"{'yes' if shown['outgoing'] else 'no'}; outbox {shown['outbox'] or '(default)'}, "
+        f"inbox {shown['inbox'] or '(default)'}."
+    )
+
+
+def dispatch_command(
+    company: Annotated[str | None, typer.Option(help="Only this company.")] = None,
+    now: NowOption = None,
+) -> None:
+    """Send what is due to the bank now (the scheduler does this by itself)."""
+    with ctx.user_errors():
+        result = dispatching.dispatch(
+            ctx.uow(),
+            gateway_for,
+            company_org_no=company,
+            now=_when(now),
+            options=dispatch_options(),
+        )
+    for batch in result.sent:
+        totals = ", ".join(f"{amount:.2f} {currency}" for currency, amount in batch.totals.items())
+        typer.echo(
+            f"Sent batch {batch.number} of {batch.company} ({batch.payments} payment(s), "
+            f"{totals}) as {batch.file_name}."
+        )
+    for message_id, why in result.refused:
+        typer.echo(f"Did not send {message_id}: {why}", err=True)
+    if not result.sent and not result.refused:
+        typer.echo("Nothing is due to be sent.")
+    if result.refused:
+        raise typer.Exit(1)
+
+
+@returns_app.command("ingest")
+def returns_ingest(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Files.")],
+) -> None:
+    """Apply pain.002 status reports and camt.054 notifications (each file once)."""
+    for file in files:
+        with ctx.user_errors():
+            result = returns.ingest(
+                ctx.uow(), name=file.name, data=file.read_bytes(), now=ctx.now()
+            )
+        _report(result)
+
+
+@returns_app.command("poll")
+def returns_poll(
+    company: Annotated[str | None, typer.Option(help="Only this company.")] = None,
+) -> None:
+    """Fetch and apply what the bank has left in the inbox of each account."""
+    with ctx.user_errors():
+        for result in returns.poll(ctx.uow(), gateway_for, company_org_no=company, now=ctx.now()):
+            _report(result)
+
+
+@returns_app.command("check-missing")
+def returns_check_missing(
+    company: Annotated[str | None, typer.Option(help="Only this company.")] = None,
+    now: NowOption = None,
+) -> None:
+    """Mark payments with no answer from the bank for too long as Failed (no return)."""
+    with ctx.user_errors():
+        late = returns.check_missing(
+            ctx.uow(),
+            company_org_no=company,
+            now=_when(now),
+            after=timedelta(hours=ctx.settings().no_return_hours),
+            zone=ctx.settings().zone,
+        )
+    if late:
+        ids = ", ".join(str(i) for i in late)
+        typer.echo(
+            f"No answer from the bank for payment(s) {ids}: now Failed. "
+            "Check the netbank before paying again."
+        )
+    else:
+        typer.echo("Every payment in Processing is within its time.")
+
+
+def _report(result: IngestResult) -> None:
+    if result.error:
+        typer.echo(f"{result.name}: not taken, left in the inbox: {result.error}", err=True)
+        return
+    if result.already_applied:
+        typer.echo(f"{result.name}: applied before; nothing changed.")
+        return
+    parts = [
+        f"{len(result.paid)} paid",
+        f"{len(result.failed)} failed",
+        f"{result.updated} status update(s)",
+    ]
+    if result.incoming_entries:
+        parts.append(f"{result.incoming_entries} incoming entr(y/ies) not handled here")
+    typer.echo(f"{result.name} ({result.kind}): " + ", ".join(parts) + ".")
+    if result.unmatched:
+        typer.echo(f"  References that match no payment: {', '.join(result.unmatched)}", err=True)
+    if result.returned:
+        typer.echo(f"  Returned by the bank after booking: {', '.join(result.returned)}", err=True)
+
+
+def _when(text: str | None) -> datetime:
+    if text is None:
+        return ctx.now()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationFailed({"now": f"{text!r} is not a time like 2026-11-23T10:00"}) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=ctx.settings().zone)

@@ -1,0 +1,86 @@
+"""Scheduled jobs: send what is due, read the bank's answers, notice missing answers.
+
+The job store is a table in paybot's own database, so a restart loses nothing. Several paybot
+processes may run the scheduler against one PostgreSQL: every job is safe to run twice at once
+(dispatch locks the company and claims each payment once; a return file is applied once).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from paybot.cli import context as ctx
+from paybot.cli.wiring import dispatch_options, gateway_for
+from paybot.core.errors import PaybotError
+from paybot.services import dispatching, returns
+
+log = logging.getLogger("paybot.jobs")
+
+JOBS = {
+    "dispatch_due": timedelta(minutes=1),
+    "poll_returns": timedelta(minutes=5),
+    "check_missing_returns": timedelta(minutes=15),
+}
+
+
+def dispatch_due() -> None:
+    result = dispatching.dispatch(
+        ctx.uow(), gateway_for, now=datetime.now(UTC), options=dispatch_options()
+    )
+    for batch in result.sent:
+        log.info("sent batch %s of %s: %s payment(s)", batch.number, batch.company, batch.payments)
+    for message_id, why in result.refused:
+        log.error("did not send %s: %s", message_id, why)
+
+
+def poll_returns() -> None:
+    for result in returns.poll(ctx.uow(), gateway_for, now=datetime.now(UTC)):
+        log.info(
+            "return file %s: %s paid, %s failed, unmatched %s",
+            result.name,
+            len(result.paid),
+            len(result.failed),
+            result.unmatched or "none",
+        )
+
+
+def check_missing_returns() -> None:
+    settings = ctx.settings()
+    late = returns.check_missing(
+        ctx.uow(),
+        now=datetime.now(UTC),
+        after=timedelta(hours=settings.no_return_hours),
+        zone=settings.zone,
+    )
+    if late:
+        log.warning("no answer from the bank for payments %s: now Failed", late)
+
+
+def _guarded(name: str) -> None:
+    """Runs one job; an expected failure is logged, never allowed to stop the scheduler."""
+    try:
+        globals()[name]()
+    except PaybotError as exc:
+        log.error("%s: %s", name, exc.user_message)
+
+
+def scheduler() -> BlockingScheduler:
+    store = SQLAlchemyJobStore(url=ctx.settings().database_url, tablename="apscheduler_jobs")
+    scheduler = BlockingScheduler(jobstores={"default": store}, timezone=ctx.settings().zone)
+    for name, every in JOBS.items():
+        scheduler.add_job(
+            "paybot.jobs:_guarded",
+            "interval",
+            args=[name],
+            seconds=int(every.total_seconds()),
+            id=name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(every.total_seconds()),
+        )
+    return scheduler

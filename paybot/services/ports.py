@@ -1,0 +1,26 @@
+"""What the services need from outside, as small interfaces (implemented in paybot.bank)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from paybot.store.banking import BankAccountSettings
+
+
+class BankGateway(Protocol):
+    """Files to the bank (outbox) and from it (inbox)."""
+
+    def upload(self, name: str, data_path: Path) -> None: ...
+
+    def exists(self, name: str) -> bool: ...
+
+    def incoming(self) -> list[str]: ...
+
+    def fetch(self, name: str) -> bytes: ...
+
+    def archive(self, name: str) -> None: ...
+
+
+GatewayFactory = Callable[[BankAccountSettings], BankGateway]
