@@ -75,7 +75,8 @@ def ingest(
         read_pain002(name, data) if kind == "pain.002" else _gather_camt(name, data)
     )
     with uow:
-        if uow.bank.return_file_seen(digest):
+        file_id = uow.bank.claim_return_file(sha256=digest, name=name, kind=kind, now=now)
+        if file_id is None:
             return IngestResult(name=name, kind=kind, already_applied=True)
         if isinstance(parsed, StatusFile):
             result = _apply_status(uow, name, parsed, now, actor)
@@ -89,7 +90,7 @@ def ingest(
             "returned": result.returned,
             "incoming_entries": result.incoming_entries,
         }
-        uow.bank.add_return_file(sha256=digest, name=name, kind=kind, now=now, summary=summary)
+        uow.bank.set_return_summary(file_id, summary)
         audit(
             uow,
             actor=actor,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from paybot.core.payments import ReferenceType
@@ -271,13 +272,24 @@ class BankRepository:
         query = select(ReturnFile.id).where(ReturnFile.sha256 == sha256)
         return self._session.scalar(query) is not None
 
-    def add_return_file(
-        self, *, sha256: str, name: str, kind: str, now: datetime, summary: dict[str, Any]
-    ) -> None:
-        self._session.add(
-            ReturnFile(sha256=sha256, name=name, kind=kind, received_at=now, summary=summary)
+    def claim_return_file(self, *, sha256: str, name: str, kind: str, now: datetime) -> int | None:
+        """Records a file as being applied; None if it was (or is being) applied already.
+
+        The unique hash makes a second process wait here for the first, then back off.
+        """
+        try:
+            with self._session.begin_nested():
+                row = ReturnFile(sha256=sha256, name=name, kind=kind, received_at=now, summary={})
+                self._session.add(row)
+                self._session.flush()
+        except IntegrityError:
+            return None
+        return row.id
+
+    def set_return_summary(self, file_id: int, summary: dict[str, Any]) -> None:
+        self._session.execute(
+            update(ReturnFile).where(ReturnFile.id == file_id).values(summary=summary)
         )
-        self._session.flush()
 
     def lines_by_end_to_end(self, ids: Iterable[str]) -> dict[str, BatchLine]:
         return {

@@ -1,0 +1,145 @@
+"""The bank behind a small interface: put payment files in its outbox, take return files from ours.
+
+Every gateway shares the same folder conventions:
+- outbox: paybot writes `<name>` there, always under a temporary name first and then renamed, so
+  the bank never picks up half a file; the bank removes the file once it has taken it.
+- inbox: the bank leaves return files there; names that look temporary or hidden are still being
+  written and are not offered; a processed file is moved to `inbox/processed/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from paybot.core.errors import PaybotError
+
+PROCESSED = "processed"
+# Suffixes other programs use while a file is still being written (WinSCP: .filepart).
+PARTIAL_SUFFIXES = (".part", ".partial", ".filepart", ".tmp")
+# Enough for a bank that resends the same return file many times; beyond that something is wrong.
+MAX_ARCHIVED_COPIES = 1000
+
+
+class GatewayError(PaybotError):
+    """The bank could not be reached or a file could not be moved; says what failed and where."""
+
+    code = "bank_gateway"
+
+
+class BankGateway(Protocol):
+    """What services need from a bank: send a file, see whether it was taken, read the returns."""
+
+    def upload(self, name: str, data_path: Path) -> None:
+        """Put `data_path` into the outbox as `name`, whole or not at all; repeating is harmless."""
+        ...
+
+    def exists(self, name: str) -> bool:
+        """Whether our file `name` is still waiting in the outbox (not yet taken by the bank)."""
+        ...
+
+    def incoming(self) -> list[str]:
+        """Names of the complete files waiting in the inbox, sorted."""
+        ...
+
+    def fetch(self, name: str) -> bytes:
+        """The content of the inbox file `name`."""
+        ...
+
+    def archive(self, name: str) -> None:
+        """Move the inbox file `name` into `inbox/processed/`; archiving it again does nothing."""
+        ...
+
+
+class GatewayKind(StrEnum):
+    DIRECTORY = "directory"
+    SFTP = "sftp"
+    SANDBOX = "sandbox"
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """How one bank account reaches its bank (the `company_bank_accounts` gateway columns)."""
+
+    kind: GatewayKind
+    outbox: str
+    inbox: str
+    sftp_host: str | None = None
+    sftp_port: int | None = None  # None: 22
+    sftp_user: str | None = None
+    sftp_key_path: str | None = None  # an unencrypted Ed25519 or RSA private key file
+    sftp_host_key: str | None = None  # the pinned key: "ssh-ed25519 AAAA..." or "ssh-rsa AAAA..."
+
+
+SandboxFactory = Callable[[GatewayConfig], BankGateway]
+
+
+def make_gateway(config: GatewayConfig, *, sandbox: SandboxFactory | None = None) -> BankGateway:
+    """The gateway `config` names; the sandbox bank lives elsewhere, so its factory is passed in.
+
+    Raises:
+        GatewayError: an unknown kind, missing SFTP settings, or a sandbox without a factory.
+    """
+    # Imported here so that a directory-only installation never loads paramiko.
+    if config.kind == GatewayKind.DIRECTORY:
+        from paybot.bank.directory import DirectoryGateway
+
+        return DirectoryGateway(Path(config.outbox), Path(config.inbox))
+    if config.kind == GatewayKind.SFTP:
+        from paybot.bank.sftp import SftpGateway
+
+        return SftpGateway.from_config(config)
+    if config.kind == GatewayKind.SANDBOX:
+        if sandbox is None:
+            raise GatewayError("The sandbox bank is not available here: no sandbox was set up.")
+        return sandbox(config)
+    raise GatewayError(
+        f"Unknown bank connection {config.kind!r}: use directory, sftp or sandbox.",
+    )
+
+
+def check_name(name: str) -> str:
+    """`name` if it is a plain file name: no folder part, so it cannot leave the outbox or inbox."""
+    if (
+        not name
+        or name in {".", ".."}
+        or "\x00" in name
+        or PurePosixPath(name).name != name
+        or "\\" in name
+    ):
+        raise GatewayError(f"{name!r} is not a bank file name: it must be a plain file name.")
+    return name
+
+
+def is_waiting(name: str) -> bool:
+    """Whether an inbox entry `name` is a finished file, not a hidden or partial one."""
+    return not name.startswith(".") and not name.lower().endswith(PARTIAL_SUFFIXES)
+
+
+def archive_name(name: str, is_taken: Callable[[str], bool]) -> str:
+    """A name under `processed/` that is free: `name`, else `stem.2.xml`, `stem.3.xml`, ...
+
+    An archived file is never overwritten: if the bank sends the same name twice, both are kept.
+    """
+    if not is_taken(name):
+        return name
+    path = PurePosixPath(name)
+    for copy in range(2, MAX_ARCHIVED_COPIES + 1):
+        candidate = f"{path.stem}.{copy}{path.suffix}"
+        if not is_taken(candidate):
+            return candidate
+    raise GatewayError(f"Cannot archive {name}: {MAX_ARCHIVED_COPIES} copies are archived already.")
+
+
+def batch(gateway: BankGateway) -> AbstractContextManager[object]:
+    """One connection for several operations on gateways that have connections (SFTP).
+
+    `with batch(gateway): ...` works for every gateway, so services need not know which they have.
+    """
+    if isinstance(gateway, AbstractContextManager):
+        return gateway
+    return nullcontext()
