@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from paybot.cli import context as ctx
@@ -68,19 +69,23 @@ def _guarded(name: str) -> None:
         log.error("%s: %s", name, exc.user_message)
 
 
-def scheduler() -> BlockingScheduler:
+def scheduler(kind: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+    """The scheduler with paybot's jobs, kept in the `apscheduler_jobs` table; each runs at once."""
     store = SQLAlchemyJobStore(url=ctx.settings().database_url, tablename="apscheduler_jobs")
-    scheduler = BlockingScheduler(jobstores={"default": store}, timezone=ctx.settings().zone)
+    scheduler = kind(jobstores={"default": store}, timezone=ctx.settings().zone)
     for name, every in JOBS.items():
+        seconds = int(every.total_seconds())
         scheduler.add_job(
             "paybot.jobs:_guarded",
             "interval",
             args=[name],
-            seconds=int(every.total_seconds()),
+            seconds=seconds,
             id=name,
+            name=name,
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=int(every.total_seconds()),
+            misfire_grace_time=seconds,
+            next_run_time=datetime.now(UTC),
         )
     return scheduler
