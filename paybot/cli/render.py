@@ -58,7 +58,7 @@ def payments_table(payments: Sequence[PaymentView], title: str | None = None) ->
         ("Amount", "right"),
         ("Due", "left"),
         ("Reference", "left"),
-        ("Reasons", "left"),
+        ("Reasons / why it failed", "left"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for p in payments:
@@ -71,7 +71,7 @@ def payments_table(payments: Sequence[PaymentView], title: str | None = None) ->
             f"{format_plain(p.amount, p.currency)} {p.currency}",
             p.due_date.isoformat() if p.due_date else "-",
             f"{p.reference_type.value}: {p.reference}" if p.reference else "-",
-            ", ".join(reason.value for reason in p.reasons),
+            p.failure_reason or ", ".join(reason.value for reason in p.reasons),
         )
     # Piped output has no terminal width; a wide table beats one folded into 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=160)
