@@ -143,6 +143,10 @@ def audit_verify() -> None:
         result = audit_trail.verify(ctx.uow())
     if result.intact:
         typer.echo(f"The audit trail is intact: {result.events} event(s), every hash matches.")
+        typer.echo(
+            f"Newest hash: {result.head}. Note it elsewhere: events removed from the end show "
+            "as a different newest hash."
+        )
         return
     ctx.fail(f"Audit event {result.broken_at} does not match: {result.problem}.", code=2)
 

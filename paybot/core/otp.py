@@ -64,9 +64,10 @@ def verify(secret: str, code: str, state: OtpState, now: datetime) -> int:
     """
     if state.is_locked(now):
         assert state.locked_until is not None
+        minutes = max(1, -(-int((state.locked_until - now).total_seconds()) // 60))
         raise OtpLocked(
-            f"Signing is locked after {MAX_FAILURES} wrong codes until "
-            f"{state.locked_until:%H:%M} UTC; an admin can unlock it sooner."
+            f"Signing is locked after {MAX_FAILURES} wrong codes in a row, for {minutes} more "
+            "minute(s); an admin can lift it with `paybot otp unlock`."
         )
     step = matching_step(secret, code, now)
     if step is None:

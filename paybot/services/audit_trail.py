@@ -14,6 +14,7 @@ class Verification:
     events: int
     broken_at: int | None
     problem: str | None
+    head: str = ""
 
     @property
     def intact(self) -> bool:
@@ -25,8 +26,9 @@ def verify(uow: UnitOfWork) -> Verification:
     with uow:
         broken = uow.audit.first_broken_link()
         count = uow.audit.count()
+        head = uow.audit.head()
     if broken is None:
-        return Verification(events=count, broken_at=None, problem=None)
+        return Verification(events=count, broken_at=None, problem=None, head=head)
     return Verification(events=count, broken_at=broken[0], problem=broken[1])
 
 

@@ -8,7 +8,14 @@ from datetime import datetime
 import pyotp
 
 from paybot.core import otp
-from paybot.core.errors import CodeReplayed, InvalidOtp, NotEnrolled, NotFound, OtpLocked
+from paybot.core.errors import (
+    CodeReplayed,
+    InvalidOtp,
+    NotEnrolled,
+    NotFound,
+    OtpLocked,
+    ValidationFailed,
+)
 from paybot.core.otp import OtpState
 from paybot.core.policy import Actor
 from paybot.services.common import SYSTEM, ActorRef, audit, company_or_error, resolve_actor
@@ -38,6 +45,17 @@ def enroll(
         assert person.user_id is not None
         if not uow.users.roles(person.user_id, company.id):
             raise NotFound(f"{person.label} has no role in {company.name}; add them first.")
+        device = uow.otp.get(person.user_id)
+        if device is not None and device[1].active:
+            raise ValidationFailed(
+                {
+                    "slack_user": f"{person.label} has an active one-time-code device already (one "
+                    "device serves a person in every company). To replace it, for a lost phone, "
+                    "run `paybot otp reset` first."
+                }
+            )
+        for _, token in uow.otp.all_secrets()[:1]:
+            box.decrypt(token)  # a different PAYBOT_SECRET_KEY would split the secrets in two
         secret = pyotp.random_base32()
         uow.otp.enroll(person.user_id, box.encrypt(secret), now)
         name = person.label.rsplit(" (", 1)[0]
@@ -107,7 +125,13 @@ def use_code(
                 details={"until": failed.locked_until},
             )
         uow.commit()
-        raise
+        if failed.is_locked(now):
+            raise InvalidOtp(
+                f"{exc.user_message} That was {otp.MAX_FAILURES} wrong codes in a row: signing is "
+                "locked for 15 minutes (an admin can lift it with `paybot otp unlock`)."
+            ) from exc
+        left = otp.MAX_FAILURES - failed.failures
+        raise InvalidOtp(f"{exc.user_message} {left} more wrong code(s) lock signing.") from exc
     uow.otp.save(person.user_id, otp.after_success(state, step))
     return step
 

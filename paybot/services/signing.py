@@ -81,6 +81,13 @@ def _sign_all(
 ) -> list[Signed]:
     with uow:
         who = resolve_actor(uow, actor)
+        for payment_id in ids:  # a person without the role hears that, not about codes
+            _, company = load_payment(uow, payment_id)
+            if Role.SIGNER not in roles_of(uow, who, company.id):
+                raise NotPermitted(
+                    f"{who.label} may not sign payments in {company.name}: that needs the signer "
+                    "role."
+                )
         use_code(uow, box, who, code, now)
         day = _business_day(now, zone)
         signed_today: dict[int, Decimal] = {}

@@ -566,19 +566,44 @@ class AuditRepository:
 
     def first_broken_link(self) -> tuple[int, str] | None:
         """(event id, what is wrong) for the first event whose hash does not hold, or None."""
-        columns = [getattr(AuditEvent, name) for name in HASHED_FIELDS]
-        query = select(AuditEvent.id, AuditEvent.prev_hash, AuditEvent.hash, *columns).order_by(
-            AuditEvent.id
-        )
+        ids = list(self._session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)))
         previous = GENESIS
-        for row in self._session.execute(query).yield_per(5000):
-            event = row._asdict()
-            if event["prev_hash"] != previous:
-                return row.id, "it does not follow the event before it (one was removed or changed)"
-            if event_hash(previous, event) != event["hash"]:
-                return row.id, "its content does not match its hash (it was changed)"
-            previous = event["hash"]
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            rows = self._readable(chunk)
+            if isinstance(rows, int):
+                return rows, "its stored content cannot even be read (it was changed)"
+            for event in rows:
+                if event["prev_hash"] != previous:
+                    return event["id"], (
+                        "it does not follow the event before it (one was removed or changed)"
+                    )
+                if event_hash(previous, event) != event["hash"]:
+                    return event["id"], "its content does not match its hash (it was changed)"
+                previous = event["hash"]
         return None
+
+    def head(self) -> str:
+        """The newest event's hash: kept elsewhere, it also reveals events removed at the end."""
+        query = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+        return self._session.scalar(query) or GENESIS
+
+    def _readable(self, ids: list[int]) -> list[dict[str, Any]] | int:
+        """The events with these ids, or the id of the first one whose stored data is garbled."""
+        columns = [getattr(AuditEvent, name) for name in HASHED_FIELDS]
+        query = select(AuditEvent.id, AuditEvent.prev_hash, AuditEvent.hash, *columns)
+        try:
+            rows = self._session.execute(
+                query.where(AuditEvent.id.in_(ids)).order_by(AuditEvent.id)
+            )
+            return [row._asdict() for row in rows]
+        except (ValueError, TypeError, LookupError):
+            for one in ids:
+                try:
+                    self._session.execute(query.where(AuditEvent.id == one)).all()
+                except (ValueError, TypeError, LookupError):
+                    return one
+            raise
 
     def count(self) -> int:
         return int(self._session.scalar(select(func.count()).select_from(AuditEvent)) or 0)

@@ -176,3 +176,18 @@ def test_events_written_after_a_change_do_not_hide_it(
         )
     rates.set_rate(uow, currency="SEK", rate=Decimal("0.98"), valid_from=NOW.date(), now=NOW)
     assert audit_trail.verify(uow).broken_at == target
+
+
+def test_garbled_stored_data_is_named_not_crashed_on(
+    uow: UnitOfWork, engine: Engine, event_ids: list[int], database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's json type refuses such a change itself")
+    target = middle(event_ids)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE audit_events SET details = 'not json' WHERE id = :id"), {"id": target}
+        )
+    result = audit_trail.verify(uow)
+    assert result.broken_at == target
+    assert "cannot even be read" in (result.problem or "")

@@ -675,6 +675,7 @@ def test_a_signer_who_never_enrolled_is_not_enrolled(uow: UnitOfWork, phone: Aut
 
 def test_a_device_not_yet_confirmed_cannot_sign(uow: UnitOfWork, phone: Authenticator) -> None:
     payment_id = a_proposal(uow)
+    otp.reset(uow, user=SIGNER, now=NOW)  # a lost phone; the new one is not confirmed yet
     enrollment = otp.enroll(uow, BOX, company_org_no=ORG_NO, user=SIGNER, now=NOW)
     new_phone = Authenticator(SIGNER, pyotp.parse_uri(enrollment.uri).secret)
     with pytest.raises(NotEnrolled):
@@ -757,3 +758,21 @@ def test_signing_nothing_or_an_unknown_payment_is_refused_with_a_sentence(
     assert refused.value.user_message
     with pytest.raises(PaybotError, match="no payment 999"):
         sign_with(uow, phone, [999])
+
+
+def test_enrolling_again_does_not_silently_replace_an_active_device(
+    uow: UnitOfWork, phone: Authenticator
+) -> None:
+    with pytest.raises(ValidationFailed, match="active one-time-code device already"):
+        otp.enroll(uow, BOX, company_org_no=ORG_NO, user=SIGNER, now=NOW)
+    [signed] = sign_with(uow, phone, [a_proposal(uow)])
+    assert signed.payment.status is PaymentStatus.DUE
+
+
+def test_enrolling_with_another_key_than_the_stored_secrets_use_is_refused(
+    uow: UnitOfWork, phone: Authenticator
+) -> None:
+    with pytest.raises(SecretKeyMissing):
+        otp.enroll(
+            uow, SecretBox(SecretBox.new_key()), company_org_no=ORG_NO, user=APPROVER, now=NOW
+        )

@@ -19,9 +19,9 @@ Amounts are `Decimal`, never float. Writing (`write_camt054`) streams a valid ca
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
-from itertools import groupby
+from itertools import chain, groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -164,7 +164,7 @@ def _transaction(source: str, element: Element) -> EntryTransaction:
     )
 
 
-def _transaction_amount(parts: dict[str, Element]) -> Element | None:
+def _transaction_amount(parts: Mapping[str, Element]) -> Element | None:
     """`AmtDtls/TxAmt/Amt`, else `Amt` (v04 and later), else `AmtDtls/InstdAmt/Amt`."""
     details = children(parts.get("AmtDtls"))
     for found in (first(details.get("TxAmt"), "Amt"), parts.get("Amt")):
@@ -201,14 +201,19 @@ def write_camt054(
     transaction amount without a currency takes the entry's; a `kid` becomes a SCOR reference.
 
     Raises:
-        ValueError: a value camt.054.001.02 cannot hold (no `created_at`, no account, a negative
-            amount or one with more than 5 decimals, a status other than BOOK/PDNG/INFO, a text
-            too long, ...). The target then holds a partial file.
+        ValueError: a value camt.054.001.02 cannot hold (no entries, no `created_at`, no
+            account, a negative amount or one with more than 5 decimals, a status other than
+            BOOK/PDNG/INFO, a text too long, ...). The target then holds a partial file.
     """
     if notification.created_at is None:
         raise ValueError("a camt.054 needs created_at")
     message_id = bounded(notification.message_id, 35, "MsgId")
     created = notification.created_at.isoformat()
+    entries = iter(entries)
+    head = next(entries, None)
+    if head is None:
+        raise ValueError("a camt.054 needs at least one entry (its Ntfctn needs an account)")
+    entries = chain((head,), entries)
     output = str(target) if isinstance(target, Path) else target
     with etree.xmlfile(output, encoding="UTF-8") as xf:
         xf.write_declaration()

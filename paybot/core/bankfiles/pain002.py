@@ -18,7 +18,7 @@ Writing (`write_pain002`) streams a valid pain.002.001.03 with `lxml.etree.xmlfi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -36,6 +36,7 @@ from paybot.core.bankfiles.safe_xml import (
     children,
     each,
     first,
+    local_name,
     rejected,
     text,
     to_datetime,
@@ -207,7 +208,7 @@ def _reports(stream: XmlStream) -> Iterator[StatusReport]:
 
 
 def _reasons(
-    element: Element, codes: _Codes, parts: dict[str, Element] | None = None
+    element: Element, codes: _Codes, parts: Mapping[str, Element] | None = None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Reason codes (`StsRsnInf/Rsn/Cd` or `Prtry`) and notes (`AddtlInf`), in file order."""
     if parts is not None and "StsRsnInf" not in parts:
@@ -239,8 +240,8 @@ def _level_report(element: Element, level: StatusLevel, group: str, codes: _Code
 def _block_report(
     source: str, element: Element, group: str, codes: _Codes
 ) -> Iterator[StatusReport]:
-    if text(element, "OrgnlPmtInfId") is None:
-        raise rejected(source, element, "<OrgnlPmtInfAndSts> has no <OrgnlPmtInfId>")
+    if text(element, "OrgnlPmtInfId") is None:  # also a TxInfAndSts outside any block
+        raise rejected(source, element, f"<{local_name(element)}> has no <OrgnlPmtInfId>")
     report = _level_report(element, StatusLevel.PAYMENT_INFO, group, codes)
     if report.status is not None or report.reason_codes or report.additional_info:
         yield report
