@@ -265,10 +265,10 @@ def _amount_text(amount: Decimal) -> str:
     """At least 0, at most 5 decimals and 18 digits (XSD); trailing zeros beyond 5 dropped."""
     if not amount.is_finite() or amount < 0:
         raise ValueError(f"amount must be a finite number, at least 0: {amount}")
-    if amount.as_tuple().exponent < -5:  # type: ignore[operator]  # finite: an int
+    if int(amount.as_tuple().exponent) < -5:  # finite, so the exponent is an int
         amount = amount.normalize()
-    digits = amount.as_tuple()
-    if -int(digits.exponent) > 5 or len(digits.digits) > 18:
+    _, digits, exponent = amount.as_tuple()
+    if int(exponent) < -5 or len(digits) > 18:
         raise ValueError(f"amount needs at most 5 decimals and 18 digits: {amount}")
     return format(amount, "f")
 
