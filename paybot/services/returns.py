@@ -16,6 +16,7 @@ from paybot.core.bankfiles.camt054 import read_camt054
 from paybot.core.bankfiles.model import BankFileRejected, StatusFile, StatusLevel
 from paybot.core.bankfiles.outcomes import LineOutcome, Outcome, outcome_of
 from paybot.core.bankfiles.pain002 import read_pain002, reason_text
+from paybot.core.bankfiles.safe_xml import refuse_declarations, sniff
 from paybot.core.banking_days import banking_time_between
 from paybot.core.errors import ConcurrentChange, InvalidTransition, NotPermitted
 from paybot.core.payments import PaymentView
@@ -102,11 +103,20 @@ def ingest(
     return result
 
 
+_MESSAGES = (("CstmrPmtStsRpt", "pain.002"), ("BkToCstmrDbtCdtNtfctn", "camt.054"))
+
+
 def _kind(name: str, data: bytes) -> str:
-    head = data[:4096]
-    for kind in ("pain.002", "camt.054"):
-        if f"urn:iso:std:iso:20022:tech:xsd:{kind}".encode() in head:
-            return kind
+    """pain.002 or camt.054, by the message element (banks' own namespaces read alike)."""
+    refuse_declarations(name, data)
+    for message, family in _MESSAGES:
+        try:
+            sniff(name, data, message, family)
+        except BankFileRejected as exc:
+            if "not a " not in exc.problem:
+                raise  # malformed: say so, not "wrong kind"
+            continue
+        return family
     raise BankFileRejected(name, "not a pain.002 status report or a camt.054 notification")
 
 
@@ -235,6 +245,7 @@ def _apply(
         else:
             updated += 1
         events.append(_event(line, current, new_status, version, outcome, name, now, actor))
+    uow.bank.restart_signing(failed, now)
     uow.audit.add_many(events)
     return paid, failed, updated
 
@@ -389,6 +400,8 @@ def resolve_missing(
             }
         if not uow.payments.compare_and_set(payment.id, payment.version, values):
             raise ConcurrentChange(f"Payment {payment.id} changed just now; look again.")
+        if not money_left:
+            uow.bank.restart_signing([payment.id], now)
         audit(
             uow,
             actor=who,

@@ -22,6 +22,7 @@ from paybot.store.models import (
     OpenItem,
     Payment,
     ReturnFile,
+    Signature,
 )
 
 _BATCH_PAYMENTS = cast(Table, BatchPayment.__table__)
@@ -344,6 +345,23 @@ class BankRepository:
                 .values(version=Payment.version + 1, **values)
                 .execution_options(synchronize_session=False)
             )
+
+    def restart_signing(self, payment_ids: Sequence[int], now: datetime) -> None:
+        """A payment that failed is signed afresh: its standing signatures are voided."""
+        ids = list(payment_ids)
+        if not ids:
+            return
+        self._session.execute(
+            update(Signature)
+            .where(Signature.payment_id.in_(ids), Signature.voided_at.is_(None))
+            .values(voided_at=now)
+        )
+        self._session.execute(
+            update(Payment)
+            .where(Payment.id.in_(ids))
+            .values(signature_round=Payment.signature_round + 1)
+            .execution_options(synchronize_session=False)
+        )
 
     def set_lines(self, line_ids: Sequence[int], values: dict[str, Any]) -> None:
         for start in range(0, len(line_ids), 2000):
