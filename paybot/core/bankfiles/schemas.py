@@ -67,14 +67,43 @@ def load_schema(version: str, folder: Path | None = None) -> etree.XMLSchema:
 
 
 def validate_file(path: Path, version: str, folder: Path | None = None) -> None:
-    """Check a file against the XSD of `version`.
+    """Check a file against the XSD of `version`, as a stream: a 100,000-payment file is never
+    held as a tree (validation keeps memory flat, like writing).
 
     Raises:
         BankFileRejected: the file is not well-formed XML or breaks the schema; names the file,
-            the line and the parser's or schema's own message for the first problem.
+            the payment after which the problem lies, and the parser's or schema's message.
         ValueError: no schema for `version` (see `load_schema`).
     """
     schema = load_schema(version, folder)
+    count, last = 0, None
+    try:
+        for _, element in etree.iterparse(
+            str(path),
+            events=("end",),
+            tag="{*}CdtTrfTxInf",
+            schema=schema,
+            huge_tree=True,
+            remove_blank_text=True,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+        ):
+            count += 1
+            last = element.findtext("{*}PmtId/{*}EndToEndId")
+            element.clear()
+            parent = element.getparent()
+            while parent is not None and element.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        # Streaming validation reports no line. The file is bad anyway: reading it whole, once,
+        # finds the exact line; failing that, say where in the payments the stream stopped.
+        _validate_as_tree(path, schema)
+        where = f"after payment {count} (EndToEndId {last})" if last else "before the first payment"
+        raise BankFileRejected(source=str(path), problem=f"{exc.msg} ({where})") from exc
+
+
+def _validate_as_tree(path: Path, schema: etree.XMLSchema) -> None:
     try:
         document = etree.parse(str(path), _hardened_parser(large=True))
     except etree.XMLSyntaxError as exc:
