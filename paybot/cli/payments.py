@@ -190,7 +190,11 @@ def payments_show(
         {**item, "amount": format_plain(item["amount"], item["currency"])}
         for item in details.open_credit_items
     ]
-    data = {**payment_dict(details.payment), "open_credit_items": credits}
+    data = {
+        **payment_dict(details.payment),
+        "signed_by": details.signed_by,
+        "open_credit_items": credits,
+    }
     if as_json:
         ctx.print_json({**data, "history": details.history})
         return

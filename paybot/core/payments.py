@@ -105,7 +105,7 @@ class PaymentView:
     approved_by_id: int | None = None
     batch_id: int | None = None
     bank_status: str | None = None
-    failure_kind: str | None = None  # rejected, no_return, or no_return_checked
+    failure_kind: str | None = None  # rejected, no_return, or checked_not_left (netbank checked)
     failure_reason: str | None = None
     bank_text: str | None = None
     updated_at: datetime | None = None

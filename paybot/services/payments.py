@@ -43,6 +43,8 @@ class PaymentDetails:
     history: list[dict[str, Any]]
     # The supplier's open credit notes and earlier payments, to settle before paying.
     open_credit_items: list[dict[str, Any]]
+    # Who has signed so far (a payment under dual control waits for a second name).
+    signed_by: list[str]
 
 
 class BulkAction(Protocol):
@@ -153,7 +155,10 @@ def show(uow: UnitOfWork, *, payment_id: int) -> PaymentDetails:
             if item["voucher_no"] != payment.voucher_no
         ]
         return PaymentDetails(
-            payment=payment, history=uow.audit.for_payment(payment_id), open_credit_items=credits
+            payment=payment,
+            history=uow.audit.for_payment(payment_id),
+            open_credit_items=credits,
+            signed_by=uow.signatures.names(payment.id, payment.signature_round),
         )
 
 

@@ -264,7 +264,7 @@ def _line_values(outcome: LineOutcome, now: datetime) -> dict[str, Any]:
 def _payment_change(
     current: PaymentStatus, failure_kind: str | None, outcome: LineOutcome, now: datetime
 ) -> tuple[PaymentStatus, dict[str, Any]] | None:
-    missing = current is PaymentStatus.FAILED and (failure_kind or "").startswith("no_return")
+    missing = current is PaymentStatus.FAILED and failure_kind in ("no_return", "checked_not_left")
     if outcome.outcome is Outcome.PAID and (current is PaymentStatus.PROCESSING or missing):
         return PaymentStatus.PAID, {
             "status": PaymentStatus.PAID.value,
@@ -392,7 +392,7 @@ def resolve_missing(
         else:
             new_status = payment.status
             values = {
-                "failure_kind": "no_return_checked",
+                "failure_kind": "checked_not_left",
                 "batch_id": None,
                 "updated_at": now,
                 "failure_reason": "No answer from the bank; the netbank shows the money "

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from paybot.core.otp import OtpState
 from paybot.core.signing import SignerLimits
-from paybot.store.models import ExchangeRate, OtpDevice, Signature, SignerLimit
+from paybot.store.models import ExchangeRate, OtpDevice, Signature, SignerLimit, User
 
 
 class LimitRepository:
@@ -173,6 +173,20 @@ class SignatureRepository:
             Signature.voided_at.is_(None),
         )
         return frozenset(self._session.scalars(query))
+
+    def names(self, payment_id: int, round_no: int) -> list[str]:
+        """Who has signed the payment in its current round, in the order they signed."""
+        query = (
+            select(User.name)
+            .join(Signature, Signature.user_id == User.id)
+            .where(
+                Signature.payment_id == payment_id,
+                Signature.round == round_no,
+                Signature.voided_at.is_(None),
+            )
+            .order_by(Signature.signed_at, Signature.id)
+        )
+        return list(self._session.scalars(query))
 
     def add(
         self,
