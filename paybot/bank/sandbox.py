@@ -107,7 +107,7 @@ class SandboxBank:
         seen = self._seen()
         message_id = payments[0].message_id if payments else name
         if message_id not in seen:
-            self._answer(message_id, self._decide(payments))
+            self._answer(message_id, self._decide(payments), len(payments))
             seen.append(message_id)
             (self._outbox / _SEEN).write_text(json.dumps(seen))
         path.unlink()  # the bank has taken the file
@@ -143,12 +143,17 @@ class SandboxBank:
             return ("AM04",), None
         return (), None
 
-    def _answer(self, message_id: str, answer: _Answer) -> None:
+    def _answer(self, message_id: str, answer: _Answer, ordered: int) -> None:
         if not answer.statuses:
             return  # a silent bank
         now = datetime.now(UTC).replace(microsecond=0)
         rejected = sum(1 for s in answer.statuses if s.status == "RJCT")
-        group = "ACSP" if not rejected else ("RJCT" if not answer.booked else "PART")
+        if rejected == ordered:
+            group = "RJCT"
+        elif rejected or len(answer.statuses) < ordered:
+            group = "PART"  # only the transactions' own statuses say anything
+        else:
+            group = "ACSP"
         reports = [StatusReport(StatusLevel.GROUP, message_id, group), *answer.statuses]
         self._write(
             f"{message_id}-pain002.xml",

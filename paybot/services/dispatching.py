@@ -210,7 +210,11 @@ def _finish(
         lines = uow.bank.lines(batch.id)
         account = uow.bank.account(batch.bank_account_id)
     gateway = gateways(account)
-    path = _write(company, account, batch, lines, options)
+    try:
+        path = _write(company, account, batch, lines, options)
+    except BankFileRejected as exc:
+        _refuse(uow, company, batch, exc.user_message, now, actor)
+        return batch.message_id, exc.user_message
     options.checkpoint("written")
     # A batch found "uploading" was being uploaded when paybot stopped: the bank may have the
     # file, so it is never sent again. Should the upload not have happened after all, the
@@ -299,12 +303,16 @@ def _write(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{batch.message_id}.xml"
     temporary = path.with_suffix(".xml.part")
-    with temporary.open("wb") as out:
-        write_pain001(
-            _order(company, account, batch, lines), out, Pain001Version(batch.file_format)
-        )
-        out.flush()
-        os.fsync(out.fileno())
+    try:
+        with temporary.open("wb") as out:
+            write_pain001(
+                _order(company, account, batch, lines), out, Pain001Version(batch.file_format)
+            )
+            out.flush()
+            os.fsync(out.fileno())
+    except BankFileRejected:
+        temporary.unlink(missing_ok=True)
+        raise
     os.replace(temporary, path)
     return path
 

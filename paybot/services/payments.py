@@ -33,7 +33,6 @@ _STEP_COLUMNS: dict[Action, str] = {
     Action.DELETE: "deleted",
     Action.RESTORE: "restored",
     Action.FIX: "changed",
-    Action.UNSIGN: "changed",
 }
 
 
@@ -239,8 +238,10 @@ def write_step(
     audit_action: Action | None = None,
 ) -> None:
     """Compare-and-set the payment, then audit; a lost race changes nothing and says why."""
-    step = _STEP_COLUMNS[action]
-    values = {**values, f"{step}_by_id": who.user_id, f"{step}_at": now, "updated_at": now}
+    values = {**values, "updated_at": now}
+    step = _STEP_COLUMNS.get(action)  # taking a signature back is no step of its own
+    if step is not None:
+        values.update({f"{step}_by_id": who.user_id, f"{step}_at": now})
     if not uow.payments.compare_and_set(payment.id, payment.version, values):
         _raise_lost_race(uow, payment.id, action)
     after = {key: _plain(values[key]) for key in (before or {})}
