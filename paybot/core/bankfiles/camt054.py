@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from lxml import etree
 
-from paybot.core.bankfiles.model import BankFileRejected, Entry, EntryTransaction, Notification
+from paybot.core.bankfiles.model import Entry, EntryTransaction, Notification
 from paybot.core.bankfiles.safe_xml import (
     Element,
     XmlData,
@@ -37,9 +37,9 @@ from paybot.core.bankfiles.safe_xml import (
     date_or_datetime,
     each,
     first,
+    group_header,
     rejected,
     text,
-    to_datetime,
     to_decimal,
 )
 
@@ -75,16 +75,8 @@ def read_camt054(source: str, data: XmlData) -> tuple[Notification, Iterator[Ent
 
 
 def _header(stream: XmlStream) -> Notification:
-    for _, name, element in stream:
-        if name != "GrpHdr":
-            raise rejected(stream.source, element, f"<{name}> comes before <GrpHdr>")
-        message_id = text(element, "MsgId")
-        if message_id is None:
-            raise rejected(stream.source, element, "<GrpHdr> has no <MsgId>")
-        created = first(element, "CreDtTm")
-        created_at = to_datetime(stream.source, created) if created is not None else None
-        return Notification(message_id, created_at, stream.kind.version or FAMILY)
-    raise BankFileRejected(stream.source, "the file has no <GrpHdr>")
+    message_id, created_at = group_header(stream)
+    return Notification(message_id, created_at, stream.kind.version or FAMILY)
 
 
 def _entries(stream: XmlStream) -> Iterator[Entry]:

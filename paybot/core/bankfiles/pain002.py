@@ -35,11 +35,10 @@ from paybot.core.bankfiles.safe_xml import (
     bounded,
     children,
     each,
-    first,
+    group_header,
     local_name,
     rejected,
     text,
-    to_datetime,
 )
 
 if TYPE_CHECKING:
@@ -153,16 +152,8 @@ def stream_pain002(source: str, data: XmlData) -> tuple[StatusHeader, Iterator[S
 
 
 def _header(stream: XmlStream) -> StatusHeader:
-    for _, name, element in stream:
-        if name != "GrpHdr":
-            raise rejected(stream.source, element, f"<{name}> comes before <GrpHdr>")
-        message_id = text(element, "MsgId")
-        if message_id is None:
-            raise rejected(stream.source, element, "<GrpHdr> has no <MsgId>")
-        created = first(element, "CreDtTm")
-        created_at = to_datetime(stream.source, created) if created is not None else None
-        return StatusHeader(message_id, created_at, stream.kind.version or FAMILY)
-    raise BankFileRejected(stream.source, "the file has no <GrpHdr>")
+    message_id, created_at = group_header(stream)
+    return StatusHeader(message_id, created_at, stream.kind.version or FAMILY)
 
 
 class _Codes:

@@ -336,3 +336,16 @@ def bounded(value: str, limit: int, what: str) -> str:
     if not 1 <= len(value) <= limit:
         raise ValueError(f"{what} must be 1-{limit} characters: {value!r}")
     return value
+
+
+def group_header(stream: XmlStream) -> tuple[str, datetime | None]:
+    """MsgId and CreDtTm of the GrpHdr a message starts with."""
+    for _, name, element in stream:
+        if name != "GrpHdr":
+            raise rejected(stream.source, element, f"<{name}> comes before <GrpHdr>")
+        message_id = text(element, "MsgId")
+        if message_id is None:
+            raise rejected(stream.source, element, "<GrpHdr> has no <MsgId>")
+        created = first(element, "CreDtTm")
+        return message_id, to_datetime(stream.source, created) if created is not None else None
+    raise BankFileRejected(stream.source, "the file has no <GrpHdr>")
