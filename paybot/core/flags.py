@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from paybot.core.bankfiles.pain001 import clean_text
 from paybot.core.identifiers import account_problem, compact_account, kid_problem
 from paybot.core.money import is_iso_currency
 from paybot.core.payments import Reason, ReferenceType
@@ -45,7 +46,8 @@ def completeness_reasons(facts: PaymentFacts) -> set[Reason]:
         reasons.add(Reason.INVALID_ACCOUNT)
     if facts.amount <= 0:
         reasons.add(Reason.NON_POSITIVE_AMOUNT)
-    if facts.reference_type is ReferenceType.EMPTY or not (facts.reference or "").strip():
+    # A reference with nothing a bank accepts (e.g. "€€€") is as good as none.
+    if facts.reference_type is ReferenceType.EMPTY or not clean_text(facts.reference or "", 140):
         reasons.add(Reason.MISSING_REFERENCE)
     elif facts.reference_type is ReferenceType.KID and kid_problem(facts.reference or ""):
         reasons.add(Reason.INVALID_KID)

@@ -300,3 +300,8 @@ def test_red_payment_also_carries_its_orange_reasons() -> None:
         Reason.ACCOUNT_CHANGED,
         Reason.POSSIBLE_DUPLICATE,
     )
+
+
+def test_a_message_with_nothing_a_bank_accepts_counts_as_missing() -> None:
+    payment = facts(reference_type=ReferenceType.MESSAGE, reference="€€€")
+    assert completeness_reasons(payment) == {Reason.MISSING_REFERENCE}

@@ -498,8 +498,13 @@ def test_a_file_the_writer_refuses_is_never_sent_and_its_payments_stay_due(
     uow: UnitOfWork, engine: Engine, phone: Authenticator, bank: Bank
 ) -> None:
     timing(uow, DispatchTiming.IMMEDIATE)
-    # Signing takes any non-empty message; the writer keeps only what banks accept: nothing.
-    [payment_id] = signed(uow, phone, {"reference_type": ReferenceType.MESSAGE, "reference": "€€€"})
+    [payment_id] = signed(uow, phone, {"reference_type": ReferenceType.MESSAGE, "reference": "F1"})
+    # A reference no bank accepts cannot be signed; here it changed behind paybot's back, and the
+    # writer, which keeps only what banks accept, is left with nothing.
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE payments SET reference = '€€€' WHERE id = :id"), {"id": payment_id}
+        )
 
     result = bank.dispatch(uow, LATER)
 
