@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import qrcode
 import typer
@@ -151,6 +151,23 @@ def audit_verify() -> None:
     ctx.fail(f"Audit event {result.broken_at} does not match: {result.problem}.", code=2)
 
 
+@audit_app.command("log")
+def audit_log(
+    limit: Annotated[int, typer.Option(help="How many of the newest events.")] = 50,
+    action: Annotated[
+        str | None, typer.Option(help="Only actions starting with this, e.g. otp. or user.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The newest events of the whole trail (wrong codes, locks, roles, limits, rates, ...)."""
+    with ctx.user_errors():
+        events = audit_trail.latest(ctx.uow(), limit=limit, action=action)
+    if as_json:
+        ctx.print_json({"events": events})
+        return
+    _print_events(events)
+
+
 @audit_app.command("show")
 def audit_show(
     payment_id: Annotated[int, typer.Argument(help="Payment id.")],
@@ -162,15 +179,24 @@ def audit_show(
     if as_json:
         ctx.print_json({"payment_id": payment_id, "events": events})
         return
+    _print_events(events)
+
+
+def _print_events(events: list[dict[str, Any]]) -> None:
     zone = ctx.settings().zone
     for event in events:
         at = event["at"].astimezone(zone)
+        about = f" (payment {event['payment_id']})" if event.get("payment_id") else ""
         change = ""
         if event["before"] or event["after"]:
-            change = f"  {event['before'] or {}} -> {event['after'] or {}}"
-        typer.echo(f"{at:%Y-%m-%d %H:%M:%S %Z}  {event['actor']}: {event['action']}{change}")
+            change = f"  {_plain(event['before'])} -> {_plain(event['after'])}"
+        typer.echo(f"{at:%Y-%m-%d %H:%M:%S %Z}  {event['actor']}: {event['action']}{about}{change}")
         if event["details"]:
-            typer.echo(f"    {event['details']}")
+            typer.echo(f"    {_plain(event['details'])}")
+
+
+def _plain(values: dict[str, Any] | None) -> str:
+    return ", ".join(f"{key}={value}" for key, value in (values or {}).items()) or "-"
 
 
 def _rate(text: str) -> Decimal:

@@ -36,3 +36,9 @@ def history(uow: UnitOfWork, *, payment_id: int) -> list[dict[str, Any]]:
     with uow:
         load_payment(uow, payment_id)  # a clear error for an unknown payment
         return uow.audit.for_payment(payment_id)
+
+
+def latest(uow: UnitOfWork, *, limit: int = 50, action: str | None = None) -> list[dict[str, Any]]:
+    """The newest events of the whole trail: codes, locks, roles, limits, rates, payments."""
+    with uow:
+        return uow.audit.latest(limit, action)

@@ -548,9 +548,17 @@ class AuditRepository:
         return self._session.scalar(query) or GENESIS
 
     def for_payment(self, payment_id: int) -> list[dict[str, Any]]:
-        query = (
-            select(AuditEvent).where(AuditEvent.payment_id == payment_id).order_by(AuditEvent.id)
-        )
+        return self._events(AuditEvent.payment_id == payment_id)
+
+    def latest(self, limit: int, action_prefix: str | None = None) -> list[dict[str, Any]]:
+        """The newest events (oldest first), optionally of actions starting with a prefix."""
+        newest = select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(limit)
+        if action_prefix:
+            newest = newest.where(AuditEvent.action.startswith(action_prefix, autoescape=True))
+        return self._events(AuditEvent.id.in_(newest.scalar_subquery()))
+
+    def _events(self, condition: ColumnElement[bool]) -> list[dict[str, Any]]:
+        query = select(AuditEvent).where(condition).order_by(AuditEvent.id)
         return [
             {
                 "id": event.id,
@@ -560,6 +568,7 @@ class AuditRepository:
                 "before": event.before,
                 "after": event.after,
                 "details": event.details,
+                "payment_id": event.payment_id,
             }
             for event in self._session.scalars(query)
         ]

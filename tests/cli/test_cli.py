@@ -353,3 +353,11 @@ def test_company_settings_make_approval_required_and_two_signers_above_a_thresho
         "payments", "sign", str(ids["1003"]), "--as", "U1", "--code", company.code(secret)
     )
     assert "1 of 2 signatures" in first
+
+
+def test_the_audit_log_shows_events_without_a_payment(company: Cli) -> None:
+    company("users", "set", "--company", "974760673", "--slack-user", "U1", "--max-per-day", "5000")
+    events = company.json("audit", "log", "--action", "user.")["events"]
+    assert [e["action"] for e in events][-1] == "user.set"
+    assert events[-1]["after"]["max_per_day"] == "5000.00"
+    assert "user.set" in company("audit", "log", "--limit", "3")
