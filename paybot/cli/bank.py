@@ -13,6 +13,7 @@ from paybot.cli import context as ctx
 from paybot.cli.wiring import dispatch_options, gateway_for
 from paybot.core.bankfiles.model import Pain001Version
 from paybot.core.errors import ValidationFailed
+from paybot.core.money import AmountError, parse_amount
 from paybot.services import companies, dispatching, returns
 from paybot.services.returns import IngestResult
 
@@ -83,7 +84,7 @@ def bank_set(
         key: value
         for key, value in {
             "kid_only_accounts": sandbox_kid_only,
-            "balance": sandbox_balance,
+            "balance": None if sandbox_balance is None else _balance(sandbox_balance),
             "silent_accounts": sandbox_silent,
         }.items()
         if value is not None
@@ -105,6 +106,16 @@ def bank_set(
         f"{'yes' if shown['outgoing'] else 'no'}; outbox {shown['outbox'] or '(default)'}, "
         f"inbox {shown['inbox'] or '(default)'}."
     )
+    if shown["gateway"] == "sandbox" and shown["sandbox"]:
+        rules = "; ".join(f"{key}: {value}" for key, value in shown["sandbox"].items())
+        typer.echo(f"Sandbox bank rules: {rules}.")
+
+
+def _balance(text: str) -> str:
+    try:
+        return str(parse_amount(text))
+    except AmountError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--sandbox-balance") from exc
 
 
 def dispatch_command(
@@ -174,8 +185,9 @@ def returns_check_missing(
     if late:
         ids = ", ".join(str(i) for i in late)
         typer.echo(
-            f"No answer from the bank for payment(s) {ids}: now Failed. "
-            "Check the netbank before paying again."
+            f"No answer from the bank for payment(s) {ids}: now Failed. Check the netbank, then "
+            "record what it shows: paybot payments resolve-missing ID --as UID "
+            "--money-left|--money-not-left"
         )
     else:
         typer.echo("Every payment in Processing is within its time.")
@@ -198,6 +210,8 @@ def _report(result: IngestResult) -> None:
     typer.echo(f"{result.name} ({result.kind}): " + ", ".join(parts) + ".")
     if result.unmatched:
         typer.echo(f"  References that match no payment: {', '.join(result.unmatched)}", err=True)
+    for warning in result.warnings:
+        typer.echo(f"  WARNING: {warning}", err=True)
     if result.returned:
         typer.echo(f"  Returned by the bank after booking: {', '.join(result.returned)}", err=True)
 

@@ -165,6 +165,8 @@ def set_bank_account(
             raise ValidationFailed(
                 {"account": f"{company.name} has no bank account {account} (it has: {known})"}
             )
+        if "sandbox" in values:  # rules given now join the ones set before
+            values = {**values, "sandbox": {**matches[0].sandbox, **values["sandbox"]}}
         if values:
             uow.bank.update_account(matches[0].id, values)
         audit(

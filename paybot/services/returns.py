@@ -51,6 +51,8 @@ class IngestResult:
     returned: list[str] = field(default_factory=list)
     incoming_entries: int = 0
     error: str | None = None  # why the file was not taken (it stays in the inbox)
+    # Bookings that may mean money left twice: a person must look at the netbank now.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -151,7 +153,9 @@ def _apply_camt(
     unmatched = [ref for ref in camt.booked_end_to_end if ref not in by_e2e]
     unmatched += [ref for ref in camt.booked_batches if ref not in by_block]
     paid_outcome = LineOutcome(Outcome.PAID, "BOOK")
-    paid, _, _ = _apply(uow, name, {line.id: (line, paid_outcome) for line in lines}, now, actor)
+    warnings: list[str] = []
+    chosen = {line.id: (line, paid_outcome) for line in lines}
+    paid, _, _ = _apply(uow, name, chosen, now, actor, warnings)
     return IngestResult(
         name=name,
         kind="camt.054",
@@ -159,6 +163,7 @@ def _apply_camt(
         unmatched=unmatched,
         returned=camt.returned,
         incoming_entries=camt.incoming,
+        warnings=warnings,
     )
 
 
@@ -174,7 +179,7 @@ def _apply_status(
             outcome = outcome_of(report)
             if outcome is not None:
                 chosen.update({line.id: (line, outcome) for line in lines})
-    paid, failed, updated = _apply(uow, name, chosen, now, actor)
+    paid, failed, updated = _apply(uow, name, chosen, now, actor, [])
     return IngestResult(
         name=name, kind="pain.002", paid=paid, failed=failed, updated=updated, unmatched=unmatched
     )
@@ -216,16 +221,25 @@ def _apply(
     chosen: dict[int, tuple[BatchLine, LineOutcome]],
     now: datetime,
     actor: Actor,
+    warnings: list[str],
 ) -> tuple[list[int], list[int], int]:
-    """Moves payments to Paid or Failed, or records the status; returns (paid, failed, updated)."""
+    """Moves payments to Paid or Failed, or records the status; returns (paid, failed, updated).
+
+    A booking that may mean the money left twice is added to `warnings` and audited.
+    """
     states = uow.bank.payment_states((line.payment_id for line, _ in chosen.values()), lock=True)
     paid: list[int] = []
     failed: list[int] = []
     updated = 0
     events: list[dict[str, Any]] = []
     for line, outcome in chosen.values():
-        status, version, failure_kind = states[line.payment_id]
+        status, version, failure_kind, batch_id = states[line.payment_id]
         current = PaymentStatus(status)
+        if outcome.outcome is Outcome.PAID and line.status != "paid":
+            alarm = _twice(line, current, batch_id)
+            if alarm:
+                warnings.append(alarm)
+                events.append(_alarm_event(line, alarm, name, now, actor))
         values = _line_values(outcome, now)
         uow.bank.update_line(line.id, values)
         change = _payment_change(current, failure_kind, outcome, now)
@@ -237,6 +251,7 @@ def _apply(
             new_status.value,
             version + 1,
             payment_values.get("failure_kind"),
+            payment_values.get("batch_id", batch_id),
         )
         if new_status is PaymentStatus.PAID and current is not PaymentStatus.PAID:
             paid.append(line.payment_id)
@@ -248,6 +263,39 @@ def _apply(
     uow.bank.restart_signing(failed, now)
     uow.audit.add_many(events)
     return paid, failed, updated
+
+
+def _twice(line: BatchLine, current: PaymentStatus, batch_id: int | None) -> str | None:
+    """Why a booking of this send may mean the payment left twice, or None."""
+    if current in (PaymentStatus.PAID, PaymentStatus.POSTED):
+        return (
+            f"Payment {line.payment_id} was booked again ({line.end_to_end_id}) though it is "
+            "paid already: the money may have left twice. Check the netbank; ask the payee to "
+            "pay it back."
+        )
+    if batch_id is not None and batch_id != line.batch_id:
+        return (
+            f"Payment {line.payment_id} was booked for an earlier send ({line.end_to_end_id}) "
+            "while a newer send of it is at the bank: stop that one in the netbank, or it is "
+            "paid twice."
+        )
+    return None
+
+
+def _alarm_event(
+    line: BatchLine, alarm: str, name: str, now: datetime, actor: Actor
+) -> dict[str, Any]:
+    return {
+        "at": now,
+        "company_id": None,
+        "payment_id": line.payment_id,
+        "actor_id": actor.user_id,
+        "actor_label": actor.label,
+        "action": "payment.booked_twice",
+        "before": None,
+        "after": None,
+        "details": {"file": name, "end_to_end_id": line.end_to_end_id, "warning": alarm},
+    }
 
 
 def _line_values(outcome: LineOutcome, now: datetime) -> dict[str, Any]:
@@ -270,6 +318,8 @@ def _payment_change(
             "status": PaymentStatus.PAID.value,
             "paid_at": now,
             "bank_status": outcome.bank_status,
+            "failure_kind": None,
+            "failure_reason": None,
             "updated_at": now,
         }
     if outcome.outcome is Outcome.REJECTED and current is PaymentStatus.PROCESSING:

@@ -172,7 +172,14 @@ def _sign_one(
         Action.SIGN,
         new_status,
         now,
-        {"status": new_status.value},
+        {
+            "status": new_status.value,
+            # A payment signed again leaves its old failure behind (the audit keeps it).
+            "failure_kind": None,
+            "failure_reason": None,
+            "bank_text": None,
+            "bank_status": None,
+        },
         details=details,
         audit_action=action,
     )

@@ -322,18 +322,18 @@ class BankRepository:
 
     def payment_states(
         self, payment_ids: Iterable[int], *, lock: bool = False
-    ) -> dict[int, tuple[str, int, str | None]]:
-        """payment id -> (status, version, failure kind), locked until commit if asked."""
+    ) -> dict[int, tuple[str, int, str | None, int | None]]:
+        """payment id -> (status, version, failure kind, batch), locked until commit if asked."""
         wanted = list(dict.fromkeys(payment_ids))
-        found: dict[int, tuple[str, int, str | None]] = {}
+        found: dict[int, tuple[str, int, str | None, int | None]] = {}
         for start in range(0, len(wanted), 2000):
-            query = select(Payment.id, Payment.status, Payment.version, Payment.failure_kind).where(
-                Payment.id.in_(wanted[start : start + 2000])
-            )
+            query = select(
+                Payment.id, Payment.status, Payment.version, Payment.failure_kind, Payment.batch_id
+            ).where(Payment.id.in_(wanted[start : start + 2000]))
             if lock:
                 query = query.with_for_update()
             for row in self._session.execute(query):
-                found[row[0]] = (row[1], row[2], row[3])
+                found[row[0]] = (row[1], row[2], row[3], row[4])
         return found
 
     def set_payments(self, payment_ids: Sequence[int], values: dict[str, Any]) -> None:

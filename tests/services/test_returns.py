@@ -407,6 +407,41 @@ def test_after_the_netbank_shows_no_money_left_the_payment_is_signed_and_sent_ag
     assert lines(engine)[payment_id]["end_to_end_id"] == f"PAYBOT-P{payment_id}-2"
 
 
+def test_bookings_of_two_sends_of_one_payment_raise_the_alarm(
+    uow: UnitOfWork, engine: Engine, phone: Authenticator, bank: Bank
+) -> None:
+    """Sent, no answer, "the money did not leave", sent again: then both sends are booked."""
+    [payment_id] = signed(uow, phone)
+    bank.send(uow, bank.folders())
+    first = lines(engine)[payment_id]["end_to_end_id"]
+    later = SENT + timedelta(days=3)
+    returns.check_missing(uow, now=later)
+    returns.resolve_missing(uow, actor=SIGNER, payment_id=payment_id, money_left=False, now=later)
+    phone.at = later
+    sign_with(uow, phone, [payment_id])
+    bank.send(uow, bank.folders(), now=later + timedelta(hours=1))
+    second = lines(engine)[payment_id]["end_to_end_id"]
+    assert second != first
+
+    early = ingest(
+        uow,
+        "b1.xml",
+        camt054("B1", [booked(Decimal("1250.00"), end_to_end=first)]),
+        now=later + timedelta(hours=2),
+    )
+    assert early.paid == [payment_id]
+    assert early.warnings and "newer send of it is at the bank" in early.warnings[0]
+    again = ingest(
+        uow,
+        "b2.xml",
+        camt054("B2", [booked(Decimal("1250.00"), end_to_end=second)]),
+        now=later + timedelta(hours=3),
+    )
+    assert again.warnings and "booked again" in again.warnings[0]
+    alarms = rows(engine, "SELECT action FROM audit_events WHERE action = 'payment.booked_twice'")
+    assert len(alarms) == 2
+
+
 def test_a_payment_refused_for_want_of_money_may_be_signed_again_as_it_is(
     uow: UnitOfWork, phone: Authenticator, bank: Bank
 ) -> None:
