@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     no_return_hours: int = 24
     # A folder with the pain.001 XSDs; by default the ones bundled with sepaxml.
     schema_dir: Path | None = None
+    # Slack: the bot token, the signing secret (HTTP mode), the app token (Socket Mode), and
+    # where the Web API is (Slack's own, or a local stand-in for the demo and the tests).
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = "https://slack.com/api/"
 
     @field_validator("timezone")
     @classmethod

@@ -44,6 +44,52 @@ app.add_typer(payments_app, name="payments")
 app.command("search")(search_command)
 
 
+@app.command("serve")
+def serve_command(
+    port: Annotated[int, typer.Option(help="HTTP port (POST /slack/events).")] = 3000,
+) -> None:
+    """Run the Slack app with the scheduled jobs: Socket Mode if SLACK_APP_TOKEN is set,
+    else HTTP with requests checked against SLACK_SIGNING_SECRET."""
+    import logging
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from paybot.app import create_app
+    from paybot.jobs import scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = ctx.settings()
+    with ctx.user_errors():
+        ctx.uow()  # refuses an outdated schema before anything runs
+        if settings.slack_bot_token is None:
+            raise ValidationFailed({"SLACK_BOT_TOKEN": "set the app's bot token (xoxb-...)"})
+        secret = settings.slack_signing_secret
+        if settings.slack_app_token is None and secret is None:
+            raise ValidationFailed(
+                {"SLACK_SIGNING_SECRET": "set it for HTTP mode, or SLACK_APP_TOKEN for Socket Mode"}
+            )
+        slack = create_app(
+            token=settings.slack_bot_token.get_secret_value(),
+            signing_secret="" if secret is None else secret.get_secret_value(),
+            api_url=settings.slack_api_url,
+            uow=ctx.uow,
+        )
+    jobs = scheduler(BackgroundScheduler)
+    jobs.start()
+    try:
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            typer.echo("paybot serve: Socket Mode.")
+            handler = SocketModeHandler(slack, settings.slack_app_token.get_secret_value())
+            handler.start()  # type: ignore[no-untyped-call]
+        else:
+            typer.echo(f"paybot serve: HTTP on port {port}, POST /slack/events.")
+            slack.start(port=port, path="/slack/events")
+    finally:
+        jobs.shutdown(wait=False)
+
+
 @app.command("jobs")
 def jobs_command() -> None:
     """Run the scheduled jobs (send what is due, read returns, notice missing returns)."""

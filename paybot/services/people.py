@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from paybot.core.company import CompanyInfo
 from paybot.core.errors import NotFound, ValidationFailed
 from paybot.core.money import AmountError, quantize
 from paybot.core.policy import Actor, Role
@@ -213,3 +214,24 @@ def _member(
         currency=uow.companies.get_by_id(company_id).currency,
         code=code,
     )
+
+
+@dataclass(frozen=True)
+class Membership:
+    company: CompanyInfo
+    roles: tuple[Role, ...]
+
+
+def memberships(uow: UnitOfWork, *, user: ActorRef) -> list[Membership]:
+    """The companies a person has a role in (for what Slack shows them); none if unknown."""
+    with uow:
+        found = uow.users.find(user.slack_user_id, user.slack_team_id)
+        if len(found) != 1:
+            return []
+        user_id = found[0][0]
+        result = []
+        for company in uow.companies.all():
+            roles = uow.users.roles(user_id, company.id)
+            if roles:
+                result.append(Membership(company, tuple(sorted(Role(r) for r in roles))))
+        return result

@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import Protocol
 
 from paybot.store.banking import BankAccountSettings
+from paybot.store.uow import UnitOfWork
+
+# How the Slack listeners get a unit of work without knowing the store.
+UowFactory = Callable[[], UnitOfWork]
 
 
 class BankGateway(Protocol):

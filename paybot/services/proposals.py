@@ -150,3 +150,9 @@ def list_payments(
     with uow:
         company_id = None if company_org_no is None else company_or_error(uow, company_org_no).id
         return uow.payments.list(company_id=company_id, statuses=statuses)
+
+
+def status_counts(uow: UnitOfWork, *, company_org_no: str) -> dict[PaymentStatus, int]:
+    """How many payments the company has in each state."""
+    with uow:
+        return uow.payments.counts_by_status(company_or_error(uow, company_org_no).id)

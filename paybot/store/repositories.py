@@ -427,6 +427,16 @@ class PaymentRepository:
             statement = statement.limit(limit)
         return [self._to_view(*row) for row in self._session.execute(statement)]
 
+    def counts_by_status(self, company_id: int) -> dict[PaymentStatus, int]:
+        query = (
+            select(Payment.status, func.count())
+            .where(Payment.company_id == company_id)
+            .group_by(Payment.status)
+        )
+        counts = dict.fromkeys(PaymentStatus, 0)
+        counts.update({PaymentStatus(s): n for s, n in self._session.execute(query)})
+        return counts
+
     def flag_counts(self, company_id: int, status: PaymentStatus) -> dict[Flag, int]:
         query = (
             select(Payment.flag, func.count())

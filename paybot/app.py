@@ -1,0 +1,43 @@
+"""The Slack app: a Bolt App with paybot's listeners, talking to the Web API it is given."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from paybot.handlers import register_all
+from paybot.services.ports import UowFactory
+
+log = logging.getLogger("paybot.slack")
+
+
+def create_app(
+    *,
+    token: str,
+    signing_secret: str,
+    api_url: str,
+    uow: UowFactory,
+) -> App:
+    """Requests are verified with the signing secret; Slack's 429s are retried after Retry-After."""
+    client = WebClient(
+        token=token,
+        base_url=api_url,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+    app = App(client=client, signing_secret=signing_secret, process_before_response=True)
+    register_all(app, uow)
+
+    @app.error
+    def on_error(error: Exception) -> None:
+        log.exception("unhandled error in a Slack listener: %s", error)
+
+    return app

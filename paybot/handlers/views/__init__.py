@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions from results to dicts, within Slack's limits."""

@@ -1,0 +1,1 @@
+"""Stand-ins for the outside world that paybot's demo and tests run against."""
