@@ -14,9 +14,11 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import Protocol
 
 from paybot.core.errors import PaybotError
+from paybot.services.ports import BankGateway
+
+__all__ = ["BankGateway", "GatewayConfig", "GatewayError", "GatewayKind", "make_gateway"]
 
 PROCESSED = "processed"
 # Suffixes other programs use while a file is still being written (WinSCP: .filepart).
@@ -29,30 +31,6 @@ class GatewayError(PaybotError):
     """The bank could not be reached or a file could not be moved; says what failed and where."""
 
     code = "bank_gateway"
-
-
-class BankGateway(Protocol):
-    """What services need from a bank: send a file, see whether it was taken, read the returns."""
-
-    def upload(self, name: str, data_path: Path) -> None:
-        """Put `data_path` into the outbox as `name`, whole or not at all; repeating is harmless."""
-        ...
-
-    def exists(self, name: str) -> bool:
-        """Whether our file `name` is still waiting in the outbox (not yet taken by the bank)."""
-        ...
-
-    def incoming(self) -> list[str]:
-        """Names of the complete files waiting in the inbox, sorted."""
-        ...
-
-    def fetch(self, name: str) -> bytes:
-        """The content of the inbox file `name`."""
-        ...
-
-    def archive(self, name: str) -> None:
-        """Move the inbox file `name` into `inbox/processed/`; archiving it again does nothing."""
-        ...
 
 
 class GatewayKind(StrEnum):

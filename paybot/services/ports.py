@@ -16,15 +16,20 @@ UowFactory = Callable[[], UnitOfWork]
 class BankGateway(Protocol):
     """Files to the bank (outbox) and from it (inbox)."""
 
-    def upload(self, name: str, data_path: Path) -> None: ...
+    def upload(self, name: str, data_path: Path) -> None:
+        """Put `data_path` into the outbox as `name`, whole or not at all; repeating is harmless."""
 
-    def exists(self, name: str) -> bool: ...
+    def exists(self, name: str) -> bool:
+        """Whether our file `name` is still waiting in the outbox (not yet taken by the bank)."""
 
-    def incoming(self) -> list[str]: ...
+    def incoming(self) -> list[str]:
+        """Names of the complete files waiting in the inbox, sorted."""
 
-    def fetch(self, name: str) -> bytes: ...
+    def fetch(self, name: str) -> bytes:
+        """The content of the inbox file `name`."""
 
-    def archive(self, name: str) -> None: ...
+    def archive(self, name: str) -> None:
+        """Move the inbox file `name` into `inbox/processed/`; archiving it again does nothing."""
 
 
 GatewayFactory = Callable[[BankAccountSettings], BankGateway]
