@@ -12,20 +12,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from paybot.handlers import register_all
-from paybot.services.ports import UowFactory
+from paybot.handlers.deps import Deps
 
 log = logging.getLogger("paybot.slack")
 
 
-def create_app(
-    *,
-    token: str,
-    signing_secret: str,
-    api_url: str,
-    uow: UowFactory,
-) -> App:
-    """Requests are verified with the signing secret; Slack's 429s are retried after Retry-After."""
-    client = WebClient(
+def web_client(token: str, api_url: str) -> WebClient:
+    """A Web API client that retries Slack's 429s after Retry-After, and dropped connections."""
+    return WebClient(
         token=token,
         base_url=api_url,
         retry_handlers=[
@@ -33,8 +27,16 @@ def create_app(
             RateLimitErrorRetryHandler(max_retry_count=3),
         ],
     )
-    app = App(client=client, signing_secret=signing_secret, process_before_response=True)
-    register_all(app, uow)
+
+
+def create_app(*, token: str, signing_secret: str, api_url: str, deps: Deps) -> App:
+    """Requests are verified with the signing secret; listeners ack first, slow work runs lazily."""
+    app = App(
+        client=web_client(token, api_url),
+        signing_secret=signing_secret,
+        process_before_response=True,
+    )
+    register_all(app, deps)
 
     @app.error
     def on_error(error: Exception) -> None:

@@ -55,6 +55,7 @@ def serve_command(
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from paybot.app import create_app
+    from paybot.handlers.deps import Deps
     from paybot.jobs import scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -72,7 +73,7 @@ def serve_command(
             token=settings.slack_bot_token.get_secret_value(),
             signing_secret="" if secret is None else secret.get_secret_value(),
             api_url=settings.slack_api_url,
-            uow=ctx.uow,
+            deps=Deps(uow=ctx.uow, box=ctx.secret_box, zone=settings.zone),
         )
     jobs = scheduler(BackgroundScheduler)
     jobs.start()
@@ -164,6 +165,15 @@ def company_set(
         PostingMode | None, typer.Option(help="One voucher per payment, or per batch.")
     ] = None,
     language: Annotated[Language | None, typer.Option(help="Language of messages.")] = None,
+    proposals_channel: Annotated[
+        str | None, typer.Option(help="Slack channel id for the daily proposals (C...).")
+    ] = None,
+    alerts_channel: Annotated[
+        str | None, typer.Option(help="Slack channel id for failures and paid batches (C...).")
+    ] = None,
+    post_at: Annotated[
+        str | None, typer.Option(help="Time of the daily proposals post, e.g. 08:00.")
+    ] = None,
 ) -> None:
     """Change a company's settings (what is not given stays as it is)."""
     with ctx.user_errors():
@@ -176,6 +186,9 @@ def company_set(
             dual_control_threshold=threshold,
             posting_mode=posting_mode,
             language=language,
+            proposals_channel=proposals_channel,
+            alerts_channel=alerts_channel,
+            post_at=post_at,
             now=ctx.now(),
         )
     dual = company.dual_control_threshold
@@ -183,7 +196,9 @@ def company_set(
         f"{company.name}: timing {company.dispatch_timing.value}, approval "
         f"{'required' if company.approval_required else 'optional'}, two signers above "
         f"{'(off)' if dual is None else format_money(dual, company.currency)}, posting "
-        f"{company.posting_mode.value}, language {company.language.value}."
+        f"{company.posting_mode.value}, language {company.language.value}; proposals "
+        f"{company.proposals_channel or '(no channel)'} at {company.post_at:%H:%M}, alerts "
+        f"{company.alerts_channel or '(no channel)'}."
     )
 
 

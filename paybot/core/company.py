@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 
@@ -51,3 +52,6 @@ class CompanyInfo:
     posting_mode: PostingMode
     language: Language
     accounts: tuple[BankAccount, ...] = ()
+    proposals_channel: str | None = None
+    alerts_channel: str | None = None
+    post_at: time = time(8, 0)  # the daily proposals post, business time zone

@@ -110,3 +110,13 @@ class PaymentView:
     bank_text: str | None = None
     updated_at: datetime | None = None
     steps: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LastStep:
+    """The newest step taken on a payment: what, by whom (a Slack id or a label), when."""
+
+    action: str
+    slack_user_id: str | None
+    label: str
+    at: datetime

@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from paybot.handlers import bank_command, home
-from paybot.services.ports import UowFactory
+from paybot.handlers.deps import Deps
 
 
-def register_all(app: App, uow: UowFactory) -> None:
-    bank_command.register(app, uow)
-    home.register(app, uow)
+def register_all(app: App, deps: Deps) -> None:
+    bank_command.register(app, deps)
+    home.register(app, deps)

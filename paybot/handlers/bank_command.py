@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from paybot.core.errors import PaybotError
+from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Command
 from paybot.handlers.views import bank as views
 from paybot.services import people, proposals, search
@@ -17,7 +18,9 @@ from paybot.services.ports import UowFactory
 _PAGE = re.compile(r"(?:^|\s)page:(\d+)(?=\s|$)")
 
 
-def register(app: App, uow: UowFactory) -> None:
+def register(app: App, deps: Deps) -> None:
+    uow = deps.uow
+
     def on_bank(ack: Ack, command: dict[str, Any]) -> None:
         who = ActorRef(command["user_id"], command.get("team_id"))
         try:

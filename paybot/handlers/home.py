@@ -7,14 +7,16 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Event
 from paybot.handlers.views.home import home_view
 from paybot.services import people, proposals
 from paybot.services.common import ActorRef
-from paybot.services.ports import UowFactory
 
 
-def register(app: App, uow: UowFactory) -> None:
+def register(app: App, deps: Deps) -> None:
+    uow = deps.uow
+
     def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") not in (None, "home"):
             return

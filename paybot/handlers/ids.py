@@ -1,4 +1,8 @@
-"""Every id Slack knows paybot by: commands and events (the manifest lists exactly these)."""
+"""Every id Slack knows paybot by: commands, events, actions and view callbacks.
+
+The manifest lists the commands and events; a test checks that every action and view callback
+here has a listener and that no listener uses an id that is not here.
+"""
 
 from __future__ import annotations
 
@@ -11,3 +15,59 @@ class Command(StrEnum):
 
 class Event(StrEnum):
     APP_HOME_OPENED = "app_home_opened"
+
+
+class Act(StrEnum):
+    """Buttons and menus. Their values carry a payment id (or ids) and nothing to trust."""
+
+    APPROVE = "payment.approve"
+    SIGN = "payment.sign"  # opens the sign modal for one payment
+    SIGN_AGAIN = "payment.sign_again"  # a failed payment, after a fix
+    MORE = "payment.more"  # overflow: details, fix, delete
+    DELETE = "payment.delete"  # a button with a confirm dialog (Home, alerts)
+    RESTORE = "payment.restore"
+    DETAILS = "payment.details"
+    FIX = "payment.fix"
+    SIGN_ALL_BLUE = "proposals.sign_all_blue"
+    MONEY_LEFT = "missing.money_left"  # "did the money leave?" on a payment with no return
+    MONEY_NOT_LEFT = "missing.money_not_left"
+    HOME_REFRESH = "home.refresh"
+
+
+class View(StrEnum):
+    """Modal callback ids."""
+
+    SIGN = "sign"
+    FIX = "fix"
+    DETAILS = "details"
+    DELETE = "delete"  # the confirm step of Delete from the overflow menu
+    SIGN_ALL_BLUE = "sign_all_blue"
+    SEARCH = "search"
+    ENROLL = "enroll"
+    LIMITS = "limits"
+
+
+class Block(StrEnum):
+    """Input block ids inside modals (errors are attached to these)."""
+
+    CODE = "code"
+    ACCOUNT = "account"
+    REFERENCE_TYPE = "reference_type"
+    REFERENCE = "reference"
+    SEARCH_TO = "to"
+    SEARCH_COMPANY = "company"
+    SEARCH_AMOUNT = "amount"
+    SEARCH_DUE = "due"
+    SEARCH_STATUS = "status"
+    SEARCH_CURRENCY = "currency"
+    LIMIT_USER = "user"
+    LIMIT_PER_PAYMENT = "per_payment"
+    LIMIT_PER_DAY = "per_day"
+
+
+class Overflow(StrEnum):
+    """Values of the overflow menu's options (followed by ":<payment id>")."""
+
+    DETAILS = "details"
+    FIX = "fix"
+    DELETE = "delete"

@@ -42,6 +42,9 @@ class FakeSlack:
     bot_user_id: str = "U0PAYBOT"
     calls: list[Call] = field(default_factory=list)
     triggers: dict[str, float] = field(default_factory=dict)
+    # What is in each channel now, by ts (chat.update replaces), and the views by id.
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -54,6 +57,21 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         with self._lock:
             return [call.body for call in self.calls if call.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """The calls to `method` once there are at least `count` (work after an ack is lazy)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.calls_to(method)
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.02)
+
+    def answer_response_url(self, path: str, body: dict[str, Any]) -> tuple[int, Answer]:
+        """A `response_url` of an interaction payload (the tests point them here)."""
+        with self._lock:
+            self.calls.append(Call("response_url", {"path": path, **body}, None))
+        return 200, {"ok": True}
 
     def answer(self, method: str, body: dict[str, Any], token: str | None) -> tuple[int, Answer]:
         with self._lock:
@@ -80,11 +98,11 @@ class FakeSlack:
                 "is_enterprise_install": False,
             },
             "chat.postMessage": self._post,
-            "chat.postEphemeral": self._post,
+            "chat.postEphemeral": self._post_ephemeral,
             "chat.update": self._update,
             "views.open": self._open,
             "views.publish": self._publish,
-            "views.update": self._publish,
+            "views.update": self._update_view,
             "conversations.open": lambda body: {"channel": {"id": f"D{body.get('users', 'X')}"}},
             "users.info": lambda body: {"user": {"id": body.get("user"), "tz": "Europe/Oslo"}},
         }
@@ -95,12 +113,29 @@ class FakeSlack:
         problem = _message_problem(body)
         if problem:
             return problem
-        return {"channel": body["channel"], "ts": f"{int(time.time())}.{next(self._ts):06d}"}
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        with self._lock:
+            self.messages[(str(body["channel"]), ts)] = body
+        return {"channel": body["channel"], "ts": ts}
+
+    def _post_ephemeral(self, body: dict[str, Any]) -> Answer | str:
+        if not body.get("user"):
+            return "user_not_in_channel"
+        if not body.get("channel"):
+            return "channel_not_found"
+        return _message_problem(body) or {"message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
 
     def _update(self, body: dict[str, Any]) -> Answer | str:
-        if not body.get("channel") or not body.get("ts"):
-            return "message_not_found"
-        return _message_problem(body) or {"channel": body["channel"], "ts": body["ts"]}
+        key = (str(body.get("channel")), str(body.get("ts")))
+        with self._lock:
+            if key not in self.messages:
+                return "message_not_found"
+        problem = _message_problem(body)
+        if problem:
+            return problem
+        with self._lock:
+            self.messages[key] = {**self.messages[key], **body}
+        return {"channel": body["channel"], "ts": body["ts"]}
 
     def _open(self, body: dict[str, Any]) -> Answer | str:
         trigger = body.get("trigger_id")
@@ -109,10 +144,27 @@ class FakeSlack:
             return "invalid_trigger_id" if trigger not in self.triggers else "exchanged_trigger_id"
         if time.monotonic() - issued > TRIGGER_SECONDS:
             return "expired_trigger_id"
-        return _view_problem(body) or {"view": {"id": f"V{next(self._ts)}", **_view(body)}}
+        return self._keep_view(body, f"V{next(self._ts)}")
 
     def _publish(self, body: dict[str, Any]) -> Answer | str:
-        return _view_problem(body) or {"view": {"id": f"V{next(self._ts)}", **_view(body)}}
+        return self._keep_view(body, f"V{next(self._ts)}")
+
+    def _update_view(self, body: dict[str, Any]) -> Answer | str:
+        view_id = str(body.get("view_id") or "")
+        with self._lock:
+            known = view_id in self.views
+        if not known:
+            return "not_found"
+        return self._keep_view(body, view_id)
+
+    def _keep_view(self, body: dict[str, Any], view_id: str) -> Answer | str:
+        problem = _view_problem(body)
+        if problem:
+            return problem
+        view = {"id": view_id, **_view(body)}
+        with self._lock:
+            self.views[view_id] = view
+        return {"view": view}
 
 
 def _blocks(body: dict[str, Any], key: str = "blocks") -> list[dict[str, Any]]:
@@ -173,10 +225,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(dict(parse_qsl(urlparse(self.path).query)))
 
     def _reply(self, body: dict[str, Any]) -> None:
-        method = urlparse(self.path).path.rsplit("/", 1)[-1]
+        path = urlparse(self.path).path
+        if path.startswith("/response/"):
+            status, answer = self.slack.answer_response_url(path, body)
+            self._send(status, answer)
+            return
+        method = path.rsplit("/", 1)[-1]
         auth = self.headers.get("Authorization") or ""
         token = auth.removeprefix("Bearer ").strip() or body.pop("token", None)
         status, answer = self.slack.answer(method, body, token)
+        self._send(status, answer)
+
+    def _send(self, status: int, answer: Answer) -> None:
         data = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -199,8 +259,16 @@ class FakeSlackServer:
 
     @property
     def url(self) -> str:
+        return f"{self.root}/api/"
+
+    @property
+    def root(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/api/"
+        return f"http://{host!s}:{port}"
+
+    def response_url(self, name: str) -> str:
+        """A response_url that answers like Slack's and is recorded as a call."""
+        return f"{self.root}/response/{name}"
 
     def __enter__(self) -> FakeSlackServer:
         self._thread.start()

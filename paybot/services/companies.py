@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -93,11 +94,22 @@ def update_settings(
     dual_control_threshold: Decimal | None | Keep = KEEP,
     posting_mode: PostingMode | None = None,
     language: Language | None = None,
+    proposals_channel: str | None = None,
+    alerts_channel: str | None = None,
+    post_at: str | None = None,
     now: datetime,
     actor: Actor = SYSTEM,
 ) -> CompanyInfo:
     """Changes the settings given; the rest stay. A threshold of None turns dual control off."""
     values: dict[str, Any] = {}
+    for name, channel in (
+        ("proposals_channel", proposals_channel),
+        ("alerts_channel", alerts_channel),
+    ):
+        if channel is not None:
+            values[name] = _channel(name, channel)
+    if post_at is not None:
+        values["post_at"] = _clock_time(post_at)
     if timing is not None:
         values["dispatch_timing"] = timing.value
     if approval_required is not None:
@@ -128,6 +140,26 @@ def update_settings(
     return updated
 
 
+def _channel(name: str, text: str) -> str:
+    """A Slack channel id (C..., G...); names change, ids do not."""
+    channel = text.strip().lstrip("#")
+    if not re.fullmatch(r"[CGD][A-Z0-9]{6,}", channel):
+        raise ValidationFailed(
+            {name: f"{text!r} is not a Slack channel id (like C0123ABCD: the channel's details)"}
+        )
+    return channel
+
+
+def _clock_time(text: str) -> str:
+    try:
+        at = time.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValidationFailed({"post_at": f"{text!r} is not a time of day like 08:00"}) from exc
+    if at.second or at.microsecond or at.tzinfo:
+        raise ValidationFailed({"post_at": f"{text!r}: give hours and minutes, like 08:00"})
+    return at.strftime("%H:%M")
+
+
 def _threshold(value: Decimal | None, currency: str) -> Decimal | None:
     if value is None:
         return None
@@ -141,6 +173,8 @@ def _threshold(value: Decimal | None, currency: str) -> Decimal | None:
 
 
 def _setting(value: Any) -> Any:
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     if isinstance(value, Enum):
         return value.value
     return None if value is None else str(value) if isinstance(value, Decimal) else value

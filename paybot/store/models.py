@@ -35,6 +35,10 @@ class Company(Base):
     dual_control_threshold: Mapped[Decimal | None] = mapped_column(Money)
     posting_mode: Mapped[str] = mapped_column(String(16), default="per_payment")
     language: Mapped[str] = mapped_column(String(5), default="en")
+    # Slack: where the daily proposals and the alerts go, and when (HH:MM, business time zone).
+    proposals_channel: Mapped[str | None] = mapped_column(String(40))
+    alerts_channel: Mapped[str | None] = mapped_column(String(40))
+    post_at: Mapped[str] = mapped_column(String(5), default="08:00")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -310,3 +314,43 @@ class Signature(Base):
     # The amount in the company's currency at the time of signing: what daily limits add up.
     amount_company: Mapped[Decimal] = mapped_column(Money)
     voided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SlackMessage(Base):
+    """A message paybot posted that shows payments, so an action anywhere can update it in place."""
+
+    __tablename__ = "slack_messages"
+    __table_args__ = (UniqueConstraint("channel", "ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(40))
+    ts: Mapped[str] = mapped_column(String(40))
+    thread_ts: Mapped[str | None] = mapped_column(String(40))
+    # The blocks above the payments (header, counts, totals), kept as they were posted.
+    intro: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SlackMessagePayment(Base):
+    __tablename__ = "slack_message_payments"
+    __table_args__ = (UniqueConstraint("message_id", "payment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("slack_messages.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class SlackClaim(Base):
+    """Work done once across all paybot processes: a day's post, an alert, a Slack event."""
+
+    __tablename__ = "slack_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    result: Mapped[dict[str, object] | None] = mapped_column(JSON)

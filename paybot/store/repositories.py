@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import time
 from decimal import Decimal
 from typing import Any, cast
 
@@ -97,6 +98,9 @@ class CompanyRepository:
             dual_control_threshold=row.dual_control_threshold,
             posting_mode=PostingMode(row.posting_mode),
             language=Language(row.language),
+            proposals_channel=row.proposals_channel,
+            alerts_channel=row.alerts_channel,
+            post_at=time.fromisoformat(row.post_at),
             accounts=tuple(
                 BankAccount(
                     account=a.account,

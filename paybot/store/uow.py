@@ -21,6 +21,7 @@ from paybot.store.signing import (
     RateRepository,
     SignatureRepository,
 )
+from paybot.store.slack import SlackRepository
 
 
 class UnitOfWork:
@@ -41,6 +42,7 @@ class UnitOfWork:
         self.otp = OtpRepository(session)
         self.signatures = SignatureRepository(session)
         self.bank = BankRepository(session)
+        self.slack = SlackRepository(session)
         return self
 
     def __exit__(

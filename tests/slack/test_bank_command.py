@@ -3,85 +3,15 @@ local Slack Web API (both databases)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Iterator
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from paybot.app import create_app
-from paybot.sandbox.slack_api import FakeSlack, FakeSlackServer
 from paybot.store.uow import UnitOfWork
 from tests.builders import SIGNER, VIEWER, a_company, a_supplier, an_item, ledger_with
-
-SECRET = "test-signing-secret"
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return
-
-
-class SlackEndpoint:
-    """paybot's /slack/events on loopback, and a way to call it as Slack does."""
-
-    def __init__(self, server: WSGIServer, slack: FakeSlack) -> None:
-        self.server, self.slack = server, slack
-        self.url = f"http://127.0.0.1:{server.server_port}/slack/events"
-
-    def post(
-        self, body: str, content_type: str, *, age: int = 0, secret: str = SECRET, sign: bool = True
-    ) -> tuple[int, str]:
-        timestamp = str(int(time.time()) - age)
-        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp}
-        if sign:
-            base = f"v0:{timestamp}:{body}".encode()
-            digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-            headers["X-Slack-Signature"] = f"v0={digest}"
-        request = urllib.request.Request(self.url, body.encode(), headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
-
-    def command(self, user: str, text: str, **kwargs: Any) -> tuple[int, str]:
-        form = urllib.parse.urlencode(
-            {
-                "command": "/bank",
-                "text": text,
-                "user_id": user,
-                "team_id": "",
-                "channel_id": "C0FINANCE",
-                "response_url": "http://127.0.0.1:9/unused",
-                "trigger_id": self.slack.new_trigger(),
-            }
-        )
-        return self.post(form, "application/x-www-form-urlencoded", **kwargs)
-
-
-@pytest.fixture
-def endpoint(uow: UnitOfWork) -> Iterator[SlackEndpoint]:
-    with FakeSlackServer() as fake:
-        app = create_app(
-            token=fake.slack.token, signing_secret=SECRET, api_url=fake.url, uow=lambda: uow
-        )
-        server = make_server("127.0.0.1", 0, SlackRequestHandler(app), handler_class=_Quiet)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield SlackEndpoint(server, fake.slack)
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+from tests.slack.conftest import SlackEndpoint
 
 
 @pytest.fixture(autouse=True)

@@ -38,9 +38,9 @@ def payment_line(payment: PaymentView) -> str:
     amount = f"{format_plain(payment.amount, payment.currency)} {payment.currency}"
     why = f" — {payment.failure_reason}" if payment.failure_reason else ""
     return (
-        f"{FLAG_EMOJI[payment.flag]} *{_escape(payment.payee)}* {amount}, due "
+        f"{FLAG_EMOJI[payment.flag]} *{escape(payment.payee)}* {amount}, due "
         f"{payment.due_date.isoformat() if payment.due_date else '-'} · {payment.status.value} · "
-        f"{account} · {_escape(reference)} · #{payment.id}{_escape(why)}"
+        f"{account} · {escape(reference)} · #{payment.id}{escape(why)}"
     )
 
 
@@ -48,6 +48,6 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     """Slack's mrkdwn needs &, < and > escaped; everything else is shown as typed."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,43 @@
+"""Keeping posted messages true: after any action, every message showing the payment is updated
+in place (chat.update) to its state now, with the buttons that still apply."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from paybot.handlers.deps import Deps
+from paybot.handlers.views.cards import payment_entries
+from paybot.services import slack_records
+from paybot.services.slack_records import ShownMessage
+
+log = logging.getLogger("paybot.slack")
+
+
+def render(message: ShownMessage) -> dict[str, Any]:
+    """The message's blocks as posted above the payments, then each payment as it is now."""
+    blocks = [*message.intro, *payment_entries(message.payments, message.steps, message.language)]
+    return {"text": _fallback(message), "blocks": blocks}
+
+
+def refresh(client: WebClient, deps: Deps, payment_ids: Iterable[int]) -> int:
+    """Updates every message showing these payments; returns how many were updated."""
+    updated = 0
+    for message in slack_records.messages_showing(deps.uow(), payment_ids=payment_ids):
+        try:
+            client.chat_update(channel=message.channel, ts=message.ts, **render(message))
+            updated += 1
+        except SlackApiError as error:
+            # A deleted message or a channel the bot left: the payment itself is fine.
+            log.warning("could not update %s/%s: %s", message.channel, message.ts, error)
+    return updated
+
+
+def _fallback(message: ShownMessage) -> str:
+    names = ", ".join(p.payee for p in message.payments[:3])
+    more = f" and {len(message.payments) - 3} more" if len(message.payments) > 3 else ""
+    return f"{len(message.payments)} payment(s): {names}{more}"

@@ -1,0 +1,24 @@
+"""What the listeners need, handed to each module's `register(app, deps)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from paybot.services.ports import UowFactory
+from paybot.services.secrets import SecretBox
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Deps:
+    uow: UowFactory
+    # Opens the one-time-code secrets; a callable so a missing key is told at the moment of use.
+    box: Callable[[], SecretBox]
+    clock: Callable[[], datetime] = field(default=_utc_now)
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Oslo"))

@@ -1,0 +1,186 @@
+"""A payment as an entry in a Slack message: what it is, who did what last, and the buttons that
+still apply to its state now. Button values carry only the payment id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from paybot.core.company import Language
+from paybot.core.payments import Flag, LastStep, PaymentView
+from paybot.core.states import Action, PaymentStatus, allowed_actions
+from paybot.handlers.ids import Act, Overflow
+from paybot.handlers.views.blocks import Block, escape, section
+from paybot.handlers.views.i18n import FLAG_EMOJI, REASONS, STATUSES, Phrase, clock, day, money
+
+BLOCKS_PER_ENTRY = 3  # section, context, actions
+
+APPROVE = Phrase("Approve", "Godkjenn")
+SIGN = Phrase("Sign", "Signer")
+SIGN_AGAIN = Phrase("Sign again", "Signer på nytt")
+FIX = Phrase("Fix", "Rett")
+DETAILS = Phrase("Details", "Detaljer")
+DELETE = Phrase("Delete", "Slett")
+RESTORE = Phrase("Add to bank", "Legg til i Bank")
+DUE_ON = Phrase("due {date}", "forfall {date}")
+NO_ACCOUNT = Phrase("no account", "mangler konto")
+NO_REFERENCE = Phrase("no reference", "mangler referanse")
+CONFIRM_DELETE_TITLE = Phrase("Delete payment?", "Slette betalingen?")
+CONFIRM_DELETE = Phrase(
+    "{payee}, {amount}, leaves the bank module. You can add it back later.",
+    "{payee}, {amount}, fjernes fra Bank. Du kan legge den til igjen senere.",
+)
+CANCEL = Phrase("Cancel", "Avbryt")
+
+STEPS: dict[str, Phrase] = {
+    "payment.approve": Phrase("Approved by {who} at {at}", "Godkjent av {who} kl. {at}"),
+    "payment.sign": Phrase("Signed by {who} at {at}", "Signert av {who} kl. {at}"),
+    "payment.first_signature": Phrase(
+        "Signed by {who} at {at}; waits for a second signer",
+        "Signert av {who} kl. {at}; venter på en signatar til",
+    ),
+    "payment.unsign": Phrase(
+        "Signature taken back by {who} at {at}", "Signatur trukket av {who} kl. {at}"
+    ),
+    "payment.delete": Phrase("Deleted by {who} at {at}", "Slettet av {who} kl. {at}"),
+    "payment.restore": Phrase("Added back by {who} at {at}", "Lagt til igjen av {who} kl. {at}"),
+    "payment.fix": Phrase("Fixed by {who} at {at}", "Rettet av {who} kl. {at}"),
+    "payment.send": Phrase("Sent to the bank at {at}", "Sendt til banken kl. {at}"),
+    "payment.paid": Phrase("Paid (bank confirmed at {at})", "Betalt (banken bekreftet kl. {at})"),
+    "payment.failed": Phrase("Failed at {at}", "Feilet kl. {at}"),
+    "payment.no_return": Phrase(
+        "No answer from the bank (noticed at {at})", "Intet svar fra banken (sett kl. {at})"
+    ),
+    "payment.resolve_missing": Phrase("Checked by {who} at {at}", "Sjekket av {who} kl. {at}"),
+}
+
+
+def payment_summary(payment: PaymentView, language: Language) -> str:
+    """One line: flag, payee, amount, due date, reference, number."""
+    reference = (
+        f"{payment.reference_type.value.upper()} {payment.reference}"
+        if payment.reference
+        else NO_REFERENCE(language)
+    )
+    return (
+        f"{FLAG_EMOJI[payment.flag]} *{escape(payment.payee)}* · "
+        f"{money(payment.amount, payment.currency, language)} · "
+        f"{DUE_ON(language, date=day(payment.due_date, language))} · "
+        f"{escape(reference)} · #{payment.id}"
+    )
+
+
+def payment_text(payment: PaymentView, language: Language) -> str:
+    """The summary, the state when it is not a proposal, and the flag's reasons in words."""
+    lines = [payment_summary(payment, language)]
+    if payment.status is not PaymentStatus.PROPOSED:
+        lines.append(f"*{STATUSES[payment.status](language)}*")
+    if payment.flag is not Flag.BLUE and payment.status in _OPEN:
+        lines += [f"• {REASONS[reason](language)}" for reason in payment.reasons]
+    if payment.status is PaymentStatus.FAILED and payment.failure_reason:
+        lines.append(f"• {escape(payment.failure_reason)}")
+    return "\n".join(lines)
+
+
+def step_text(step: LastStep | None, language: Language) -> str | None:
+    if step is None or step.action not in STEPS:
+        return None
+    who = f"<@{step.slack_user_id}>" if step.slack_user_id else escape(step.label)
+    return STEPS[step.action](language, who=who, at=clock(step.at, language))
+
+
+def payment_entry(payment: PaymentView, step: LastStep | None, language: Language) -> list[Block]:
+    """Section, who did what last (if anyone), and the buttons for the state it is in now."""
+    blocks: list[Block] = [section(payment_text(payment, language))]
+    said = step_text(step, language)
+    if said:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": said}]},
+        )
+    elements = buttons(payment, language)
+    if elements:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"p:{payment.id}:v{payment.version}",
+                "elements": elements,
+            }
+        )
+    return blocks
+
+
+def payment_entries(
+    payments: Sequence[PaymentView], steps: dict[int, LastStep], language: Language
+) -> list[Block]:
+    return [block for p in payments for block in payment_entry(p, steps.get(p.id), language)]
+
+
+def buttons(payment: PaymentView, language: Language) -> list[dict[str, Any]]:
+    """The buttons that apply to the payment's state; the server re-checks every click."""
+    allowed = allowed_actions(payment.status)
+    value = str(payment.id)
+    elements: list[dict[str, Any]] = []
+    if Action.APPROVE in allowed:
+        elements.append(button(APPROVE(language), Act.APPROVE, value, style="primary"))
+    if payment.status is PaymentStatus.FAILED:
+        elements.append(button(FIX(language), Act.FIX, value))
+        elements.append(button(SIGN_AGAIN(language), Act.SIGN_AGAIN, value, style="primary"))
+    elif Action.SIGN in allowed:
+        elements.append(button(SIGN(language), Act.SIGN, value))
+    if Action.RESTORE in allowed:
+        elements.append(button(RESTORE(language), Act.RESTORE, value))
+    options = [(DETAILS(language), Overflow.DETAILS)]
+    if Action.FIX in allowed and payment.status is not PaymentStatus.FAILED:
+        options.append((FIX(language), Overflow.FIX))
+    if Action.DELETE in allowed:
+        options.append((DELETE(language), Overflow.DELETE))
+    elements.append(
+        {
+            "type": "overflow",
+            "action_id": Act.MORE.value,
+            "options": [
+                {"text": {"type": "plain_text", "text": text}, "value": f"{kind.value}:{value}"}
+                for text, kind in options
+            ],
+        }
+    )
+    return elements
+
+
+def button(
+    text: str,
+    action: Act,
+    value: str,
+    *,
+    style: str | None = None,
+    confirm: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "action_id": action.value,
+        "text": {"type": "plain_text", "text": text[:75]},
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    if confirm:
+        element["confirm"] = confirm
+    return element
+
+
+def delete_confirm(payment: PaymentView, language: Language) -> dict[str, Any]:
+    """The confirm dialog on a Delete button."""
+    amount = money(payment.amount, payment.currency, language)
+    return {
+        "title": {"type": "plain_text", "text": CONFIRM_DELETE_TITLE(language)},
+        "text": {
+            "type": "plain_text",
+            "text": CONFIRM_DELETE(language, payee=payment.payee, amount=amount)[:300],
+        },
+        "confirm": {"type": "plain_text", "text": DELETE(language)},
+        "deny": {"type": "plain_text", "text": CANCEL(language)},
+        "style": "danger",
+    }
+
+
+_OPEN = frozenset({PaymentStatus.PROPOSED, PaymentStatus.APPROVED})

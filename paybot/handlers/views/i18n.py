@@ -1,0 +1,109 @@
+"""Words, amounts and dates in the company's language: English or Norwegian bokmål.
+
+Each view module declares its own phrases as `Phrase(en, nb)`; amounts and dates are formatted
+by babel for the locale ("kr 12 345,50" in Norwegian, "NOK 12,345.50" in English).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
+
+from paybot.core.company import Language
+from paybot.core.payments import Flag, Reason
+from paybot.core.states import PaymentStatus
+
+LOCALES = {Language.EN: "en_GB", Language.NB: "nb_NO"}
+BUSINESS_ZONE = ZoneInfo("Europe/Oslo")
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One text in both languages; `{name}` fields are filled by keyword."""
+
+    en: str
+    nb: str
+
+    def __call__(self, language: Language, **values: object) -> str:
+        text = self.nb if language is Language.NB else self.en
+        return text.format(**values) if values else text
+
+
+def money(amount: Decimal, currency: str, language: Language) -> str:
+    """The currency first, then the amount with the locale's separators."""
+    text = format_currency(amount, currency, format="¤ #,##0.00", locale=LOCALES[language])
+    return text.replace("\xa0", " ")  # Slack renders either; plain spaces search and copy better
+
+
+def day(value: date | None, language: Language) -> str:
+    if value is None:
+        return "–"
+    pattern = "d. MMM y" if language is Language.NB else "d MMM y"
+    return format_date(value, pattern, locale=LOCALES[language])
+
+
+def clock(value: datetime, language: Language, zone: ZoneInfo = BUSINESS_ZONE) -> str:
+    """Hours and minutes in the business time zone: "09:12"."""
+    return format_datetime(value.astimezone(zone), "HH:mm", locale=LOCALES[language])
+
+
+def moment(value: datetime, language: Language, zone: ZoneInfo = BUSINESS_ZONE) -> str:
+    """Date and time: "1 Dec 2026 09:12"."""
+    return f"{day(value.astimezone(zone).date(), language)} {clock(value, language, zone)}"
+
+
+FLAG_EMOJI = {Flag.BLUE: "🔵", Flag.ORANGE: "🟠", Flag.RED: "🔴"}
+
+FLAGS = {
+    Flag.BLUE: Phrase("blue (complete)", "blå (komplett)"),
+    Flag.ORANGE: Phrase("orange (check open items)", "oransje (sjekk åpne poster)"),
+    Flag.RED: Phrase("red (something missing)", "rød (noe mangler)"),
+}
+
+STATUSES = {
+    PaymentStatus.PROPOSED: Phrase("Proposals", "Betalingsforslag"),
+    PaymentStatus.APPROVED: Phrase("Approved", "Betalingsliste"),
+    PaymentStatus.DUE: Phrase("Due", "Forfallsliste"),
+    PaymentStatus.PROCESSING: Phrase("Processing", "Behandler"),
+    PaymentStatus.FAILED: Phrase("Failed", "Feil"),
+    PaymentStatus.PAID: Phrase("Paid", "Betalte"),
+    PaymentStatus.POSTED: Phrase("Posted", "Bokført"),
+    PaymentStatus.DELETED: Phrase("Deleted", "Slettet"),
+}
+
+REASONS = {
+    Reason.MISSING_ACCOUNT: Phrase("No payee account number", "Mangler kontonummer"),
+    Reason.INVALID_ACCOUNT: Phrase(
+        "The payee account number is not valid", "Kontonummeret er ikke gyldig"
+    ),
+    Reason.NON_POSITIVE_AMOUNT: Phrase(
+        "The amount is zero or negative (a credit note or earlier payment)",
+        "Beløpet er null eller negativt (kreditnota eller tidligere betaling)",
+    ),
+    Reason.MISSING_REFERENCE: Phrase(
+        "No payment reference (KID or message)", "Mangler KID eller melding"
+    ),
+    Reason.INVALID_KID: Phrase(
+        "The KID has a wrong check digit or format", "KID-nummeret har feil kontrollsiffer"
+    ),
+    Reason.UNSUPPORTED_CURRENCY: Phrase(
+        "The currency is not an ISO 4217 currency", "Valutaen er ikke en ISO 4217-valuta"
+    ),
+    Reason.OPEN_CREDIT_ITEMS: Phrase(
+        "The supplier has open credit notes or earlier payments",
+        "Leverandøren har åpne kreditnotaer eller tidligere betalinger",
+    ),
+    Reason.ACCOUNT_CHANGED: Phrase(
+        "The payee account differs from the supplier's known account",
+        "Kontonummeret er et annet enn leverandørens kjente konto",
+    ),
+    Reason.POSSIBLE_DUPLICATE: Phrase(
+        "Another invoice from this supplier looks the same",
+        "En annen faktura fra leverandøren ser lik ut",
+    ),
+}

@@ -1,0 +1,123 @@
+"""What paybot keeps about its Slack messages: which payments a message shows (so any action can
+update it in place), and claims that make a post, an alert or an event happen once across all
+paybot processes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from paybot.core.company import CompanyInfo, Language
+from paybot.core.payments import LastStep, PaymentView
+from paybot.services.common import company_or_error
+from paybot.store.uow import UnitOfWork
+
+# A claim whose process died before finishing may be taken over after this long.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ShownMessage:
+    """A posted message, with the payments it shows as they are now."""
+
+    channel: str
+    ts: str
+    thread_ts: str | None
+    kind: str
+    intro: list[dict[str, Any]]
+    company: CompanyInfo
+    payments: list[PaymentView]
+    steps: dict[int, LastStep]
+
+    @property
+    def language(self) -> Language:
+        return self.company.language
+
+
+def claim(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    now: datetime,
+    company_org_no: str | None = None,
+    takeover_after: timedelta | None = STALE_CLAIM,
+) -> bool:
+    """True for exactly one caller of `key`, across processes; committed at once."""
+    with uow:
+        company_id = company_or_error(uow, company_org_no).id if company_org_no else None
+        stale_before = None if takeover_after is None else now - takeover_after
+        won = uow.slack.claim(key, now, company_id=company_id, stale_before=stale_before)
+        uow.commit()
+    return won
+
+
+def finish(
+    uow: UnitOfWork, *, key: str, now: datetime, result: dict[str, Any] | None = None
+) -> None:
+    with uow:
+        uow.slack.finish(key, now, result)
+        uow.commit()
+
+
+def claimed(uow: UnitOfWork, *, keys: Iterable[str]) -> set[str]:
+    with uow:
+        return uow.slack.claimed(keys)
+
+
+def record_message(
+    uow: UnitOfWork,
+    *,
+    company_org_no: str,
+    kind: str,
+    channel: str,
+    ts: str,
+    thread_ts: str | None,
+    intro: Sequence[dict[str, Any]],
+    payment_ids: Sequence[int],
+    now: datetime,
+) -> None:
+    with uow:
+        company = company_or_error(uow, company_org_no)
+        uow.slack.add_message(
+            company_id=company.id,
+            kind=kind,
+            channel=channel,
+            ts=ts,
+            thread_ts=thread_ts,
+            intro=intro,
+            payment_ids=payment_ids,
+            now=now,
+        )
+        uow.commit()
+
+
+def messages_showing(uow: UnitOfWork, *, payment_ids: Iterable[int]) -> list[ShownMessage]:
+    """Every message that shows one of the payments, with all its payments as they are now."""
+    with uow:
+        stored = uow.slack.messages_showing(payment_ids)
+        everything = {pid for message in stored for pid in message.payment_ids}
+        steps = uow.slack.last_steps(everything)
+        payments = {pid: uow.payments.get(pid) for pid in everything}
+        shown = []
+        for message in stored:
+            listed = [payments[pid] for pid in message.payment_ids]
+            shown.append(
+                ShownMessage(
+                    channel=message.channel,
+                    ts=message.ts,
+                    thread_ts=message.thread_ts,
+                    kind=message.kind,
+                    intro=message.intro,
+                    company=uow.companies.get_by_id(message.company_id),
+                    payments=[p for p in listed if p is not None],
+                    steps={pid: steps[pid] for pid in message.payment_ids if pid in steps},
+                )
+            )
+        return shown
+
+
+def last_steps(uow: UnitOfWork, *, payment_ids: Iterable[int]) -> dict[int, LastStep]:
+    with uow:
+        return uow.slack.last_steps(payment_ids)
