@@ -15,17 +15,21 @@ from paybot.services.common import ActorRef
 
 
 def register(app: App, deps: Deps) -> None:
-    uow = deps.uow
 
     def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") not in (None, "home"):
             return
-        who = ActorRef(event["user"], body.get("team_id"))
-        memberships = people.memberships(uow(), user=who)
-        counts = {
-            m.company.org_no: proposals.status_counts(uow(), company_org_no=m.company.org_no)
-            for m in memberships
-        }
-        client.views_publish(user_id=event["user"], view=home_view(memberships, counts))
+        publish(client, deps, ActorRef(event["user"], body.get("team_id") or None))
 
     app.event(Event.APP_HOME_OPENED.value)(on_home_opened)
+
+
+def publish(client: WebClient, deps: Deps, who: ActorRef) -> None:
+    """Builds the person's Home tab as things are now and publishes it (after any action)."""
+    uow = deps.uow
+    memberships = people.memberships(uow(), user=who)
+    counts = {
+        m.company.org_no: proposals.status_counts(uow(), company_org_no=m.company.org_no)
+        for m in memberships
+    }
+    client.views_publish(user_id=who.slack_user_id, view=home_view(memberships, counts))

@@ -31,6 +31,8 @@ CONFIRM_DELETE = Phrase(
     "{payee}, {amount}, fjernes fra Bank. Du kan legge den til igjen senere.",
 )
 CANCEL = Phrase("Cancel", "Avbryt")
+MONEY_LEFT = Phrase("The money left", "Pengene gikk")
+MONEY_NOT_LEFT = Phrase("The money did not leave", "Pengene gikk ikke")
 
 STEPS: dict[str, Phrase] = {
     "payment.approve": Phrase("Approved by {who} at {at}", "Godkjent av {who} kl. {at}"),
@@ -122,7 +124,11 @@ def buttons(payment: PaymentView, language: Language) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
     if Action.APPROVE in allowed:
         elements.append(button(APPROVE(language), Act.APPROVE, value, style="primary"))
-    if payment.status is PaymentStatus.FAILED:
+    if payment.status is PaymentStatus.FAILED and payment.failure_kind == "no_return":
+        # It may have left the bank: a signer checks the netbank before anything else.
+        elements.append(button(MONEY_LEFT(language), Act.MONEY_LEFT, value, style="primary"))
+        elements.append(button(MONEY_NOT_LEFT(language), Act.MONEY_NOT_LEFT, value))
+    elif payment.status is PaymentStatus.FAILED:
         elements.append(button(FIX(language), Act.FIX, value))
         elements.append(button(SIGN_AGAIN(language), Act.SIGN_AGAIN, value, style="primary"))
     elif Action.SIGN in allowed:
