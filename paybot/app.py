@@ -11,7 +11,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from paybot.handlers import register_all
+from paybot.handlers import middleware, register_all
 from paybot.handlers.deps import Deps
 
 log = logging.getLogger("paybot.slack")
@@ -36,6 +36,7 @@ def create_app(*, token: str, signing_secret: str, api_url: str, deps: Deps) -> 
         signing_secret=signing_secret,
         process_before_response=True,
     )
+    middleware.register(app, deps)  # before any listener: each event handled once
     register_all(app, deps)
 
     @app.error

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from paybot.app import web_client
 from paybot.cli import context as ctx
 from paybot.cli.wiring import dispatch_options, gateway_for
 from paybot.core.errors import PaybotError
+from paybot.handlers import alerting, posting
+from paybot.handlers.deps import Deps
 from paybot.services import dispatching, returns
 
 log = logging.getLogger("paybot.jobs")
 
 JOBS = {
     "dispatch_due": timedelta(minutes=1),
+    "post_proposals": timedelta(minutes=1),
+    "send_alerts": timedelta(minutes=1),
     "poll_returns": timedelta(minutes=5),
     "check_missing_returns": timedelta(minutes=15),
 }
@@ -59,6 +65,49 @@ def check_missing_returns() -> None:
     )
     if late:
         log.warning("no answer from the bank for payments %s: now Failed", late)
+
+
+def post_proposals() -> None:
+    """The daily proposals post of every company whose time has come (once a day each)."""
+    settings = ctx.settings()
+    if settings.slack_bot_token is None:
+        _no_slack_token()
+        return
+    client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    deps = Deps(uow=ctx.uow, box=ctx.secret_box, zone=settings.zone)
+    for result in posting.post_due(client, deps, datetime.now(UTC)):
+        log.info(
+            "posted %s proposal(s) of %s to %s in %s message(s)",
+            result.payments,
+            result.company_org_no,
+            result.channel,
+            result.messages,
+        )
+
+
+@cache
+def _no_slack_token() -> None:
+    """Said once per process, not every minute."""
+    log.info("SLACK_BOT_TOKEN is not set: the daily proposals are not posted to Slack")
+
+
+def send_alerts() -> None:
+    """Failures, missing returns, silent payments and paid batches to each alerts channel."""
+    settings = ctx.settings()
+    if settings.slack_bot_token is None:
+        _no_token_for_alerts()
+        return
+    client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    deps = Deps(uow=ctx.uow, box=ctx.secret_box, zone=settings.zone)
+    posted = alerting.send_alerts(client, deps, now=datetime.now(UTC))
+    if posted:
+        log.info("posted %s alert(s)", posted)
+
+
+@cache
+def _no_token_for_alerts() -> None:
+    """Said once per process, not every minute."""
+    log.info("SLACK_BOT_TOKEN is not set: no alerts are posted to Slack")
 
 
 def _guarded(name: str) -> None:

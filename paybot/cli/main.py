@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -57,6 +58,7 @@ def serve_command(
     from paybot.app import create_app
     from paybot.handlers.deps import Deps
     from paybot.jobs import scheduler
+    from paybot.store.uow import UnitOfWork
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = ctx.settings()
@@ -73,7 +75,11 @@ def serve_command(
             token=settings.slack_bot_token.get_secret_value(),
             signing_secret="" if secret is None else secret.get_secret_value(),
             api_url=settings.slack_api_url,
-            deps=Deps(uow=ctx.uow, box=ctx.secret_box, zone=settings.zone),
+            # The schema was checked once above; checking it on every click would cost each
+            # request a connection and a read of the migration scripts.
+            deps=Deps(
+                uow=partial(UnitOfWork, ctx.engine()), box=ctx.secret_box, zone=settings.zone
+            ),
         )
     jobs = scheduler(BackgroundScheduler)
     jobs.start()
@@ -85,8 +91,14 @@ def serve_command(
             handler = SocketModeHandler(slack, settings.slack_app_token.get_secret_value())
             handler.start()  # type: ignore[no-untyped-call]
         else:
+            from paybot.serving import http_server
+
             typer.echo(f"paybot serve: HTTP on port {port}, POST /slack/events.")
-            slack.start(port=port, path="/slack/events")
+            server = http_server(slack, "0.0.0.0", port)  # Slack calls in from outside
+            try:
+                server.serve_forever()
+            finally:
+                server.server_close()
     finally:
         jobs.shutdown(wait=False)
 

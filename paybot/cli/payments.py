@@ -55,6 +55,35 @@ def proposals_list(
     _print(found, as_json, title=", ".join(s.label for s in statuses))
 
 
+@proposals_app.command("post")
+def proposals_post(
+    company: Annotated[str, typer.Option(help="The company's organisation number.")],
+) -> None:
+    """Post the proposals to the company's Slack proposals channel now (the daily post still
+    goes out at its time)."""
+    from slack_sdk.errors import SlackApiError
+
+    from paybot.app import web_client
+    from paybot.handlers.deps import Deps
+    from paybot.handlers.posting import post_proposals
+
+    settings = ctx.settings()
+    if settings.slack_bot_token is None:
+        ctx.fail("SLACK_BOT_TOKEN is not set: give the Slack app's bot token (xoxb-...).")
+    client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    deps = Deps(uow=ctx.uow, box=ctx.secret_box, clock=ctx.now, zone=settings.zone)
+    try:
+        with ctx.user_errors():
+            result = post_proposals(client, deps, company_org_no=company, now=ctx.now(), force=True)
+    except SlackApiError as error:
+        ctx.fail(f"Slack refused the post: {error.response.get('error', error)}")
+    if result is not None:  # a post asked for now has a claim of its own: always ours
+        typer.echo(
+            f"Posted {result.payments} proposal(s) to {result.channel} in "
+            f"{result.messages} message(s)."
+        )
+
+
 def search_command(
     query: Annotated[
         list[str] | None,

@@ -1,58 +1,178 @@
-"""`/bank`: answers only the person who typed it, at once (the answer is the acknowledgement)."""
+"""`/bank`: answers only the person who typed it. Text answers are the acknowledgement itself;
+`/bank` alone, `/bank enroll` and `/bank limits set` open a modal at once (after the ack, with
+the trigger id)."""
 
 from __future__ import annotations
 
+import logging
 import re
+import shlex
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from paybot.core.errors import PaybotError
+from paybot.core.company import Language
+from paybot.core.errors import PaybotError, QueryError
+from paybot.core.search_query import parse_query
+from paybot.handlers import enroll, limits
 from paybot.handlers.deps import Deps
-from paybot.handlers.ids import Command
+from paybot.handlers.ids import Block, Command, View
 from paybot.handlers.views import bank as views
 from paybot.services import people, proposals, search
 from paybot.services.common import ActorRef
-from paybot.services.ports import UowFactory
+
+log = logging.getLogger("paybot.slack")
 
 _PAGE = re.compile(r"(?:^|\s)page:(\d+)(?=\s|$)")
 
 
 def register(app: App, deps: Deps) -> None:
-    uow = deps.uow
-
     def on_bank(ack: Ack, command: dict[str, Any]) -> None:
-        who = ActorRef(command["user_id"], command.get("team_id"))
+        word, rest = _split(command)
+        if _in_a_modal(word, rest):
+            ack()  # the modal opens right after, from the lazy listener
+            return
         try:
-            ack(**answer(uow, who, (command.get("text") or "").strip()))
+            ack(**answer(deps, _who(command), word, rest))
         except PaybotError as error:
             ack(**views.answer(error.user_message))
 
-    app.command(Command.BANK.value)(on_bank)
+    def open_modal(command: dict[str, Any], client: WebClient) -> None:
+        word, rest = _split(command)
+        if word == "":
+            open_search(client, deps, _who(command), command["trigger_id"])
+        elif word == "enroll":
+            enroll.start(client, deps, _who(command), command["trigger_id"], rest)
+        elif _in_a_modal(word, rest):
+            org_no = rest.split(maxsplit=1)[1:]
+            limits.open_form(client, deps, _who(command), command["trigger_id"], "".join(org_no))
+
+    def on_search(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        terms, errors = search_terms(view["state"]["values"])
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        user = body["user"]
+        who = ActorRef(user["id"], user.get("team_id") or None)
+        ack(response_action="update", view=search_results(deps, who, " ".join(terms)))
+
+    app.command(Command.BANK.value)(ack=on_bank, lazy=[open_modal])
+    app.view(View.SEARCH.value)(on_search)
 
 
-def answer(make_uow: UowFactory, who: ActorRef, text: str) -> dict[str, Any]:
-    uow = make_uow()
-    word, _, rest = text.partition(" ")
-    if word in ("", "help"):
-        return views.help_answer()
-    companies = people.memberships(uow, user=who)
+def _who(command: dict[str, Any]) -> ActorRef:
+    return ActorRef(command["user_id"], command.get("team_id") or None)
+
+
+def _in_a_modal(word: str, rest: str) -> bool:
+    """`/bank`, `/bank enroll [ORGNO]` and `/bank limits set [ORGNO]` answer with a modal."""
+    return word in ("", "enroll") or (word == "limits" and rest.lower().split()[:1] == ["set"])
+
+
+def _split(command: dict[str, Any]) -> tuple[str, str]:
+    word, _, rest = (command.get("text") or "").strip().partition(" ")
+    return word.lower(), rest.strip()
+
+
+def answer(deps: Deps, who: ActorRef, word: str, rest: str) -> dict[str, Any]:
+    """The ephemeral answer to `/bank WORD REST`."""
+    companies = people.memberships(deps.uow(), user=who)
+    language = views.language_of([m.company for m in companies])
+    if word == "help":
+        return views.help_answer(language)
     if not companies:
-        return views.answer("You have no role in any company in paybot yet; ask an admin.")
+        return views.no_role(language)
     if word == "status":
-        return views.status_answer(
-            [
-                (m.company.name, proposals.status_counts(uow, company_org_no=m.company.org_no))
-                for m in companies
-            ]
-        )
+        counts = [
+            (m.company.name, proposals.status_counts(deps.uow(), company_org_no=m.company.org_no))
+            for m in companies
+        ]
+        return views.status_answer(counts, language)
     if word == "search":
         page = int(match.group(1)) if (match := _PAGE.search(rest)) else 1
         query = _PAGE.sub(" ", rest).strip()
         found = [
             payment
             for m in companies
-            for payment in search.search(uow, query=query, company_org_no=m.company.org_no)
+            for payment in search.search(deps.uow(), query=query, company_org_no=m.company.org_no)
         ]
-        return views.search_answer(query, found, max(page, 1))
-    return views.answer(f"`/bank {word}` is not something I know. " + views.HELP)
+        return views.search_answer(query, found, max(page, 1), language)
+    if word == "limits":
+        if rest:
+            return limits.set_from_text(deps, who, companies, rest)
+        return limits.show(deps, who, companies)
+    return views.unknown(word, language)
+
+
+def open_search(client: WebClient, deps: Deps, who: ActorRef, trigger_id: str) -> None:
+    """The search form, opened before anything is read; then put in the person's language."""
+    opened = client.views_open(trigger_id=trigger_id, view=views.search_modal(Language.EN))
+    companies = [m.company for m in people.memberships(deps.uow(), user=who)]
+    language = views.language_of(companies)
+    if companies and language is Language.EN:
+        return
+    if companies:
+        view = views.search_modal(language)
+    else:
+        view = views.notice_modal(
+            View.SEARCH, views.SEARCH(language), views.NO_ROLE(language), language
+        )
+    # The hash makes Slack refuse the update if the person has already searched meanwhile.
+    extra = {"hash": opened["view"]["hash"]} if opened["view"].get("hash") else {}
+    try:
+        client.views_update(view_id=opened["view"]["id"], view=view, **extra)
+    except SlackApiError as error:
+        log.info("search modal of %s not updated: %s", who.slack_user_id, error)
+
+
+def search_terms(values: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+    """The search form as the CLI's query terms, and an error per field that cannot be read."""
+
+    def state(block: Block) -> dict[str, Any]:
+        found: dict[str, Any] = (values.get(block.value) or {}).get(block.value) or {}
+        return found
+
+    def text(block: Block, *, spaces: bool = True) -> str:
+        value = str(state(block).get("value") or "").strip()
+        return value if spaces else "".join(value.split())
+
+    terms: list[tuple[Block, str]] = []
+    for block, name, value in (
+        (Block.SEARCH_TO, "to", text(Block.SEARCH_TO)),
+        (Block.SEARCH_COMPANY, "company", text(Block.SEARCH_COMPANY)),
+        (Block.SEARCH_AMOUNT, "amount", text(Block.SEARCH_AMOUNT, spaces=False)),
+        (Block.SEARCH_CURRENCY, "currency", text(Block.SEARCH_CURRENCY, spaces=False)),
+    ):
+        if value:
+            terms.append((block, f"{name}:{shlex.quote(value)}"))
+    start = state(Block.SEARCH_DUE).get("selected_date") or ""
+    end = state(Block.SEARCH_DUE_TO).get("selected_date") or ""
+    if start or end:
+        terms.append((Block.SEARCH_DUE_TO if end else Block.SEARCH_DUE, f"due:{start}..{end}"))
+    statuses = [o["value"] for o in state(Block.SEARCH_STATUS).get("selected_options") or []]
+    if statuses:
+        terms.append((Block.SEARCH_STATUS, "status:" + ",".join(statuses)))
+    errors: dict[str, str] = {}
+    for block, term in terms:
+        try:
+            parse_query(term)
+        except QueryError as error:
+            errors[block.value] = error.user_message
+    return [term for _, term in terms], errors
+
+
+def search_results(deps: Deps, who: ActorRef, query: str) -> dict[str, Any]:
+    """The modal after a search: only companies the person has a role in are searched."""
+    companies = [m.company for m in people.memberships(deps.uow(), user=who)]
+    language = views.language_of(companies)
+    if not companies:
+        return views.notice_modal(
+            View.SEARCH, views.SEARCH(language), views.NO_ROLE(language), language
+        )
+    found = [
+        views.Found(c, search.search(deps.uow(), query=query, company_org_no=c.org_no))
+        for c in companies
+    ]
+    return views.search_results(query, found, language)

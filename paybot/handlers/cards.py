@@ -17,10 +17,18 @@ from paybot.services.slack_records import ShownMessage
 
 log = logging.getLogger("paybot.slack")
 
+PROPOSALS = "proposals"  # the kind of message the daily post records
+
 
 def render(message: ShownMessage) -> dict[str, Any]:
     """The message's blocks as posted above the payments, then each payment as it is now."""
-    blocks = [*message.intro, *payment_entries(message.payments, message.steps, message.language)]
+    entries = payment_entries(
+        message.payments,
+        message.steps,
+        message.language,
+        follow_up=message.kind != PROPOSALS,
+    )
+    blocks = [*message.intro, *entries]
     return {"text": _fallback(message), "blocks": blocks}
 
 

@@ -57,7 +57,8 @@ class Block(StrEnum):
     SEARCH_TO = "to"
     SEARCH_COMPANY = "company"
     SEARCH_AMOUNT = "amount"
-    SEARCH_DUE = "due"
+    SEARCH_DUE = "due"  # the first due date (from)
+    SEARCH_DUE_TO = "due_to"  # an input block holds one element: the last due date has its own
     SEARCH_STATUS = "status"
     SEARCH_CURRENCY = "currency"
     LIMIT_USER = "user"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,11 @@ MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
+# Slack answers msg_blocks_too_long near 13k characters of blocks JSON (bolt-js#2509).
+MAX_MESSAGE_BLOCKS_JSON = 13_000
+MAX_ACTIONS_ELEMENTS = 25
+MAX_BUTTON_TEXT = 75
+MAX_OVERFLOW_OPTIONS = 5
 TRIGGER_SECONDS = 3.0
 
 Answer = dict[str, Any]
@@ -45,8 +51,53 @@ class FakeSlack:
     # What is in each channel now, by ts (chat.update replaces), and the views by id.
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # files_upload_v2: bytes POSTed to an upload URL by file id, then the files shared by
+    # files.completeUploadExternal ({"id", "title", "channel", "initial_comment", "content"}).
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    upload_root: str = "http://127.0.0.1/upload"  # FakeSlackServer sets its own
+    # The next call of a method answers this error, as Slack does for e.g. missing_scope.
+    refusals: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Optional, as Slack does under load: calls per second allowed per channel for a method
+    # (faster ones get HTTP 429 with Retry-After), and seconds a method takes to answer.
+    rate_limits: dict[str, float] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)
+    # Calls answered 429 ratelimited; not in `calls`, as Slack did nothing with them.
+    ratelimited: list[Call] = field(default_factory=list)
+    _throttled: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _last_allowed: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def throttle(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        """The next `times` calls of `method` answer 429 ratelimited, Retry-After `retry_after`."""
+        with self._lock:
+            self._throttled[method] = (times, retry_after)
+
+    def over_limit(self, method: str, body: dict[str, Any], token: str | None) -> int | None:
+        """Retry-After seconds when this call must be answered 429 ratelimited, else None."""
+        with self._lock:
+            times, retry_after = self._throttled.get(method, (0, 1))
+            if times > 0:
+                self._throttled[method] = (times - 1, retry_after)
+                self.ratelimited.append(Call(method, body, token))
+                return retry_after
+            rate = self.rate_limits.get(method)
+            if not rate:
+                return None
+            key, now = (method, str(body.get("channel") or "")), time.monotonic()
+            last = self._last_allowed.get(key)
+            if last is not None and now - last < 1 / rate:
+                self.ratelimited.append(Call(method, body, token))
+                return max(1, math.ceil(1 / rate - (now - last)))
+            self._last_allowed[key] = now
+            return None
+
+    def slow_down(self, method: str) -> None:
+        """Takes the time `delays` gives the method, as a slow Slack would."""
+        delay = self.delays.get(method)
+        if delay:
+            time.sleep(delay)
 
     def new_trigger(self) -> str:
         """A trigger id as Slack puts in an interaction payload (valid 3 s, once)."""
@@ -81,6 +132,10 @@ class FakeSlack:
             return 404, {"ok": False, "error": "unknown_method"}
         if token != self.token:
             return 200, {"ok": False, "error": "invalid_auth"}
+        with self._lock:
+            refusal = self.refusals.pop(method, None)
+        if refusal:
+            return 200, {"ok": False, "error": refusal}
         problem = handler(body)
         if isinstance(problem, str):
             return 200, {"ok": False, "error": problem}
@@ -105,7 +160,41 @@ class FakeSlack:
             "views.update": self._update_view,
             "conversations.open": lambda body: {"channel": {"id": f"D{body.get('users', 'X')}"}},
             "users.info": lambda body: {"user": {"id": body.get("user"), "tz": "Europe/Oslo"}},
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
+
+    def _upload_url(self, body: dict[str, Any]) -> Answer | str:
+        if not body.get("filename") or not str(body.get("length") or "").isdigit():
+            return "invalid_arguments"
+        file_id = f"F{next(self._ts):08d}"
+        return {"upload_url": f"{self.upload_root}/{file_id}", "file_id": file_id}
+
+    def receive_upload(self, file_id: str, data: bytes) -> None:
+        """The bytes a client POSTs to an upload URL (step 2 of files_upload_v2)."""
+        with self._lock:
+            self.uploads[file_id] = data
+
+    def _complete_upload(self, body: dict[str, Any]) -> Answer | str:
+        try:
+            wanted = json.loads(str(body.get("files") or "[]"))
+        except json.JSONDecodeError:
+            return "invalid_arguments"
+        with self._lock:
+            if not wanted or any(f.get("id") not in self.uploads for f in wanted):
+                return "file_not_found"
+            shared = [
+                {
+                    "id": f["id"],
+                    "title": f.get("title"),
+                    "channel": body.get("channel_id"),
+                    "initial_comment": body.get("initial_comment"),
+                    "content": self.uploads[f["id"]],
+                }
+                for f in wanted
+            ]
+            self.files += shared
+        return {"files": [{"id": f["id"], "title": f["title"]} for f in shared]}
 
     def _post(self, body: dict[str, Any]) -> Answer | str:
         if not body.get("channel"):
@@ -185,6 +274,8 @@ def _message_problem(body: dict[str, Any]) -> str | None:
         return "no_text"
     if len(blocks) > MAX_MESSAGE_BLOCKS:
         return "invalid_blocks"
+    if len(json.dumps(blocks)) > MAX_MESSAGE_BLOCKS_JSON:
+        return "msg_blocks_too_long"
     return _block_problem(blocks)
 
 
@@ -206,7 +297,21 @@ def _block_problem(blocks: list[dict[str, Any]]) -> str | None:
             return "invalid_blocks"
         elif kind is None:
             return "invalid_blocks"
+        elif kind == "actions" and len(block.get("elements") or []) > MAX_ACTIONS_ELEMENTS:
+            return "invalid_blocks"
+        elements = [*(block.get("elements") or []), block.get("accessory") or {}]
+        if any(_element_problem(element) for element in elements):
+            return "invalid_blocks"
     return None
+
+
+def _element_problem(element: dict[str, Any]) -> bool:
+    """A button whose text is too long, or an overflow menu with too few or too many options."""
+    if element.get("type") == "button":
+        return len((element.get("text") or {}).get("text", "")) > MAX_BUTTON_TEXT
+    if element.get("type") == "overflow":
+        return not 1 <= len(element.get("options") or []) <= MAX_OVERFLOW_OPTIONS
+    return False
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -214,7 +319,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode() if length else ""
+        data = self.rfile.read(length) if length else b""
+        upload = urlparse(self.path).path.partition("/upload/")
+        if not upload[0] and upload[2]:  # a file's bytes, not an API call
+            self.slack.receive_upload(upload[2], data)
+            self._send(200, {"ok": True})
+            return
+        raw = data.decode()
         if "json" in (self.headers.get("Content-Type") or "") and raw:
             body = json.loads(raw)
         else:
@@ -233,14 +344,22 @@ class _Handler(BaseHTTPRequestHandler):
         method = path.rsplit("/", 1)[-1]
         auth = self.headers.get("Authorization") or ""
         token = auth.removeprefix("Bearer ").strip() or body.pop("token", None)
+        retry_after = self.slack.over_limit(method, body, token)
+        if retry_after is not None:
+            ratelimited = {"ok": False, "error": "ratelimited"}
+            self._send(429, ratelimited, {"Retry-After": str(retry_after)})
+            return
+        self.slack.slow_down(method)
         status, answer = self.slack.answer(method, body, token)
         self._send(status, answer)
 
-    def _send(self, status: int, answer: Answer) -> None:
+    def _send(self, status: int, answer: Answer, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
@@ -255,7 +374,11 @@ class FakeSlackServer:
         self.slack = slack or FakeSlack()
         handler = type("Handler", (_Handler,), {"slack": self.slack})
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.slack.upload_root = f"{self.root}/upload"
+        # A short poll interval: shutting down (after every test) takes that long at most.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -50,7 +50,10 @@ def _make_engine(url: str) -> Engine:
         # pysqlite opens transactions lazily; BEGIN IMMEDIATE gives writers a proper lock.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # `paybot serve` answers Slack from a thread per request (20 people clicking at once), next to
+    # Bolt's lazy-listener workers and the scheduler's jobs: keep a connection for each of those
+    # rather than make Slack's 3 s wait in the pool (SQLAlchemy's default is 5 + 10 overflow).
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -122,10 +122,11 @@ class UserRepository:
         self._session = session
 
     def find(self, slack_user_id: str, slack_team_id: str | None = None) -> list[tuple[int, str]]:
-        """(id, name) of users with this Slack user id (in this team, when given)."""
+        """(id, name) of users with this Slack user id (in this team, when given). A user added
+        without a team (a one-workspace install, from the CLI) is found from any team."""
         query = select(User.id, User.name).where(User.slack_user_id == slack_user_id)
-        if slack_team_id is not None:
-            query = query.where(User.slack_team_id == slack_team_id)
+        if slack_team_id:
+            query = query.where(or_(User.slack_team_id == slack_team_id, User.slack_team_id == ""))
         return [(row.id, row.name) for row in self._session.execute(query)]
 
     def upsert(self, slack_team_id: str, slack_user_id: str, name: str) -> int:

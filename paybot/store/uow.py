@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from paybot.store.alert_queries import AlertQueries
 from paybot.store.banking import BankRepository
 from paybot.store.repositories import (
     AuditRepository,
@@ -43,6 +44,7 @@ class UnitOfWork:
         self.signatures = SignatureRepository(session)
         self.bank = BankRepository(session)
         self.slack = SlackRepository(session)
+        self.alerts = AlertQueries(session)
         return self
 
     def __exit__(

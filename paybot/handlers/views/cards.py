@@ -91,15 +91,22 @@ def step_text(step: LastStep | None, language: Language) -> str | None:
     return STEPS[step.action](language, who=who, at=clock(step.at, language))
 
 
-def payment_entry(payment: PaymentView, step: LastStep | None, language: Language) -> list[Block]:
-    """Section, who did what last (if anyone), and the buttons for the state it is in now."""
+def payment_entry(
+    payment: PaymentView, step: LastStep | None, language: Language, *, follow_up: bool = True
+) -> list[Block]:
+    """Section, who did what last (if anyone), and the buttons for the state it is in now.
+
+    `follow_up=False` is for the daily proposals post: once a payment is signed, what follows
+    (Fix, Sign again, the netbank check) happens on its alert and on the Home tab, so the
+    post's entry keeps only Details and stays small enough for many entries per message.
+    """
     blocks: list[Block] = [section(payment_text(payment, language))]
     said = step_text(step, language)
     if said:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": said}]},
         )
-    elements = buttons(payment, language)
+    elements = buttons(payment, language, follow_up=follow_up)
     if elements:
         blocks.append(
             {
@@ -112,22 +119,39 @@ def payment_entry(payment: PaymentView, step: LastStep | None, language: Languag
 
 
 def payment_entries(
-    payments: Sequence[PaymentView], steps: dict[int, LastStep], language: Language
+    payments: Sequence[PaymentView],
+    steps: dict[int, LastStep],
+    language: Language,
+    *,
+    follow_up: bool = True,
 ) -> list[Block]:
-    return [block for p in payments for block in payment_entry(p, steps.get(p.id), language)]
+    return [
+        block
+        for p in payments
+        for block in payment_entry(p, steps.get(p.id), language, follow_up=follow_up)
+    ]
 
 
-def buttons(payment: PaymentView, language: Language) -> list[dict[str, Any]]:
+def buttons(
+    payment: PaymentView, language: Language, *, follow_up: bool = True
+) -> list[dict[str, Any]]:
     """The buttons that apply to the payment's state; the server re-checks every click."""
-    allowed = allowed_actions(payment.status)
     value = str(payment.id)
+    if not follow_up and payment.status not in _BEFORE_SIGNING:
+        return [_overflow([(DETAILS(language), Overflow.DETAILS)], value)]
+    allowed = allowed_actions(payment.status)
     elements: list[dict[str, Any]] = []
     if Action.APPROVE in allowed:
         elements.append(button(APPROVE(language), Act.APPROVE, value, style="primary"))
     if payment.status is PaymentStatus.FAILED and payment.failure_kind == "no_return":
         # It may have left the bank: a signer checks the netbank before anything else.
-        elements.append(button(MONEY_LEFT(language), Act.MONEY_LEFT, value, style="primary"))
-        elements.append(button(MONEY_NOT_LEFT(language), Act.MONEY_NOT_LEFT, value))
+        left, not_left = money_confirms(payment, language)
+        elements.append(
+            button(MONEY_LEFT(language), Act.MONEY_LEFT, value, style="primary", confirm=left)
+        )
+        elements.append(
+            button(MONEY_NOT_LEFT(language), Act.MONEY_NOT_LEFT, value, confirm=not_left)
+        )
     elif payment.status is PaymentStatus.FAILED:
         elements.append(button(FIX(language), Act.FIX, value))
         elements.append(button(SIGN_AGAIN(language), Act.SIGN_AGAIN, value, style="primary"))
@@ -140,17 +164,19 @@ def buttons(payment: PaymentView, language: Language) -> list[dict[str, Any]]:
         options.append((FIX(language), Overflow.FIX))
     if Action.DELETE in allowed:
         options.append((DELETE(language), Overflow.DELETE))
-    elements.append(
-        {
-            "type": "overflow",
-            "action_id": Act.MORE.value,
-            "options": [
-                {"text": {"type": "plain_text", "text": text}, "value": f"{kind.value}:{value}"}
-                for text, kind in options
-            ],
-        }
-    )
+    elements.append(_overflow(options, value))
     return elements
+
+
+def _overflow(options: list[tuple[str, Overflow]], value: str) -> dict[str, Any]:
+    return {
+        "type": "overflow",
+        "action_id": Act.MORE.value,
+        "options": [
+            {"text": {"type": "plain_text", "text": text}, "value": f"{kind.value}:{value}"}
+            for text, kind in options
+        ],
+    }
 
 
 def button(
@@ -189,4 +215,37 @@ def delete_confirm(payment: PaymentView, language: Language) -> dict[str, Any]:
     }
 
 
+MONEY_LEFT_TITLE = Phrase("Did the money leave?", "Gikk pengene?")
+CONFIRM_MONEY_LEFT = Phrase(
+    "Only if the netbank shows {amount} to {payee} left the account: #{id} becomes Paid.",
+    "Bare hvis nettbanken viser at {amount} til {payee} gikk fra kontoen: #{id} blir betalt.",
+)
+CONFIRM_MONEY_NOT_LEFT = Phrase(
+    "Only if the netbank shows no {amount} to {payee}: #{id} can then be fixed and signed again.",
+    "Bare hvis nettbanken ikke viser {amount} til {payee}: #{id} kan da rettes og signeres igjen.",
+)
+
+
+def money_confirms(
+    payment: PaymentView, language: Language
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The confirm dialogs on "The money left" and "The money did not leave"."""
+    fields = {
+        "amount": money(payment.amount, payment.currency, language),
+        "payee": payment.payee,
+        "id": payment.id,
+    }
+
+    def dialog(text: Phrase, answer: Phrase) -> dict[str, Any]:
+        return {
+            "title": {"type": "plain_text", "text": MONEY_LEFT_TITLE(language)},
+            "text": {"type": "plain_text", "text": text(language, **fields)[:300]},
+            "confirm": {"type": "plain_text", "text": answer(language)},
+            "deny": {"type": "plain_text", "text": CANCEL(language)},
+        }
+
+    return dialog(CONFIRM_MONEY_LEFT, MONEY_LEFT), dialog(CONFIRM_MONEY_NOT_LEFT, MONEY_NOT_LEFT)
+
+
 _OPEN = frozenset({PaymentStatus.PROPOSED, PaymentStatus.APPROVED})
+_BEFORE_SIGNING = _OPEN | {PaymentStatus.DELETED}

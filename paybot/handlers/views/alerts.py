@@ -1,0 +1,176 @@
+"""Alerts in a company's alerts channel: a sentence saying what happened and, for a payment, its
+card, whose buttons (Fix, Sign again; The money left / did not leave; Details) act on it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from paybot.core.company import Language
+from paybot.handlers.views.blocks import Block, escape, section
+from paybot.handlers.views.cards import payment_entries
+from paybot.handlers.views.i18n import Phrase, moment, money
+from paybot.services.alerts import Alert, AlertKind
+
+FAILED = Phrase(
+    "❌ Payment #{id} to {payee}, {amount}, failed: {reason}",
+    "❌ Betaling #{id} til {payee}, {amount}, feilet: {reason}",
+)
+BANK_WROTE = Phrase(" (bank: {text})", " (banken: {text})")
+REJECTED = Phrase("the bank rejected it", "banken avviste den")
+NO_RETURN = Phrase(
+    "❓ Payment #{id} to {payee}, {amount}, sent {sent}: no answer from the bank. "
+    "Did the money leave? Check the netbank, then say so below.",
+    "❓ Betaling #{id} til {payee}, {amount}, sendt {sent}: intet svar fra banken. "
+    "Gikk pengene? Sjekk nettbanken, og svar under.",
+)
+STUCK = Phrase(
+    "⏳ Payment #{id} to {payee}, {amount}, sent {sent}, has had no answer from the bank "
+    "for {hours} banking hours.",
+    "⏳ Betaling #{id} til {payee}, {amount}, sendt {sent}, har ikke fått svar fra banken "
+    "på {hours} banktimer.",
+)
+PAID_ONE = Phrase(
+    "✅ Batch {number} paid: 1 payment, {totals}", "✅ Bunt {number} betalt: 1 betaling, {totals}"
+)
+PAID = Phrase(
+    "✅ Batch {number} paid: {count} payments, {totals}",
+    "✅ Bunt {number} betalt: {count} betalinger, {totals}",
+)
+MORE: dict[AlertKind, tuple[Phrase, Phrase]] = {
+    AlertKind.FAILED: (
+        Phrase(
+            "…and 1 more failed payment — `/bank search status:failed`",
+            "…og 1 feilet betaling til — `/bank search status:failed`",
+        ),
+        Phrase(
+            "…and {n} more failed payments — `/bank search status:failed`",
+            "…og {n} feilede betalinger til — `/bank search status:failed`",
+        ),
+    ),
+    AlertKind.STUCK: (
+        Phrase(
+            "…and 1 more payment with no answer from the bank — `/bank search status:processing`",
+            "…og 1 betaling til uten svar fra banken — `/bank search status:processing`",
+        ),
+        Phrase(
+            "…and {n} more payments with no answer from the bank — "
+            "`/bank search status:processing`",
+            "…og {n} betalinger til uten svar fra banken — `/bank search status:processing`",
+        ),
+    ),
+    AlertKind.PAID: (
+        Phrase(
+            "…and 1 more batch paid — `/bank search status:paid`",
+            "…og 1 bunt til er betalt — `/bank search status:paid`",
+        ),
+        Phrase(
+            "…and {n} more batches paid — `/bank search status:paid`",
+            "…og {n} bunter til er betalt — `/bank search status:paid`",
+        ),
+    ),
+}
+# Both kinds of failure are found by one search.
+_SUMMARISED_AS = {AlertKind.NO_RETURN: AlertKind.FAILED}
+
+# The bank's reason codes in Norwegian; the stored reason is English, "words (CODE)".
+_REASONS_NB = {
+    "AC01": "Kontonummeret er feil eller mangler",
+    "AC03": "Mottakerens kontonummer er feil eller mangler",
+    "AC04": "Kontoen er avsluttet",
+    "AC06": "Kontoen er sperret",
+    "AC13": "Belastningskontoens type er feil eller mangler",
+    "AG01": "Denne typen betaling er ikke tillatt på kontoen",
+    "AM02": "Beløpet er over det høyeste tillatte",
+    "AM04": "Ikke nok penger på kontoen",
+    "AM05": "Duplikat: denne betalingen er sendt før",
+    "AM09": "Beløpet er feil",
+    "AM10": "Summen av betalingene stemmer ikke med filens kontrollsum",
+    "BE01": "Navnet stemmer ikke med kontoen",
+    "BE04": "Mottakerens adresse er feil eller mangler",
+    "RC01": "Bankens identifikator (BIC) er feil",
+    "RR01": "Regulatoriske opplysninger mangler: belastningskonto eller betalers ID",
+    "RR02": "Regulatoriske opplysninger mangler: betalers navn eller adresse",
+    "RR03": "Regulatoriske opplysninger mangler: mottakerens navn eller adresse",
+    "RR04": "Stoppet av regulatoriske grunner",
+    "CH03": "Betalingsdatoen er for langt frem i tid",
+    "DT01": "Datoen er ugyldig",
+    "TM01": "Banken mottok den etter fristen",
+    "CUST": "Kansellert etter ønske fra betaler",
+    "DUPL": "Dobbel betaling",
+    "FF01": "Filformatet er ufullstendig eller ugyldig",
+    "MS02": "Kunden oppga ingen grunn",
+    "MS03": "Banken oppga ingen grunn",
+    "NARR": "Se bankens forklaring",
+}
+_CODED = re.compile(r"^(.*) \(([A-Z0-9]{4})\)$")
+
+
+def sentence(alert: Alert, language: Language | None = None) -> str:
+    """What happened, in one sentence (mrkdwn, escaped)."""
+    language = language or alert.language
+    if alert.kind is AlertKind.PAID and alert.batch is not None:
+        batch = alert.batch
+        totals = ", ".join(money(total, currency, language) for currency, total in batch.totals)
+        phrase = PAID_ONE if batch.payments == 1 else PAID
+        return phrase(language, number=batch.number, count=batch.payments, totals=totals)
+    payment = alert.payment
+    if payment is None:
+        return ""
+    fields: dict[str, Any] = {
+        "id": payment.id,
+        "payee": escape(payment.payee),
+        "amount": money(payment.amount, payment.currency, language),
+        "sent": moment(alert.sent_at, language) if alert.sent_at else "–",
+    }
+    if alert.kind is AlertKind.NO_RETURN:
+        return NO_RETURN(language, **fields)
+    if alert.kind is AlertKind.STUCK:
+        hours = int((alert.waited.total_seconds() if alert.waited else 0) // 3600)
+        return STUCK(language, hours=hours, **fields)
+    reason = reason_words(payment.failure_reason, language) or REJECTED(language)
+    said = BANK_WROTE(language, text=escape(payment.bank_text)) if payment.bank_text else ""
+    return FAILED(language, reason=escape(reason) + said, **fields)
+
+
+def reason_words(reason: str | None, language: Language) -> str | None:
+    """The stored failure reason, with each of the bank's known codes in the language."""
+    if reason is None or language is Language.EN:
+        return reason
+    parts = []
+    for part in reason.split("; "):
+        coded = _CODED.match(part)
+        if coded and coded.group(2) in _REASONS_NB:
+            part = f"{_REASONS_NB[coded.group(2)]} ({coded.group(2)})"
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def intro(alert: Alert) -> list[Block]:
+    """The blocks above the payment's card; kept, so updates of the card keep them too."""
+    return [section(sentence(alert))]
+
+
+def message(alert: Alert) -> dict[str, Any]:
+    """chat.postMessage arguments: text (the notification) and blocks."""
+    blocks = intro(alert)
+    if alert.payment is not None:
+        steps = {alert.payment.id: alert.step} if alert.step else {}
+        blocks += payment_entries([alert.payment], steps, alert.language)
+    return {"text": sentence(alert), "blocks": blocks}
+
+
+def summary(counts: Mapping[AlertKind, int], language: Language) -> dict[str, Any]:
+    """One message for the alerts left out of this run, counted per kind."""
+    merged: dict[AlertKind, int] = {}
+    for kind, count in counts.items():
+        shown_as = _SUMMARISED_AS.get(kind, kind)
+        merged[shown_as] = merged.get(shown_as, 0) + count
+    lines = []
+    for kind, (one, many) in MORE.items():
+        count = merged.get(kind, 0)
+        if count:
+            lines.append(one(language) if count == 1 else many(language, n=count))
+    text = "\n".join(lines)
+    return {"text": text, "blocks": [section(text)]}

@@ -1,0 +1,511 @@
+"""The modals of the payment actions: Sign (one payment, or every blue one), Fix, Details and the
+confirm step of Delete. Pure builders: results in, Block Kit views out, within Slack's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from paybot.core.company import Language
+from paybot.core.identifiers import format_account
+from paybot.core.otp import DIGITS
+from paybot.core.payments import Flag, PaymentView, ReferenceType
+from paybot.core.states import PaymentStatus
+from paybot.handlers.ids import Block as BlockId
+from paybot.handlers.ids import View
+from paybot.handlers.views.blocks import Block, context, escape, section
+from paybot.handlers.views.cards import STEPS, payment_summary
+from paybot.handlers.views.i18n import FLAGS, REASONS, STATUSES, Phrase, day, moment, money
+from paybot.services.payments import PaymentDetails
+from paybot.services.sign_preview import MAX_AT_ONCE, Blocker, Preview, Skip
+from paybot.services.signing import Signed
+
+TITLE_LIMIT = 24
+SECTION_TEXT = 3000
+# Lines of payments a modal lists before "and N more" (a modal holds 100 blocks, 250 kB).
+LISTED = 60
+HISTORY = 12  # newest events shown in Details
+
+SIGN_ONE = Phrase("Sign payment", "Signer betaling")
+SIGN_MANY = Phrase("Sign payments", "Signer betalinger")
+SIGN_BLUE = Phrase("Sign all blue", "Signer alle blå")
+SIGN_BUTTON = Phrase("Sign", "Signer")
+FIX_TITLE = Phrase("Fix payment", "Rett betaling")
+FIX_BUTTON = Phrase("Save", "Lagre")
+DETAILS_TITLE = Phrase("Payment details", "Betalingsdetaljer")
+DELETE_TITLE = Phrase("Delete payment", "Slett betaling")
+DELETE_BUTTON = Phrase("Delete", "Slett")
+CLOSE = Phrase("Close", "Lukk")
+CANCEL = Phrase("Cancel", "Avbryt")
+
+YOU_SIGN = Phrase("*You sign {count} payment(s):*", "*Du signerer {count} betaling(er):*")
+TOTAL = Phrase("*Total:* {amounts}", "*Totalt:* {amounts}")
+AND_MORE = Phrase("…and {count} more", "…og {count} til")
+CODE_LABEL = Phrase("One-time code from your authenticator", "Engangskode fra autentiseringsappen")
+CODE_HINT = Phrase(
+    "The six digits your authenticator app shows now.",
+    "De seks sifrene autentiseringsappen viser nå.",
+)
+NOTHING_TO_SIGN = Phrase(
+    "There is nothing you can sign here now.", "Det er ingenting du kan signere her nå."
+)
+NO_BLUE = Phrase(
+    "There are no blue proposals for you to sign in {company} now.",
+    "Det er ingen blå betalingsforslag du kan signere i {company} nå.",
+)
+LEFT_OUT = Phrase("{count} left out: {why}", "{count} utelatt: {why}")
+CANNOT_SIGN = Phrase("#{id} cannot be signed now: {why}", "#{id} kan ikke signeres nå: {why}")
+ABOVE_DAY = Phrase(
+    "⚠️ That is {total}; your daily limit leaves {left} today, so signing them all will be "
+    "refused. Ask an admin to raise the limit, or sign fewer.",
+    "⚠️ Det er {total}; dagsgrensen din gir {left} igjen i dag, så signering av alle vil bli "
+    "avvist. Be en administrator heve grensen, eller signer færre.",
+)
+BLOCKERS = {
+    Blocker.NO_ROLE: Phrase(
+        "You may not sign payments in {company}: that needs the signer role.",
+        "Du kan ikke signere betalinger i {company}: det krever signatarrollen.",
+    ),
+    Blocker.NOT_ENROLLED: Phrase(
+        "You have no confirmed one-time-code device yet. Enroll your authenticator with "
+        "`/bank enroll`, then sign.",
+        "Du har ingen bekreftet engangskodeenhet ennå. Registrer autentiseringsappen med "
+        "`/bank enroll`, og signer deretter.",
+    ),
+    Blocker.LOCKED: Phrase(
+        "Signing is locked after too many wrong codes, until {until}. An admin can lift it.",
+        "Signering er låst etter for mange feil koder, til {until}. En administrator kan åpne.",
+    ),
+}
+SKIPS = {
+    Skip.NOT_SIGNABLE: Phrase(
+        "its state does not allow a signature", "tilstanden tillater ikke signering"
+    ),
+    Skip.MAY_HAVE_LEFT: Phrase(
+        "the bank gave no answer and it may have been paid; check the netbank first",
+        "banken svarte ikke og den kan være betalt; sjekk nettbanken først",
+    ),
+    Skip.INCOMPLETE: Phrase(
+        "something is missing (red); fix it first", "noe mangler (rød); rett den først"
+    ),
+    Skip.NEEDS_APPROVAL: Phrase("it must be approved first", "den må godkjennes først"),
+    Skip.SIGNED_ALREADY: Phrase(
+        "you have signed it already; it waits for a second signer",
+        "du har allerede signert; den venter på en signatar til",
+    ),
+    Skip.ABOVE_LIMIT: Phrase(
+        "above your limit of {limit} per payment", "over grensen din på {limit} per betaling"
+    ),
+    Skip.NO_RATE: Phrase(
+        "no exchange rate to check your limit with", "mangler valutakurs for å sjekke grensen"
+    ),
+    Skip.TOO_MANY: Phrase(
+        "more than {max} at once; sign these, then open Sign all blue again",
+        "mer enn {max} om gangen; signer disse, og åpne Signer alle blå igjen",
+    ),
+}
+SIGNED = Phrase(
+    "✅ Signed: {count} payment(s), {amounts}.", "✅ Signert: {count} betaling(er), {amounts}."
+)
+SIGNING = Phrase(
+    "⏳ Signing {count} payments… this takes a few seconds.",
+    "⏳ Signerer {count} betalinger … dette tar noen sekunder.",
+)
+DUE_NOW = Phrase(
+    "They are due and go to the bank as the company's dispatch timing says.",
+    "De står på forfallslisten og sendes til banken slik selskapet har valgt.",
+)
+WAITS = Phrase(
+    "{count} of them wait(s) for a second signer: {ids}.",
+    "{count} av dem venter på en signatar til: {ids}.",
+)
+FIXED = Phrase("✅ Fixed: {summary}", "✅ Rettet: {summary}")
+FIXED_NOTE = Phrase(
+    "Any approval or signature given before the fix no longer counts.",
+    "Godkjenning eller signaturer gitt før rettingen gjelder ikke lenger.",
+)
+DELETE_TEXT = Phrase(
+    "Delete payment #{id}?\n{summary}\nIt leaves the bank module. You can add it back later.",
+    "Slette betaling #{id}?\n{summary}\nDen fjernes fra Bank. Du kan legge den til igjen senere.",
+)
+ACCOUNT_LABEL = Phrase("Payee account", "Mottakers konto")
+REFERENCE_TYPE_LABEL = Phrase("Reference type", "Referansetype")
+REFERENCE_LABEL = Phrase("Reference", "Referanse")
+REFERENCE_HINT = Phrase(
+    "A KID with a valid check digit, or a message or invoice number (at most 140 characters).",
+    "Et KID-nummer med gyldig kontrollsiffer, eller en melding eller et fakturanummer "
+    "(høyst 140 tegn).",
+)
+REFERENCE_TYPES = {
+    ReferenceType.KID: Phrase("KID", "KID"),
+    ReferenceType.MESSAGE: Phrase("Message", "Melding"),
+    ReferenceType.INVOICE: Phrase("Invoice no.", "Fakturanr."),
+    ReferenceType.EMPTY: Phrase("None", "Ingen"),
+}
+FIELDS = {
+    "voucher_no": Phrase("Voucher no.", "Bilagsnr."),
+    "invoice_no": Phrase("Invoice no.", "Fakturanr."),
+    "amount": Phrase("Amount", "Beløp"),
+    "currency": Phrase("Currency", "Valuta"),
+    "reference_type": REFERENCE_TYPE_LABEL,
+    "reference": REFERENCE_LABEL,
+    "due_date": Phrase("Due date", "Forfallsdato"),
+    "account": Phrase("Account", "Konto"),
+    "status": Phrase("Status", "Status"),
+    "flag": Phrase("Flag", "Flagg"),
+}
+WHY_FLAG = Phrase("*Why {flag}:*", "*Hvorfor {flag}:*")
+OPEN_ITEMS = Phrase(
+    "*The supplier's other open items* (settle them before paying):",
+    "*Leverandørens andre åpne poster* (gjør opp før betaling):",
+)
+NO_OPEN_ITEMS = Phrase(
+    "The supplier has no other open items.", "Leverandøren har ingen andre åpne poster."
+)
+FAILURE = Phrase("*Why it failed:* {reason}", "*Hvorfor den feilet:* {reason}")
+SIGNED_BY = Phrase("*Signed by:* {names}", "*Signert av:* {names}")
+HISTORY_TITLE = Phrase("*History*", "*Historikk*")
+PROPOSED = Phrase("Proposed from the ledger at {at}", "Foreslått fra reskontro kl. {at}")
+NOTHING = "–"
+
+
+def loading() -> dict[str, Any]:
+    """The modal opened at once with the click's trigger id (it lives 3 s), before any database
+    work; the company's language is not known yet, so it speaks both."""
+    return {
+        "type": "modal",
+        "title": _short("paybot"),
+        "close": _short("Close / Lukk"),
+        "blocks": [section(":hourglass_flowing_sand: Loading… / Henter…")],
+    }
+
+
+def notice(title: str, text: str, language: Language = Language.EN) -> dict[str, Any]:
+    """A modal that only says something (a refusal, a result), with a Close button."""
+    return {
+        "type": "modal",
+        "title": _short(title),
+        "close": _short(CLOSE(language)),
+        "blocks": [section(text)],
+    }
+
+
+def sign_modal(preview: Preview, *, callback: View, metadata: str) -> dict[str, Any]:
+    """What will be signed (each payment and the total per currency), then the code field; or,
+    when the person cannot sign, why — and no submit button."""
+    language = preview.company.language
+    title = (SIGN_BLUE if callback is View.SIGN_ALL_BLUE else SIGN_ONE)(language)
+    if len(preview.payments) > 1 and callback is not View.SIGN_ALL_BLUE:
+        title = SIGN_MANY(language)
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": callback.value,
+        "title": _short(title),
+        "close": _short(CANCEL(language)),
+        "private_metadata": metadata,
+    }
+    if preview.blocker is not None:
+        until = moment(preview.locked_until, language) if preview.locked_until else NOTHING
+        text = BLOCKERS[preview.blocker](language, company=preview.company.name, until=until)
+        return {**view, "close": _short(CLOSE(language)), "blocks": [section(text)]}
+    if not preview.payments:
+        if callback is View.SIGN_ALL_BLUE:
+            lines = [NO_BLUE(language, company=escape(preview.company.name))]
+            lines += left_out_lines(preview)
+        else:
+            lines = [NOTHING_TO_SIGN(language)] + [
+                CANNOT_SIGN(language, id=item.payment.id, why=_skip(item.why, preview))
+                for item in preview.left_out
+            ]
+        return {**view, "close": _short(CLOSE(language)), "blocks": _sections(lines)}
+    blocks = _sections(
+        [
+            YOU_SIGN(language, count=len(preview.payments)),
+            *_listed([payment_summary(p, language) for p in preview.payments], language),
+            TOTAL(language, amounts=totals_text(preview.totals, language)),
+        ]
+    )
+    notes = left_out_lines(preview)
+    if preview.above_day_limit and preview.left_today is not None:
+        currency = preview.company.currency
+        notes.append(
+            ABOVE_DAY(
+                language,
+                total=money(preview.total_company, currency, language),
+                left=money(preview.left_today, currency, language),
+            )
+        )
+    blocks += [context(note) for note in notes[:5]]
+    blocks.append(code_input(language))
+    return {**view, "submit": _short(SIGN_BUTTON(language)), "blocks": blocks}
+
+
+def signing_view(count: int, language: Language) -> dict[str, Any]:
+    """Shown while a large batch is being signed after the ack; replaced by the outcome."""
+    return notice(SIGN_BLUE(language), SIGNING(language, count=count), language)
+
+
+def with_error(submitted: dict[str, Any], text: str) -> dict[str, Any]:
+    """The submitted form again, with why it was refused just above the code field (for a
+    batch signed after the ack, when a field error can no longer be returned)."""
+    kept = ("type", "callback_id", "title", "submit", "close", "private_metadata")
+    view = {key: submitted[key] for key in kept if key in submitted}
+    blocks = [b for b in submitted.get("blocks") or [] if b.get("block_id") != _REFUSED]
+    warning = {**context(f"⚠️ {escape(text)}"), "block_id": _REFUSED}
+    at = next(
+        (i for i, b in enumerate(blocks) if b.get("block_id") == BlockId.CODE.value), len(blocks)
+    )
+    return {**view, "blocks": [*blocks[:at], warning, *blocks[at:]][:100]}
+
+
+_REFUSED = "refused"
+
+
+def code_input(language: Language) -> Block:
+    return {
+        "type": "input",
+        "block_id": BlockId.CODE.value,
+        "label": _text(CODE_LABEL(language)),
+        "hint": _text(CODE_HINT(language)),
+        "element": {
+            "type": "plain_text_input",
+            "action_id": BlockId.CODE.value,
+            "min_length": DIGITS,
+            "max_length": DIGITS + 1,  # "123 456" is taken too
+            "placeholder": _text("123456"),
+        },
+    }
+
+
+def left_out_lines(preview: Preview) -> list[str]:
+    """How many were left out, and why, one line per reason."""
+    language = preview.company.language
+    counts: dict[Skip, int] = {}
+    for item in preview.left_out:
+        counts[item.why] = counts.get(item.why, 0) + 1
+    return [
+        LEFT_OUT(language, count=count, why=_skip(why, preview)) for why, count in counts.items()
+    ]
+
+
+def signed_view(
+    signed: Sequence[Signed], language: Language, *, callback: View = View.SIGN
+) -> dict[str, Any]:
+    """After the code: what was signed, in the modal that asked for it."""
+    totals: dict[str, Decimal] = {}
+    for item in signed:
+        currency = item.payment.currency
+        totals[currency] = totals.get(currency, Decimal(0)) + item.payment.amount
+    lines = [SIGNED(language, count=len(signed), amounts=totals_text(totals, language))]
+    waiting = [f"#{item.payment.id}" for item in signed if not item.complete]
+    if len(waiting) < len(signed):
+        lines.append(DUE_NOW(language))
+    if waiting:
+        lines.append(WAITS(language, count=len(waiting), ids=", ".join(waiting[:20])))
+    title = (SIGN_BLUE if callback is View.SIGN_ALL_BLUE else SIGN_ONE)(language)
+    return notice(title, "\n".join(lines), language)
+
+
+def fixed_view(payment: PaymentView, language: Language) -> dict[str, Any]:
+    """After a fix: the payment as it is now; a fix voids an approval and any signatures."""
+    lines = [FIXED(language, summary=payment_summary(payment, language))]
+    if payment.status is not PaymentStatus.FAILED:
+        lines.append(f"*{STATUSES[payment.status](language)}*")
+    lines.append(FIXED_NOTE(language))
+    return notice(FIX_TITLE(language), "\n".join(lines), language)
+
+
+def fix_modal(payment: PaymentView, language: Language, *, metadata: str) -> dict[str, Any]:
+    """Account, reference type and reference, prefilled with what the payment has now."""
+    options = [
+        _option(REFERENCE_TYPES[kind](language), kind.value)
+        for kind in (ReferenceType.KID, ReferenceType.MESSAGE, ReferenceType.INVOICE)
+    ]
+    select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": BlockId.REFERENCE_TYPE.value,
+        "options": options,
+    }
+    if payment.reference_type is not ReferenceType.EMPTY:
+        select["initial_option"] = options[
+            [ReferenceType.KID, ReferenceType.MESSAGE, ReferenceType.INVOICE].index(
+                payment.reference_type
+            )
+        ]
+    return {
+        "type": "modal",
+        "callback_id": View.FIX.value,
+        "title": _short(FIX_TITLE(language)),
+        "submit": _short(FIX_BUTTON(language)),
+        "close": _short(CANCEL(language)),
+        "private_metadata": metadata,
+        "blocks": [
+            section(payment_summary(payment, language)),
+            _input(BlockId.ACCOUNT, ACCOUNT_LABEL(language), payment.account, max_length=34),
+            {
+                "type": "input",
+                "block_id": BlockId.REFERENCE_TYPE.value,
+                "label": _text(REFERENCE_TYPE_LABEL(language)),
+                "element": select,
+            },
+            {
+                **_input(
+                    BlockId.REFERENCE, REFERENCE_LABEL(language), payment.reference, max_length=140
+                ),
+                "hint": _text(REFERENCE_HINT(language)),
+            },
+        ],
+    }
+
+
+def delete_modal(payment: PaymentView, language: Language, *, metadata: str) -> dict[str, Any]:
+    """The confirm step of Delete from the overflow menu (its options carry no confirm)."""
+    text = DELETE_TEXT(language, id=payment.id, summary=payment_summary(payment, language))
+    return {
+        "type": "modal",
+        "callback_id": View.DELETE.value,
+        "title": _short(DELETE_TITLE(language)),
+        "submit": _short(DELETE_BUTTON(language)),
+        "close": _short(CANCEL(language)),
+        "private_metadata": metadata,
+        "blocks": [section(text)],
+    }
+
+
+def details_modal(details: PaymentDetails, language: Language) -> dict[str, Any]:
+    """The voucher's fields, the flag with its reasons, the supplier's other open items (for
+    orange), who signed, and briefly who did what when."""
+    p = details.payment
+    reference_type = REFERENCE_TYPES[p.reference_type](language)
+    values = {
+        "voucher_no": p.voucher_no,
+        "invoice_no": p.invoice_no or NOTHING,
+        "amount": money(p.amount, p.currency, language),
+        "currency": p.currency,
+        "reference_type": reference_type,
+        "reference": p.reference or NOTHING,
+        "due_date": day(p.due_date, language),
+        "account": format_account(p.account) if p.account else NOTHING,
+        "status": STATUSES[p.status](language),
+        "flag": FLAGS[p.flag](language),
+    }
+    fields = [
+        {"type": "mrkdwn", "text": f"*{FIELDS[key](language)}*\n{escape(value)[:1900]}"}
+        for key, value in values.items()
+    ]
+    blocks: list[Block] = [
+        section(f"*{escape(p.payee)}* · #{p.id}"),
+        {"type": "section", "fields": fields},
+    ]
+    lines: list[str] = []
+    if p.flag is not Flag.BLUE:
+        lines.append(WHY_FLAG(language, flag=FLAGS[p.flag](language)))
+        lines += [f"• {REASONS[reason](language)}" for reason in p.reasons]
+    if p.flag is Flag.ORANGE or details.open_credit_items:
+        lines.append(OPEN_ITEMS(language) if details.open_credit_items else NO_OPEN_ITEMS(language))
+        lines += _listed(
+            [_open_item(item, language) for item in details.open_credit_items], language
+        )
+    if p.status is PaymentStatus.FAILED and p.failure_reason:
+        lines.append(FAILURE(language, reason=escape(p.failure_reason)))
+    if details.signed_by:
+        lines.append(SIGNED_BY(language, names=escape(", ".join(details.signed_by))))
+    history = history_lines(details.history, language)
+    if history:
+        lines += [HISTORY_TITLE(language), *history]
+    blocks += _sections(lines)
+    return {
+        "type": "modal",
+        "callback_id": View.DETAILS.value,
+        "title": _short(DETAILS_TITLE(language)),
+        "close": _short(CLOSE(language)),
+        "blocks": blocks[:100],
+    }
+
+
+def history_lines(events: Iterable[dict[str, Any]], language: Language) -> list[str]:
+    """The newest steps, oldest first: "23 Nov 2026 10:12 — Approved by Anders Approver"."""
+    lines = []
+    for event in events:
+        action, at = str(event.get("action") or ""), event.get("at")
+        if not isinstance(at, datetime) or action == "payment.refused":
+            continue  # a refusal changed nothing; the audit trail keeps it
+        who = escape(str(event.get("actor") or "paybot").rsplit(" (", 1)[0])
+        when = moment(at, language)
+        if action in STEPS:
+            said = STEPS[action](language, who=who, at=when)
+        elif action == "payment.propose":
+            said = PROPOSED(language, at=when)
+        else:
+            said = f"{escape(action)} · {who} · {when}"
+        lines.append(f"• {said}")
+    return lines[-HISTORY:]
+
+
+def totals_text(totals: dict[str, Decimal], language: Language) -> str:
+    """ "NOK 3,750.00 + EUR 200.00"."""
+    return " + ".join(
+        money(amount, currency, language) for currency, amount in sorted(totals.items())
+    )
+
+
+def _open_item(item: dict[str, Any], language: Language) -> str:
+    amount = money(Decimal(item["amount"]), str(item["currency"]), language)
+    invoice = f" · {escape(str(item['invoice_no']))}" if item.get("invoice_no") else ""
+    dated = f" · {day(item['invoice_date'], language)}" if item.get("invoice_date") else ""
+    return f"• {escape(str(item['voucher_no']))}{invoice} · {amount}{dated}"
+
+
+def _skip(why: Skip, preview: Preview) -> str:
+    language = preview.company.language
+    limit = preview.limits.per_payment
+    shown = money(limit, preview.company.currency, language) if limit is not None else NOTHING
+    return SKIPS[why](language, limit=shown, max=MAX_AT_ONCE)
+
+
+def _listed(lines: list[str], language: Language) -> list[str]:
+    if len(lines) <= LISTED:
+        return lines
+    return [*lines[:LISTED], AND_MORE(language, count=len(lines) - LISTED)]
+
+
+def _sections(lines: Iterable[str]) -> list[Block]:
+    """Lines packed into as few sections as their 3000 characters allow."""
+    blocks: list[Block] = []
+    current = ""
+    for line in lines:
+        line = line[: SECTION_TEXT - 1]
+        if current and len(current) + 1 + len(line) > SECTION_TEXT:
+            blocks.append(section(current))
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        blocks.append(section(current))
+    return blocks
+
+
+def _input(block: BlockId, label: str, initial: str | None, *, max_length: int) -> Block:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": block.value,
+        "max_length": max_length,
+    }
+    if initial:
+        element["initial_value"] = initial[:max_length]
+    return {"type": "input", "block_id": block.value, "label": _text(label), "element": element}
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _text(text), "value": value}
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def _short(text: str) -> dict[str, Any]:
+    """A modal's title, submit or close text: 24 characters at most."""
+    return _text(text if len(text) <= TITLE_LIMIT else text[: TITLE_LIMIT - 1] + "…")

@@ -1,0 +1,211 @@
+"""What a person is about to sign, before they type a code: the payments they may sign now, the
+total per currency, and the ones left out with the reason. Read only; `signing.sign` checks
+everything again when the code comes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from paybot.core.company import CompanyInfo
+from paybot.core.errors import MissingRate, ValidationFailed
+from paybot.core.flags import completeness_reasons
+from paybot.core.payments import Flag, PaymentView
+from paybot.core.policy import Actor, Role
+from paybot.core.signing import SignerLimits, in_company_currency
+from paybot.core.states import Action, PaymentStatus, allowed_actions
+from paybot.services.common import ActorRef, company_or_error, roles_of
+from paybot.services.payments import load_payment, payment_facts
+from paybot.services.signing import BUSINESS_ZONE
+from paybot.store.uow import UnitOfWork
+
+# Blue proposals one "Sign all blue" signs at most: the ids travel in the modal's
+# private_metadata (3000 characters), and one code should not sign an unbounded batch.
+MAX_AT_ONCE = 200
+
+
+class Blocker(StrEnum):
+    """Why a person cannot sign anything at all."""
+
+    NO_ROLE = "no_role"  # unknown to paybot, or no signer role in the company
+    NOT_ENROLLED = "not_enrolled"  # no confirmed one-time-code device
+    LOCKED = "locked"  # too many wrong codes in a row
+
+
+class Skip(StrEnum):
+    """Why one payment is left out of what a person may sign now."""
+
+    NOT_SIGNABLE = "not_signable"  # its state does not allow a signature
+    MAY_HAVE_LEFT = "may_have_left"  # no answer from the bank: check the netbank first
+    INCOMPLETE = "incomplete"  # red: something is missing
+    NEEDS_APPROVAL = "needs_approval"  # the company approves before signing
+    SIGNED_ALREADY = "signed_already"  # this person's signature is there; a second one waits
+    ABOVE_LIMIT = "above_limit"  # above the person's per-payment limit
+    NO_RATE = "no_rate"  # no exchange rate to check the limit with
+    TOO_MANY = "too_many"  # beyond MAX_AT_ONCE; the next round takes it
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    payment: PaymentView
+    why: Skip
+
+
+@dataclass(frozen=True)
+class Preview:
+    company: CompanyInfo
+    payments: list[PaymentView]  # those the person may sign now
+    totals: dict[str, Decimal]  # of those, per currency
+    left_out: list[LeftOut] = field(default_factory=list)
+    blocker: Blocker | None = None
+    locked_until: datetime | None = None
+    limits: SignerLimits = SignerLimits()
+    total_company: Decimal = Decimal(0)  # of those, in the company's currency
+    # What the per-day limit leaves today (None: no per-day limit).
+    left_today: Decimal | None = None
+
+    @property
+    def above_day_limit(self) -> bool:
+        """Signing all of them would go above what the daily limit leaves: sign() refuses."""
+        return self.left_today is not None and self.total_company > self.left_today
+
+    def left_out_for(self, why: Skip) -> list[PaymentView]:
+        return [item.payment for item in self.left_out if item.why is why]
+
+
+def blue_to_sign(
+    uow: UnitOfWork, *, actor: ActorRef, company_org_no: str, now: datetime
+) -> Preview:
+    """The company's blue proposals and approved payments that this person may sign with one
+    code now, oldest due date first (at most MAX_AT_ONCE); the rest left out, with why."""
+    with uow:
+        company = company_or_error(uow, company_org_no)
+        candidates = [
+            payment
+            for payment in uow.payments.list(
+                company_id=company.id,
+                statuses=[PaymentStatus.PROPOSED, PaymentStatus.APPROVED],
+            )
+            if payment.flag is Flag.BLUE
+        ]
+        return _preview(uow, actor, company, candidates, now, limit=MAX_AT_ONCE)
+
+
+def to_sign(
+    uow: UnitOfWork, *, actor: ActorRef, payment_ids: Sequence[int], now: datetime
+) -> Preview:
+    """The given payments (of one company) as the Sign modal shows them before the code."""
+    ids = list(dict.fromkeys(payment_ids))
+    if not ids:
+        raise ValidationFailed({"payment": "give at least one payment id"})
+    with uow:
+        found = [load_payment(uow, payment_id) for payment_id in ids]
+        company = found[0][1]
+        if any(other.id != company.id for _, other in found):
+            raise ValidationFailed(
+                {"payment": "one company at a time"},
+                "Payments of different companies are signed one company at a time.",
+            )
+        return _preview(uow, actor, company, [payment for payment, _ in found], now)
+
+
+def _preview(
+    uow: UnitOfWork,
+    actor: ActorRef,
+    company: CompanyInfo,
+    candidates: Iterable[PaymentView],
+    now: datetime,
+    *,
+    limit: int | None = None,
+    zone: ZoneInfo = BUSINESS_ZONE,
+) -> Preview:
+    candidates = list(candidates)
+    who = _person(uow, actor)
+    if who is None or Role.SIGNER not in roles_of(uow, who, company.id):
+        return Preview(company, [], {}, blocker=Blocker.NO_ROLE)
+    assert who.user_id is not None
+    device = uow.otp.get(who.user_id)
+    if device is None or not device[1].active:
+        return Preview(company, [], {}, blocker=Blocker.NOT_ENROLLED)
+    if device[1].is_locked(now):
+        return Preview(company, [], {}, blocker=Blocker.LOCKED, locked_until=device[1].locked_until)
+    limits = uow.limits.get(who.user_id, company.id)
+    today = now.astimezone(zone).date()
+    rates: dict[str, Decimal | None] = {}
+    chosen: list[PaymentView] = []
+    left_out: list[LeftOut] = []
+    total_company = Decimal(0)
+    for payment in candidates:
+        why, amount = _why_not(uow, who.user_id, company, payment, limits, rates, today)
+        if why is None and limit is not None and len(chosen) >= limit:
+            why = Skip.TOO_MANY
+        if why is not None:
+            left_out.append(LeftOut(payment, why))
+            continue
+        chosen.append(payment)
+        total_company += amount
+    totals: dict[str, Decimal] = {}
+    for payment in chosen:
+        totals[payment.currency] = totals.get(payment.currency, Decimal(0)) + payment.amount
+    left_today = None
+    if limits.per_day is not None:
+        start = datetime.combine(today, time(0), tzinfo=zone)
+        signed = uow.signatures.total_since(
+            who.user_id, company.id, start, start + timedelta(days=1)
+        )
+        left_today = max(limits.per_day - signed, Decimal(0))
+    return Preview(
+        company,
+        chosen,
+        totals,
+        left_out=left_out,
+        limits=limits,
+        total_company=total_company,
+        left_today=left_today,
+    )
+
+
+def _person(uow: UnitOfWork, ref: ActorRef) -> Actor | None:
+    matches = uow.users.find(ref.slack_user_id, ref.slack_team_id)
+    if len(matches) != 1:
+        return None
+    user_id, name = matches[0]
+    return Actor(user_id=user_id, label=f"{name} ({ref.slack_user_id})")
+
+
+def _why_not(
+    uow: UnitOfWork,
+    user_id: int,
+    company: CompanyInfo,
+    payment: PaymentView,
+    limits: SignerLimits,
+    rates: dict[str, Decimal | None],
+    day: date,
+) -> tuple[Skip | None, Decimal]:
+    """The reason this person may not sign the payment now (None: they may), and its amount in
+    the company's currency. The same rules as `signing.sign`, in the order it checks them."""
+    if Action.SIGN not in allowed_actions(payment.status):
+        return Skip.NOT_SIGNABLE, Decimal(0)
+    if payment.failure_kind == "no_return":
+        return Skip.MAY_HAVE_LEFT, Decimal(0)
+    if completeness_reasons(payment_facts(payment)):
+        return Skip.INCOMPLETE, Decimal(0)
+    if company.approval_required and payment.status is PaymentStatus.PROPOSED:
+        return Skip.NEEDS_APPROVAL, Decimal(0)
+    if user_id in uow.signatures.signers(payment.id, payment.signature_round):
+        return Skip.SIGNED_ALREADY, Decimal(0)
+    if payment.currency not in rates:
+        rates[payment.currency] = uow.rates.on(payment.currency, company.currency, day)
+    try:
+        amount = in_company_currency(
+            payment.amount, payment.currency, company.currency, rates[payment.currency]
+        )
+    except MissingRate:
+        return Skip.NO_RATE, Decimal(0)
+    if limits.per_payment is not None and amount > limits.per_payment:
+        return Skip.ABOVE_LIMIT, amount
+    return None, amount
