@@ -91,14 +91,16 @@ def answer(deps: Deps, who: ActorRef, word: str, rest: str) -> dict[str, Any]:
         ]
         return views.status_answer(counts, language)
     if word == "search":
-        page = int(match.group(1)) if (match := _PAGE.search(rest)) else 1
+        page = max(int(match.group(1)) if (match := _PAGE.search(rest)) else 1, 1)
         query = _PAGE.sub(" ", rest).strip()
-        found = [
-            payment
-            for m in companies
-            for payment in search.search(deps.uow(), query=query, company_org_no=m.company.org_no)
-        ]
-        return views.search_answer(query, found, max(page, 1), language)
+        found = search.matches(
+            deps.uow(),
+            query=query,
+            company_org_nos=[m.company.org_no for m in companies],
+            offset=(page - 1) * views.PAGE,
+            limit=views.PAGE,
+        )
+        return views.search_answer(query, found.payments, found.total, page, language)
     if word == "limits":
         if rest:
             return limits.set_from_text(deps, who, companies, rest)
@@ -171,8 +173,10 @@ def search_results(deps: Deps, who: ActorRef, query: str) -> dict[str, Any]:
         return views.notice_modal(
             View.SEARCH, views.SEARCH(language), views.NO_ROLE(language), language
         )
-    found = [
-        views.Found(c, search.search(deps.uow(), query=query, company_org_no=c.org_no))
-        for c in companies
-    ]
+    found = []
+    for company in companies:
+        page = search.matches(
+            deps.uow(), query=query, company_org_nos=[company.org_no], limit=views.MAX_VIEW_BLOCKS
+        )
+        found.append(views.Found(company, page.payments, page.total))
     return views.search_results(query, found, language)

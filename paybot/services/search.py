@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from paybot.core.payments import PaymentView
 from paybot.core.search_query import parse_query
 from paybot.services.common import company_or_error
@@ -16,3 +19,28 @@ def search(
     with uow:
         company_id = None if company_org_no is None else company_or_error(uow, company_org_no).id
         return uow.payments.list(company_id=company_id, query=parsed, limit=limit)
+
+
+@dataclass(frozen=True)
+class Matches:
+    """One page of the payments matching a query, and how many match in all."""
+
+    total: int
+    payments: list[PaymentView]
+
+
+def matches(
+    uow: UnitOfWork,
+    *,
+    query: str,
+    company_org_nos: Sequence[str],
+    offset: int = 0,
+    limit: int,
+) -> Matches:
+    """Counted and paged in the database, so a broad query costs one page, not every match."""
+    parsed = parse_query(query)
+    with uow:
+        ids = [company_or_error(uow, org_no).id for org_no in company_org_nos]
+        total = uow.payments.count(company_ids=ids, query=parsed)
+        found = uow.payments.list(company_ids=ids, query=parsed, offset=offset, limit=limit)
+    return Matches(total, found)

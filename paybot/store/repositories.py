@@ -416,21 +416,31 @@ class PaymentRepository:
         self,
         *,
         company_id: int | None = None,
+        company_ids: Sequence[int] | None = None,
         statuses: Iterable[PaymentStatus] | None = None,
         query: SearchQuery | None = None,
+        offset: int = 0,
         limit: int | None = None,
     ) -> list[PaymentView]:
-        statement = self._view_query()
-        if company_id is not None:
-            statement = statement.where(Payment.company_id == company_id)
-        if statuses is not None:
-            statement = statement.where(Payment.status.in_([s.value for s in statuses]))
-        if query is not None:
-            statement = statement.where(*_search_conditions(query))
+        statement = self._view_query().where(
+            *_list_conditions(company_id, company_ids, statuses, query)
+        )
         statement = statement.order_by(Payment.due_date, Payment.id)
+        if offset:
+            statement = statement.offset(offset)
         if limit is not None:
             statement = statement.limit(limit)
         return [self._to_view(*row) for row in self._session.execute(statement)]
+
+    def count(self, *, company_ids: Sequence[int], query: SearchQuery | None = None) -> int:
+        conditions = _list_conditions(None, company_ids, None, query)
+        statement = (
+            select(func.count())
+            .select_from(Payment)
+            .join(OpenItem, OpenItem.id == Payment.open_item_id)  # the search reads its fields
+            .where(*conditions)
+        )
+        return int(self._session.scalar(statement) or 0)
 
     def counts_by_status(self, company_id: int) -> dict[PaymentStatus, int]:
         query = (
@@ -493,6 +503,24 @@ class PaymentRepository:
         )
 
 
+def _list_conditions(
+    company_id: int | None,
+    company_ids: Sequence[int] | None,
+    statuses: Iterable[PaymentStatus] | None,
+    query: SearchQuery | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if company_id is not None:
+        conditions.append(Payment.company_id == company_id)
+    if company_ids is not None:
+        conditions.append(Payment.company_id.in_(list(company_ids)))
+    if statuses is not None:
+        conditions.append(Payment.status.in_([s.value for s in statuses]))
+    if query is not None:
+        conditions += _search_conditions(query)
+    return conditions
+
+
 def _search_conditions(query: SearchQuery) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     for account in query.to_accounts:
@@ -533,16 +561,25 @@ def _range(column: Any, low: Decimal | None, high: Decimal | None, spec: Any) ->
 
 
 class AuditRepository:
-    """Append-only: events are added, read and verified; no method changes or removes one."""
+    """Append-only: events are added, read and verified; no method changes or removes one.
+
+    Added events are appended to the chain when the unit of work commits, so the chain's lock
+    is held for the insert and the commit only, not for the whole use case.
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._pending: list[dict[str, Any]] = []
 
     def add(self, **values: Any) -> None:
         self.add_many([values])
 
     def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Appends events to the chain, each holding the hash of the one before it."""
+        self._pending.extend(rows)
+
+    def flush(self) -> None:
+        """Appends the added events to the chain, each holding the hash of the one before it."""
+        rows, self._pending = self._pending, []
         if not rows:
             return
         previous = self._last_hash()

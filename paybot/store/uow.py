@@ -62,4 +62,5 @@ class UnitOfWork:
 
     def commit(self) -> None:
         assert self._session is not None
+        self.audit.flush()
         self._session.commit()

@@ -16,26 +16,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 
 import pytest
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
 from paybot.app import create_app
 from paybot.handlers.deps import Deps
 from paybot.sandbox.slack_api import FakeSlack, FakeSlackServer
+from paybot.serving import http_server
 from paybot.store.uow import UnitOfWork
 from tests.builders import BOX, NOW
 
 SECRET = "test-signing-secret"
 CHANNEL = "C0FINANCE"
 _numbers = count(1)
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return
 
 
 @dataclass
@@ -212,8 +207,8 @@ def deps(engine: Engine, clock: Clock) -> Deps:
 def endpoint(deps: Deps) -> Iterator[SlackEndpoint]:
     with FakeSlackServer() as fake:
         app = create_app(token=fake.slack.token, signing_secret=SECRET, api_url=fake.url, deps=deps)
-        server = make_server("127.0.0.1", 0, SlackRequestHandler(app), handler_class=_Quiet)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        server = http_server(app, "127.0.0.1", 0)  # threaded, as `paybot serve` runs it
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
         thread.start()
         yield SlackEndpoint(server, fake)
         server.shutdown()

@@ -191,16 +191,19 @@ def status_answer(
 
 
 def search_answer(
-    query: str, found: Sequence[PaymentView], page: int, language: Language = Language.EN
+    query: str,
+    shown: Sequence[PaymentView],
+    total: int,
+    page: int,
+    language: Language = Language.EN,
 ) -> dict[str, Any]:
-    start = (page - 1) * PAGE
-    shown = found[start : start + PAGE]
-    title = MATCH(language, count=len(found), query=query or EVERYTHING(language))
+    """One page (`shown`) of the `total` payments that match."""
+    title = MATCH(language, count=total, query=query or EVERYTHING(language))
     if not shown:
-        return answer(title if not found else NO_PAGE(language, title=title, page=page))
+        return answer(title if not total else NO_PAGE(language, title=title, page=page))
     blocks: list[Block] = [section(title), divider()]
     blocks.append(section("\n".join(payment_line(payment) for payment in shown)))
-    pages = (len(found) + PAGE - 1) // PAGE
+    pages = (total + PAGE - 1) // PAGE
     if pages > 1:
         more = NEXT_PAGE(language, page=page + 1) if page < pages else ""
         blocks.append(context(PAGES(language, page=page, pages=pages) + more))
@@ -286,12 +289,13 @@ class Found:
     """The payments of one company that matched."""
 
     company: CompanyInfo
-    payments: Sequence[PaymentView]
+    payments: Sequence[PaymentView]  # as many as can be shown
+    total: int  # how many matched
 
 
 def search_results(query: str, found: Sequence[Found], language: Language) -> dict[str, Any]:
     """The modal after a search: as many payments as fit in 100 blocks, then how to narrow."""
-    total = sum(len(group.payments) for group in found)
+    total = sum(group.total for group in found)
     blocks: list[Block] = [
         section(f"*{MATCH(language, count=total, query=escape(query) or EVERYTHING(language))}*"),
         context(SAME_AS(language, query=escape(query))),
