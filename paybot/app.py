@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -15,6 +16,8 @@ from paybot.handlers import middleware, register_all
 from paybot.handlers.deps import Deps
 
 log = logging.getLogger("paybot.slack")
+
+LAZY_WORKERS = 2
 
 
 def web_client(token: str, api_url: str) -> WebClient:
@@ -35,6 +38,9 @@ def create_app(*, token: str, signing_secret: str, api_url: str, deps: Deps) -> 
         client=web_client(token, api_url),
         signing_secret=signing_secret,
         process_before_response=True,
+        # The work after the acks (card updates, Home tabs) runs on few threads, so that under a
+        # burst of clicks the acks, not the follow-ups, get the interpreter first.
+        listener_executor=ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="lazy"),
     )
     middleware.register(app, deps)  # before any listener: each event handled once
     register_all(app, deps)

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from paybot.handlers.deps import Deps
-from paybot.handlers.posting import _PACER, Pacer
+from paybot.handlers.posting import PACER, Pacer
 from paybot.handlers.views import alerts as views
 from paybot.services import alerts, slack_records
 from paybot.services.alerts import Alert, AlertKind
@@ -34,7 +34,7 @@ def send_alerts(
     A post Slack refuses leaves its claim unfinished: a later run takes it over and tries again
     (after `slack_records.STALE_CLAIM`).
     """
-    pacer = pacer or _PACER
+    pacer = pacer or PACER
     posted = 0
     found = alerts.pending(deps.uow(), now=now, zone=deps.zone, stuck_after=stuck_after)
     for alert in found:

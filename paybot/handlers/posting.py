@@ -57,7 +57,7 @@ class Pacer:
 
 
 # One process paces all its posts together, whichever caller makes them.
-_PACER = Pacer()
+PACER = Pacer()
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def post_proposals(
     today = now.astimezone(deps.zone).date()
     make_key = daily_post.post_now_key if force else daily_post.post_key
     key = make_key(company.org_no, today)
-    pacer = pacer or _PACER
+    pacer = pacer or PACER
     # A long post must not look abandoned while it is still going: give it time for its
     # messages (a few proposals each, a paced second apart) before another process may take over.
     waiting = daily_post.waiting(deps.uow(), company_org_no=company.org_no)

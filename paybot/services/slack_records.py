@@ -99,10 +99,11 @@ def messages_showing(uow: UnitOfWork, *, payment_ids: Iterable[int]) -> list[Sho
         stored = uow.slack.messages_showing(payment_ids)
         everything = {pid for message in stored for pid in message.payment_ids}
         steps = uow.slack.last_steps(everything)
-        payments = {pid: uow.payments.get(pid) for pid in everything}
+        payments = {p.id: p for p in uow.payments.list(payment_ids=everything)}
+        companies = {c: uow.companies.get_by_id(c) for c in {m.company_id for m in stored}}
         shown = []
         for message in stored:
-            listed = [payments[pid] for pid in message.payment_ids]
+            listed = [payments.get(pid) for pid in message.payment_ids]
             shown.append(
                 ShownMessage(
                     channel=message.channel,
@@ -110,7 +111,7 @@ def messages_showing(uow: UnitOfWork, *, payment_ids: Iterable[int]) -> list[Sho
                     thread_ts=message.thread_ts,
                     kind=message.kind,
                     intro=message.intro,
-                    company=uow.companies.get_by_id(message.company_id),
+                    company=companies[message.company_id],
                     payments=[p for p in listed if p is not None],
                     steps={pid: steps[pid] for pid in message.payment_ids if pid in steps},
                 )

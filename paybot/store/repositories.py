@@ -419,12 +419,15 @@ class PaymentRepository:
         company_ids: Sequence[int] | None = None,
         statuses: Iterable[PaymentStatus] | None = None,
         query: SearchQuery | None = None,
+        payment_ids: Iterable[int] | None = None,
         offset: int = 0,
         limit: int | None = None,
     ) -> list[PaymentView]:
         statement = self._view_query().where(
             *_list_conditions(company_id, company_ids, statuses, query)
         )
+        if payment_ids is not None:
+            statement = statement.where(Payment.id.in_(list(payment_ids)))
         statement = statement.order_by(Payment.due_date, Payment.id)
         if offset:
             statement = statement.offset(offset)
