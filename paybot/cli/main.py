@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from functools import partial
 from typing import Annotated
@@ -48,12 +49,17 @@ app.command("search")(search_command)
 @app.command("serve")
 def serve_command(
     port: Annotated[int, typer.Option(help="HTTP port (POST /slack/events).")] = 3000,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="HTTP mode: processes answering Slack (default: one per CPU)."),
+    ] = None,
 ) -> None:
     """Run the Slack app with the scheduled jobs: Socket Mode if SLACK_APP_TOKEN is set,
     else HTTP with requests checked against SLACK_SIGNING_SECRET."""
     import logging
 
     from apscheduler.schedulers.background import BackgroundScheduler
+    from slack_bolt import App
 
     from paybot.app import create_app
     from paybot.handlers.deps import Deps
@@ -71,36 +77,45 @@ def serve_command(
             raise ValidationFailed(
                 {"SLACK_SIGNING_SECRET": "set it for HTTP mode, or SLACK_APP_TOKEN for Socket Mode"}
             )
-        slack = create_app(
-            token=settings.slack_bot_token.get_secret_value(),
-            signing_secret="" if secret is None else secret.get_secret_value(),
+        token = settings.slack_bot_token.get_secret_value()
+        signing_secret = "" if secret is None else secret.get_secret_value()
+
+    def make_app() -> App:
+        # The schema was checked once above; checking it on every click would cost each
+        # request a connection and a read of the migration scripts.
+        return create_app(
+            token=token,
+            signing_secret=signing_secret,
             api_url=settings.slack_api_url,
-            # The schema was checked once above; checking it on every click would cost each
-            # request a connection and a read of the migration scripts.
             deps=Deps(
                 uow=partial(UnitOfWork, ctx.engine()), box=ctx.secret_box, zone=settings.zone
             ),
         )
+
     jobs = scheduler(BackgroundScheduler)
-    jobs.start()
     try:
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             typer.echo("paybot serve: Socket Mode.")
-            handler = SocketModeHandler(slack, settings.slack_app_token.get_secret_value())
+            jobs.start()
+            handler = SocketModeHandler(make_app(), settings.slack_app_token.get_secret_value())
             handler.start()  # type: ignore[no-untyped-call]
         else:
-            from paybot.serving import http_server
+            from paybot.serving import serve_in_processes
 
-            typer.echo(f"paybot serve: HTTP on port {port}, POST /slack/events.")
-            server = http_server(slack, "0.0.0.0", port)  # Slack calls in from outside
-            try:
-                server.serve_forever()
-            finally:
-                server.server_close()
+            count = workers or os.cpu_count() or 1
+            typer.echo(
+                f"paybot serve: HTTP on port {port}, POST /slack/events, {count} process(es)."
+            )
+            # Each process opens its own database connections.
+            ctx.engine().dispose(close=False)
+            serve_in_processes(
+                make_app, "0.0.0.0", port, workers=count, in_parent=jobs.start
+            )  # Slack calls in from outside
     finally:
-        jobs.shutdown(wait=False)
+        if jobs.running:
+            jobs.shutdown(wait=False)
 
 
 @app.command("jobs")
