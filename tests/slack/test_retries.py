@@ -9,7 +9,6 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,26 +25,9 @@ from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act, Block, View
 from paybot.sandbox.slack_api import FakeSlackServer
 from paybot.services import audit_trail, proposals
-from paybot.serving import http_server
 from paybot.store.uow import UnitOfWork
 from tests.builders import APPROVER, ORG_NO, SIGNER, a_company, a_supplier, an_item, ledger_with
 from tests.slack.conftest import CHANNEL, SECRET, SlackEndpoint
-
-
-@pytest.fixture
-def endpoint(deps: Deps) -> Iterator[SlackEndpoint]:
-    """paybot's endpoint as `paybot serve` runs it: a thread per request."""
-    with FakeSlackServer() as fake:
-        app = create_app(token=fake.slack.token, signing_secret=SECRET, api_url=fake.url, deps=deps)
-        server = http_server(app, "127.0.0.1", 0)
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        thread.start()
-        yield SlackEndpoint(server, fake)
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

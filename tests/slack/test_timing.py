@@ -7,20 +7,17 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TypeVar
 
 import pytest
 from slack_sdk.http_retry import builtin_handlers
 
-from paybot.app import create_app, web_client
+from paybot.app import web_client
 from paybot.core.states import PaymentStatus
-from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act, Block, View
-from paybot.sandbox.slack_api import FakeSlackServer
 from paybot.services import payments, proposals, slack_records
-from paybot.serving import http_server
 from paybot.store.uow import UnitOfWork
 from tests.builders import (
     APPROVER,
@@ -34,7 +31,7 @@ from tests.builders import (
     an_item,
     ledger_with,
 )
-from tests.slack.conftest import CHANNEL, SECRET, Clock, SlackEndpoint
+from tests.slack.conftest import CHANNEL, Clock, SlackEndpoint
 
 T = TypeVar("T")
 
@@ -42,22 +39,6 @@ SLOW = 1.0  # seconds the slow Web API method takes
 # An answer sooner than the slow call could have been made cannot have waited for it (and is
 # well within Slack's 3 s); any slow work before the answer would take at least SLOW.
 AT_ONCE = SLOW
-
-
-@pytest.fixture
-def endpoint(deps: Deps) -> Iterator[SlackEndpoint]:
-    """paybot's endpoint as `paybot serve` runs it: a thread per request."""
-    with FakeSlackServer() as fake:
-        app = create_app(token=fake.slack.token, signing_secret=SECRET, api_url=fake.url, deps=deps)
-        server = http_server(app, "127.0.0.1", 0)
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        thread.start()
-        yield SlackEndpoint(server, fake)
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
