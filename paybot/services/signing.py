@@ -81,9 +81,12 @@ def _sign_all(
 ) -> list[Signed]:
     with uow:
         who = resolve_actor(uow, actor)
-        for payment_id in ids:  # a person without the role hears that, not about codes
-            _, company = load_payment(uow, payment_id)
-            if Role.SIGNER not in roles_of(uow, who, company.id):
+        loaded = {payment_id: load_payment(uow, payment_id) for payment_id in ids}
+        roles: dict[int, set[Role]] = {}
+        for _, company in loaded.values():  # a person without the role hears that, not about codes
+            if company.id not in roles:
+                roles[company.id] = roles_of(uow, who, company.id)
+            if Role.SIGNER not in roles[company.id]:
                 raise NotPermitted(
                     f"{who.label} may not sign payments in {company.name}: that needs the signer "
                     "role."
@@ -93,11 +96,12 @@ def _sign_all(
         signed_today: dict[int, Decimal] = {}
         results = []
         for payment_id in ids:
+            # Read again after the code: a signer racing us may have signed meanwhile.
             payment, company = load_payment(uow, payment_id)
             if company.id not in signed_today:
                 signed_today[company.id] = _signed_on(uow, who, company, day)
             outcome, amount = _sign_one(
-                uow, who, payment, company, signed_today[company.id], day[0], now
+                uow, who, payment, company, roles[company.id], signed_today[company.id], day[0], now
             )
             signed_today[company.id] += amount
             results.append((payment_id, outcome))
@@ -114,6 +118,7 @@ def _sign_one(
     who: Actor,
     payment: PaymentView,
     company: CompanyInfo,
+    roles: set[Role],
     signed_today: Decimal,
     day: datetime,
     now: datetime,
@@ -144,7 +149,7 @@ def _sign_one(
     outcome = check_signature(
         case,
         signer=who.user_id,
-        roles=roles_of(uow, who, company.id),
+        roles=roles,
         limits=uow.limits.get(who.user_id, company.id),
         signed_today=signed_today,
     )
