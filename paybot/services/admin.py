@@ -46,14 +46,14 @@ def set_limits(
             raise NotPermitted(
                 f"You cannot set your own signing limits; another admin of {company.name} can."
             )
-    # set_user re-reads the person in its own transaction and writes the audit event naming
-    # the admin; the role was checked a moment before, in the transaction above.
-    return people.set_user(
-        uow,
-        company_org_no=company.org_no,
-        user=user,
-        max_per_payment=max_per_payment,
-        max_per_day=max_per_day,
-        now=now,
-        actor=admin,
-    )
+        member = people.change_member(
+            uow,
+            company=company,
+            user=user,
+            max_per_payment=max_per_payment,
+            max_per_day=max_per_day,
+            now=now,
+            actor=admin,
+        )
+        uow.commit()
+    return member

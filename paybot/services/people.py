@@ -93,38 +93,65 @@ def set_user(
     """Changes a member's roles (to exactly those given) and signing limits (None: no limit)."""
     with uow:
         company = company_or_error(uow, company_org_no)
-        person = resolve_actor(uow, user)
-        assert person.user_id is not None
-        before_roles = sorted(uow.users.roles(person.user_id, company.id))
-        if not before_roles:
-            raise NotFound(f"{person.label} has no role in {company.name}; add them first.")
-        if name is not None and name.strip() and name.strip() != person.label.rsplit(" (", 1)[0]:
-            uow.users.rename(person.user_id, name.strip())
-        if not isinstance(roles, Keep):
-            wanted = {role.value for role in roles}
-            if not wanted:
-                raise ValidationFailed({"role": "give at least one role, or use `users remove`"})
-            uow.users.set_roles(person.user_id, company.id, wanted)
-        before_limits = uow.limits.get(person.user_id, company.id)
-        limits = SignerLimits(
-            per_payment=_limit(max_per_payment, before_limits.per_payment, company.currency),
-            per_day=_limit(max_per_day, before_limits.per_day, company.currency),
-        )
-        uow.limits.set(person.user_id, company.id, limits)
-        after_roles = sorted(uow.users.roles(person.user_id, company.id))
-        audit(
+        member = change_member(
             uow,
-            actor=actor,
-            action="user.set",
+            company=company,
+            user=user,
+            roles=roles,
+            name=name,
+            max_per_payment=max_per_payment,
+            max_per_day=max_per_day,
             now=now,
-            company_id=company.id,
-            before={"name": person.label, "roles": before_roles, **_limits_dict(before_limits)},
-            after={"name": name or person.label, "roles": after_roles, **_limits_dict(limits)},
-            details={"slack_user_id": user.slack_user_id},
+            actor=actor,
         )
-        member = _member_of(uow, person.user_id, company.id, now)
         uow.commit()
     return member
+
+
+def change_member(
+    uow: UnitOfWork,
+    *,
+    company: CompanyInfo,
+    user: ActorRef,
+    roles: Iterable[Role] | Keep = KEEP,
+    name: str | None = None,
+    max_per_payment: Decimal | None | Keep = KEEP,
+    max_per_day: Decimal | None | Keep = KEEP,
+    now: datetime,
+    actor: Actor,
+) -> Member:
+    """The change of `set_user`, inside a transaction the caller opened and commits (so a
+    caller's own permission check and the change are one transaction)."""
+    person = resolve_actor(uow, user)
+    assert person.user_id is not None
+    before_roles = sorted(uow.users.roles(person.user_id, company.id))
+    if not before_roles:
+        raise NotFound(f"{person.label} has no role in {company.name}; add them first.")
+    if name is not None and name.strip() and name.strip() != person.label.rsplit(" (", 1)[0]:
+        uow.users.rename(person.user_id, name.strip())
+    if not isinstance(roles, Keep):
+        wanted = {role.value for role in roles}
+        if not wanted:
+            raise ValidationFailed({"role": "give at least one role, or use `users remove`"})
+        uow.users.set_roles(person.user_id, company.id, wanted)
+    before_limits = uow.limits.get(person.user_id, company.id)
+    limits = SignerLimits(
+        per_payment=_limit(max_per_payment, before_limits.per_payment, company.currency),
+        per_day=_limit(max_per_day, before_limits.per_day, company.currency),
+    )
+    uow.limits.set(person.user_id, company.id, limits)
+    after_roles = sorted(uow.users.roles(person.user_id, company.id))
+    audit(
+        uow,
+        actor=actor,
+        action="user.set",
+        now=now,
+        company_id=company.id,
+        before={"name": person.label, "roles": before_roles, **_limits_dict(before_limits)},
+        after={"name": name or person.label, "roles": after_roles, **_limits_dict(limits)},
+        details={"slack_user_id": user.slack_user_id},
+    )
+    return _member_of(uow, person.user_id, company.id, now)
 
 
 def remove_user(
