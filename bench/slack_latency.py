@@ -117,6 +117,7 @@ class Seed:
 @dataclass
 class Sample:
     kind: str
+    round: int
     seconds: float
     ok: bool
     problem: str = ""
@@ -295,7 +296,7 @@ def paybot_serve(url: str, key: str, fake: FakeSlackServer, log: Path) -> Iterat
     env.pop("SLACK_APP_TOKEN", None)
     with log.open("wb") as output:
         child = subprocess.Popen(
-            [sys.executable, "-m", "paybot", "serve", "--port", str(port)],
+            [sys.executable, "-m", "paybot", "serve", "--port", str(port)] + (["--workers", os.environ["XW"]] if os.environ.get("XW") else []),
             cwd=ROOT,
             env=env,
             stdout=output,
@@ -455,7 +456,9 @@ def sign_submission(
 # --- the run ---------------------------------------------------------------------------------
 
 
-def burst(endpoint: str, kind: str, requests: list[Request], results: Results) -> None:
+def burst(
+    endpoint: str, kind: str, round_: int, requests: list[Request], results: Results
+) -> None:
     """All requests at once (a barrier), one thread each, as a group of people clicking."""
     barrier = threading.Barrier(len(requests))
 
@@ -467,7 +470,7 @@ def burst(endpoint: str, kind: str, requests: list[Request], results: Results) -
             problem = check(status, answer)
         except OSError as error:
             seconds, problem = float("nan"), f"{type(error).__name__}: {error}"
-        results.add(Sample(kind, seconds, not problem, problem))
+        results.add(Sample(kind, round_, seconds, not problem, problem))
 
     threads = [threading.Thread(target=one, args=(r,)) for r in requests]
     for thread in threads:
@@ -509,7 +512,7 @@ def run(
                     pid = data.to_sign[chunk][i]
                     secret = data.secrets[signer.slack_user_id]
                     requests.append(sign_submission(fake, signer, secret, pid, data.card_of[pid]))
-            burst(endpoint, kind, requests, results)
+            burst(endpoint, kind, round_, requests, results)
     return results
 
 
@@ -548,6 +551,11 @@ def report(results: Results, fake: FakeSlack, url: str, data: Seed, drained: flo
             f"{kind:<8} {len(samples):>5} {median(times) * 1000:>7.1f}ms {p99 * 1000:>7.1f}ms "
             f"{max(times) * 1000:>7.1f}ms  {verdict}"
             + (f"  ({len(failed)} not ok: {failed[0].problem})" if failed else "")
+            + "  slowest per round: "
+            + " ".join(
+                f"{max((s.seconds for s in samples if s.ok and s.round == r), default=0) * 1000:.0f}"
+                for r in sorted({s.round for s in samples})
+            )
         )
     engine = db.make_engine(url)
     uow = UnitOfWork(engine)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -14,10 +15,13 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from paybot.handlers import middleware, register_all
 from paybot.handlers.deps import Deps
+from paybot.handlers.follow_ups import FollowUps
 
 log = logging.getLogger("paybot.slack")
 
-LAZY_WORKERS = 2
+# Threads for the work after the acks: modals opened, actions done, messages updated. Updates
+# wait for a quiet moment (handlers/follow_ups.py), so the others must not queue behind them.
+LAZY_WORKERS = 8
 
 
 def web_client(token: str, api_url: str) -> WebClient:
@@ -34,12 +38,11 @@ def web_client(token: str, api_url: str) -> WebClient:
 
 def create_app(*, token: str, signing_secret: str, api_url: str, deps: Deps) -> App:
     """Requests are verified with the signing secret; listeners ack first, slow work runs lazily."""
-    app = App(
+    app = PaybotApp(
+        deps.follow_ups,
         client=web_client(token, api_url),
         signing_secret=signing_secret,
         process_before_response=True,
-        # The work after the acks (card updates, Home tabs) runs on few threads, so that under a
-        # burst of clicks the acks, not the follow-ups, get the interpreter first.
         listener_executor=ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="lazy"),
     )
     middleware.register(app, deps)  # before any listener: each event handled once
@@ -50,3 +53,15 @@ def create_app(*, token: str, signing_secret: str, api_url: str, deps: Deps) -> 
         log.exception("unhandled error in a Slack listener: %s", error)
 
     return app
+
+
+class PaybotApp(App):
+    """Bolt's App, counting the requests it is answering (work that can wait waits for none)."""
+
+    def __init__(self, follow_ups: FollowUps, **options: Any) -> None:
+        super().__init__(**options)
+        self._follow_ups = follow_ups
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        with self._follow_ups.answering():
+            return super().dispatch(req)

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -17,6 +18,10 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 log = logging.getLogger("paybot.http")
+
+# A worker that dies sooner than this after its start is not started again: it would only die
+# again (a bad setting, a database that is down); the server stops and says so.
+RESTART_AFTER = 10.0
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -58,27 +63,33 @@ def serve_in_processes(
     path: str = "/slack/events",
     in_parent: Callable[[], None] | None = None,
 ) -> None:
-    """Answers Slack from `workers` processes sharing one listening socket, each with its own app
-    and threads: Python runs one thread at a time per process, so a burst of clicks is spread
-    over the machine's cores. `in_parent` runs once the children exist (the scheduler goes there:
-    its threads must not be copied into them). Returns when the server stops; children go too."""
+    """Answers Slack from `workers` child processes sharing one listening socket, each with its
+    own app and threads: Python runs one thread at a time per process, so a burst of clicks is
+    spread over the machine's cores. The parent answers nothing: it runs `in_parent` once the
+    children exist (the scheduler: its threads must not be copied into them, and its jobs must
+    not hold up an answer), and starts a child again if one dies. Returns when the server stops
+    (SIGTERM, Ctrl-C, or a child that cannot start); the children stop with it."""
     listener = socket.create_server((host, port), backlog=ThreadingWSGIServer.request_queue_size)
-    children: list[int] = []
+    children: dict[int, float] = {}  # pid -> when it started
     try:
-        for _ in range(max(workers, 1) - 1):
-            child = os.fork()
-            if child == 0:  # pragma: no cover - runs in the child process
-                signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-                try:
-                    _serve_on(listener, make_app(), path)
-                finally:
-                    os._exit(0)
-            children.append(child)
+        for _ in range(max(workers, 1)):
+            children[_start_child(listener, make_app, path)] = time.monotonic()
         # A stopped parent stops its children (the finally below) rather than orphaning them.
         signal.signal(signal.SIGTERM, _exit_on_signal)
         if in_parent is not None:
             in_parent()
-        _serve_on(listener, make_app(), path)
+        while True:
+            time.sleep(1)
+            for pid, started in list(children.items()):
+                # Only the workers are waited for: a job's own subprocess is its business.
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if not done:
+                    continue
+                del children[pid]
+                if time.monotonic() - started < RESTART_AFTER:
+                    raise SystemExit(f"a paybot serve worker stopped at start (status {status})")
+                log.warning("worker %s stopped (status %s); starting another", pid, status)
+                children[_start_child(listener, make_app, path)] = time.monotonic()
     finally:
         for child in children:
             with contextlib.suppress(ProcessLookupError):
@@ -87,6 +98,22 @@ def serve_in_processes(
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(child, 0)
         listener.close()
+
+
+def _start_child(listener: socket.socket, make_app: Callable[[], App], path: str) -> int:
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child process
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        try:
+            _serve_on(listener, make_app(), path)
+        except KeyboardInterrupt:
+            pass
+        except BaseException:
+            log.exception("paybot serve worker failed")
+            os._exit(1)
+        finally:
+            os._exit(0)
+    return child
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:

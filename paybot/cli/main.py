@@ -28,6 +28,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+# Database connections each `paybot serve` process opens at start: about the requests it answers
+# at once when twenty people click together.
+WARM_CONNECTIONS = 10
+
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 company_app = typer.Typer(help="Companies using paybot.", no_args_is_help=True)
 
@@ -83,6 +87,7 @@ def serve_command(
     def make_app() -> App:
         # The schema was checked once above; checking it on every click would cost each
         # request a connection and a read of the migration scripts.
+        db.warm_pool(ctx.engine(), WARM_CONNECTIONS)
         return create_app(
             token=token,
             signing_secret=signing_secret,

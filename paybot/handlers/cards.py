@@ -35,9 +35,13 @@ def render(message: ShownMessage) -> dict[str, Any]:
 def refresh(client: WebClient, deps: Deps, payment_ids: Iterable[int]) -> int:
     """Updates every message showing these payments; returns how many were updated."""
     updated = 0
-    for message in slack_records.messages_showing(deps.uow(), payment_ids=payment_ids):
+    with deps.follow_ups.when_quiet():
+        shown = slack_records.messages_showing(deps.uow(), payment_ids=payment_ids)
+    for message in shown:
         try:
-            client.chat_update(channel=message.channel, ts=message.ts, **render(message))
+            with deps.follow_ups.when_quiet():
+                blocks = render(message)
+            client.chat_update(channel=message.channel, ts=message.ts, **blocks)
             updated += 1
         except SlackApiError as error:
             # A deleted message or a channel the bot left: the payment itself is fine.

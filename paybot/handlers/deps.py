@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from paybot.handlers.follow_ups import FollowUps
 from paybot.services.ports import UowFactory
 from paybot.services.secrets import SecretBox
 
@@ -22,3 +23,5 @@ class Deps:
     box: Callable[[], SecretBox]
     clock: Callable[[], datetime] = field(default=_utc_now)
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Oslo"))
+    # The app counts the requests it answers here; card updates and Home tabs wait for none.
+    follow_ups: FollowUps = field(default_factory=FollowUps)

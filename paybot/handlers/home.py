@@ -4,6 +4,7 @@ listener after an action (`publish`)."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -40,7 +41,18 @@ def _ack(ack: Ack) -> None:
 
 def publish(client: WebClient, deps: Deps, who: ActorRef) -> None:
     """Builds the person's Home tab as things are now and publishes it (after any action)."""
-    uow, now = deps.uow, deps.clock()
+    with deps.follow_ups.when_quiet():
+        now = deps.clock()
+        view = home_view(_homes(deps, who, now), now)
+    try:
+        client.views_publish(user_id=who.slack_user_id, view=view)
+    except SlackApiError as error:
+        # The person's tab stays as it was; nothing else depends on it.
+        log.warning("could not publish the Home tab of %s: %s", who.slack_user_id, error)
+
+
+def _homes(deps: Deps, who: ActorRef, now: datetime) -> list[CompanyHome]:
+    uow = deps.uow
     homes = []
     for membership in people.memberships(uow(), user=who):
         org_no = membership.company.org_no
@@ -64,8 +76,4 @@ def publish(client: WebClient, deps: Deps, who: ActorRef) -> None:
                 steps=slack_records.last_steps(uow(), payment_ids=listed) if listed else {},
             )
         )
-    try:
-        client.views_publish(user_id=who.slack_user_id, view=home_view(homes, now))
-    except SlackApiError as error:
-        # The person's tab stays as it was; nothing else depends on it.
-        log.warning("could not publish the Home tab of %s: %s", who.slack_user_id, error)
+    return homes

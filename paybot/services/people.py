@@ -255,10 +255,10 @@ def memberships(uow: UnitOfWork, *, user: ActorRef) -> list[Membership]:
         found = uow.users.find(user.slack_user_id, user.slack_team_id)
         if len(found) != 1:
             return []
-        user_id = found[0][0]
-        result = []
-        for company in uow.companies.all():
-            roles = uow.users.roles(user_id, company.id)
-            if roles:
-                result.append(Membership(company, tuple(sorted(Role(r) for r in roles))))
-        return result
+        roles = uow.users.roles_by_company(found[0][0])
+        if not roles:
+            return []
+        return [
+            Membership(company, tuple(sorted(Role(r) for r in roles[company.id])))
+            for company in uow.companies.many(ids=roles)
+        ]

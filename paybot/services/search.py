@@ -39,8 +39,12 @@ def matches(
 ) -> Matches:
     """Counted and paged in the database, so a broad query costs one page, not every match."""
     parsed = parse_query(query)
+    wanted = {org_no.replace(" ", "") for org_no in company_org_nos}
     with uow:
-        ids = [company_or_error(uow, org_no).id for org_no in company_org_nos]
-        total = uow.payments.count(company_ids=ids, query=parsed)
-        found = uow.payments.list(company_ids=ids, query=parsed, offset=offset, limit=limit)
-    return Matches(total, found)
+        companies = uow.companies.many(org_nos=wanted) if wanted else []
+        for org_no in wanted - {c.org_no for c in companies}:
+            company_or_error(uow, org_no)  # raises, naming it
+        total, found = uow.payments.page(
+            company_ids=[c.id for c in companies], query=parsed, offset=offset, limit=limit
+        )
+    return Matches(total, list(found))

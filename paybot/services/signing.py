@@ -17,12 +17,13 @@ from paybot.core.errors import (
     PaybotError,
     ValidationFailed,
 )
-from paybot.core.flags import account_changed
+from paybot.core.flags import SupplierFacts, account_changed
 from paybot.core.payments import PaymentView
 from paybot.core.policy import Actor, Role
 from paybot.core.signing import (
     SignatureCase,
     SignatureOutcome,
+    SignerLimits,
     check_signature,
     in_company_currency,
 )
@@ -93,15 +94,23 @@ def _sign_all(
                 )
         use_code(uow, box, who, code, now)
         day = _business_day(now, zone)
+        limits: dict[int, SignerLimits] = {}
         signed_today: dict[int, Decimal] = {}
         results = []
         for payment_id in ids:
             # Read again after the code: a signer racing us may have signed meanwhile.
             payment, company = load_payment(uow, payment_id)
             if company.id not in signed_today:
-                signed_today[company.id] = _signed_on(uow, who, company, day)
+                limits[company.id], signed_today[company.id] = _signed_on(uow, who, company, day)
             outcome, amount = _sign_one(
-                uow, who, payment, company, roles[company.id], signed_today[company.id], day[0], now
+                uow,
+                who,
+                payment,
+                company,
+                roles[company.id],
+                (limits[company.id], signed_today[company.id]),
+                day[0],
+                now,
             )
             signed_today[company.id] += amount
             results.append((payment_id, outcome))
@@ -119,10 +128,11 @@ def _sign_one(
     payment: PaymentView,
     company: CompanyInfo,
     roles: set[Role],
-    signed_today: Decimal,
+    budget: tuple[SignerLimits, Decimal],
     day: datetime,
     now: datetime,
 ) -> tuple[SignatureOutcome, Decimal]:
+    """`budget`: the signer's limits in the company and what they signed there today."""
     assert who.user_id is not None
     next_status(payment.status, Action.SIGN, payment_id=payment.id)
     if payment.failure_kind == "no_return":
@@ -132,9 +142,14 @@ def _sign_one(
         )
     facts = payment_facts(payment)
     check_complete(payment, facts, "signed")
-    rate = uow.rates.on(payment.currency, company.currency, day.date())
+    rate = (
+        None
+        if payment.currency == company.currency
+        else uow.rates.on(payment.currency, company.currency, day.date())
+    )
     amount = in_company_currency(payment.amount, payment.currency, company.currency, rate)
-    supplier = uow.ledger.supplier_facts(company.id, [payment.supplier_id])[payment.supplier_id]
+    registered, last_paid = uow.ledger.known_accounts(company.id, payment.supplier_id)
+    supplier = SupplierFacts(registered_account=registered, last_paid_account=last_paid)
     case = SignatureCase(
         payment_id=payment.id,
         status=payment.status,
@@ -150,8 +165,8 @@ def _sign_one(
         case,
         signer=who.user_id,
         roles=roles,
-        limits=uow.limits.get(who.user_id, company.id),
-        signed_today=signed_today,
+        limits=budget[0],
+        signed_today=budget[1],
     )
     uow.signatures.add(
         payment_id=payment.id,
@@ -199,11 +214,11 @@ def _business_day(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 def _signed_on(
     uow: UnitOfWork, who: Actor, company: CompanyInfo, day: tuple[datetime, datetime]
-) -> Decimal:
-    """Signed today by this signer in this company; the limit row is locked for the check."""
+) -> tuple[SignerLimits, Decimal]:
+    """The signer's limits in this company (locked for the check) and what they signed today."""
     assert who.user_id is not None
-    uow.limits.lock(who.user_id, company.id)
-    return uow.signatures.total_since(who.user_id, company.id, *day)
+    limits = uow.limits.lock(who.user_id, company.id)
+    return limits, uow.signatures.total_since(who.user_id, company.id, *day)
 
 
 def unsign(uow: UnitOfWork, *, actor: ActorRef, payment_id: int, now: datetime) -> PaymentView:

@@ -25,6 +25,7 @@ __all__ = [
     "head_revision",
     "make_engine",
     "upgrade",
+    "warm_pool",
 ]
 
 
@@ -54,6 +55,18 @@ def _make_engine(url: str) -> Engine:
     # Bolt's lazy-listener workers and the scheduler's jobs: keep a connection for each of those
     # rather than make Slack's 3 s wait in the pool (SQLAlchemy's default is 5 + 10 overflow).
     return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
+
+
+def warm_pool(engine: Engine, connections: int) -> int:
+    """Opens up to `connections` connections now and leaves them in the pool, so the first burst
+    of requests after a start does not wait while PostgreSQL starts a backend for each. Returns
+    how many were opened (none for SQLite, which opens a file per use)."""
+    if isinstance(engine.pool, NullPool):
+        return 0
+    opened = [engine.connect() for _ in range(connections)]
+    for connection in opened:
+        connection.close()
+    return len(opened)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -53,10 +53,14 @@ def _chunks(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]]
 
 
 class CompanyRepository:
+    """Companies; each is read once per unit of work (a use case asks for it several times)."""
+
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._read: dict[str, CompanyInfo] = {}
 
     def add(self, values: Mapping[str, Any], account: Mapping[str, Any]) -> int:
+        self._read.clear()
         company = Company(**values)
         self._session.add(company)
         self._session.flush()
@@ -65,6 +69,7 @@ class CompanyRepository:
         return company.id
 
     def update(self, company_id: int, values: Mapping[str, Any]) -> None:
+        self._read.clear()
         self._session.execute(update(Company).where(Company.id == company_id).values(**values))
 
     def exists(self, org_no: str) -> bool:
@@ -72,49 +77,82 @@ class CompanyRepository:
         return self._session.scalar(query) is not None
 
     def get(self, org_no: str) -> CompanyInfo | None:
-        row = self._session.scalar(select(Company).where(Company.org_no == org_no))
-        return None if row is None else self._to_domain(row)
+        found = self.many(org_nos=[org_no])
+        return found[0] if found else None
 
     def get_by_id(self, company_id: int) -> CompanyInfo:
-        return self._to_domain(self._session.get_one(Company, company_id))
+        found = self.many(ids=[company_id])
+        if not found:
+            raise LookupError(f"no company with id {company_id}")
+        return found[0]
 
     def all(self) -> list[CompanyInfo]:
-        rows = self._session.scalars(select(Company).order_by(Company.name))
-        return [self._to_domain(row) for row in rows]
+        return self.many()
 
-    def _to_domain(self, row: Company) -> CompanyInfo:
-        accounts = self._session.scalars(
-            select(CompanyBankAccount)
-            .where(CompanyBankAccount.company_id == row.id)
-            .order_by(CompanyBankAccount.id)
-        )
-        return CompanyInfo(
-            id=row.id,
-            org_no=row.org_no,
-            name=row.name,
-            currency=row.currency,
-            dispatch_timing=DispatchTiming(row.dispatch_timing),
-            approval_required=row.approval_required,
-            dual_control_threshold=row.dual_control_threshold,
-            posting_mode=PostingMode(row.posting_mode),
-            language=Language(row.language),
-            proposals_channel=row.proposals_channel,
-            alerts_channel=row.alerts_channel,
-            post_at=time.fromisoformat(row.post_at),
-            accounts=tuple(
-                BankAccount(
-                    account=a.account,
-                    scheme=a.scheme,
-                    bank=a.bank,
-                    bic=a.bic,
-                    incoming=a.incoming,
-                    outgoing=a.outgoing,
-                    gl_account=a.gl_account,
-                    tax_withholding=a.tax_withholding,
-                )
-                for a in accounts
-            ),
-        )
+    def many(
+        self, *, ids: Iterable[int] | None = None, org_nos: Iterable[str] | None = None
+    ) -> list[CompanyInfo]:
+        """The companies with these ids or organisation numbers (all if neither), by name; two
+        statements however many, none for those read before in this unit of work."""
+        wanted_ids = None if ids is None else set(ids)
+        wanted_org_nos = None if org_nos is None else set(org_nos)
+        known = {c.id: c for c in self._read.values()}
+        if wanted_org_nos is not None and wanted_org_nos <= self._read.keys():
+            return sorted((self._read[o] for o in wanted_org_nos), key=_by_name)
+        if wanted_ids is not None and wanted_ids <= known.keys():
+            return sorted((known[i] for i in wanted_ids), key=_by_name)
+        query = select(Company).order_by(Company.name, Company.id)
+        if wanted_ids is not None:
+            query = query.where(Company.id.in_(wanted_ids))
+        if wanted_org_nos is not None:
+            query = query.where(Company.org_no.in_(wanted_org_nos))
+        rows = list(self._session.scalars(query))
+        accounts: dict[int, list[BankAccount]] = {row.id: [] for row in rows}
+        if rows:
+            for a in self._session.scalars(
+                select(CompanyBankAccount)
+                .where(CompanyBankAccount.company_id.in_(accounts))
+                .order_by(CompanyBankAccount.id)
+            ):
+                accounts[a.company_id].append(_bank_account(a))
+        found = [_company(row, tuple(accounts[row.id])) for row in rows]
+        self._read.update((c.org_no, c) for c in found)
+        return found
+
+
+def _by_name(company: CompanyInfo) -> tuple[str, int]:
+    return company.name, company.id
+
+
+def _company(row: Company, accounts: tuple[BankAccount, ...]) -> CompanyInfo:
+    return CompanyInfo(
+        id=row.id,
+        org_no=row.org_no,
+        name=row.name,
+        currency=row.currency,
+        dispatch_timing=DispatchTiming(row.dispatch_timing),
+        approval_required=row.approval_required,
+        dual_control_threshold=row.dual_control_threshold,
+        posting_mode=PostingMode(row.posting_mode),
+        language=Language(row.language),
+        proposals_channel=row.proposals_channel,
+        alerts_channel=row.alerts_channel,
+        post_at=time.fromisoformat(row.post_at),
+        accounts=accounts,
+    )
+
+
+def _bank_account(row: CompanyBankAccount) -> BankAccount:
+    return BankAccount(
+        account=row.account,
+        scheme=row.scheme,
+        bank=row.bank,
+        bic=row.bic,
+        incoming=row.incoming,
+        outgoing=row.outgoing,
+        gl_account=row.gl_account,
+        tax_withholding=row.tax_withholding,
+    )
 
 
 class UserRepository:
@@ -151,6 +189,14 @@ class UserRepository:
             UserRole.user_id == user_id, UserRole.company_id == company_id
         )
         return set(self._session.scalars(query))
+
+    def roles_by_company(self, user_id: int) -> dict[int, set[str]]:
+        """Company id -> the user's roles there, for every company where they have one."""
+        query = select(UserRole.company_id, UserRole.role).where(UserRole.user_id == user_id)
+        found: dict[int, set[str]] = {}
+        for company_id, role in self._session.execute(query):
+            found.setdefault(company_id, set()).add(role)
+        return found
 
     def set_roles(self, user_id: int, company_id: int, roles: Iterable[str]) -> set[str]:
         """Gives the user exactly these roles; returns the roles taken away."""
@@ -291,6 +337,8 @@ class LedgerRepository:
         credits = select(OpenItem.supplier_id, OpenItem.id).where(
             OpenItem.company_id == company_id, OpenItem.is_open, OpenItem.amount < 0
         )
+        if only is not None:
+            credits = credits.where(OpenItem.supplier_id.in_(only))
         for supplier_id, item_id in self._session.execute(credits):
             if supplier_id in facts:
                 facts[supplier_id]["open_credit_keys"].add(item_id)
@@ -302,6 +350,8 @@ class LedgerRepository:
             )
             .order_by(Payment.paid_at, Payment.id)
         )
+        if only is not None:
+            paid = paid.where(Payment.supplier_id.in_(only))
         for supplier_id, account in self._session.execute(paid):
             if supplier_id in facts:
                 facts[supplier_id]["last_paid_account"] = account  # the latest wins
@@ -313,6 +363,26 @@ class LedgerRepository:
             )
             for supplier_id, values in facts.items()
         }
+
+    def known_accounts(self, company_id: int, supplier_id: int) -> tuple[str | None, str | None]:
+        """The supplier's registered account and the account it was last paid to, in one read."""
+        last_paid = (
+            select(Payment.account)
+            .where(
+                Payment.company_id == company_id,
+                Payment.supplier_id == supplier_id,
+                Payment.status.in_([PaymentStatus.PAID.value, PaymentStatus.POSTED.value]),
+            )
+            .order_by(Payment.paid_at.desc(), Payment.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        row = self._session.execute(
+            select(Supplier.registered_account, last_paid).where(
+                Supplier.company_id == company_id, Supplier.id == supplier_id
+            )
+        ).first()
+        return (None, None) if row is None else (row[0], row[1])
 
 
 _STATUS_BY_VALUE = {status.value: status for status in PaymentStatus}
@@ -434,6 +504,24 @@ class PaymentRepository:
         if limit is not None:
             statement = statement.limit(limit)
         return [self._to_view(*row) for row in self._session.execute(statement)]
+
+    def page(
+        self, *, company_ids: Sequence[int], query: SearchQuery, offset: int, limit: int
+    ) -> tuple[int, Sequence[PaymentView]]:
+        """How many payments match, and one page of them, by due date: one scan of the matches
+        (a window count), a second statement only for a page past the end."""
+        statement = (
+            self._view_query()
+            .add_columns(func.count().over())
+            .where(*_list_conditions(None, company_ids, None, query))
+            .order_by(Payment.due_date, Payment.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = self._session.execute(statement).all()
+        if not rows:
+            return (self.count(company_ids=company_ids, query=query) if offset else 0), []
+        return int(rows[0][-1]), [self._to_view(*row[:-1]) for row in rows]
 
     def count(self, *, company_ids: Sequence[int], query: SearchQuery | None = None) -> int:
         conditions = _list_conditions(None, company_ids, None, query)

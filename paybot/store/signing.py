@@ -38,12 +38,14 @@ class LimitRepository:
             )
         )
 
-    def lock(self, user_id: int, company_id: int) -> None:
-        """Serializes one signer's signatures in a company, so a daily limit holds under races."""
-        query = select(SignerLimit.id).where(
+    def lock(self, user_id: int, company_id: int) -> SignerLimits:
+        """The signer's limits, locked: one signer's signatures in a company are serialized, so a
+        daily limit holds under races."""
+        query = select(SignerLimit.max_per_payment, SignerLimit.max_per_day).where(
             SignerLimit.user_id == user_id, SignerLimit.company_id == company_id
         )
-        self._session.execute(query.with_for_update())
+        row = self._session.execute(query.with_for_update()).first()
+        return SignerLimits() if row is None else SignerLimits(per_payment=row[0], per_day=row[1])
 
     def _row(self, user_id: int, company_id: int) -> SignerLimit | None:
         return self._session.scalar(

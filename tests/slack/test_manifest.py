@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-from slack_bolt import App
 from slack_sdk import WebClient
 
 import paybot.app
@@ -66,13 +65,13 @@ def web_api_calls() -> set[str]:
     return found
 
 
-class _Recording(App):
+class _Recording(paybot.app.PaybotApp):
     """A Bolt App that remembers the id each listener is registered for, by kind."""
 
     seen: dict[str, set[str | re.Pattern[str]]]
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.seen = defaultdict(set)
 
     def _note(self, kind: str, constraints: Any, key: str) -> None:
@@ -128,7 +127,7 @@ def _no_database() -> Any:
 def listeners() -> Iterator[dict[str, set[str | re.Pattern[str]]]]:
     """The ids of the listeners of the app `create_app` builds, as it builds it."""
     with FakeSlackServer() as fake, pytest.MonkeyPatch.context() as patch:
-        patch.setattr(paybot.app, "App", _Recording)
+        patch.setattr(paybot.app, "PaybotApp", _Recording)
         app = paybot.app.create_app(
             token=fake.slack.token,
             signing_secret="secret",

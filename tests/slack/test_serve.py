@@ -93,7 +93,7 @@ def test_the_http_server_answers_from_several_processes_and_stops_whole(tmp_path
             answers = [_command(endpoint, "status") for _ in range(6)]
             assert all(status == 200 for status, _ in answers)
             workers = _children(server.pid)
-            assert len(workers) == 1  # the parent serves too
+            assert len(workers) == 2  # the parent only supervises and runs the jobs
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=15)
