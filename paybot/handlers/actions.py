@@ -72,7 +72,8 @@ def _ack(ack: Ack) -> None:
 
 def _stepper(deps: Deps, step: BulkAction) -> Callable[..., None]:
     """Lazy work of Approve, Delete, Add to bank: act, then update every message showing the
-    payment (and the Home tab if the click came from there)."""
+    payment (and the Home tab if the click came from there). The click was answered already,
+    so the step too waits for a moment when no other click is being answered."""
 
     def act(body: dict[str, Any], client: WebClient) -> None:
         who = actor_of(body)
@@ -82,7 +83,8 @@ def _stepper(deps: Deps, step: BulkAction) -> Callable[..., None]:
             replies.tell(client, body, error.user_message)
             return
         try:
-            step(deps.uow(), actor=who, payment_ids=[payment_id], now=deps.clock())
+            with deps.follow_ups.when_quiet():
+                step(deps.uow(), actor=who, payment_ids=[payment_id], now=deps.clock())
         except PaybotError as error:
             replies.tell(client, body, error.user_message)
             if isinstance(error, InvalidTransition | ConcurrentChange):

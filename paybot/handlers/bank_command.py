@@ -78,6 +78,8 @@ def _split(command: dict[str, Any]) -> tuple[str, str]:
 
 def answer(deps: Deps, who: ActorRef, word: str, rest: str) -> dict[str, Any]:
     """The ephemeral answer to `/bank WORD REST`."""
+    if word == "search":
+        return _search_answer(deps, who, rest)
     companies = people.memberships(deps.uow(), user=who)
     language = views.language_of([m.company for m in companies])
     if word == "help":
@@ -90,22 +92,23 @@ def answer(deps: Deps, who: ActorRef, word: str, rest: str) -> dict[str, Any]:
             for m in companies
         ]
         return views.status_answer(counts, language)
-    if word == "search":
-        page = max(int(match.group(1)) if (match := _PAGE.search(rest)) else 1, 1)
-        query = _PAGE.sub(" ", rest).strip()
-        found = search.matches(
-            deps.uow(),
-            query=query,
-            company_org_nos=[m.company.org_no for m in companies],
-            offset=(page - 1) * views.PAGE,
-            limit=views.PAGE,
-        )
-        return views.search_answer(query, found.payments, found.total, page, language)
     if word == "limits":
         if rest:
             return limits.set_from_text(deps, who, companies, rest)
         return limits.show(deps, who, companies)
     return views.unknown(word, language)
+
+
+def _search_answer(deps: Deps, who: ActorRef, rest: str) -> dict[str, Any]:
+    page = max(int(match.group(1)) if (match := _PAGE.search(rest)) else 1, 1)
+    query = _PAGE.sub(" ", rest).strip()
+    found = search.person_matches(
+        deps.uow(), user=who, query=query, offset=(page - 1) * views.PAGE, limit=views.PAGE
+    )
+    language = views.language_of(found.companies)
+    if not found.companies:
+        return views.no_role(language)
+    return views.search_answer(query, found.payments, found.total, page, language)
 
 
 def open_search(client: WebClient, deps: Deps, who: ActorRef, trigger_id: str) -> None:

@@ -268,8 +268,12 @@ def _raise_lost_race(uow: UnitOfWork, payment_id: int, action: Action) -> None:
     )
 
 
-def load_payment(uow: UnitOfWork, payment_id: int) -> tuple[PaymentView, CompanyInfo]:
-    payment = uow.payments.get(payment_id)
+def load_payment(
+    uow: UnitOfWork, payment_id: int, *, lock: bool = False
+) -> tuple[PaymentView, CompanyInfo]:
+    """The payment and its company; `lock` holds the payment's row to the end of the unit of
+    work (PostgreSQL), so one racing to change it waits and then sees the change."""
+    payment = uow.payments.get(payment_id, lock=lock)
     if payment is None:
         raise NotFound(f"There is no payment {payment_id}.")
     return payment, company_or_error(uow, payment.company_org_no)

@@ -252,13 +252,18 @@ class Membership:
 def memberships(uow: UnitOfWork, *, user: ActorRef) -> list[Membership]:
     """The companies a person has a role in (for what Slack shows them); none if unknown."""
     with uow:
-        found = uow.users.find(user.slack_user_id, user.slack_team_id)
-        if len(found) != 1:
-            return []
-        roles = uow.users.roles_by_company(found[0][0])
-        if not roles:
-            return []
-        return [
-            Membership(company, tuple(sorted(Role(r) for r in roles[company.id])))
-            for company in uow.companies.many(ids=roles)
-        ]
+        return member_of(uow, user)
+
+
+def member_of(uow: UnitOfWork, user: ActorRef) -> list[Membership]:
+    """`memberships`, inside the caller's unit of work."""
+    found = uow.users.find(user.slack_user_id, user.slack_team_id)
+    if len(found) != 1:
+        return []
+    roles = uow.users.roles_by_company(found[0][0])
+    if not roles:
+        return []
+    return [
+        Membership(company, tuple(sorted(Role(r) for r in roles[company.id])))
+        for company in uow.companies.many(ids=roles)
+    ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from paybot.core.company import CompanyInfo
 from paybot.core.payments import PaymentView
 from paybot.core.search_query import parse_query
-from paybot.services.common import company_or_error
+from paybot.services.common import ActorRef, company_or_error
+from paybot.services.people import member_of
 from paybot.store.uow import UnitOfWork
 
 
@@ -48,3 +50,28 @@ def matches(
             company_ids=[c.id for c in companies], query=parsed, offset=offset, limit=limit
         )
     return Matches(total, list(found))
+
+
+@dataclass(frozen=True)
+class PersonMatches:
+    """A person's search: the companies they have a role in (the only ones searched) and one
+    page of the matches there."""
+
+    companies: list[CompanyInfo]
+    total: int
+    payments: list[PaymentView]
+
+
+def person_matches(
+    uow: UnitOfWork, *, user: ActorRef, query: str, offset: int = 0, limit: int
+) -> PersonMatches:
+    """`/bank search`: who may see what and the page, in one transaction."""
+    parsed = parse_query(query)
+    with uow:
+        companies = [m.company for m in member_of(uow, user)]
+        if not companies:
+            return PersonMatches([], 0, [])
+        total, found = uow.payments.page(
+            company_ids=[c.id for c in companies], query=parsed, offset=offset, limit=limit
+        )
+    return PersonMatches(companies, total, list(found))

@@ -82,7 +82,9 @@ def _sign_all(
 ) -> list[Signed]:
     with uow:
         who = resolve_actor(uow, actor)
-        loaded = {payment_id: load_payment(uow, payment_id) for payment_id in ids}
+        # Locked until the commit, in id order (two signers never wait on each other in a
+        # ring): a signer racing us waits here, then sees our signature.
+        loaded = {pid: load_payment(uow, pid, lock=True) for pid in sorted(ids)}
         roles: dict[int, set[Role]] = {}
         for _, company in loaded.values():  # a person without the role hears that, not about codes
             if company.id not in roles:
@@ -98,8 +100,7 @@ def _sign_all(
         signed_today: dict[int, Decimal] = {}
         results = []
         for payment_id in ids:
-            # Read again after the code: a signer racing us may have signed meanwhile.
-            payment, company = load_payment(uow, payment_id)
+            payment, company = loaded[payment_id]
             if company.id not in signed_today:
                 limits[company.id], signed_today[company.id] = _signed_on(uow, who, company, day)
             outcome, amount = _sign_one(

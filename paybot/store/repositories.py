@@ -77,8 +77,14 @@ class CompanyRepository:
         return self._session.scalar(query) is not None
 
     def get(self, org_no: str) -> CompanyInfo | None:
-        found = self.many(org_nos=[org_no])
-        return found[0] if found else None
+        if org_no in self._read:
+            return self._read[org_no]
+        row = self._session.scalar(_COMPANY, {"org_no": org_no})
+        if row is None:
+            return None
+        accounts = self._session.scalars(_ACCOUNTS, {"company_id": row.id})
+        company = self._read[org_no] = _company(row, tuple(_bank_account(a) for a in accounts))
+        return company
 
     def get_by_id(self, company_id: int) -> CompanyInfo:
         found = self.many(ids=[company_id])
@@ -101,19 +107,17 @@ class CompanyRepository:
             return sorted((self._read[o] for o in wanted_org_nos), key=_by_name)
         if wanted_ids is not None and wanted_ids <= known.keys():
             return sorted((known[i] for i in wanted_ids), key=_by_name)
-        query = select(Company).order_by(Company.name, Company.id)
         if wanted_ids is not None:
-            query = query.where(Company.id.in_(wanted_ids))
-        if wanted_org_nos is not None:
-            query = query.where(Company.org_no.in_(wanted_org_nos))
-        rows = list(self._session.scalars(query))
+            rows = list(self._session.scalars(_COMPANIES_BY_ID, {"ids": list(wanted_ids)}))
+        elif wanted_org_nos is not None:
+            rows = list(
+                self._session.scalars(_COMPANIES_BY_ORG_NO, {"org_nos": list(wanted_org_nos)})
+            )
+        else:
+            rows = list(self._session.scalars(_ALL_COMPANIES))
         accounts: dict[int, list[BankAccount]] = {row.id: [] for row in rows}
         if rows:
-            for a in self._session.scalars(
-                select(CompanyBankAccount)
-                .where(CompanyBankAccount.company_id.in_(accounts))
-                .order_by(CompanyBankAccount.id)
-            ):
+            for a in self._session.scalars(_ACCOUNTS_OF_MANY, {"ids": list(accounts)}):
                 accounts[a.company_id].append(_bank_account(a))
         found = [_company(row, tuple(accounts[row.id])) for row in rows]
         self._read.update((c.org_no, c) for c in found)
@@ -162,10 +166,13 @@ class UserRepository:
     def find(self, slack_user_id: str, slack_team_id: str | None = None) -> list[tuple[int, str]]:
         """(id, name) of users with this Slack user id (in this team, when given). A user added
         without a team (a one-workspace install, from the CLI) is found from any team."""
-        query = select(User.id, User.name).where(User.slack_user_id == slack_user_id)
         if slack_team_id:
-            query = query.where(or_(User.slack_team_id == slack_team_id, User.slack_team_id == ""))
-        return [(row.id, row.name) for row in self._session.execute(query)]
+            rows = self._session.execute(
+                _USER_IN_TEAM, {"slack_user_id": slack_user_id, "slack_team_id": slack_team_id}
+            )
+        else:
+            rows = self._session.execute(_USER, {"slack_user_id": slack_user_id})
+        return [(row.id, row.name) for row in rows]
 
     def upsert(self, slack_team_id: str, slack_user_id: str, name: str) -> int:
         user = self._session.scalar(
@@ -185,16 +192,12 @@ class UserRepository:
         self._session.execute(update(User).where(User.id == user_id).values(name=name))
 
     def roles(self, user_id: int, company_id: int) -> set[str]:
-        query = select(UserRole.role).where(
-            UserRole.user_id == user_id, UserRole.company_id == company_id
-        )
-        return set(self._session.scalars(query))
+        return set(self._session.scalars(_ROLES, {"user_id": user_id, "company_id": company_id}))
 
     def roles_by_company(self, user_id: int) -> dict[int, set[str]]:
         """Company id -> the user's roles there, for every company where they have one."""
-        query = select(UserRole.company_id, UserRole.role).where(UserRole.user_id == user_id)
         found: dict[int, set[str]] = {}
-        for company_id, role in self._session.execute(query):
+        for company_id, role in self._session.execute(_ROLES_EVERYWHERE, {"user_id": user_id}):
             found.setdefault(company_id, set()).add(role)
         return found
 
@@ -366,21 +369,8 @@ class LedgerRepository:
 
     def known_accounts(self, company_id: int, supplier_id: int) -> tuple[str | None, str | None]:
         """The supplier's registered account and the account it was last paid to, in one read."""
-        last_paid = (
-            select(Payment.account)
-            .where(
-                Payment.company_id == company_id,
-                Payment.supplier_id == supplier_id,
-                Payment.status.in_([PaymentStatus.PAID.value, PaymentStatus.POSTED.value]),
-            )
-            .order_by(Payment.paid_at.desc(), Payment.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
         row = self._session.execute(
-            select(Supplier.registered_account, last_paid).where(
-                Supplier.company_id == company_id, Supplier.id == supplier_id
-            )
+            _KNOWN_ACCOUNTS, {"company_id": company_id, "supplier_id": supplier_id}
         ).first()
         return (None, None) if row is None else (row[0], row[1])
 
@@ -388,8 +378,31 @@ class LedgerRepository:
 _STATUS_BY_VALUE = {status.value: status for status in PaymentStatus}
 _REFERENCE_TYPE_BY_VALUE = {kind.value: kind for kind in ReferenceType}
 
+# Columns, not the mapped Payment: a view is read-only, and plain rows cost a fraction of
+# ORM instances to load (every Slack click reads a few).
 _VIEW_COLUMNS = (
-    Payment,
+    Payment.id,
+    Payment.status,
+    Payment.flag,
+    Payment.reasons,
+    Payment.payee,
+    Payment.account,
+    Payment.amount,
+    Payment.currency,
+    Payment.due_date,
+    Payment.reference_type,
+    Payment.reference,
+    Payment.version,
+    Payment.supplier_id,
+    Payment.signature_round,
+    Payment.changed_by_id,
+    Payment.approved_by_id,
+    Payment.batch_id,
+    Payment.bank_status,
+    Payment.failure_kind,
+    Payment.failure_reason,
+    Payment.bank_text,
+    Payment.updated_at,
     Company.org_no,
     OpenItem.voucher_no,
     OpenItem.invoice_no,
@@ -467,10 +480,12 @@ class PaymentRepository:
                 ],
             )
 
-    def get(self, payment_id: int) -> PaymentView | None:
-        query = self._view_query().where(Payment.id == payment_id)
-        row = self._session.execute(query).first()
-        return None if row is None else self._to_view(*row)
+    def get(self, payment_id: int, *, lock: bool = False) -> PaymentView | None:
+        """One payment; `lock` holds its row until the transaction ends (PostgreSQL), so no one
+        changes it meanwhile."""
+        query = _LOCKED_VIEW if lock else _ONE_VIEW
+        row = self._session.execute(query, {"payment_id": payment_id}).first()
+        return None if row is None else self._to_view(row)
 
     def compare_and_set(self, payment_id: int, version: int, values: Mapping[str, Any]) -> bool:
         """Writes `values` only if nobody changed the payment since `version`; bumps the version."""
@@ -503,7 +518,7 @@ class PaymentRepository:
             statement = statement.offset(offset)
         if limit is not None:
             statement = statement.limit(limit)
-        return [self._to_view(*row) for row in self._session.execute(statement)]
+        return [self._to_view(row) for row in self._session.execute(statement)]
 
     def page(
         self, *, company_ids: Sequence[int], query: SearchQuery, offset: int, limit: int
@@ -512,7 +527,7 @@ class PaymentRepository:
         (a window count), a second statement only for a page past the end."""
         statement = (
             self._view_query()
-            .add_columns(func.count().over())
+            .add_columns(func.count().over().label("matches"))
             .where(*_list_conditions(None, company_ids, None, query))
             .order_by(Payment.due_date, Payment.id)
             .offset(offset)
@@ -521,7 +536,7 @@ class PaymentRepository:
         rows = self._session.execute(statement).all()
         if not rows:
             return (self.count(company_ids=company_ids, query=query) if offset else 0), []
-        return int(rows[0][-1]), [self._to_view(*row[:-1]) for row in rows]
+        return int(rows[0].matches), [self._to_view(row) for row in rows]
 
     def count(self, *, company_ids: Sequence[int], query: SearchQuery | None = None) -> int:
         conditions = _list_conditions(None, company_ids, None, query)
@@ -562,36 +577,42 @@ class PaymentRepository:
         )
 
     @staticmethod
-    def _to_view(
-        payment: Payment, org_no: str, voucher_no: str, invoice_no: str | None
-    ) -> PaymentView:
+    def _to_view(row: Any) -> PaymentView:
+        """A row of `_view_query` (further columns are ignored)."""
         return PaymentView(
-            id=payment.id,
-            company_org_no=org_no,
-            status=PaymentStatus(payment.status),
-            flag=Flag(payment.flag),
-            reasons=tuple(Reason(code) for code in payment.reasons),
-            payee=payment.payee,
-            account=payment.account,
-            amount=payment.amount,
-            currency=payment.currency,
-            due_date=payment.due_date,
-            reference_type=ReferenceType(payment.reference_type),
-            reference=payment.reference,
-            voucher_no=voucher_no,
-            invoice_no=invoice_no,
-            version=payment.version,
-            supplier_id=payment.supplier_id,
-            signature_round=payment.signature_round,
-            changed_by_id=payment.changed_by_id,
-            approved_by_id=payment.approved_by_id,
-            batch_id=payment.batch_id,
-            bank_status=payment.bank_status,
-            failure_kind=payment.failure_kind,
-            failure_reason=payment.failure_reason,
-            bank_text=payment.bank_text,
-            updated_at=payment.updated_at,
+            id=row.id,
+            company_org_no=row.org_no,
+            status=_STATUS_BY_VALUE[row.status],
+            flag=Flag(row.flag),
+            reasons=tuple(Reason(code) for code in row.reasons),
+            payee=row.payee,
+            account=row.account,
+            amount=row.amount,
+            currency=row.currency,
+            due_date=row.due_date,
+            reference_type=_REFERENCE_TYPE_BY_VALUE[row.reference_type],
+            reference=row.reference,
+            voucher_no=row.voucher_no,
+            invoice_no=row.invoice_no,
+            version=row.version,
+            supplier_id=row.supplier_id,
+            signature_round=row.signature_round,
+            changed_by_id=row.changed_by_id,
+            approved_by_id=row.approved_by_id,
+            batch_id=row.batch_id,
+            bank_status=row.bank_status,
+            failure_kind=row.failure_kind,
+            failure_reason=row.failure_reason,
+            bank_text=row.bank_text,
+            updated_at=row.updated_at,
         )
+
+
+# Built once: composing a statement costs more than running it (a click reads several).
+_ONE_VIEW = PaymentRepository._view_query().where(Payment.id == bindparam("payment_id"))
+# NO KEY UPDATE, as an UPDATE of the row takes: an audit event naming the payment (a foreign
+# key check) must not wait for it, or a refusal holding the audit lock would wait in a ring.
+_LOCKED_VIEW = _ONE_VIEW.with_for_update(of=Payment, key_share=True)
 
 
 def _list_conditions(
@@ -686,9 +707,8 @@ class AuditRepository:
     def _last_hash(self) -> str:
         # One writer at a time appends to the chain; on SQLite the write lock already ensures it.
         if self._session.get_bind().dialect.name == "postgresql":
-            self._session.execute(select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
-        query = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-        return self._session.scalar(query) or GENESIS
+            self._session.execute(_LOCK_CHAIN)
+        return self._session.scalar(_LAST_HASH) or GENESIS
 
     def for_payment(self, payment_id: int) -> list[dict[str, Any]]:
         return self._events(AuditEvent.payment_id == payment_id)
@@ -759,3 +779,48 @@ class AuditRepository:
 
     def count(self) -> int:
         return int(self._session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+
+# Statements every click runs, built once: composing one costs more than running it.
+_USER = select(User.id, User.name).where(User.slack_user_id == bindparam("slack_user_id"))
+_USER_IN_TEAM = _USER.where(
+    or_(User.slack_team_id == bindparam("slack_team_id"), User.slack_team_id == "")
+)
+_ROLES = select(UserRole.role).where(
+    UserRole.user_id == bindparam("user_id"), UserRole.company_id == bindparam("company_id")
+)
+_LAST_PAID_ACCOUNT = (
+    select(Payment.account)
+    .where(
+        Payment.company_id == bindparam("company_id"),
+        Payment.supplier_id == bindparam("supplier_id"),
+        Payment.status.in_([PaymentStatus.PAID.value, PaymentStatus.POSTED.value]),
+    )
+    .order_by(Payment.paid_at.desc(), Payment.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_KNOWN_ACCOUNTS = select(Supplier.registered_account, _LAST_PAID_ACCOUNT).where(
+    Supplier.company_id == bindparam("company_id"), Supplier.id == bindparam("supplier_id")
+)
+_LOCK_CHAIN = select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK))
+_LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+_COMPANY = select(Company).where(Company.org_no == bindparam("org_no"))
+_ACCOUNTS = (
+    select(CompanyBankAccount)
+    .where(CompanyBankAccount.company_id == bindparam("company_id"))
+    .order_by(CompanyBankAccount.id)
+)
+_ALL_COMPANIES = select(Company).order_by(Company.name, Company.id)
+_COMPANIES_BY_ID = _ALL_COMPANIES.where(Company.id.in_(bindparam("ids", expanding=True)))
+_COMPANIES_BY_ORG_NO = _ALL_COMPANIES.where(
+    Company.org_no.in_(bindparam("org_nos", expanding=True))
+)
+_ACCOUNTS_OF_MANY = (
+    select(CompanyBankAccount)
+    .where(CompanyBankAccount.company_id.in_(bindparam("ids", expanding=True)))
+    .order_by(CompanyBankAccount.id)
+)
+_ROLES_EVERYWHERE = select(UserRole.company_id, UserRole.role).where(
+    UserRole.user_id == bindparam("user_id")
+)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from paybot.core.otp import OtpState
@@ -41,10 +42,9 @@ class LimitRepository:
     def lock(self, user_id: int, company_id: int) -> SignerLimits:
         """The signer's limits, locked: one signer's signatures in a company are serialized, so a
         daily limit holds under races."""
-        query = select(SignerLimit.max_per_payment, SignerLimit.max_per_day).where(
-            SignerLimit.user_id == user_id, SignerLimit.company_id == company_id
-        )
-        row = self._session.execute(query.with_for_update()).first()
+        row = self._session.execute(
+            _LOCKED_LIMITS, {"user_id": user_id, "company_id": company_id}
+        ).first()
         return SignerLimits() if row is None else SignerLimits(per_payment=row[0], per_day=row[1])
 
     def _row(self, user_id: int, company_id: int) -> SignerLimit | None:
@@ -109,10 +109,8 @@ class OtpRepository:
 
     def get(self, user_id: int, *, lock: bool = False) -> tuple[str, OtpState] | None:
         """(encrypted secret, state) of the user's device; `lock` holds it until commit."""
-        query = select(OtpDevice).where(OtpDevice.user_id == user_id)
-        if lock:
-            query = query.with_for_update()
-        row = self._session.scalar(query)
+        query = _LOCKED_DEVICE if lock else _DEVICE
+        row = self._session.execute(query, {"user_id": user_id}).first()
         if row is None:
             return None
         state = OtpState(
@@ -169,12 +167,9 @@ class SignatureRepository:
         self._session = session
 
     def signers(self, payment_id: int, round_no: int) -> frozenset[int]:
-        query = select(Signature.user_id).where(
-            Signature.payment_id == payment_id,
-            Signature.round == round_no,
-            Signature.voided_at.is_(None),
+        return frozenset(
+            self._session.scalars(_SIGNERS, {"payment_id": payment_id, "round_no": round_no})
         )
-        return frozenset(self._session.scalars(query))
 
     def names(self, payment_id: int, round_no: int) -> list[str]:
         """Who has signed the payment in its current round, in the order they signed."""
@@ -200,17 +195,17 @@ class SignatureRepository:
         signed_at: datetime,
         amount_company: Decimal,
     ) -> None:
-        self._session.add(
-            Signature(
-                payment_id=payment_id,
-                user_id=user_id,
-                company_id=company_id,
-                round=round_no,
-                signed_at=signed_at,
-                amount_company=amount_company,
-            )
+        self._session.execute(
+            _INSERT_SIGNATURE,
+            {
+                "payment_id": payment_id,
+                "user_id": user_id,
+                "company_id": company_id,
+                "round": round_no,
+                "signed_at": signed_at,
+                "amount_company": amount_company,
+            },
         )
-        self._session.flush()
 
     def void(self, payment_id: int, now: datetime) -> int:
         """Voids the payment's standing signatures; returns how many there were."""
@@ -223,12 +218,40 @@ class SignatureRepository:
 
     def total_since(self, user_id: int, company_id: int, start: datetime, end: datetime) -> Decimal:
         """What a signer signed in a company between two instants (standing signatures only)."""
-        query = select(func.coalesce(func.sum(Signature.amount_company), 0)).where(
-            Signature.user_id == user_id,
-            Signature.company_id == company_id,
-            Signature.signed_at >= start,
-            Signature.signed_at < end,
-            Signature.voided_at.is_(None),
+        total = self._session.scalar(
+            _SIGNED_BETWEEN,
+            {"user_id": user_id, "company_id": company_id, "start": start, "end": end},
         )
-        total = self._session.scalar(query)
         return total if isinstance(total, Decimal) else Decimal(0)
+
+
+# Statements of every signature, built once: composing one costs more than running it.
+_LOCKED_LIMITS = (
+    select(SignerLimit.max_per_payment, SignerLimit.max_per_day)
+    .where(
+        SignerLimit.user_id == bindparam("user_id"),
+        SignerLimit.company_id == bindparam("company_id"),
+    )
+    .with_for_update()
+)
+_DEVICE = select(
+    OtpDevice.secret_encrypted,
+    OtpDevice.active,
+    OtpDevice.last_used_step,
+    OtpDevice.failures,
+    OtpDevice.locked_until,
+).where(OtpDevice.user_id == bindparam("user_id"))
+_LOCKED_DEVICE = _DEVICE.with_for_update()
+_SIGNERS = select(Signature.user_id).where(
+    Signature.payment_id == bindparam("payment_id"),
+    Signature.round == bindparam("round_no"),
+    Signature.voided_at.is_(None),
+)
+_SIGNED_BETWEEN = select(func.coalesce(func.sum(Signature.amount_company), 0)).where(
+    Signature.user_id == bindparam("user_id"),
+    Signature.company_id == bindparam("company_id"),
+    Signature.signed_at >= bindparam("start"),
+    Signature.signed_at < bindparam("end"),
+    Signature.voided_at.is_(None),
+)
+_INSERT_SIGNATURE = insert(cast(Table, Signature.__table__))

@@ -15,11 +15,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from paybot.sandbox.slack_api import FakeSlackServer
+from paybot.serving import RESTART_AFTER
 from paybot.store import db
 from paybot.store.uow import UnitOfWork
 from tests.builders import SIGNER, a_company
@@ -54,7 +57,9 @@ def _children(pid: int) -> list[int]:
     return [int(line) for line in found.stdout.split()]
 
 
-def test_the_http_server_answers_from_several_processes_and_stops_whole(tmp_path: Path) -> None:
+@contextmanager
+def _serving(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`paybot serve --workers 2` on SQLite, answering; stopped with SIGTERM afterwards."""
     url = f"sqlite:///{tmp_path / 'paybot.db'}"
     engine = db.make_engine(url)
     db.upgrade(engine)
@@ -90,12 +95,32 @@ def test_the_http_server_answers_from_several_processes_and_stops_whole(tmp_path
                         pytest.fail(f"paybot serve did not answer:\n{output}")
                     time.sleep(0.2)
             assert status == 200 and json.loads(answer)["response_type"] == "ephemeral"
-            answers = [_command(endpoint, "status") for _ in range(6)]
-            assert all(status == 200 for status, _ in answers)
-            workers = _children(server.pid)
-            assert len(workers) == 2  # the parent only supervises and runs the jobs
+            yield server, endpoint
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=15)
-        time.sleep(0.2)
-        assert all(not Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+def test_the_http_server_answers_from_several_processes_and_stops_whole(tmp_path: Path) -> None:
+    with _serving(tmp_path) as (server, endpoint):
+        answers = [_command(endpoint, "status") for _ in range(6)]
+        assert all(status == 200 for status, _ in answers)
+        workers = _children(server.pid)
+        assert len(workers) == 2  # the parent only supervises and runs the jobs
+    time.sleep(0.2)
+    assert all(not Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+def test_a_worker_that_dies_is_started_again(tmp_path: Path) -> None:
+    with _serving(tmp_path) as (server, endpoint):
+        first = _children(server.pid)
+        time.sleep(RESTART_AFTER + 0.5)  # a worker dying sooner would stop the server
+        os.kill(first[0], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            now = _children(server.pid)
+            if len(now) == 2 and first[0] not in now:
+                break
+            time.sleep(0.2)
+        assert len(now) == 2 and first[0] not in now and first[1] in now
+        assert all(_command(endpoint, "status")[0] == 200 for _ in range(4))
