@@ -20,9 +20,10 @@ each, as Slack would:
   sign     a Sign modal submitted with the right code for a different approved payment
 
 The figure is the time from sending the request to having read paybot's HTTP answer (the ack),
-per kind: count, median, p99 (nearest rank), max, and PASS/FAIL against p99 < 300 ms, then the
-slowest answer of each round (the first round meets a just-started server: nothing compiled or
-cached yet). The lazy work after the acks (card updates, Home tabs) is waited for and counted,
+per kind: count, median, p99 (nearest rank), max, and PASS/FAIL against p99 < 300 ms; the same
+for the rounds after the first (the first burst meets a just-started server: nothing compiled or
+cached yet, so the first kind that works before its ack pays for that); and the slowest answer
+of each round. The lazy work after the acks (card updates, Home tabs) is waited for and counted,
 and the database is checked (every acked Approve approved, every acked Sign signed). Figures
 only: the exit code is 0 whether the target is met or not.
 
@@ -543,8 +544,15 @@ def _slowest_per_round(samples: list[Sample]) -> list[float]:
     return [max((s.seconds for s in samples if s.ok and s.round == r), default=0.0) for r in rounds]
 
 
+def _verdict(p99: float, failed: list[Sample]) -> str:
+    return "PASS" if p99 < TARGET_P99 and not failed else "FAIL"
+
+
 def report(results: Results, fake: FakeSlack, url: str, data: Seed, drained: float) -> None:
-    print(f"{'kind':<8} {'count':>5} {'median':>9} {'p99':>9} {'max':>9}  target p99 < 300 ms")
+    print(
+        f"{'kind':<8} {'count':>5} {'median':>9} {'p99':>9} {'max':>9}  target p99 < 300 ms"
+        f"{'':7}{'warm p99':>9}  (rounds after the first)"
+    )
     for kind in dict.fromkeys(s.kind for s in results.samples):
         samples = [s for s in results.samples if s.kind == kind]
         times = [s.seconds for s in samples if s.ok]
@@ -552,11 +560,12 @@ def report(results: Results, fake: FakeSlack, url: str, data: Seed, drained: flo
         if not times:
             print(f"{kind:<8} {len(samples):>5}  no answer ok  FAIL")
             continue
-        p99 = percentile(times, 0.99)
-        verdict = "PASS" if p99 < TARGET_P99 and not failed else "FAIL"
+        warm = [s.seconds for s in samples if s.ok and s.round > 0] or times
+        p99, warm_p99 = percentile(times, 0.99), percentile(warm, 0.99)
         print(
             f"{kind:<8} {len(samples):>5} {median(times) * 1000:>7.1f}ms {p99 * 1000:>7.1f}ms "
-            f"{max(times) * 1000:>7.1f}ms  {verdict}"
+            f"{max(times) * 1000:>7.1f}ms  {_verdict(p99, failed)}{'':17}"
+            f"{warm_p99 * 1000:>7.1f}ms  {_verdict(warm_p99, failed)}"
             + (f"  ({len(failed)} not ok: {failed[0].problem})" if failed else "")
             + "  slowest per round: "
             + " ".join(f"{slowest * 1000:.0f}" for slowest in _slowest_per_round(samples))

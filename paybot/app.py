@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from paybot.handlers import middleware, register_all
 from paybot.handlers.deps import Deps
 from paybot.handlers.follow_ups import FollowUps
+from paybot.handlers.views import i18n
 
 log = logging.getLogger("paybot.slack")
 
@@ -45,6 +46,7 @@ def create_app(*, token: str, signing_secret: str, api_url: str, deps: Deps) -> 
         process_before_response=True,
         listener_executor=ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="lazy"),
     )
+    i18n.preload()
     middleware.register(app, deps)  # before any listener: each event handled once
     register_all(app, deps)
 
