@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ def dispatch(
             outcome = _finish(uow, gateways, company, batch, now, options, actor)
             if isinstance(outcome, SentBatch):
                 sent.append(outcome)
-            else:
+            elif outcome is not None:
                 refused.append(outcome)
     return DispatchResult(sent=sent, refused=refused)
 
@@ -205,7 +206,9 @@ def _finish(
     now: datetime,
     options: DispatchOptions,
     actor: Actor,
-) -> SentBatch | tuple[str, str]:
+) -> SentBatch | tuple[str, str] | None:
+    """Writes, checks and uploads the batch's file, then marks it sent; None if another
+    dispatcher is sending it."""
     with uow:
         lines = uow.bank.lines(batch.id)
         account = uow.bank.account(batch.bank_account_id)
@@ -226,8 +229,10 @@ def _finish(
             _refuse(uow, company, batch, exc.user_message, now, actor)
             return batch.message_id, exc.user_message
         with uow:
-            uow.bank.mark_uploading(batch.id)
+            claimed = uow.bank.mark_uploading(batch.id)
             uow.commit()
+        if not claimed:
+            return None  # another dispatcher found the batch prepared too, and sends it
         options.checkpoint("uploading")
         gateway.upload(path.name, path)
         options.checkpoint("uploaded")
@@ -302,7 +307,9 @@ def _write(
     folder = options.files_dir / company.org_no
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{batch.message_id}.xml"
-    temporary = path.with_suffix(".xml.part")
+    # Two dispatchers may write the same batch at once (the bytes are the same): each its own
+    # temporary file, so neither renames the other's away.
+    temporary = path.with_suffix(f".xml.{os.getpid()}-{threading.get_ident()}.part")
     try:
         with temporary.open("wb") as out:
             write_pain001(

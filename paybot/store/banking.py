@@ -223,9 +223,15 @@ class BankRepository:
             _line(line, payment, invoice) for line, payment, invoice in self._session.execute(query)
         ]
 
-    def mark_uploading(self, batch_id: int) -> None:
-        """From here on the bank may have the file: a recovery must not send it blindly again."""
-        self._session.execute(update(Batch).where(Batch.id == batch_id).values(status="uploading"))
+    def mark_uploading(self, batch_id: int) -> bool:
+        """From here on the bank may have the file: a recovery must not send it blindly again.
+        False if the batch was no longer prepared: another dispatcher is uploading it."""
+        result = self._session.execute(
+            update(Batch)
+            .where(Batch.id == batch_id, Batch.status == "prepared")
+            .values(status="uploading")
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def mark_sent(self, batch_id: int, file_name: str, sha256: str, now: datetime) -> None:
         self._session.execute(

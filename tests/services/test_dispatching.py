@@ -370,6 +370,22 @@ def test_sending_makes_a_numbered_batch_with_one_valid_file_and_moves_payments_t
     assert len(bank.uploaded()) == 2
 
 
+def test_a_prepared_batch_is_claimed_for_upload_by_one_dispatcher_only(
+    uow: UnitOfWork, engine: Engine, phone: Authenticator, bank: Bank
+) -> None:
+    timing(uow, DispatchTiming.IMMEDIATE)
+    signed(uow, phone, {"amount": Decimal("10.00")})
+    bank.dispatch(uow, LATER)
+    [batch] = batches(engine)
+    with uow:
+        assert uow.bank.mark_uploading(batch["id"]) is False  # sent already
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE batches SET status = 'prepared'"))
+    with uow:
+        assert uow.bank.mark_uploading(batch["id"]) is True
+        assert uow.bank.mark_uploading(batch["id"]) is False  # the second dispatcher skips it
+
+
 def test_file_ids_are_derived_from_paybot_ids_and_fit_in_35_characters(
     uow: UnitOfWork, engine: Engine, phone: Authenticator, bank: Bank
 ) -> None:
