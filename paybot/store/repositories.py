@@ -77,14 +77,8 @@ class CompanyRepository:
         return self._session.scalar(query) is not None
 
     def get(self, org_no: str) -> CompanyInfo | None:
-        if org_no in self._read:
-            return self._read[org_no]
-        row = self._session.scalar(_COMPANY, {"org_no": org_no})
-        if row is None:
-            return None
-        accounts = self._session.scalars(_ACCOUNTS, {"company_id": row.id})
-        company = self._read[org_no] = _company(row, tuple(_bank_account(a) for a in accounts))
-        return company
+        found = self.many(org_nos=[org_no])
+        return found[0] if found else None
 
     def get_by_id(self, company_id: int) -> CompanyInfo:
         found = self.many(ids=[company_id])
@@ -102,11 +96,11 @@ class CompanyRepository:
         statements however many, none for those read before in this unit of work."""
         wanted_ids = None if ids is None else set(ids)
         wanted_org_nos = None if org_nos is None else set(org_nos)
-        known = {c.id: c for c in self._read.values()}
+        by_id = {c.id: c for c in self._read.values()}
         if wanted_org_nos is not None and wanted_org_nos <= self._read.keys():
             return sorted((self._read[o] for o in wanted_org_nos), key=_by_name)
-        if wanted_ids is not None and wanted_ids <= known.keys():
-            return sorted((known[i] for i in wanted_ids), key=_by_name)
+        if wanted_ids is not None and wanted_ids <= by_id.keys():
+            return sorted((by_id[i] for i in wanted_ids), key=_by_name)
         if wanted_ids is not None:
             rows = list(self._session.scalars(_COMPANIES_BY_ID, {"ids": list(wanted_ids)}))
         elif wanted_org_nos is not None:
@@ -501,21 +495,15 @@ class PaymentRepository:
         self,
         *,
         company_id: int | None = None,
-        company_ids: Sequence[int] | None = None,
         statuses: Iterable[PaymentStatus] | None = None,
         query: SearchQuery | None = None,
         payment_ids: Iterable[int] | None = None,
-        offset: int = 0,
         limit: int | None = None,
     ) -> list[PaymentView]:
-        statement = self._view_query().where(
-            *_list_conditions(company_id, company_ids, statuses, query)
-        )
+        statement = self._view_query().where(*_list_conditions(company_id, None, statuses, query))
         if payment_ids is not None:
             statement = statement.where(Payment.id.in_(list(payment_ids)))
         statement = statement.order_by(Payment.due_date, Payment.id)
-        if offset:
-            statement = statement.offset(offset)
         if limit is not None:
             statement = statement.limit(limit)
         return [self._to_view(row) for row in self._session.execute(statement)]
@@ -814,12 +802,6 @@ _KNOWN_ACCOUNTS = select(Supplier.registered_account, _LAST_PAID_ACCOUNT).where(
 )
 _LOCK_CHAIN = select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK))
 _LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-_COMPANY = select(Company).where(Company.org_no == bindparam("org_no"))
-_ACCOUNTS = (
-    select(CompanyBankAccount)
-    .where(CompanyBankAccount.company_id == bindparam("company_id"))
-    .order_by(CompanyBankAccount.id)
-)
 _ALL_COMPANIES = select(Company).order_by(Company.name, Company.id)
 _COMPANIES_BY_ID = _ALL_COMPANIES.where(Company.id.in_(bindparam("ids", expanding=True)))
 _COMPANIES_BY_ORG_NO = _ALL_COMPANIES.where(
