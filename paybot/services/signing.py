@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -98,12 +98,12 @@ def _sign_all(
         day = _business_day(now, zone)
         limits: dict[int, SignerLimits] = {}
         signed_today: dict[int, Decimal] = {}
-        results = []
+        signed = []
         for payment_id in ids:
             payment, company = loaded[payment_id]
             if company.id not in signed_today:
                 limits[company.id], signed_today[company.id] = _signed_on(uow, who, company, day)
-            outcome, amount = _sign_one(
+            after, outcome, amount = _sign_one(
                 uow,
                 who,
                 payment,
@@ -114,11 +114,7 @@ def _sign_all(
                 now,
             )
             signed_today[company.id] += amount
-            results.append((payment_id, outcome))
-        signed = [
-            Signed(load_payment(uow, pid)[0], outcome.collected, outcome.required)
-            for pid, outcome in results
-        ]
+            signed.append(Signed(after, outcome.collected, outcome.required))
         uow.commit()
     return signed
 
@@ -132,8 +128,9 @@ def _sign_one(
     budget: tuple[SignerLimits, Decimal],
     day: datetime,
     now: datetime,
-) -> tuple[SignatureOutcome, Decimal]:
-    """`budget`: the signer's limits in the company and what they signed there today."""
+) -> tuple[PaymentView, SignatureOutcome, Decimal]:
+    """Signs one locked payment; returns it as it is now. `budget`: the signer's limits in the
+    company and what they signed there today."""
     assert who.user_id is not None
     next_status(payment.status, Action.SIGN, payment_id=payment.id)
     if payment.failure_kind == "no_return":
@@ -185,6 +182,8 @@ def _sign_one(
         "amount_company": str(amount),
         "company_currency": company.currency,
     }
+    # A payment signed again leaves its old failure behind (the audit keeps it).
+    cleared = {"failure_kind": None, "failure_reason": None, "bank_text": None, "bank_status": None}
     write_step(
         uow,
         who,
@@ -193,18 +192,22 @@ def _sign_one(
         Action.SIGN,
         new_status,
         now,
-        {
-            "status": new_status.value,
-            # A payment signed again leaves its old failure behind (the audit keeps it).
-            "failure_kind": None,
-            "failure_reason": None,
-            "bank_text": None,
-            "bank_status": None,
-        },
+        {"status": new_status.value, **cleared},
         details=details,
         audit_action=action,
     )
-    return outcome, amount
+    # The row is locked and was just written: what it holds now is known without reading it.
+    after = replace(
+        payment,
+        status=new_status,
+        version=payment.version + 1,
+        updated_at=now,
+        failure_kind=None,
+        failure_reason=None,
+        bank_text=None,
+        bank_status=None,
+    )
+    return after, outcome, amount
 
 
 def _business_day(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:

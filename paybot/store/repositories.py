@@ -154,8 +154,12 @@ def _bank_account(row: CompanyBankAccount) -> BankAccount:
 
 
 class UserRepository:
+    """Users and their roles; a user found by Slack id comes with their roles, kept for the
+    rest of the unit of work (almost every use case asks for them next)."""
+
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._roles: dict[int, dict[int, set[str]]] = {}  # user id -> company id -> roles
 
     def find(self, slack_user_id: str, slack_team_id: str | None = None) -> list[tuple[int, str]]:
         """(id, name) of users with this Slack user id (in this team, when given). A user added
@@ -166,7 +170,13 @@ class UserRepository:
             )
         else:
             rows = self._session.execute(_USER, {"slack_user_id": slack_user_id})
-        return [(row.id, row.name) for row in rows]
+        names: dict[int, str] = {}
+        for row in rows:
+            names[row.id] = row.name
+            roles = self._roles.setdefault(row.id, {})
+            if row.role is not None:
+                roles.setdefault(row.company_id, set()).add(row.role)
+        return list(names.items())
 
     def upsert(self, slack_team_id: str, slack_user_id: str, name: str) -> int:
         user = self._session.scalar(
@@ -186,14 +196,16 @@ class UserRepository:
         self._session.execute(update(User).where(User.id == user_id).values(name=name))
 
     def roles(self, user_id: int, company_id: int) -> set[str]:
-        return set(self._session.scalars(_ROLES, {"user_id": user_id, "company_id": company_id}))
+        return set(self.roles_by_company(user_id).get(company_id, ()))
 
     def roles_by_company(self, user_id: int) -> dict[int, set[str]]:
         """Company id -> the user's roles there, for every company where they have one."""
-        found: dict[int, set[str]] = {}
-        for company_id, role in self._session.execute(_ROLES_EVERYWHERE, {"user_id": user_id}):
-            found.setdefault(company_id, set()).add(role)
-        return found
+        if user_id not in self._roles:
+            found: dict[int, set[str]] = {}
+            for company_id, role in self._session.execute(_ROLES, {"user_id": user_id}):
+                found.setdefault(company_id, set()).add(role)
+            self._roles[user_id] = found
+        return {company: set(roles) for company, roles in self._roles[user_id].items()}
 
     def set_roles(self, user_id: int, company_id: int, roles: Iterable[str]) -> set[str]:
         """Gives the user exactly these roles; returns the roles taken away."""
@@ -207,6 +219,7 @@ class UserRepository:
                     UserRole.role.in_(removed),
                 )
             )
+            self._roles.pop(user_id, None)
         self.add_roles(user_id, company_id, wanted)
         return removed
 
@@ -225,6 +238,7 @@ class UserRepository:
         for role in sorted(new):
             self._session.add(UserRole(user_id=user_id, company_id=company_id, role=role))
         self._session.flush()
+        self._roles.pop(user_id, None)
         return new
 
 
@@ -779,13 +793,15 @@ class AuditRepository:
 
 
 # Statements every click runs, built once: composing one costs more than running it.
-_USER = select(User.id, User.name).where(User.slack_user_id == bindparam("slack_user_id"))
+_USER = (
+    select(User.id, User.name, UserRole.company_id, UserRole.role)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(User.slack_user_id == bindparam("slack_user_id"))
+)
 _USER_IN_TEAM = _USER.where(
     or_(User.slack_team_id == bindparam("slack_team_id"), User.slack_team_id == "")
 )
-_ROLES = select(UserRole.role).where(
-    UserRole.user_id == bindparam("user_id"), UserRole.company_id == bindparam("company_id")
-)
+_ROLES = select(UserRole.company_id, UserRole.role).where(UserRole.user_id == bindparam("user_id"))
 _LAST_PAID_ACCOUNT = (
     select(Payment.account)
     .where(
@@ -811,7 +827,4 @@ _ACCOUNTS_OF_MANY = (
     select(CompanyBankAccount)
     .where(CompanyBankAccount.company_id.in_(bindparam("ids", expanding=True)))
     .order_by(CompanyBankAccount.id)
-)
-_ROLES_EVERYWHERE = select(UserRole.company_id, UserRole.role).where(
-    UserRole.user_id == bindparam("user_id")
 )
