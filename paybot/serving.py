@@ -4,6 +4,7 @@ the acknowledgement of another (Bolt's `App.start()` serves one request at a tim
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -72,6 +73,9 @@ def serve_in_processes(
     listener = socket.create_server((host, port), backlog=ThreadingWSGIServer.request_queue_size)
     children: dict[int, float] = {}  # pid -> when it started
     try:
+        # The parent's objects (every import) are shared with the workers page by page; frozen,
+        # the workers' garbage collector leaves them alone instead of copying those pages.
+        gc.freeze()
         for _ in range(max(workers, 1)):
             children[_start_child(listener, make_app, path)] = time.monotonic()
         # A stopped parent stops its children (the finally below) rather than orphaning them.
