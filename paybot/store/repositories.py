@@ -102,18 +102,19 @@ class CompanyRepository:
         if wanted_ids is not None and wanted_ids <= by_id.keys():
             return sorted((by_id[i] for i in wanted_ids), key=_by_name)
         if wanted_ids is not None:
-            rows = list(self._session.scalars(_COMPANIES_BY_ID, {"ids": list(wanted_ids)}))
+            rows = self._session.execute(_COMPANIES_BY_ID, {"ids": list(wanted_ids)})
         elif wanted_org_nos is not None:
-            rows = list(
-                self._session.scalars(_COMPANIES_BY_ORG_NO, {"org_nos": list(wanted_org_nos)})
-            )
+            rows = self._session.execute(_COMPANIES_BY_ORG_NO, {"org_nos": list(wanted_org_nos)})
         else:
-            rows = list(self._session.scalars(_ALL_COMPANIES))
-        accounts: dict[int, list[BankAccount]] = {row.id: [] for row in rows}
-        if rows:
-            for a in self._session.scalars(_ACCOUNTS_OF_MANY, {"ids": list(accounts)}):
-                accounts[a.company_id].append(_bank_account(a))
-        found = [_company(row, tuple(accounts[row.id])) for row in rows]
+            rows = self._session.execute(_ALL_COMPANIES)
+        companies: dict[int, Company] = {}
+        accounts: dict[int, list[BankAccount]] = {}
+        for company, account in rows:  # a row per account, in order
+            companies.setdefault(company.id, company)
+            listed = accounts.setdefault(company.id, [])
+            if account is not None:
+                listed.append(_bank_account(account))
+        found = [_company(row, tuple(accounts[key])) for key, row in companies.items()]
         self._read.update((c.org_no, c) for c in found)
         return found
 
@@ -818,13 +819,13 @@ _KNOWN_ACCOUNTS = select(Supplier.registered_account, _LAST_PAID_ACCOUNT).where(
 )
 _LOCK_CHAIN = select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK))
 _LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-_ALL_COMPANIES = select(Company).order_by(Company.name, Company.id)
+# A company and its bank accounts in one statement: a row per account.
+_ALL_COMPANIES = (
+    select(Company, CompanyBankAccount)
+    .outerjoin(CompanyBankAccount, CompanyBankAccount.company_id == Company.id)
+    .order_by(Company.name, Company.id, CompanyBankAccount.id)
+)
 _COMPANIES_BY_ID = _ALL_COMPANIES.where(Company.id.in_(bindparam("ids", expanding=True)))
 _COMPANIES_BY_ORG_NO = _ALL_COMPANIES.where(
     Company.org_no.in_(bindparam("org_nos", expanding=True))
-)
-_ACCOUNTS_OF_MANY = (
-    select(CompanyBankAccount)
-    .where(CompanyBankAccount.company_id.in_(bindparam("ids", expanding=True)))
-    .order_by(CompanyBankAccount.id)
 )
