@@ -11,7 +11,8 @@ approvers, and 20 signers per round with an enrolled authenticator (a signer may
 per 30 s, so each round has its own 20).
 
 Each round, for each kind in turn, 20 threads wait on a barrier and then send one signed request
-each, as Slack would:
+each, as Slack would (once paybot has finished the card updates and Home tabs of the burst
+before; with --back-to-back at once, a harder load: 100 people within a few seconds):
 
   approve  an Approve click on a card, each on a different proposal
   search   `/bank search QUERY` (payee words, amounts, statuses; answered in the ack)
@@ -490,6 +491,7 @@ def run(
     users: int,
     rounds: int,
     kinds: Sequence[str] = KINDS,
+    back_to_back: bool = False,
 ) -> Results:
     results = Results()
     n = 0
@@ -515,6 +517,8 @@ def run(
                     pid = data.to_sign[chunk][i]
                     secret = data.secrets[signer.slack_user_id]
                     requests.append(sign_submission(fake, signer, secret, pid, data.card_of[pid]))
+            if not back_to_back:
+                drain(fake.slack, results)  # the last burst's card updates and Home tabs are done
             burst(endpoint, kind, round_, requests, results)
     return results
 
@@ -604,6 +608,12 @@ def main() -> None:
     parser.add_argument("--log", type=Path, help="keep the output of paybot serve here")
     parser.add_argument("--workers", type=int, help="paybot serve --workers (default: one per CPU)")
     parser.add_argument(
+        "--back-to-back",
+        action="store_true",
+        help="send each burst as soon as the last is answered, while paybot is still updating "
+        "cards and Home tabs for it (by default a burst waits until that work is done)",
+    )
+    parser.add_argument(
         "--kinds", nargs="+", choices=KINDS, default=list(KINDS), help="only these kinds"
     )
     args = parser.parse_args()
@@ -634,14 +644,21 @@ def main() -> None:
                 f"paybot Slack ack latency: PostgreSQL {server}, slack-bolt "
                 f"{package_version('slack-bolt')}, Python {sys.version.split()[0]}, "
                 f"{os.cpu_count()} CPUs; "
-                f"{args.users} people at once x {args.rounds} rounds per kind; "
+                f"{args.users} people at once x {args.rounds} rounds per kind"
+                f"{', back to back' if args.back_to_back else ''}; "
                 f"{len(data.everything)} proposals on {len(set(data.card_of.values()))} cards "
                 f"(setup {setup:.1f} s)"
             )
             log = args.log or Path(tmp) / "serve.log"
             with paybot_serve(url, key, fake, log, args.workers) as endpoint:
                 results = run(
-                    endpoint, fake, data, users=args.users, rounds=args.rounds, kinds=args.kinds
+                    endpoint,
+                    fake,
+                    data,
+                    users=args.users,
+                    rounds=args.rounds,
+                    kinds=args.kinds,
+                    back_to_back=args.back_to_back,
                 )
                 drained = drain(fake.slack, results)
                 report(results, fake.slack, url, data, drained)
