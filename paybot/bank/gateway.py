@@ -16,9 +16,16 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
 from paybot.core.errors import PaybotError
-from paybot.services.ports import BankGateway
+from paybot.services.ports import BankGateway, UploadNotStarted
 
-__all__ = ["BankGateway", "GatewayConfig", "GatewayError", "GatewayKind", "make_gateway"]
+__all__ = [
+    "BankGateway",
+    "GatewayConfig",
+    "GatewayError",
+    "GatewayKind",
+    "UploadNotStarted",
+    "make_gateway",
+]
 
 PROCESSED = "processed"
 # Suffixes other programs use while a file is still being written (WinSCP: .filepart).

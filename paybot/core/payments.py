@@ -105,11 +105,15 @@ class PaymentView:
     approved_by_id: int | None = None
     batch_id: int | None = None
     bank_status: str | None = None
-    failure_kind: str | None = None  # rejected, no_return, or checked_not_left (netbank checked)
+    # Failed: rejected, no_return, checked_not_left (netbank checked) or returned (money came
+    # back); On hold: twice (another send may leave too) or amount (the booking differs).
+    failure_kind: str | None = None
     failure_reason: str | None = None
     bank_text: str | None = None
     updated_at: datetime | None = None
     steps: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    # Who changed account or reference since the last approval by someone else (user ids).
+    editors: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

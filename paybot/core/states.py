@@ -16,6 +16,9 @@ class PaymentStatus(StrEnum):
     PAID = "paid"
     POSTED = "posted"
     DELETED = "deleted"
+    # The money left by one send while another may still leave: nothing more is sent until a
+    # person has looked at the netbank (or the amount the bank booked differs from the send).
+    ON_HOLD = "on_hold"
 
     @property
     def label(self) -> str:
@@ -31,6 +34,7 @@ _LABELS = {
     PaymentStatus.PAID: "Paid",
     PaymentStatus.POSTED: "Posted",
     PaymentStatus.DELETED: "Deleted",
+    PaymentStatus.ON_HOLD: "On hold",
 }
 
 
@@ -48,6 +52,9 @@ class Action(StrEnum):
     REJECT = "reject"
     CONFIRM = "confirm"
     POST = "post"
+    # A person settles a payment On hold: paid once (any other send stopped), or not paid.
+    RESOLVE_PAID = "resolve_paid"
+    RESOLVE_NOT_PAID = "resolve_not_paid"
 
 
 S, A = PaymentStatus, Action
@@ -74,7 +81,12 @@ TRANSITIONS: dict[tuple[PaymentStatus, Action], PaymentStatus] = {
     (S.DUE, A.UNSIGN): S.APPROVED,
     # The bank's booking wins over a missing return: the money left after all.
     (S.FAILED, A.CONFIRM): S.PAID,
+    (S.ON_HOLD, A.RESOLVE_PAID): S.PAID,
+    # Not paid: nothing left and nothing will (its other sends were stopped): fix, sign again.
+    (S.ON_HOLD, A.RESOLVE_NOT_PAID): S.FAILED,
 }
+# What the bank's answers do to a payment is decided in core.sends, not by this table: a
+# booking of any send makes it Paid or On hold, a return makes a Paid payment Failed.
 
 _VERBS = {
     A.APPROVE: "approved",
@@ -88,6 +100,8 @@ _VERBS = {
     A.REJECT: "rejected",
     A.CONFIRM: "confirmed as paid",
     A.POST: "posted",
+    A.RESOLVE_PAID: "recorded as paid",
+    A.RESOLVE_NOT_PAID: "recorded as not paid",
 }
 
 

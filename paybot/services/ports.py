@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from paybot.core.errors import PaybotError
 from paybot.store.banking import BankAccountSettings
 from paybot.store.uow import UnitOfWork
 
@@ -13,11 +14,23 @@ from paybot.store.uow import UnitOfWork
 UowFactory = Callable[[], UnitOfWork]
 
 
+class UploadNotStarted(PaybotError):
+    """An upload that certainly did not happen: the bank cannot have the file (the connection
+    was refused, the login failed, the host key was wrong, nothing was written under the file's
+    name). The batch is tried again later; any other error from `upload` means the bank may
+    have the file, and it is never sent again."""
+
+    code = "upload_not_started"
+
+
 class BankGateway(Protocol):
     """Files to the bank (outbox) and from it (inbox)."""
 
     def upload(self, name: str, data_path: Path) -> None:
-        """Put `data_path` into the outbox as `name`, whole or not at all; repeating is harmless."""
+        """Put `data_path` into the outbox as `name`, whole or not at all; repeating is harmless.
+
+        Raises `UploadNotStarted` when the bank certainly does not have the file; any other
+        exception leaves it unknown whether it does."""
 
     def exists(self, name: str) -> bool:
         """Whether our file `name` is still waiting in the outbox (not yet taken by the bank)."""

@@ -119,7 +119,9 @@ class Batch(Base):
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
     bank_account_id: Mapped[int] = mapped_column(ForeignKey("company_bank_accounts.id"))
     number: Mapped[int] = mapped_column(Integer)
-    # prepared → uploading → sent, or invalid (the file failed its schema and nothing left).
+    # prepared → uploading → sent; uploading → prepared again when the upload certainly did not
+    # happen (retried after next_attempt_at); uploading → unknown when it may have happened;
+    # invalid (the file failed its schema and nothing left) or cancelled (no payment left in it).
     status: Mapped[str] = mapped_column(String(16))
     message_id: Mapped[str] = mapped_column(String(35), unique=True)
     file_format: Mapped[str] = mapped_column(String(20))
@@ -128,10 +130,17 @@ class Batch(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Uploads that certainly did not reach the bank: how many, the last error, when to try again.
+    upload_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    upload_error: Mapped[str | None] = mapped_column(Text)
+    # When the current upload began: an "uploading" batch older than a timeout was interrupted.
+    uploading_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class BatchPayment(Base):
-    """A payment as sent in one batch; a payment sent again after failing gets a new row."""
+    """One send of a payment: the payment as it stands in one batch, and what the bank said of
+    it. A payment sent again gets a new row (and EndToEndId); only the newest is current."""
 
     __tablename__ = "batch_payments"
     __table_args__ = (Index("ix_batch_payments_batch", "batch_id"),)
@@ -144,12 +153,16 @@ class BatchPayment(Base):
     execution_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
-    # sent, accepted, rejected, paid: what the bank's returns have said so far.
+    # core.sends.SendState: prepared, sent, accepted, rejected, booked, returned, cancelled,
+    # not_left (a person saw in the netbank it did not leave), stopped (stopped in the netbank).
     status: Mapped[str] = mapped_column(String(16))
     bank_status: Mapped[str | None] = mapped_column(String(8))
     reason_codes: Mapped[list[str] | None] = mapped_column(JSON)
     bank_text: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # What the bank booked for it (camt.054), where it said: held if it differs from the send.
+    booked_amount: Mapped[Decimal | None] = mapped_column(Money)
+    booked_currency: Mapped[str | None] = mapped_column(String(3))
 
 
 class ReturnFile(Base):
@@ -203,11 +216,16 @@ class Payment(Base):
     changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # Bumped when a change voids the signatures collected so far.
+    # Bumped when a change voids the signatures collected so far: the version of the details
+    # (account, reference, amount) that a signature belongs to.
     signature_round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Who changed the account or reference since the last approval by someone else (user ids):
+    # none of them signs alone.
+    editors: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
     # What the bank said last (ACSP, RJCT, ...); for Failed, why: in words and as the bank put it.
     bank_status: Mapped[str | None] = mapped_column(String(8))
-    failure_kind: Mapped[str | None] = mapped_column(String(16))  # rejected | no_return
+    # Failed: rejected | no_return | checked_not_left | returned; On hold: twice | amount.
+    failure_kind: Mapped[str | None] = mapped_column(String(16))
     failure_reason: Mapped[str | None] = mapped_column(Text)
     bank_text: Mapped[str | None] = mapped_column(Text)
 
@@ -314,6 +332,23 @@ class Signature(Base):
     # The amount in the company's currency at the time of signing: what daily limits add up.
     amount_company: Mapped[Decimal] = mapped_column(Money)
     voided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Alarm(Base):
+    """Something a person must look at now (money may have left twice, money came back, an
+    amount the bank booked differs, uploads failing): raised once per key, announced once."""
+
+    __tablename__ = "alarms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    message: Mapped[str] = mapped_column(Text)  # in English, for the log and the command line
+    details: Mapped[dict[str, object]] = mapped_column(JSON)
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class SlackMessage(Base):

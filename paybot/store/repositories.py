@@ -412,6 +412,7 @@ _VIEW_COLUMNS = (
     Payment.failure_reason,
     Payment.bank_text,
     Payment.updated_at,
+    Payment.editors,
     Company.org_no,
     OpenItem.voucher_no,
     OpenItem.invoice_no,
@@ -614,6 +615,7 @@ class PaymentRepository:
             failure_reason=row.failure_reason,
             bank_text=row.bank_text,
             updated_at=row.updated_at,
+            editors=tuple(row.editors or ()),
         )
 
 

@@ -278,7 +278,7 @@ def test_no_status_field_means_no_status_filter() -> None:
 def test_status_field_rejects_an_unknown_status_listing_the_known_ones() -> None:
     assert error_of("status:failed,sent") == (
         "status: unknown status 'sent' (expected one of proposed, approved, due, processing,"
-        " failed, paid, posted, deleted)"
+        " failed, paid, posted, deleted, on_hold)"
     )
 
 

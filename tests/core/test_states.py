@@ -35,6 +35,10 @@ DESIGNED: dict[tuple[PaymentStatus, Action], PaymentStatus] = {
     (S.DUE, A.UNSIGN): S.APPROVED,
     # A booking in a camt.054 wins over a missing return.
     (S.FAILED, A.CONFIRM): S.PAID,
+    # On hold (money may leave twice, or the bank booked another amount): a person looked at the
+    # netbank and says the payment is paid once, or not paid at all.
+    (S.ON_HOLD, A.RESOLVE_PAID): S.PAID,
+    (S.ON_HOLD, A.RESOLVE_NOT_PAID): S.FAILED,
 }
 
 NOT_ALLOWED = [

@@ -83,6 +83,7 @@ STATUSES = {
     PaymentStatus.PAID: Phrase("Paid", "Betalte"),
     PaymentStatus.POSTED: Phrase("Posted", "Bokført"),
     PaymentStatus.DELETED: Phrase("Deleted", "Slettet"),
+    PaymentStatus.ON_HOLD: Phrase("On hold", "Stoppet"),
 }
 
 REASONS = {
