@@ -42,15 +42,24 @@ def dispatch_due() -> None:
         log.info("sent batch %s of %s: %s payment(s)", batch.number, batch.company, batch.payments)
     for message_id, why in result.refused:
         log.error("did not send %s: %s", message_id, why)
+    for message_id, why, retry_at in result.retrying:
+        log.warning("could not deliver %s (%s); trying again at %s", message_id, why, retry_at)
+    for message_id, why in result.unknown:
+        log.error("upload of %s broke off (%s): a person checks the netbank", message_id, why)
 
 
 def poll_returns() -> None:
     for result in returns.poll(ctx.uow(), gateway_for, now=datetime.now(UTC)):
+        if result.error:
+            log.error("return file %s not taken: %s", result.name, result.error)
+            continue
         log.info(
-            "return file %s: %s paid, %s failed, unmatched %s",
+            "return file %s: %s paid, %s failed, %s returned, %s on hold, unmatched %s",
             result.name,
             len(result.paid),
             len(result.failed),
+            len(result.returned),
+            len(result.held),
             result.unmatched or "none",
         )
 

@@ -2,9 +2,15 @@
 
 The steps are arranged so that a crash between any two of them neither loses a payment nor
 sends one twice: payments are first claimed by a batch (committed), the file is written and
-checked, uploaded under a name derived from the batch, and only then are the payments moved to
-Processing. A batch left "prepared" is finished at the next dispatch: the same bytes under the
-same name and message id, which the bank recognises as the same file.
+checked, the batch is marked "uploading" (committed), the file is uploaded under a name derived
+from the batch, and only then are the payments moved to Processing. A batch left "prepared" is
+finished at the next dispatch: the same bytes under the same name and message id.
+
+An upload that certainly did not happen (`UploadNotStarted`: refused connection, failed login,
+nothing written under the file's name) puts the batch back, to be tried again with backoff and
+an alarm after repeated failures. An upload whose outcome is unknown (any other error, or a
+batch found "uploading" long after its upload began: paybot stopped meanwhile) is never sent
+again: its payments go to a person at once (Failed, no return: check the netbank).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from paybot.core import alarms as alarm_texts
 from paybot.core.bankfiles.model import (
     BankFileRejected,
     CreditTransfer,
@@ -35,13 +42,23 @@ from paybot.core.company import CompanyInfo
 from paybot.core.errors import PaybotError
 from paybot.core.identifiers import bic_for_iban, is_iban_like
 from paybot.core.policy import Actor
+from paybot.core.sends import AlarmKind, SendState
 from paybot.core.states import PaymentStatus
+from paybot.services import answers
 from paybot.services.common import SYSTEM, audit, company_or_error
-from paybot.services.ports import GatewayFactory
+from paybot.services.ports import BankGateway, GatewayFactory, UploadNotStarted
 from paybot.store.banking import BankAccountSettings, BatchInfo, BatchLine, DuePayment
 from paybot.store.uow import UnitOfWork
 
 BUSINESS_ZONE = ZoneInfo("Europe/Oslo")
+# A batch still "uploading" this long after its upload began was interrupted (no upload takes
+# this long: SFTP gives up after 10 s to connect and 60 s per operation).
+UPLOAD_TIMEOUT = timedelta(minutes=5)
+# Waits before the next try of an upload that did not happen: 1, 2, 4, ... minutes, at most 1 h.
+FIRST_RETRY = timedelta(minutes=1)
+LAST_RETRY = timedelta(hours=1)
+# From this many failed attempts on, the alerts channel hears of it.
+ALARM_AFTER_ATTEMPTS = 3
 
 
 class NoOutgoingAccount(PaybotError):
@@ -72,6 +89,10 @@ class SentBatch:
 class DispatchResult:
     sent: list[SentBatch]
     refused: list[tuple[str, str]]  # (message id, why the file was not sent)
+    # (message id, why, when it is tried again): the upload certainly did not happen.
+    retrying: list[tuple[str, str, datetime]] = field(default_factory=list)
+    # (message id, why): the upload broke off; the bank may have the file. A person checks.
+    unknown: list[tuple[str, str]] = field(default_factory=list)
 
 
 def dispatch(
@@ -89,25 +110,20 @@ def dispatch(
             companies = uow.companies.all()
         else:
             companies = [company_or_error(uow, company_org_no)]
-    sent: list[SentBatch] = []
-    refused: list[tuple[str, str]] = []
+    result = DispatchResult(sent=[], refused=[])
     for company in companies:
-        batches = _prepared(uow, company)
+        batches = _prepared(uow, company, now)
         new = _prepare(uow, company, now, options, actor)
         if new is not None:
             batches.append(new)
         for batch in batches:
-            outcome = _finish(uow, gateways, company, batch, now, options, actor)
-            if isinstance(outcome, SentBatch):
-                sent.append(outcome)
-            elif outcome is not None:
-                refused.append(outcome)
-    return DispatchResult(sent=sent, refused=refused)
+            _finish(uow, gateways, company, batch, now, options, actor, result)
+    return result
 
 
-def _prepared(uow: UnitOfWork, company: CompanyInfo) -> list[BatchInfo]:
+def _prepared(uow: UnitOfWork, company: CompanyInfo, now: datetime) -> list[BatchInfo]:
     with uow:
-        return list(uow.bank.prepared_batches(company.id))
+        return list(uow.bank.prepared_batches(company.id, now=now))
 
 
 def _outgoing_account(
@@ -206,53 +222,93 @@ def _finish(
     now: datetime,
     options: DispatchOptions,
     actor: Actor,
-) -> SentBatch | tuple[str, str] | None:
-    """Writes, checks and uploads the batch's file, then marks it sent; None if another
+    result: DispatchResult,
+) -> None:
+    """Writes, checks and uploads the batch's file, then marks it sent; does nothing if another
     dispatcher is sending it."""
-    with uow:
-        lines = uow.bank.lines(batch.id)
-        account = uow.bank.account(batch.bank_account_id)
-    gateway = gateways(account)
-    try:
-        path = _write(company, account, batch, lines, options)
-    except BankFileRejected as exc:
-        _refuse(uow, company, batch, exc.user_message, now, actor)
-        return batch.message_id, exc.user_message
-    options.checkpoint("written")
-    # A batch found "uploading" was being uploaded when paybot stopped: the bank may have the
-    # file, so it is never sent again. Should the upload not have happened after all, the
-    # payments get no answer and the missing-return check puts them before a person.
-    if batch.status != "uploading":
+    if batch.status == "uploading":
+        # Found uploading: paybot stopped during the upload, or another dispatcher is at it.
+        if batch.uploading_since is not None and now - batch.uploading_since < UPLOAD_TIMEOUT:
+            return
+        why = "paybot stopped while the file was being uploaded"
+        _unknown(uow, company, batch, why, now, actor)
+        result.unknown.append((batch.message_id, why))
+        return
+    for _ in range(3):  # a send taken out meanwhile: the file is written again without it
+        with uow:
+            lines = [line for line in uow.bank.lines(batch.id) if line.status == SendState.PREPARED]
+            account = uow.bank.account(batch.bank_account_id)
+            if not lines:
+                uow.bank.cancel_empty(batch.id)
+                uow.commit()
+                return
         try:
+            path = _write(company, account, batch, lines, options)
+            options.checkpoint("written")
             validate_file(path, batch.file_format, options.schema_folder)
         except BankFileRejected as exc:
             _refuse(uow, company, batch, exc.user_message, now, actor)
-            return batch.message_id, exc.user_message
+            result.refused.append((batch.message_id, exc.user_message))
+            return
         with uow:
-            claimed = uow.bank.mark_uploading(batch.id)
-            uow.commit()
-        if not claimed:
-            return None  # another dispatcher found the batch prepared too, and sends it
-        options.checkpoint("uploading")
+            uow.bank.lock_company(company.id)  # as whoever takes a send out of a batch
+            claim = uow.bank.mark_uploading(batch.id, [line.id for line in lines], now)
+            if claim == "claimed":
+                uow.commit()
+        if claim != "changed":
+            break
+    if claim != "claimed":
+        return  # another dispatcher found the batch prepared too, and sends it
+    options.checkpoint("uploading")
+    if not _upload(uow, gateways(account), company, batch, path, now, actor, result):
+        return
+    options.checkpoint("uploaded")
+    result.sent.append(_record(uow, company, batch, lines, path, now, actor))
+    options.checkpoint("recorded")
+
+
+def _upload(
+    uow: UnitOfWork,
+    gateway: BankGateway,
+    company: CompanyInfo,
+    batch: BatchInfo,
+    path: Path,
+    now: datetime,
+    actor: Actor,
+    result: DispatchResult,
+) -> bool:
+    """True if the file reached the bank; otherwise the batch is retried, or handed to a person."""
+    try:
         gateway.upload(path.name, path)
-        options.checkpoint("uploaded")
+    except UploadNotStarted as exc:
+        retry_at = _retry(uow, company, batch, exc.user_message, now, actor)
+        result.retrying.append((batch.message_id, exc.user_message, retry_at))
+        return False
+    except Exception as exc:  # noqa: BLE001 - any other failure may have come after the bank took it
+        why = exc.user_message if isinstance(exc, PaybotError) else f"{type(exc).__name__}: {exc}"
+        _unknown(uow, company, batch, f"the upload broke off ({why})", now, actor)
+        result.unknown.append((batch.message_id, why))
+        return False
+    return True
+
+
+def _record(
+    uow: UnitOfWork,
+    company: CompanyInfo,
+    batch: BatchInfo,
+    lines: Sequence[BatchLine],
+    path: Path,
+    now: datetime,
+    actor: Actor,
+) -> SentBatch:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with uow:
+        uow.bank.lock_company(company.id)
         uow.bank.mark_sent(batch.id, path.name, digest, now)
         moved = uow.bank.start_processing(batch.id, now)
         uow.audit.add_many(
             [
-                {
-                    "at": now,
-                    "company_id": company.id,
-                    "payment_id": payment_id,
-                    "actor_id": actor.user_id,
-                    "actor_label": actor.label,
-                    "action": "payment.send",
-                    "before": {"status": PaymentStatus.DUE.value, "version": version - 1},
-                    "after": {"status": PaymentStatus.PROCESSING.value, "version": version},
-                    "details": {"batch": batch.number, "message_id": batch.message_id},
-                }
+                _moved(company, payment_id, version, PaymentStatus.PROCESSING, batch, now, actor)
                 for payment_id, version in moved
             ]
         )
@@ -270,13 +326,124 @@ def _finish(
             },
         )
         uow.commit()
-    options.checkpoint("recorded")
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for line in lines:
         totals[line.currency] += line.amount
     return SentBatch(
         company.org_no, batch.number, batch.message_id, path.name, len(lines), dict(totals)
     )
+
+
+def _moved(
+    company: CompanyInfo,
+    payment_id: int,
+    version: int,
+    status: PaymentStatus,
+    batch: BatchInfo,
+    now: datetime,
+    actor: Actor,
+    details: dict[str, object] | None = None,
+) -> dict[str, object]:
+    return {
+        "at": now,
+        "company_id": company.id,
+        "payment_id": payment_id,
+        "actor_id": actor.user_id,
+        "actor_label": actor.label,
+        "action": "payment.send" if status is PaymentStatus.PROCESSING else "payment.no_return",
+        "before": {"status": PaymentStatus.DUE.value, "version": version - 1},
+        "after": {"status": status.value, "version": version},
+        "details": {"batch": batch.number, "message_id": batch.message_id, **(details or {})},
+    }
+
+
+def _retry(
+    uow: UnitOfWork,
+    company: CompanyInfo,
+    batch: BatchInfo,
+    error: str,
+    now: datetime,
+    actor: Actor,
+) -> datetime:
+    """Back to prepared, tried again later; from the third failure on, an alarm (once)."""
+    applied = answers.Applied()
+    with uow:
+        uow.bank.lock_company(company.id)
+        attempts = batch.upload_attempts + 1
+        wait: timedelta = min(FIRST_RETRY * (1 << min(attempts - 1, 10)), LAST_RETRY)
+        retry_at = now + wait
+        attempts = uow.bank.upload_not_started(batch.id, error=error, retry_at=retry_at)
+        audit(
+            uow,
+            actor=actor,
+            action="batch.upload_failed",
+            now=now,
+            company_id=company.id,
+            details={
+                "batch": batch.number,
+                "message_id": batch.message_id,
+                "attempts": attempts,
+                "error": error,
+                "retry_at": retry_at.isoformat(),
+            },
+        )
+        if attempts >= ALARM_AFTER_ATTEMPTS:
+            answers.raise_alarm(
+                uow,
+                applied,
+                key=f"upload_failing:{batch.id}",
+                company_id=company.id,
+                kind=AlarmKind.UPLOAD_FAILING,
+                message=alarm_texts.upload_failing(
+                    batch.number, batch.message_id, attempts, error, retry_at
+                ),
+                details={"batch": batch.number, "attempts": attempts, "error": error},
+                now=now,
+                batch_id=batch.id,
+                actor=actor,
+            )
+        uow.commit()
+    answers.log_alarms(applied.alarms)
+    return retry_at
+
+
+def _unknown(
+    uow: UnitOfWork,
+    company: CompanyInfo,
+    batch: BatchInfo,
+    why: str,
+    now: datetime,
+    actor: Actor,
+) -> None:
+    """The bank may have the file: never upload it again; its payments go to a person."""
+    applied = answers.Applied()
+    with uow:
+        uow.bank.lock_company(company.id)
+        reason = (
+            f"The upload of batch {batch.number} broke off: the bank may or may not have it. "
+            "Check the netbank before paying again."
+        )
+        moved = uow.bank.upload_unknown(batch.id, error=reason, now=now)
+        uow.audit.add_many(
+            [
+                _moved(company, pid, version, PaymentStatus.FAILED, batch, now, actor, {"why": why})
+                for pid, version in moved
+            ]
+        )
+        answers.raise_alarm(
+            uow,
+            applied,
+            key=f"upload_unknown:{batch.id}",
+            company_id=company.id,
+            kind=AlarmKind.UPLOAD_UNKNOWN,
+            message=alarm_texts.upload_unknown(batch.number, batch.message_id, len(moved), why),
+            details={"batch": batch.number, "payments": [pid for pid, _ in moved], "why": why},
+            now=now,
+            batch_id=batch.id,
+            actor=actor,
+        )
+        uow.commit()
+    answers.log_alarms(applied.alarms)
 
 
 def _refuse(

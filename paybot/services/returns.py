@@ -1,27 +1,40 @@
-"""Reading the bank's return files: pain.002 status reports and camt.054 debit notifications.
+"""Reading the bank's return files: pain.002 status reports and camt.054 notifications.
 
 A file is parsed whole before anything changes, applied in one transaction, and applied once
-(its SHA-256 is recorded). References that match no payment are reported, never dropped.
+(its SHA-256 is recorded). Each answer is applied to the send it names (services.answers, rules
+in core.sends), and only where the file may speak for that send: the batch a pain.002 is about,
+the account a camt.054 is for, the company whose inbox it came from. References that match no
+payment, or that the file may not speak for, are reported, never dropped.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from paybot.core import alarms as alarm_texts
 from paybot.core.bankfiles.camt054 import read_camt054
-from paybot.core.bankfiles.model import BankFileRejected, StatusFile, StatusLevel
-from paybot.core.bankfiles.outcomes import LineOutcome, Outcome, outcome_of
-from paybot.core.bankfiles.pain002 import read_pain002, reason_text
+from paybot.core.bankfiles.model import (
+    BankFileRejected,
+    Entry,
+    EntryTransaction,
+    StatusLevel,
+)
+from paybot.core.bankfiles.outcomes import Outcome, outcome_of
+from paybot.core.bankfiles.pain002 import read_pain002
 from paybot.core.bankfiles.safe_xml import refuse_declarations, sniff
 from paybot.core.banking_days import banking_time_between
-from paybot.core.errors import ConcurrentChange, InvalidTransition, NotPermitted
+from paybot.core.errors import ConcurrentChange, InvalidTransition, NotPermitted, PaybotError
 from paybot.core.payments import PaymentView
 from paybot.core.policy import Actor, Role
+from paybot.core.sends import AlarmKind, Answer, SendState, same_account
 from paybot.core.states import Action, PaymentStatus, next_status
+from paybot.services import answers
 from paybot.services.common import (
     SYSTEM,
     ActorRef,
@@ -32,8 +45,12 @@ from paybot.services.common import (
 )
 from paybot.services.payments import load_payment
 from paybot.services.ports import GatewayFactory
-from paybot.store.banking import BatchLine
+from paybot.services.proposals import reflag
+from paybot.store.banking import BankAccountSettings
+from paybot.store.sends import SendLine
 from paybot.store.uow import UnitOfWork
+
+log = logging.getLogger("paybot.returns")
 
 BUSINESS_ZONE = ZoneInfo("Europe/Oslo")
 NO_RETURN_REASON = "No answer from the bank: check the netbank before paying again."
@@ -48,49 +65,89 @@ class IngestResult:
     failed: list[int] = field(default_factory=list)
     updated: int = 0
     unmatched: list[str] = field(default_factory=list)
-    returned: list[str] = field(default_factory=list)
+    returned: list[int] = field(default_factory=list)  # Paid → Failed: the money came back
+    held: list[int] = field(default_factory=list)  # On hold: a person must look
+    # References of payments the file may not speak for (another company's or account's).
+    foreign: list[str] = field(default_factory=list)
     incoming_entries: int = 0
     error: str | None = None  # why the file was not taken (it stays in the inbox)
-    # Bookings that may mean money left twice: a person must look at the netbank now.
+    # The alarms this file raised: money may have left twice, came back, another amount, ...
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Camt:
-    """What a camt.054 says about our payments, gathered before anything is applied."""
+@dataclass(frozen=True)
+class _Claim:
+    """What a file says about one reference, before it is matched to our sends."""
 
-    booked_end_to_end: list[str] = field(default_factory=list)
-    booked_batches: list[str] = field(default_factory=list)
-    returned: list[str] = field(default_factory=list)
+    reference: str
+    level: StatusLevel  # TRANSACTION: an EndToEndId; PAYMENT_INFO: a block; GROUP: a batch
+    answer: Answer | None  # None: a status that says nothing of its own (PART)
+    message_id: str | None = None  # pain.002: the batch (OrgnlMsgId) the file is about
+    account: str | None = None  # camt.054: the account the booking is on
+    bank_status: str | None = None
+    reasons: tuple[str, ...] = ()
+    text: str | None = None
+    booked: tuple[Decimal, str] | None = None
+
+
+@dataclass
+class _Read:
+    claims: list[_Claim] = field(default_factory=list)
     incoming: int = 0
 
 
 def ingest(
-    uow: UnitOfWork, *, name: str, data: bytes, now: datetime, actor: Actor = SYSTEM
+    uow: UnitOfWork,
+    *,
+    name: str,
+    data: bytes,
+    now: datetime,
+    actor: Actor = SYSTEM,
+    inbox: BankAccountSettings | None = None,
 ) -> IngestResult:
-    """Applies one file from the bank; a file already applied changes nothing."""
+    """Applies one file from the bank whole, once; a file applied before changes nothing.
+
+    `inbox`: the account whose inbox the file came from; it may then speak only for that
+    account's company. Each answer is applied only to a send of the batch (pain.002) or the
+    account (camt.054) the file names; the rest is reported and raises an alarm.
+    """
     digest = hashlib.sha256(data).hexdigest()
     kind = _kind(name, data)
     with uow:
         if uow.bank.return_file_seen(digest):
             return IngestResult(name=name, kind=kind, already_applied=True)
-    parsed: StatusFile | _Camt = (
-        read_pain002(name, data) if kind == "pain.002" else _gather_camt(name, data)
-    )
+    read = _read_pain002(name, data) if kind == "pain.002" else _read_camt(name, data)
     with uow:
         file_id = uow.bank.claim_return_file(sha256=digest, name=name, kind=kind, now=now)
         if file_id is None:
             return IngestResult(name=name, kind=kind, already_applied=True)
-        if isinstance(parsed, StatusFile):
-            result = _apply_status(uow, name, parsed, now, actor)
-        else:
-            result = _apply_camt(uow, name, parsed, now, actor)
+        matched = _match(uow, read.claims, inbox)
+        for company_id in sorted(matched.companies):
+            uow.bank.lock_company(company_id)  # one company's sends change one story at a time
+        applied = answers.apply(uow, matched.said, source=name, now=now, actor=actor)
+        if matched.foreign:
+            _foreign_alarm(uow, applied, name, digest, matched, inbox, now, actor)
+        result = IngestResult(
+            name=name,
+            kind=kind,
+            paid=applied.paid,
+            failed=applied.failed,
+            updated=applied.updated,
+            unmatched=matched.unmatched,
+            returned=applied.returned,
+            held=applied.held,
+            foreign=matched.foreign,
+            incoming_entries=read.incoming,
+            warnings=[alarm.message for alarm in applied.alarms],
+        )
         summary = {
             "paid": result.paid,
             "failed": result.failed,
             "updated": result.updated,
             "unmatched": result.unmatched,
             "returned": result.returned,
+            "held": result.held,
+            "foreign": result.foreign,
             "incoming_entries": result.incoming_entries,
         }
         uow.bank.set_return_summary(file_id, summary)
@@ -99,9 +156,11 @@ def ingest(
             actor=actor,
             action="returns.ingest",
             now=now,
+            company_id=inbox.company_id if inbox else None,
             details={"file": name, "kind": kind, "sha256": digest, **summary},
         )
         uow.commit()
+    answers.log_alarms(applied.alarms)
     return result
 
 
@@ -122,254 +181,233 @@ def _kind(name: str, data: bytes) -> str:
     raise BankFileRejected(name, "not a pain.002 status report or a camt.054 notification")
 
 
-def _gather_camt(name: str, data: bytes) -> _Camt:
-    gathered = _Camt()
+_ANSWERS = {Outcome.PAID: Answer.BOOKED, Outcome.REJECTED: Answer.REJECTED}
+
+
+def _read_pain002(name: str, data: bytes) -> _Read:
+    """One claim per report; PART and reports with no status say nothing of their own."""
+    read = _Read()
+    for report in read_pain002(name, data).reports:
+        outcome = outcome_of(report)
+        reference = {
+            StatusLevel.GROUP: report.original_message_id,
+            StatusLevel.PAYMENT_INFO: report.original_payment_info_id,
+            StatusLevel.TRANSACTION: report.original_end_to_end_id,
+        }[report.level]
+        read.claims.append(
+            _Claim(
+                reference=reference or "",
+                level=report.level,
+                answer=None if outcome is None else _ANSWERS.get(outcome.outcome, Answer.STATUS),
+                message_id=report.original_message_id,
+                bank_status=None if outcome is None else outcome.bank_status,
+                reasons=() if outcome is None else outcome.reason_codes,
+                text=None if outcome is None else outcome.bank_text,
+            )
+        )
+    return read
+
+
+def _read_camt(name: str, data: bytes) -> _Read:
+    """Bookings of our debits (by EndToEndId, or a whole block by PmtInfId) and returns."""
+    read = _Read()
     _, entries = read_camt054(name, data)
     for entry in entries:
-        if entry.direction != "DBIT":
-            gathered.incoming += 1
-            continue
         returns = [t for t in entry.transactions if t.return_reason] or (
             list(entry.transactions) if entry.reversal else []
         )
-        for tx in returns:
-            gathered.returned.append(tx.end_to_end_id or entry.bank_reference or "?")
-        if entry.status.upper() != "BOOK" or returns:
+        if returns or entry.reversal:
+            if entry.status.upper() != "PDNG":
+                read.claims.extend(_returns(entry, returns))
             continue
-        ids = [t.end_to_end_id for t in entry.transactions if t.end_to_end_id]
-        if ids:
-            gathered.booked_end_to_end.extend(ids)
-        elif entry.batch_payment_info_id:
-            gathered.booked_batches.append(entry.batch_payment_info_id)
-    return gathered
-
-
-def _apply_camt(
-    uow: UnitOfWork, name: str, camt: _Camt, now: datetime, actor: Actor
-) -> IngestResult:
-    by_e2e = uow.bank.lines_by_end_to_end(camt.booked_end_to_end)
-    by_block = uow.bank.lines_by_payment_info(camt.booked_batches)
-    lines = list(by_e2e.values()) + [line for group in by_block.values() for line in group]
-    unmatched = [ref for ref in camt.booked_end_to_end if ref not in by_e2e]
-    unmatched += [ref for ref in camt.booked_batches if ref not in by_block]
-    paid_outcome = LineOutcome(Outcome.PAID, "BOOK")
-    warnings: list[str] = []
-    chosen = {line.id: (line, paid_outcome) for line in lines}
-    paid, _, _ = _apply(uow, name, chosen, now, actor, warnings)
-    return IngestResult(
-        name=name,
-        kind="camt.054",
-        paid=paid,
-        unmatched=unmatched,
-        returned=camt.returned,
-        incoming_entries=camt.incoming,
-        warnings=warnings,
-    )
-
-
-def _apply_status(
-    uow: UnitOfWork, name: str, status: StatusFile, now: datetime, actor: Actor
-) -> IngestResult:
-    """The most specific status wins: transaction over payment-info over group."""
-    chosen: dict[int, tuple[BatchLine, LineOutcome]] = {}
-    unmatched: list[str] = []
-    for level in (StatusLevel.GROUP, StatusLevel.PAYMENT_INFO, StatusLevel.TRANSACTION):
-        reports = [r for r in status.reports if r.level is level]
-        for report, lines in _lines_for(uow, level, reports, unmatched):
-            outcome = outcome_of(report)
-            if outcome is not None:
-                chosen.update({line.id: (line, outcome) for line in lines})
-    paid, failed, updated = _apply(uow, name, chosen, now, actor, [])
-    return IngestResult(
-        name=name, kind="pain.002", paid=paid, failed=failed, updated=updated, unmatched=unmatched
-    )
-
-
-def _lines_for(
-    uow: UnitOfWork, level: StatusLevel, reports: list[Any], unmatched: list[str]
-) -> list[tuple[Any, list[BatchLine]]]:
-    if level is StatusLevel.TRANSACTION:
-        found = uow.bank.lines_by_end_to_end(r.original_end_to_end_id or "" for r in reports)
-        pairs = [
-            (r, [found[r.original_end_to_end_id]] if r.original_end_to_end_id in found else [])
-            for r in reports
-        ]
-        label = "original_end_to_end_id"
-    elif level is StatusLevel.PAYMENT_INFO:
-        blocks = uow.bank.lines_by_payment_info(r.original_payment_info_id or "" for r in reports)
-        pairs = [(r, blocks.get(r.original_payment_info_id or "", [])) for r in reports]
-        label = "original_payment_info_id"
-    else:
-        batches = uow.bank.batches_by_message(r.original_message_id for r in reports)
-        pairs = [
-            (
-                r,
-                uow.bank.lines(batches[r.original_message_id].id)
-                if r.original_message_id in batches
-                else [],
+        if entry.direction != "DBIT":
+            read.incoming += 1
+            continue
+        if entry.status.upper() != "BOOK":
+            continue
+        ids = [t for t in entry.transactions if t.end_to_end_id]
+        for tx in ids:
+            amount = tx.amount if tx.amount is not None else _single(entry)
+            read.claims.append(
+                _Claim(
+                    reference=str(tx.end_to_end_id),
+                    level=StatusLevel.TRANSACTION,
+                    answer=Answer.BOOKED,
+                    account=entry.account,
+                    bank_status="BOOK",
+                    booked=None if amount is None else (amount, tx.currency or entry.currency),
+                )
             )
-            for r in reports
-        ]
-        label = "original_message_id"
-    unmatched.extend(str(getattr(r, label)) for r, lines in pairs if not lines)
-    return pairs
+        if not ids and entry.batch_payment_info_id:
+            read.claims.append(
+                _Claim(
+                    reference=entry.batch_payment_info_id,
+                    level=StatusLevel.PAYMENT_INFO,
+                    answer=Answer.BOOKED,
+                    account=entry.account,
+                    bank_status="BOOK",
+                    booked=(entry.amount, entry.currency),
+                )
+            )
+    return read
 
 
-def _apply(
-    uow: UnitOfWork,
-    name: str,
-    chosen: dict[int, tuple[BatchLine, LineOutcome]],
-    now: datetime,
-    actor: Actor,
-    warnings: list[str],
-) -> tuple[list[int], list[int], int]:
-    """Moves payments to Paid or Failed, or records the status; returns (paid, failed, updated).
+def _single(entry: Entry) -> Decimal | None:
+    """The entry's amount stands for its one transaction's."""
+    return entry.amount if len(entry.transactions) == 1 else None
 
-    A booking that may mean the money left twice is added to `warnings` and audited.
-    """
-    states = uow.bank.payment_states((line.payment_id for line, _ in chosen.values()), lock=True)
-    paid: list[int] = []
-    failed: list[int] = []
-    updated = 0
-    events: list[dict[str, Any]] = []
-    for line, outcome in chosen.values():
-        status, version, failure_kind, batch_id = states[line.payment_id]
-        current = PaymentStatus(status)
-        if outcome.outcome is Outcome.PAID and line.status != "paid":
-            alarm = _twice(line, current, batch_id)
-            if alarm:
-                warnings.append(alarm)
-                events.append(_alarm_event(line, alarm, name, now, actor))
-        values = _line_values(outcome, now)
-        uow.bank.update_line(line.id, values)
-        change = _payment_change(current, failure_kind, outcome, now)
-        if change is None:
+
+def _returns(entry: Entry, transactions: list[EntryTransaction]) -> list[_Claim]:
+    claims = [
+        _Claim(
+            reference=str(tx.end_to_end_id),
+            level=StatusLevel.TRANSACTION,
+            answer=Answer.RETURNED,
+            account=entry.account,
+            bank_status="RTRN",
+            reasons=(tx.return_reason,) if tx.return_reason else (),
+        )
+        for tx in transactions
+        if tx.end_to_end_id
+    ]
+    if not claims and entry.batch_payment_info_id:
+        claims.append(
+            _Claim(
+                reference=entry.batch_payment_info_id,
+                level=StatusLevel.PAYMENT_INFO,
+                answer=Answer.RETURNED,
+                account=entry.account,
+                bank_status="RTRN",
+            )
+        )
+    return claims
+
+
+@dataclass
+class _Matched:
+    said: list[answers.Said] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    # Companies whose sends are named; a foreign reference's company is among them for alarms.
+    companies: set[int] = field(default_factory=set)
+    foreign_companies: set[int] = field(default_factory=set)
+    why: str = ""
+
+
+def _match(uow: UnitOfWork, claims: list[_Claim], inbox: BankAccountSettings | None) -> _Matched:
+    """Each claim's sends, kept only where the file may speak for them. For pain.002 the most
+    specific report wins (transaction over payment-info over group) for each send."""
+    matched = _Matched()
+    by_e2e = uow.sends.by_end_to_end(c.reference for c in claims if c.level is _TX)
+    by_block = uow.sends.by_payment_info(c.reference for c in claims if c.level is _BLOCK)
+    by_batch = uow.sends.by_message(c.reference for c in claims if c.level is _GROUP)
+    inbox_accounts = [] if inbox is None else uow.bank.accounts(inbox.company_id)
+    chosen: dict[int, tuple[int, answers.Said]] = {}  # send id -> (level rank, what was said)
+    bookings: list[answers.Said] = []
+    for claim in claims:
+        found = {
+            _TX: [by_e2e[claim.reference]] if claim.reference in by_e2e else [],
+            _BLOCK: by_block.get(claim.reference, []),
+            _GROUP: by_batch.get(claim.reference, []),
+        }[claim.level]
+        if not found:
+            matched.unmatched.append(claim.reference)
             continue
-        new_status, payment_values = change
-        uow.bank.set_payments([line.payment_id], payment_values)
-        states[line.payment_id] = (
-            new_status.value,
-            version + 1,
-            payment_values.get("failure_kind"),
-            payment_values.get("batch_id", batch_id),
-        )
-        if new_status is PaymentStatus.PAID and current is not PaymentStatus.PAID:
-            paid.append(line.payment_id)
-        elif new_status is PaymentStatus.FAILED and current is not PaymentStatus.FAILED:
-            failed.append(line.payment_id)
-        else:
-            updated += 1
-        events.append(_event(line, current, new_status, version, outcome, name, now, actor))
-    uow.bank.restart_signing(failed, now)
-    uow.audit.add_many(events)
-    return paid, failed, updated
+        why = _not_ours(claim, found, inbox, inbox_accounts)
+        if why:
+            matched.foreign.append(claim.reference)
+            matched.foreign_companies.update(s.company_id for s in found)
+            matched.why = why
+            continue
+        if claim.answer is None:
+            continue  # PART: only the reports below it say anything
+        matched.companies.update(s.company_id for s in found)
+        booked = claim.booked
+        if claim.level is _BLOCK and booked is not None:
+            booked = _block_total(found, booked)
+        for send in found:
+            said = answers.Said(
+                send=send,
+                answer=claim.answer,
+                names_it=claim.level is _TX,
+                bank_status=claim.bank_status,
+                reasons=claim.reasons,
+                text=claim.text,
+                booked=booked,
+            )
+            if claim.message_id is None:  # camt.054: every booking and return, in file order
+                bookings.append(said)
+                continue
+            rank = _RANK[claim.level]
+            if send.id not in chosen or chosen[send.id][0] <= rank:
+                chosen[send.id] = (rank, said)
+    matched.said = [said for _, said in chosen.values()] + bookings
+    return matched
 
 
-def _twice(line: BatchLine, current: PaymentStatus, batch_id: int | None) -> str | None:
-    """Why a booking of this send may mean the payment left twice, or None."""
-    if current in (PaymentStatus.PAID, PaymentStatus.POSTED):
-        return (
-            f"Payment {line.payment_id} was booked again ({line.end_to_end_id}) though it is "
-            "paid already: the money may have left twice. Check the netbank; ask the payee to "
-            "pay it back."
-        )
-    if batch_id is not None and batch_id != line.batch_id:
-        return (
-            f"Payment {line.payment_id} was booked for an earlier send ({line.end_to_end_id}) "
-            "while a newer send of it is at the bank: stop that one in the netbank, or it is "
-            "paid twice."
-        )
-    return None
+_TX, _BLOCK, _GROUP = StatusLevel.TRANSACTION, StatusLevel.PAYMENT_INFO, StatusLevel.GROUP
+_RANK = {_GROUP: 0, _BLOCK: 1, _TX: 2}
 
 
-def _alarm_event(
-    line: BatchLine, alarm: str, name: str, now: datetime, actor: Actor
-) -> dict[str, Any]:
-    return {
-        "at": now,
-        "company_id": None,
-        "payment_id": line.payment_id,
-        "actor_id": actor.user_id,
-        "actor_label": actor.label,
-        "action": "payment.booked_twice",
-        "before": None,
-        "after": None,
-        "details": {"file": name, "end_to_end_id": line.end_to_end_id, "warning": alarm},
-    }
+def _block_total(sends: list[SendLine], booked: tuple[Decimal, str]) -> tuple[Decimal, str] | None:
+    """A booking of a whole block: when its total is the block's, each send was booked as sent;
+    otherwise the total differs and every payment of the block is held."""
+    amount, currency = booked
+    currencies = {s.currency for s in sends}
+    if currencies == {currency.upper()} and sum(s.amount for s in sends) == amount:
+        return None
+    return booked
 
 
-def _line_values(outcome: LineOutcome, now: datetime) -> dict[str, Any]:
-    status = {Outcome.PAID: "paid", Outcome.REJECTED: "rejected"}.get(outcome.outcome, "accepted")
-    return {
-        "status": status,
-        "bank_status": outcome.bank_status,
-        "reason_codes": list(outcome.reason_codes),
-        "bank_text": outcome.bank_text,
-        "updated_at": now,
-    }
+def _not_ours(
+    claim: _Claim,
+    sends: list[SendLine],
+    inbox: BankAccountSettings | None,
+    inbox_accounts: list[BankAccountSettings],
+) -> str:
+    """Why the file may not speak for these sends, or "" if it may."""
+    if inbox is not None and any(s.company_id != inbox.company_id for s in sends):
+        return "they belong to another company than the inbox the file came from"
+    if claim.message_id is not None and any(s.message_id != claim.message_id for s in sends):
+        return f"they were not sent in {claim.message_id}, the file the report is about"
+    if claim.message_id is None:
+        if claim.account is None:
+            return "the file names no account"
+        if not all(same_account(claim.account, s.account) for s in sends):
+            return f"they were not paid from {claim.account}, the account the file is for"
+        ours = any(same_account(claim.account, a.account) for a in inbox_accounts)
+        if inbox is not None and not ours:
+            return f"{claim.account} is not an account of the inbox's company"
+    return ""
 
 
-def _payment_change(
-    current: PaymentStatus, failure_kind: str | None, outcome: LineOutcome, now: datetime
-) -> tuple[PaymentStatus, dict[str, Any]] | None:
-    missing = current is PaymentStatus.FAILED and failure_kind in ("no_return", "checked_not_left")
-    if outcome.outcome is Outcome.PAID and (current is PaymentStatus.PROCESSING or missing):
-        return PaymentStatus.PAID, {
-            "status": PaymentStatus.PAID.value,
-            "paid_at": now,
-            "bank_status": outcome.bank_status,
-            "failure_kind": None,
-            "failure_reason": None,
-            "updated_at": now,
-        }
-    if outcome.outcome is Outcome.REJECTED and current is PaymentStatus.PROCESSING:
-        words = "; ".join(reason_text(code) for code in outcome.reason_codes) or (
-            "The bank rejected the payment (no reason given)"
-        )
-        return PaymentStatus.FAILED, {
-            "status": PaymentStatus.FAILED.value,
-            "failure_kind": "rejected",
-            "failure_reason": words,
-            "bank_text": outcome.bank_text,
-            "bank_status": outcome.bank_status,
-            "batch_id": None,
-            "updated_at": now,
-        }
-    if outcome.outcome is Outcome.STATUS and current is PaymentStatus.PROCESSING:
-        return PaymentStatus.PROCESSING, {"bank_status": outcome.bank_status, "updated_at": now}
-    return None
-
-
-def _event(
-    line: BatchLine,
-    before: PaymentStatus,
-    after: PaymentStatus,
-    version: int,
-    outcome: LineOutcome,
+def _foreign_alarm(
+    uow: UnitOfWork,
+    applied: answers.Applied,
     name: str,
+    digest: str,
+    matched: _Matched,
+    inbox: BankAccountSettings | None,
     now: datetime,
     actor: Actor,
-) -> dict[str, Any]:
-    action = {PaymentStatus.PAID: "payment.paid", PaymentStatus.FAILED: "payment.failed"}.get(
-        after, "payment.bank_status"
-    )
-    return {
-        "at": now,
-        "company_id": None,
-        "payment_id": line.payment_id,
-        "actor_id": actor.user_id,
-        "actor_label": actor.label,
-        "action": action,
-        "before": {"status": before.value, "version": version},
-        "after": {"status": after.value, "version": version + 1},
-        "details": {
-            "file": name,
-            "end_to_end_id": line.end_to_end_id,
-            "bank_status": outcome.bank_status,
-            "reasons": list(outcome.reason_codes),
-            "bank_text": outcome.bank_text,
-        },
-    }
+) -> None:
+    """Said to the inbox's company, and to each company whose payments the file named."""
+    message = alarm_texts.foreign(name, matched.foreign, matched.why)
+    targets = set(matched.foreign_companies)
+    if inbox is not None:
+        targets.add(inbox.company_id)
+    for company_id in sorted(targets):
+        answers.raise_alarm(
+            uow,
+            applied,
+            key=f"foreign:{digest[:32]}:{company_id}",
+            company_id=company_id,
+            kind=AlarmKind.FOREIGN,
+            message=message,
+            details={"file": name, "references": matched.foreign[:50], "why": matched.why},
+            now=now,
+            actor=actor,
+        )
 
 
 def check_missing(
@@ -381,7 +419,10 @@ def check_missing(
     zone: ZoneInfo = BUSINESS_ZONE,
     actor: Actor = SYSTEM,
 ) -> list[int]:
-    """Processing payments with no answer for `after` of banking time become Failed (no return)."""
+    """Processing payments with no answer for `after` of banking time become Failed (no return).
+
+    Their send stays live: the money may still leave, so they cannot be signed again until a
+    signer has looked at the netbank (`resolve_missing`)."""
     with uow:
         company_id = None if company_org_no is None else company_or_error(uow, company_org_no).id
         # Banking time never runs faster than the clock: older than `after` is a cheap pre-filter.
@@ -391,39 +432,49 @@ def check_missing(
             for pid, v, sent in candidates
             if banking_time_between(sent, now, zone) >= after
         ]
-        events = []
+        changed: list[int] = []
         for payment_id, version in late:
-            uow.bank.set_payments(
-                [payment_id],
+            # Compare-and-set: an answer applied meanwhile wins over "no answer".
+            if not uow.payments.compare_and_set(
+                payment_id,
+                version,
                 {
                     "status": PaymentStatus.FAILED.value,
                     "failure_kind": "no_return",
                     "failure_reason": NO_RETURN_REASON,
                     "updated_at": now,
                 },
+            ):
+                continue
+            changed.append(payment_id)
+            payment = uow.payments.get(payment_id)
+            audit(
+                uow,
+                actor=actor,
+                action="payment.no_return",
+                now=now,
+                company_id=None if payment is None else _company_id(uow, payment),
+                payment_id=payment_id,
+                before={"status": PaymentStatus.PROCESSING.value, "version": version},
+                after={"status": PaymentStatus.FAILED.value, "version": version + 1},
+                details={"reason": NO_RETURN_REASON, "waited": str(after)},
             )
-            events.append(
-                {
-                    "at": now,
-                    "company_id": company_id,
-                    "payment_id": payment_id,
-                    "actor_id": actor.user_id,
-                    "actor_label": actor.label,
-                    "action": "payment.no_return",
-                    "before": {"status": PaymentStatus.PROCESSING.value, "version": version},
-                    "after": {"status": PaymentStatus.FAILED.value, "version": version + 1},
-                    "details": {"reason": NO_RETURN_REASON, "waited": str(after)},
-                }
-            )
-        uow.audit.add_many(events)
         uow.commit()
-    return [payment_id for payment_id, _ in late]
+    return changed
+
+
+def _company_id(uow: UnitOfWork, payment: PaymentView) -> int:
+    return company_or_error(uow, payment.company_org_no).id
 
 
 def resolve_missing(
     uow: UnitOfWork, *, actor: ActorRef, payment_id: int, money_left: bool, now: datetime
 ) -> PaymentView:
-    """A signer records what the netbank shows for a payment with no return: paid, or not."""
+    """A signer records what the netbank shows for a payment with no return: paid, or not.
+
+    Paid: its send counts as booked (a person saw the money leave). Not paid: its send is no
+    longer live, so the payment may be fixed and signed again; should the bank book that send
+    after all, the booking wins (core.sends)."""
     with uow:
         who = resolve_actor(uow, actor)
         payment, company = load_payment(uow, payment_id)
@@ -431,14 +482,24 @@ def resolve_missing(
             raise NotPermitted(
                 f"{who.label} may not record what the netbank shows: that needs the signer role."
             )
+        uow.bank.lock_company(company.id)
+        payment, _ = load_payment(uow, payment_id, lock=True)
         if payment.status is not PaymentStatus.FAILED or payment.failure_kind != "no_return":
             raise InvalidTransition(
                 f"Payment {payment.id} is not waiting for a netbank check (it is "
                 f"{payment.status.value})."
             )
+        current = [s for s in uow.sends.live_of(payment.id) if s.batch_id == payment.batch_id]
         if money_left:
             new_status = next_status(payment.status, Action.CONFIRM, payment_id=payment.id)
-            values: dict[str, Any] = {"status": new_status.value, "paid_at": now, "updated_at": now}
+            values: dict[str, Any] = {
+                "status": new_status.value,
+                "paid_at": now,
+                "updated_at": now,
+                "failure_kind": None,
+                "failure_reason": None,
+            }
+            send_state = SendState.BOOKED
         else:
             new_status = payment.status
             values = {
@@ -448,9 +509,13 @@ def resolve_missing(
                 "failure_reason": "No answer from the bank; the netbank shows the money "
                 "did not leave. Fix it if needed and sign again.",
             }
+            send_state = SendState.NOT_LEFT
         if not uow.payments.compare_and_set(payment.id, payment.version, values):
             raise ConcurrentChange(f"Payment {payment.id} changed just now; look again.")
-        if not money_left:
+        uow.sends.set_states([s.id for s in current], send_state, {"updated_at": now})
+        if money_left:
+            reflag(uow, company.id, {payment.supplier_id})
+        else:
             uow.bank.restart_signing([payment.id], now)
         audit(
             uow,
@@ -461,7 +526,7 @@ def resolve_missing(
             payment_id=payment.id,
             before={"status": payment.status.value, "version": payment.version},
             after={"status": new_status.value, "version": payment.version + 1},
-            details={"money_left": money_left},
+            details={"money_left": money_left, "sends": [s.end_to_end_id for s in current]},
         )
         result, _ = load_payment(uow, payment.id)
         uow.commit()
@@ -478,7 +543,8 @@ def poll(
 ) -> list[IngestResult]:
     """Applies every file waiting in the inbox of each account, then archives it there.
 
-    A file that cannot be taken stays in the inbox and is reported; the others still go.
+    A file that cannot be taken stays in the inbox and is reported; an inbox that cannot be read
+    is reported; the other files and inboxes still go.
     """
     with uow:
         companies = (
@@ -489,13 +555,39 @@ def poll(
         accounts = [a for c in companies for a in uow.bank.accounts(c.id)]
     results: list[IngestResult] = []
     for account in accounts:
-        gateway = gateways(account)
-        for name in gateway.incoming():
-            try:
-                result = ingest(uow, name=name, data=gateway.fetch(name), now=now, actor=actor)
-            except BankFileRejected as exc:
-                results.append(IngestResult(name=name, kind="rejected", error=exc.user_message))
-                continue
-            gateway.archive(name)
-            results.append(result)
+        try:
+            gateway = gateways(account)
+            names = gateway.incoming()
+        except PaybotError as exc:
+            where = f"inbox of {account.account}"
+            log.error("%s: %s", where, exc.user_message)
+            results.append(IngestResult(name=where, kind="unread", error=exc.user_message))
+            continue
+        for name in names:
+            results.append(_take(uow, gateway, account, name, now, actor))
     return results
+
+
+def _take(
+    uow: UnitOfWork,
+    gateway: Any,
+    account: BankAccountSettings,
+    name: str,
+    now: datetime,
+    actor: Actor,
+) -> IngestResult:
+    """One inbox file: fetched, applied, archived; an error is the result, not an exception."""
+    try:
+        result = ingest(
+            uow, name=name, data=gateway.fetch(name), now=now, actor=actor, inbox=account
+        )
+    except BankFileRejected as exc:
+        return IngestResult(name=name, kind="rejected", error=exc.user_message)
+    except PaybotError as exc:
+        return IngestResult(name=name, kind="unread", error=exc.user_message)
+    try:
+        gateway.archive(name)
+    except PaybotError as exc:
+        # Applied; it stays in the inbox and is recognised (and skipped) next time.
+        log.error("%s was applied but not archived: %s", name, exc.user_message)
+    return result

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from paybot.core.payments import ReferenceType
+from paybot.core.sends import SendState
 from paybot.core.states import PaymentStatus
 from paybot.store.models import (
     Batch,
@@ -71,6 +72,8 @@ class BatchInfo:
     file_sha256: str | None
     created_at: datetime
     sent_at: datetime | None
+    upload_attempts: int = 0
+    uploading_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -205,8 +208,15 @@ class BankRepository:
     def batch(self, batch_id: int) -> BatchInfo:
         return _batch(self._session.get_one(Batch, batch_id))
 
-    def prepared_batches(self, company_id: int | None = None) -> list[BatchInfo]:
-        query = select(Batch).where(Batch.status.in_(["prepared", "uploading"])).order_by(Batch.id)
+    def prepared_batches(
+        self, company_id: int | None = None, *, now: datetime | None = None
+    ) -> list[BatchInfo]:
+        """Batches to finish: prepared ones (whose retry time has come, at `now`) and ones
+        found uploading (interrupted, or being uploaded by another dispatcher right now)."""
+        ready = Batch.status == "prepared"
+        if now is not None:
+            ready = ready & (Batch.next_attempt_at.is_(None) | (Batch.next_attempt_at <= now))
+        query = select(Batch).where(ready | (Batch.status == "uploading")).order_by(Batch.id)
         if company_id is not None:
             query = query.where(Batch.company_id == company_id)
         return [_batch(row) for row in self._session.scalars(query)]
@@ -223,26 +233,119 @@ class BankRepository:
             _line(line, payment, invoice) for line, payment, invoice in self._session.execute(query)
         ]
 
-    def mark_uploading(self, batch_id: int) -> bool:
-        """From here on the bank may have the file: a recovery must not send it blindly again.
-        False if the batch was no longer prepared: another dispatcher is uploading it."""
+    def mark_uploading(self, batch_id: int, line_ids: Sequence[int], now: datetime) -> str:
+        """From here on the bank may have the file. "claimed": this dispatcher uploads it;
+        "taken": the batch was no longer prepared (another dispatcher is uploading it);
+        "changed": a send was taken out of it since its file was written (write it again).
+        The caller holds the company's lock, as does whoever takes a send out."""
         result = self._session.execute(
             update(Batch)
             .where(Batch.id == batch_id, Batch.status == "prepared")
-            .values(status="uploading")
+            .values(status="uploading", uploading_since=now)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return "taken"
+        waiting = self._session.scalars(
+            select(BatchPayment.id).where(
+                BatchPayment.batch_id == batch_id, BatchPayment.status == SendState.PREPARED.value
+            )
+        )
+        return "claimed" if set(waiting) == set(line_ids) else "changed"
+
+    def upload_not_started(self, batch_id: int, *, error: str, retry_at: datetime) -> int:
+        """The upload certainly did not happen: prepared again, to retry at `retry_at`; returns
+        the number of attempts so far."""
+        self._session.execute(
+            update(Batch)
+            .where(Batch.id == batch_id, Batch.status == "uploading")
+            .values(
+                status="prepared",
+                upload_attempts=Batch.upload_attempts + 1,
+                next_attempt_at=retry_at,
+                upload_error=error,
+                uploading_since=None,
+            )
+        )
+        return int(
+            self._session.scalar(select(Batch.upload_attempts).where(Batch.id == batch_id)) or 0
+        )
+
+    def upload_unknown(self, batch_id: int, *, error: str, now: datetime) -> list[tuple[int, int]]:
+        """The upload may have happened: the batch is never uploaded again, its sends are live
+        (the bank may have them) and its Due payments go to a person: Failed, no return.
+        Returns (payment id, new version) of each payment moved."""
+        self._session.execute(
+            update(Batch)
+            .where(Batch.id == batch_id, Batch.status == "uploading")
+            .values(status="unknown", upload_error=error)
+        )
+        self._mark_lines_sent(batch_id, now)
+        return self._move_due(
+            batch_id,
+            {
+                "status": PaymentStatus.FAILED.value,
+                "failure_kind": "no_return",
+                "failure_reason": error,
+                "sent_at": now,
+                "updated_at": now,
+            },
+        )
+
+    def cancel_empty(self, batch_id: int) -> bool:
+        """A prepared batch whose every send was taken out is closed; True if it was."""
+        live = self._session.scalar(
+            select(func.count()).where(
+                BatchPayment.batch_id == batch_id, BatchPayment.status == SendState.PREPARED.value
+            )
+        )
+        if live:
+            return False
+        self._session.execute(
+            update(Batch)
+            .where(Batch.id == batch_id, Batch.status == "prepared")
+            .values(status="cancelled")
+        )
+        return True
 
     def mark_sent(self, batch_id: int, file_name: str, sha256: str, now: datetime) -> None:
         self._session.execute(
             update(Batch)
             .where(Batch.id == batch_id)
-            .values(status="sent", file_name=file_name, file_sha256=sha256, sent_at=now)
+            .values(
+                status="sent",
+                file_name=file_name,
+                file_sha256=sha256,
+                sent_at=now,
+                uploading_since=None,
+                upload_error=None,
+                next_attempt_at=None,
+            )
+        )
+        self._mark_lines_sent(batch_id, now)
+
+    def _mark_lines_sent(self, batch_id: int, now: datetime) -> None:
+        """Sends still waiting for the file are at the bank now (an answer read meanwhile has
+        moved its send on already, and stays)."""
+        self._session.execute(
+            update(BatchPayment)
+            .where(
+                BatchPayment.batch_id == batch_id,
+                BatchPayment.status == SendState.PREPARED.value,
+            )
+            .values(status=SendState.SENT.value, updated_at=now)
         )
 
     def mark_invalid(self, batch_id: int, error: str) -> None:
         self._session.execute(
             update(Batch).where(Batch.id == batch_id).values(status="invalid", error=error)
+        )
+        self._session.execute(
+            update(BatchPayment)
+            .where(
+                BatchPayment.batch_id == batch_id,
+                BatchPayment.status == SendState.PREPARED.value,
+            )
+            .values(status=SendState.CANCELLED.value)
         )
         self._session.execute(
             update(Payment)
@@ -251,7 +354,35 @@ class BankRepository:
         )
 
     def start_processing(self, batch_id: int, now: datetime) -> list[tuple[int, int]]:
-        """Due payments of the batch → Processing; returns (payment id, new version) of each."""
+        """Due payments of the batch → Processing; returns (payment id, new version) of each.
+        An answer the bank gave before this moment is on the send; its status is shown."""
+        answered = {
+            row[0]: row[1]
+            for row in self._session.execute(
+                select(BatchPayment.payment_id, BatchPayment.bank_status).where(
+                    BatchPayment.batch_id == batch_id, BatchPayment.bank_status.is_not(None)
+                )
+            )
+        }
+        moved = self._move_due(
+            batch_id,
+            {
+                "status": PaymentStatus.PROCESSING.value,
+                "sent_at": now,
+                "updated_at": now,
+                "bank_status": None,
+            },
+        )
+        for payment_id, _ in moved:
+            if payment_id in answered:
+                self._session.execute(
+                    update(Payment)
+                    .where(Payment.id == payment_id)
+                    .values(bank_status=answered[payment_id])
+                )
+        return moved
+
+    def _move_due(self, batch_id: int, values: dict[str, Any]) -> list[tuple[int, int]]:
         moved = list(
             self._session.execute(
                 select(Payment.id, Payment.version).where(
@@ -262,13 +393,7 @@ class BankRepository:
         self._session.execute(
             update(Payment)
             .where(Payment.batch_id == batch_id, Payment.status == PaymentStatus.DUE.value)
-            .values(
-                status=PaymentStatus.PROCESSING.value,
-                version=Payment.version + 1,
-                sent_at=now,
-                updated_at=now,
-                bank_status=None,
-            )
+            .values(version=Payment.version + 1, **values)
             .execution_options(synchronize_session=False)
         )
         return [(payment_id, version + 1) for payment_id, version in moved]
@@ -298,50 +423,6 @@ class BankRepository:
             update(ReturnFile).where(ReturnFile.id == file_id).values(summary=summary)
         )
 
-    def lines_by_end_to_end(self, ids: Iterable[str]) -> dict[str, BatchLine]:
-        return {
-            line.end_to_end_id: line for line in self._lines_where(BatchPayment.end_to_end_id, ids)
-        }
-
-    def lines_by_payment_info(self, ids: Iterable[str]) -> dict[str, list[BatchLine]]:
-        found: dict[str, list[BatchLine]] = {}
-        for line in self._lines_where(BatchPayment.payment_info_id, ids):
-            found.setdefault(line.payment_info_id, []).append(line)
-        return found
-
-    def batches_by_message(self, ids: Iterable[str]) -> dict[str, BatchInfo]:
-        query = select(Batch).where(Batch.message_id.in_(list(ids)))
-        return {row.message_id: _batch(row) for row in self._session.scalars(query)}
-
-    def _lines_where(self, column: Any, values: Iterable[str]) -> list[BatchLine]:
-        wanted = list(dict.fromkeys(values))
-        result: list[BatchLine] = []
-        for start in range(0, len(wanted), 2000):
-            query = (
-                select(BatchPayment, Payment, OpenItem.invoice_no)
-                .join(Payment, Payment.id == BatchPayment.payment_id)
-                .join(OpenItem, OpenItem.id == Payment.open_item_id)
-                .where(column.in_(wanted[start : start + 2000]))
-            )
-            result.extend(_line(*row) for row in self._session.execute(query))
-        return result
-
-    def payment_states(
-        self, payment_ids: Iterable[int], *, lock: bool = False
-    ) -> dict[int, tuple[str, int, str | None, int | None]]:
-        """payment id -> (status, version, failure kind, batch), locked until commit if asked."""
-        wanted = list(dict.fromkeys(payment_ids))
-        found: dict[int, tuple[str, int, str | None, int | None]] = {}
-        for start in range(0, len(wanted), 2000):
-            query = select(
-                Payment.id, Payment.status, Payment.version, Payment.failure_kind, Payment.batch_id
-            ).where(Payment.id.in_(wanted[start : start + 2000]))
-            if lock:
-                query = query.with_for_update()
-            for row in self._session.execute(query):
-                found[row[0]] = (row[1], row[2], row[3], row[4])
-        return found
-
     def set_payments(self, payment_ids: Sequence[int], values: dict[str, Any]) -> None:
         """The same values on many payments at once, bumping each one's version."""
         for start in range(0, len(payment_ids), 2000):
@@ -367,19 +448,6 @@ class BankRepository:
             .where(Payment.id.in_(ids))
             .values(signature_round=Payment.signature_round + 1)
             .execution_options(synchronize_session=False)
-        )
-
-    def set_lines(self, line_ids: Sequence[int], values: dict[str, Any]) -> None:
-        for start in range(0, len(line_ids), 2000):
-            self._session.execute(
-                update(BatchPayment)
-                .where(BatchPayment.id.in_(list(line_ids[start : start + 2000])))
-                .values(**values)
-            )
-
-    def update_line(self, line_id: int, values: dict[str, Any]) -> None:
-        self._session.execute(
-            update(BatchPayment).where(BatchPayment.id == line_id).values(**values)
         )
 
     def processing_since(
@@ -429,6 +497,8 @@ def _batch(row: Batch) -> BatchInfo:
         file_sha256=row.file_sha256,
         created_at=row.created_at,
         sent_at=row.sent_at,
+        upload_attempts=row.upload_attempts or 0,
+        uploading_since=row.uploading_since,
     )
 
 

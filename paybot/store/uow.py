@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from paybot.store.alarms import AlarmRepository
 from paybot.store.alert_queries import AlertQueries
 from paybot.store.banking import BankRepository
 from paybot.store.repositories import (
@@ -22,6 +23,7 @@ from paybot.store.signing import (
     RateRepository,
     SignatureRepository,
 )
+from paybot.store.sends import SendRepository
 from paybot.store.slack import SlackRepository
 
 
@@ -45,6 +47,8 @@ class UnitOfWork:
         self.bank = BankRepository(session)
         self.slack = SlackRepository(session)
         self.alerts = AlertQueries(session)
+        self.sends = SendRepository(session)
+        self.alarms = AlarmRepository(session)
         return self
 
     def __exit__(

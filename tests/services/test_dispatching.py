@@ -377,13 +377,17 @@ def test_a_prepared_batch_is_claimed_for_upload_by_one_dispatcher_only(
     signed(uow, phone, {"amount": Decimal("10.00")})
     bank.dispatch(uow, LATER)
     [batch] = batches(engine)
+    [line] = rows(engine, "SELECT id FROM batch_payments")
     with uow:
-        assert uow.bank.mark_uploading(batch["id"]) is False  # sent already
+        assert uow.bank.mark_uploading(batch["id"], [line["id"]], LATER) == "taken"  # sent
     with engine.begin() as connection:
         connection.execute(text("UPDATE batches SET status = 'prepared'"))
+        connection.execute(text("UPDATE batch_payments SET status = 'prepared'"))
     with uow:
-        assert uow.bank.mark_uploading(batch["id"]) is True
-        assert uow.bank.mark_uploading(batch["id"]) is False  # the second dispatcher skips it
+        assert uow.bank.mark_uploading(batch["id"], [line["id"]], LATER) == "claimed"
+        assert uow.bank.mark_uploading(batch["id"], [line["id"]], LATER) == "taken"
+    with uow:  # a send taken out since the file was written: the file is written again
+        assert uow.bank.mark_uploading(batch["id"], [line["id"], 999], LATER) == "changed"
 
 
 def test_file_ids_are_derived_from_paybot_ids_and_fit_in_35_characters(

@@ -388,7 +388,10 @@ def test_the_netbank_showing_no_money_left_is_recorded_and_the_payment_stays_fai
     assert checked.batch_id is None
     assert "did not leave" in (checked.failure_reason or "")
     last = payments.show(uow, payment_id=payment_id).history[-1]
-    assert (last["action"], last["details"]) == ("payment.resolve_missing", {"money_left": False})
+    assert (last["action"], last["details"]) == (
+        "payment.resolve_missing",
+        {"money_left": False, "sends": [f"PAYBOT-P{payment_id}-1"]},
+    )
 
 
 def test_after_the_netbank_shows_no_money_left_the_payment_is_signed_and_sent_again(
@@ -407,7 +410,7 @@ def test_after_the_netbank_shows_no_money_left_the_payment_is_signed_and_sent_ag
     assert lines(engine)[payment_id]["end_to_end_id"] == f"PAYBOT-P{payment_id}-2"
 
 
-def test_bookings_of_two_sends_of_one_payment_raise_the_alarm(
+def test_bookings_of_two_sends_of_one_payment_hold_it_then_raise_the_alarm(
     uow: UnitOfWork, engine: Engine, phone: Authenticator, bank: Bank
 ) -> None:
     """Sent, no answer, "the money did not leave", sent again: then both sends are booked."""
@@ -429,17 +432,20 @@ def test_bookings_of_two_sends_of_one_payment_raise_the_alarm(
         camt054("B1", [booked(Decimal("1250.00"), end_to_end=first)]),
         now=later + timedelta(hours=2),
     )
-    assert early.paid == [payment_id]
-    assert early.warnings and "newer send of it is at the bank" in early.warnings[0]
+    assert (early.paid, early.held) == ([], [payment_id])
+    assert early.warnings and f"stop {second} in the netbank" in early.warnings[0]
+    held = view(uow, payment_id)
+    assert (held.status, held.failure_kind) == (PaymentStatus.ON_HOLD, "twice")
     again = ingest(
         uow,
         "b2.xml",
         camt054("B2", [booked(Decimal("1250.00"), end_to_end=second)]),
         now=later + timedelta(hours=3),
     )
-    assert again.warnings and "booked again" in again.warnings[0]
-    alarms = rows(engine, "SELECT action FROM audit_events WHERE action = 'payment.booked_twice'")
-    assert len(alarms) == 2
+    assert again.warnings and "left twice" in again.warnings[0]
+    assert view(uow, payment_id).status is PaymentStatus.PAID
+    alarms = rows(engine, "SELECT kind FROM alarms ORDER BY id")
+    assert [a["kind"] for a in alarms] == ["twice", "booked_twice"]
 
 
 def test_a_payment_refused_for_want_of_money_may_be_signed_again_as_it_is(
@@ -690,7 +696,7 @@ def test_a_malformed_or_hostile_file_is_refused_whole(
             ingest(uow, f"{how}.xml", spoiled(data, how))
 
         assert [view(uow, payment_id) for payment_id in ids] == before, how
-        assert {row["status"] for row in lines(engine).values()} == {"prepared"}, how
+        assert {row["status"] for row in lines(engine).values()} == {"sent"}, how
         assert return_files(engine) == 0, how
     # The same reports, unspoiled, are applied: the refusals were about the files alone.
     assert sorted(ingest(uow, "good.xml", data).failed) == ids
