@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from paybot.handlers import actions, alert_actions, bank_command, enroll, home, limits, modals
+from paybot.handlers import (
+    actions,
+    alert_actions,
+    bank_command,
+    enroll,
+    hold_actions,
+    home,
+    limits,
+    modals,
+)
 from paybot.handlers.deps import Deps
 
 
@@ -14,5 +23,6 @@ def register_all(app: App, deps: Deps) -> None:
     enroll.register(app, deps)
     limits.register(app, deps)
     alert_actions.register(app, deps)
+    hold_actions.register(app, deps)
     actions.register(app, deps)
     modals.register(app, deps)

@@ -31,6 +31,8 @@ class Act(StrEnum):
     SIGN_ALL_BLUE = "proposals.sign_all_blue"
     MONEY_LEFT = "missing.money_left"  # "did the money leave?" on a payment with no return
     MONEY_NOT_LEFT = "missing.money_not_left"
+    HOLD_PAID = "hold.paid"  # a payment On hold: paid once, any other send stopped
+    HOLD_NOT_PAID = "hold.not_paid"  # ... or not paid at all, every send stopped
     HOME_REFRESH = "home.refresh"
 
 

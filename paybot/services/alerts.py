@@ -1,5 +1,6 @@
-"""What each company's alerts channel should hear now: payments the bank rejected, payments with
-no return, payments with no answer for a while, and batches paid.
+"""What each company's alerts channel should hear now: alarms (money may leave twice, money came
+back, another amount booked, uploads failing or broken off), payments the bank rejected, payments
+with no return, payments with no answer for a while, and batches paid.
 
 Every alert has a key; posting it is claimed under that key (`slack_records.claim`), so it is
 announced once however many paybot processes run, and never read here again once claimed.
@@ -20,6 +21,7 @@ from paybot.core.banking_days import banking_time_between
 from paybot.core.company import CompanyInfo, Language
 from paybot.core.payments import LastStep, PaymentView
 from paybot.services.slack_records import STALE_CLAIM
+from paybot.store.alarms import AlarmRecord
 from paybot.store.alert_queries import SentPayment
 from paybot.store.uow import UnitOfWork
 
@@ -28,10 +30,12 @@ BUSINESS_ZONE = ZoneInfo("Europe/Oslo")
 STUCK_AFTER = timedelta(hours=4)
 # Never flood a channel: per company and run, the rest is one summary message.
 MAX_PAYMENT_ALERTS = 20
+MAX_ALARMS = 20
 MAX_BATCH_ALERTS = 20
 
 
 class AlertKind(StrEnum):
+    ALARM = "alarm"  # something a person must look at now (core.sends.AlarmKind says what)
     FAILED = "failed"  # the bank rejected it
     NO_RETURN = "no_return"  # no answer in time: did the money leave?
     STUCK = "stuck"  # in Processing with no answer from the bank yet
@@ -60,9 +64,11 @@ class Alert:
     waited: timedelta | None = None  # STUCK: banking time since it was sent
     batch: PaidBatch | None = None
     covers: tuple[tuple[AlertKind, str], ...] = ()  # MORE: (kind, key) of each left out
+    alarm: AlarmRecord | None = None
 
 
 _PREFIXES = {
+    AlertKind.ALARM: "alert:alarm",
     AlertKind.FAILED: "alert:failed",
     AlertKind.NO_RETURN: "alert:no_return",
     AlertKind.STUCK: "alert:stuck",
@@ -115,9 +121,33 @@ def _company_alerts(
         if payment.sent_at and banking_time_between(payment.sent_at, now, zone) >= stuck_after
     ]
     shown, left_out = found[:MAX_PAYMENT_ALERTS], found[MAX_PAYMENT_ALERTS:]
-    steps = uow.slack.last_steps(sent.payment_id for _, sent in shown)
+    raised = uow.alerts.alarms(
+        company.id, key_prefix=_PREFIXES[AlertKind.ALARM], fresh_after=fresh_after
+    )
+    alarms, alarms_left_out = raised[:MAX_ALARMS], raised[MAX_ALARMS:]
+    records = {record.id: record for record in uow.alarms.by_ids([i for i, _ in alarms])}
+    steps = uow.slack.last_steps(
+        [sent.payment_id for _, sent in shown]
+        + [r.payment_id for r in records.values() if r.payment_id is not None]
+    )
     channel = str(company.alerts_channel)
     alerts: list[Alert] = []
+    # Alarms first: each says what a person must do now.
+    for alarm_id, key in alarms:
+        record = records[alarm_id]
+        payment = None if record.payment_id is None else uow.payments.get(record.payment_id)
+        alerts.append(
+            Alert(
+                key=key,
+                kind=AlertKind.ALARM,
+                company_org_no=company.org_no,
+                channel=channel,
+                language=company.language,
+                payment=payment,
+                step=None if payment is None else steps.get(payment.id),
+                alarm=record,
+            )
+        )
     for kind, sent in shown:
         payment = uow.payments.get(sent.payment_id)
         if payment is None:
@@ -153,7 +183,8 @@ def _company_alerts(
             )
         )
     covers = tuple(
-        [(kind, sent.key) for kind, sent in left_out]
+        [(AlertKind.ALARM, key) for _, key in alarms_left_out]
+        + [(kind, sent.key) for kind, sent in left_out]
         + [(AlertKind.PAID, batch.key) for batch in batches[MAX_BATCH_ALERTS:]]
     )
     if covers:

@@ -193,7 +193,7 @@ def _write(uow: UnitOfWork, step: _Step, applied: Applied) -> PaymentState:
             company_id=state.company_id,
             kind=reaction.alarm,
             message=message,
-            details=_alarm_details(step),
+            details=_alarm_details(uow, step),
             now=now,
             payment_id=step.payment_id,
             batch_id=step.line.batch_id,
@@ -328,7 +328,7 @@ def _ids(reaction: Reaction) -> set[int]:
     return {s.id for s in reaction.live}
 
 
-def _alarm_details(step: _Step) -> dict[str, Any]:
+def _alarm_details(uow: UnitOfWork, step: _Step) -> dict[str, Any]:
     line, said = step.line, step.said
     details: dict[str, Any] = {
         "file": step.source,
@@ -340,7 +340,8 @@ def _alarm_details(step: _Step) -> dict[str, Any]:
     if said.booked is not None:
         details |= {"booked_amount": str(said.booked[0]), "booked_currency": said.booked[1]}
     if step.reaction.live:
-        details["live"] = [s.id for s in step.reaction.live]
+        sends = uow.sends.of_payments([step.payment_id])[step.payment_id]
+        details["live"] = [s.end_to_end_id for s in sends if s.id in _ids(step.reaction)]
     return details
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from paybot.core.states import PaymentStatus
-from paybot.store.models import Batch, BatchPayment, Payment, SlackClaim
+from paybot.store.models import Alarm, Batch, BatchPayment, Payment, SlackClaim
 
 _PAID = (PaymentStatus.PAID.value, PaymentStatus.POSTED.value)
 
@@ -70,6 +70,18 @@ class AlertQueries:
             Payment.bank_status.is_(None),
             Payment.sent_at <= sent_before,
         )
+
+    def alarms(
+        self, company_id: int, *, key_prefix: str, fresh_after: datetime
+    ) -> list[tuple[int, str]]:
+        """(alarm id, alert key) of the company's alarms not announced yet, oldest first."""
+        key = _key(key_prefix, Alarm.id)
+        query = (
+            select(Alarm.id, key)
+            .where(Alarm.company_id == company_id, _not_alerted(key, fresh_after))
+            .order_by(Alarm.id)
+        )
+        return [(row[0], row[1]) for row in self._session.execute(query)]
 
     def paid_batches(
         self, company_id: int, *, key_prefix: str, fresh_after: datetime

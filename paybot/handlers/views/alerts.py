@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
+from paybot.core.bankfiles.pain002 import reason_text
 from paybot.core.company import Language
+from paybot.core.sends import AlarmKind
+from paybot.core.states import PaymentStatus
 from paybot.handlers.views.blocks import Block, escape, section
 from paybot.handlers.views.cards import payment_entries
 from paybot.handlers.views.i18n import Phrase, moment, money
@@ -38,7 +42,75 @@ PAID = Phrase(
     "✅ Batch {number} paid: {count} payments, {totals}",
     "✅ Bunt {number} betalt: {count} betalinger, {totals}",
 )
+ALARMS: dict[AlarmKind, Phrase] = {
+    AlarmKind.TWICE: Phrase(
+        "🛑 Payment #{id} to {payee}, {amount}: the bank booked {send} while {live} may still "
+        "leave. Stop {live} in the netbank now, then say below what the netbank shows. Nothing "
+        "more is sent for it.",
+        "🛑 Betaling #{id} til {payee}, {amount}: banken bokførte {send} mens {live} fortsatt "
+        "kan gå. Stopp {live} i nettbanken nå, og svar under hva nettbanken viser. Ingenting mer "
+        "sendes for den.",
+    ),
+    AlarmKind.AMOUNT: Phrase(
+        "🛑 Payment #{id} to {payee}: the bank booked {booked} for {send}, which was sent for "
+        "{amount}. It is on hold, not paid: check the netbank, then say below what it shows.",
+        "🛑 Betaling #{id} til {payee}: banken bokførte {booked} for {send}, som ble sendt for "
+        "{amount}. Den er stoppet, ikke betalt: sjekk nettbanken, og svar under hva den viser.",
+    ),
+    AlarmKind.BOOKED_TWICE: Phrase(
+        "🚨 Payment #{id} to {payee}, {amount}, was booked again ({send}) though it was paid "
+        "already: the money has left twice. Check the netbank and ask the payee to pay one back.",
+        "🚨 Betaling #{id} til {payee}, {amount}, ble bokført igjen ({send}) selv om den var "
+        "betalt: pengene har gått to ganger. Sjekk nettbanken og be mottakeren betale én tilbake.",
+    ),
+    AlarmKind.RETURNED: Phrase(
+        "↩️ The money of payment #{id} to {payee}, {amount}, came back ({send}): {reason}. {then}",
+        "↩️ Pengene for betaling #{id} til {payee}, {amount}, kom tilbake ({send}): {reason}. "
+        "{then}",
+    ),
+    AlarmKind.PAID_AFTER_ALL: Phrase(
+        "✅ Payment #{id} to {payee}, {amount}, was booked by the bank after all ({send}): it is "
+        "paid, and it is not sent again.",
+        "✅ Betaling #{id} til {payee}, {amount}, ble bokført av banken likevel ({send}): den er "
+        "betalt, og sendes ikke igjen.",
+    ),
+    AlarmKind.UPLOAD_FAILING: Phrase(
+        "⚠️ Batch {batch} could not be delivered to the bank ({attempts} attempts; last: "
+        "{error}). Nothing reached the bank; paybot keeps trying. Check the bank connection.",
+        "⚠️ Bunt {batch} kom ikke frem til banken ({attempts} forsøk; sist: {error}). Ingenting "
+        "nådde banken; paybot prøver igjen. Sjekk forbindelsen til banken.",
+    ),
+    AlarmKind.UPLOAD_UNKNOWN: Phrase(
+        "❓ The upload of batch {batch} broke off ({error}): the bank may or may not have it. "
+        "It is not sent again; its payments wait for a signer to check the netbank.",
+        "❓ Opplastingen av bunt {batch} brøt av ({error}): banken kan ha fått den eller ikke. "
+        "Den sendes ikke igjen; betalingene venter på at en signatar sjekker nettbanken.",
+    ),
+    AlarmKind.FOREIGN: Phrase(
+        "⚠️ The bank file {file} names payments it cannot speak for ({why}): {references}. "
+        "Nothing was applied for them.",
+        "⚠️ Bankfilen {file} nevner betalinger den ikke kan svare for ({why}): {references}. "
+        "Ingenting ble gjort med dem.",
+    ),
+}
+RETURNED_REOPENED = Phrase(
+    "It is failed again: fix it if needed and sign again if it is still to be paid.",
+    "Den er feilet igjen: rett den om nødvendig og signer på nytt hvis den fortsatt skal betales.",
+)
+RETURNED_CHECK = Phrase("Check the netbank.", "Sjekk nettbanken.")
+NO_REASON = Phrase("no reason given", "ingen grunn oppgitt")
+
 MORE: dict[AlertKind, tuple[Phrase, Phrase]] = {
+    AlertKind.ALARM: (
+        Phrase(
+            "…and 1 more alarm — `paybot alarms` lists them",
+            "…og 1 alarm til — `paybot alarms` viser dem",
+        ),
+        Phrase(
+            "…and {n} more alarms — `paybot alarms` lists them",
+            "…og {n} alarmer til — `paybot alarms` viser dem",
+        ),
+    ),
     AlertKind.FAILED: (
         Phrase(
             "…and 1 more failed payment — `/bank search status:failed`",
@@ -110,6 +182,8 @@ _CODED = re.compile(r"^(.*) \(([A-Z0-9]{4})\)$")
 def sentence(alert: Alert, language: Language | None = None) -> str:
     """What happened, in one sentence (mrkdwn, escaped)."""
     language = language or alert.language
+    if alert.kind is AlertKind.ALARM and alert.alarm is not None:
+        return alarm_sentence(alert, language)
     if alert.kind is AlertKind.PAID and alert.batch is not None:
         batch = alert.batch
         totals = ", ".join(money(total, currency, language) for currency, total in batch.totals)
@@ -132,6 +206,42 @@ def sentence(alert: Alert, language: Language | None = None) -> str:
     reason = reason_words(payment.failure_reason, language) or REJECTED(language)
     said = BANK_WROTE(language, text=escape(payment.bank_text)) if payment.bank_text else ""
     return FAILED(language, reason=escape(reason) + said, **fields)
+
+
+def alarm_sentence(alert: Alert, language: Language) -> str:
+    """An alarm in the company's language, from its kind and details (mrkdwn, escaped)."""
+    assert alert.alarm is not None
+    alarm, payment = alert.alarm, alert.payment
+    details = alarm.details
+    fields: dict[str, Any] = {
+        "send": escape(str(details.get("end_to_end_id", ""))),
+        "live": escape(", ".join(map(str, details.get("live") or []))),
+        "batch": details.get("batch", ""),
+        "attempts": details.get("attempts", ""),
+        "error": escape(str(details.get("error") or details.get("why") or "")),
+        "file": escape(str(details.get("file", ""))),
+        "why": escape(str(details.get("why", ""))),
+        "references": escape(", ".join(map(str, (details.get("references") or [])[:10]))),
+        "id": alarm.payment_id or "",
+        "payee": "",
+        "amount": "",
+    }
+    if payment is not None:
+        fields |= {
+            "payee": escape(payment.payee),
+            "amount": money(payment.amount, payment.currency, language),
+        }
+    if "booked_amount" in details:
+        fields["booked"] = money(
+            Decimal(str(details["booked_amount"])), str(details["booked_currency"]), language
+        )
+    else:
+        fields["booked"] = fields["amount"]
+    words = "; ".join(reason_text(str(code)) for code in details.get("reasons") or [])
+    fields["reason"] = escape(reason_words(words, language) or "") or NO_REASON(language)
+    reopened = payment is not None and payment.status is PaymentStatus.FAILED
+    fields["then"] = (RETURNED_REOPENED if reopened else RETURNED_CHECK)(language)
+    return ALARMS[alarm.kind](language, **fields)
 
 
 def reason_words(reason: str | None, language: Language) -> str | None:

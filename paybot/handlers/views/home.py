@@ -22,6 +22,7 @@ from paybot.services.people import Member
 MAX_BLOCKS = 100
 PER_STATUS = 3  # payments listed per status at most; the counts tell the rest
 SHOWN = (
+    PaymentStatus.ON_HOLD,  # first: a person must look at the netbank now
     PaymentStatus.PROPOSED,
     PaymentStatus.APPROVED,
     PaymentStatus.DUE,

@@ -1,0 +1,362 @@
+"""Never pay twice, never pay wrong: the bank's answers through the `paybot` command line, on
+SQLite and PostgreSQL. Each answer belongs to the one send it names; a booking of any send means
+the money left; a file speaks only for its own company, account and batch."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from paybot.bank.sandbox import read_order
+from paybot.core.bankfiles.camt054 import write_camt054
+from paybot.core.bankfiles.model import (
+    Entry,
+    EntryTransaction,
+    Notification,
+    StatusLevel,
+    StatusReport,
+)
+from paybot.core.bankfiles.pain002 import write_pain002
+from tests.cli.test_bank_cli import ACCOUNT, EXAMPLES, ORG, SEND_AT, Cli, acme, cli, sign
+
+__all__ = ["acme", "cli"]  # the fixtures, shared with test_bank_cli
+
+LATER = "2026-11-23T14:00"  # a second dispatch, after the first's answers
+DAYS_LATER = "2026-11-26T12:00"  # past 24 banking hours
+OTHER_ORG = "920000002"
+OTHER_ACCOUNT = "15030100007"
+
+
+def use_folders(cli: Cli, account: str = ACCOUNT, org: str = ORG) -> None:
+    """A bank behind folders, which answers only what a test writes for it."""
+    cli("bank", "set", "--company", org, "--account", account, "--gateway", "directory")
+
+
+def outbox(cli: Cli, account: str = ACCOUNT) -> Path:
+    return cli.files / "bank" / account / "outbox"
+
+
+def inbox(cli: Cli, account: str = ACCOUNT) -> Path:
+    return cli.files / "bank" / account / "inbox"
+
+
+def sent(cli: Cli, account: str = ACCOUNT) -> Counter[str]:
+    """EndToEndIds in every file that reached the bank's folder, counted."""
+    return Counter(
+        payment.end_to_end_id
+        for file in outbox(cli, account).glob("*.xml")
+        for payment in read_order(file.read_bytes())
+    )
+
+
+def status_report(
+    cli: Cli,
+    name: str,
+    batch: int,
+    level: StatusLevel,
+    status: str,
+    *,
+    e2e: str = "",
+    code: str = "",
+) -> str:
+    """A pain.002 about batch `batch` (its MsgId PAYBOT-B<batch>), written where cli runs."""
+    message = f"PAYBOT-B{batch}"
+    report = StatusReport(
+        level,
+        message,
+        status,
+        original_payment_info_id=f"{message}-1" if level is not StatusLevel.GROUP else None,
+        original_end_to_end_id=e2e or None,
+        reason_codes=(code,) if code else (),
+    )
+    reports = [report]
+    if level is not StatusLevel.GROUP:
+        reports.insert(0, StatusReport(StatusLevel.GROUP, message, "PART"))
+    if level is StatusLevel.TRANSACTION:
+        reports.insert(1, StatusReport(StatusLevel.PAYMENT_INFO, message, "PART", f"{message}-1"))
+    out = io.BytesIO()
+    write_pain002(out, reports, message_id=name[:35], created_at=datetime(2026, 11, 24, tzinfo=UTC))
+    Path(name).write_bytes(out.getvalue())
+    return name
+
+
+def booking(
+    name: str,
+    e2e: str,
+    amount: Decimal,
+    currency: str = "NOK",
+    *,
+    account: str = ACCOUNT,
+    returned: str | None = None,
+) -> bytes:
+    """A camt.054 booking (or, with `returned`, the return) of one send on `account`."""
+    entry = Entry(
+        account=account,
+        amount=amount,
+        currency=currency,
+        direction="CRDT" if returned else "DBIT",
+        status="BOOK",
+        booking_date=date(2026, 11, 25),
+        value_date=date(2026, 11, 25),
+        bank_reference=f"REF-{e2e}"[:35],
+        transactions=(
+            EntryTransaction(
+                end_to_end_id=e2e, amount=amount, currency=currency, return_reason=returned
+            ),
+        ),
+    )
+    out = io.BytesIO()
+    notice = Notification(name[:35], datetime(2026, 11, 25, tzinfo=UTC), "camt.054.001.02")
+    write_camt054(out, notice, [entry])
+    return out.getvalue()
+
+
+def take(cli: Cli, name: str, data: bytes | None = None) -> str:
+    if data is not None:
+        Path(name).write_bytes(data)
+    return cli("returns", "ingest", name)
+
+
+# 1. A late rejection of an earlier send
+
+
+def test_a_late_rejection_of_an_earlier_send_never_fails_the_current_one(
+    acme: dict[str, int], cli: Cli
+) -> None:
+    use_folders(cli)
+    payment = acme["1001"]
+    first, second = f"PAYBOT-P{payment}-1", f"PAYBOT-P{payment}-2"
+    sign(cli, payment)
+    cli("dispatch", "--now", SEND_AT)
+    rejected = take(
+        cli,
+        status_report(cli, "sts-1.xml", 1, StatusLevel.TRANSACTION, "RJCT", e2e=first, code="AC04"),
+    )
+    assert "0 paid, 1 failed" in rejected
+    sign(cli, payment)
+    cli("dispatch", "--now", LATER)
+    assert cli.payment(payment)["status"] == "processing"
+
+    # The bank repeats its report about send 1 (new MsgId), then the whole file, then its block.
+    for report in (
+        status_report(
+            cli, "sts-1-again.xml", 1, StatusLevel.TRANSACTION, "RJCT", e2e=first, code="AC04"
+        ),
+        status_report(cli, "sts-1-file.xml", 1, StatusLevel.GROUP, "RJCT", code="FF01"),
+        status_report(cli, "sts-1-block.xml", 1, StatusLevel.PAYMENT_INFO, "RJCT", code="AM04"),
+    ):
+        assert "0 paid, 0 failed, 0 status update(s)" in take(cli, report)
+        assert cli.payment(payment)["status"] == "processing", report
+
+    refused = cli("payments", "sign", str(payment), "--as", "U1", "--code", cli.code(), ok=False)
+    assert "is processing and cannot be signed" in refused
+    assert "Nothing is due to be sent." in cli("dispatch", "--now", DAYS_LATER)
+    assert sent(cli) == Counter({first: 1, second: 1})
+    # The rejection of send 2 itself still fails the payment.
+    assert "1 failed" in take(
+        cli,
+        status_report(
+            cli, "sts-2.xml", 2, StatusLevel.TRANSACTION, "RJCT", e2e=second, code="AC04"
+        ),
+    )
+    assert cli.payment(payment)["status"] == "failed"
+
+
+# 2. The booking wins
+
+
+def test_a_booking_of_a_send_thought_lost_pays_the_payment_and_cancels_its_resend(
+    acme: dict[str, int], cli: Cli
+) -> None:
+    use_folders(cli)
+    payment = acme["1001"]
+    sign(cli, payment)
+    cli("dispatch", "--now", SEND_AT)
+    cli("returns", "check-missing", "--now", DAYS_LATER)
+    cli("payments", "resolve-missing", str(payment), "--as", "U1", "--money-not-left")
+    assert "now due" in sign(cli, payment)
+
+    booked = take(
+        cli, "late-camt.xml", booking("LATE-1", f"PAYBOT-P{payment}-1", Decimal("3450.75"))
+    )
+
+    assert "1 paid" in booked
+    assert "ALARM" in booked and "booked by the bank after all" in booked
+    assert cli.payment(payment)["status"] == "paid"
+    assert "Nothing is due to be sent." in cli("dispatch", "--now", DAYS_LATER)
+    assert sent(cli) == Counter({f"PAYBOT-P{payment}-1": 1})
+    assert "intact" in cli("audit", "verify")
+
+
+def test_a_booking_of_an_old_send_while_a_new_one_is_at_the_bank_holds_the_payment(
+    acme: dict[str, int], cli: Cli
+) -> None:
+    use_folders(cli)
+    payment = acme["1001"]
+    first, second = f"PAYBOT-P{payment}-1", f"PAYBOT-P{payment}-2"
+    sign(cli, payment)
+    cli("dispatch", "--now", SEND_AT)
+    cli("returns", "check-missing", "--now", DAYS_LATER)
+    cli("payments", "resolve-missing", str(payment), "--as", "U1", "--money-not-left")
+    sign(cli, payment)
+    cli("dispatch", "--now", DAYS_LATER)
+
+    held = take(cli, "late-camt.xml", booking("LATE-1", first, Decimal("3450.75")))
+
+    assert "1 on hold" in held
+    assert f"stop {second} in the netbank" in held
+    shown = cli.payment(payment)
+    assert (shown["status"], shown["failure"]["kind"]) == ("on_hold", "twice")
+    assert "cannot be signed" in cli(
+        "payments", "sign", str(payment), "--as", "U1", "--code", cli.code(), ok=False
+    )
+    assert "needs the signer role" in cli(
+        "payments", "resolve-hold", str(payment), "--as", "U2", "--paid", ok=False
+    )
+    settled = cli("payments", "resolve-hold", str(payment), "--as", "U1", "--paid")
+    assert f"Payment {payment} is Paid" in settled
+    assert cli.payment(payment)["status"] == "paid"
+    assert sent(cli) == Counter({first: 1, second: 1})
+    # Should send 2 leave after all, the money has left twice: said at once.
+    twice = take(cli, "second-camt.xml", booking("LATE-2", second, Decimal("3450.75")))
+    assert "left twice" in twice
+
+
+# 3. Returned money
+
+
+def test_money_that_comes_back_reopens_a_paid_payment_with_an_alarm(
+    acme: dict[str, int], cli: Cli
+) -> None:
+    use_folders(cli)
+    payment = acme["1001"]
+    first = f"PAYBOT-P{payment}-1"
+    sign(cli, payment)
+    cli("dispatch", "--now", SEND_AT)
+    take(cli, "booked.xml", booking("B-1", first, Decimal("3450.75")))
+    assert cli.payment(payment)["status"] == "paid"
+
+    back = take(cli, "returned.xml", booking("R-1", first, Decimal("3450.75"), returned="AC04"))
+
+    assert "1 returned" in back and "ALARM" in back and "came back" in back
+    shown = cli.payment(payment)
+    assert (shown["status"], shown["failure"]["kind"]) == ("failed", "returned")
+    assert "The account is closed (AC04)" in shown["failure"]["reason"]
+    # A late repeat of the booking does not make it Paid again.
+    again = take(cli, "booked-again.xml", booking("B-1-AGAIN", first, Decimal("3450.75")))
+    assert "0 paid" in again
+    assert cli.payment(payment)["status"] == "failed"
+
+
+def test_a_rejection_after_the_booking_is_a_return(acme: dict[str, int], cli: Cli) -> None:
+    use_folders(cli)
+    payment = acme["1001"]
+    first = f"PAYBOT-P{payment}-1"
+    sign(cli, payment)
+    cli("dispatch", "--now", SEND_AT)
+    take(cli, status_report(cli, "acsc.xml", 1, StatusLevel.TRANSACTION, "ACSC", e2e=first))
+    assert cli.payment(payment)["status"] == "paid"
+
+    late = take(
+        cli,
+        status_report(cli, "rjct.xml", 1, StatusLevel.TRANSACTION, "RJCT", e2e=first, code="AC04"),
+    )
+
+    assert "1 returned" in late and "ALARM" in late
+    assert cli.payment(payment)["failure"]["kind"] == "returned"
+
+
+# 4. A file speaks only for its company, account and batch
+
+
+def test_a_return_file_cannot_pay_another_companys_payment(acme: dict[str, int], cli: Cli) -> None:
+    use_folders(cli)
+    cli("company", "add", "--org-no", OTHER_ORG, "--name", "Beta AS", "--account", OTHER_ACCOUNT)
+    cli("company", "set", "--org-no", OTHER_ORG, "--timing", "immediate")
+    cli(
+        "users",
+        "add",
+        "--company",
+        OTHER_ORG,
+        "--slack-user",
+        "U1",
+        "--name",
+        "Kari",
+        "--role",
+        "signer",
+    )
+    cli("import", "suppliers", str(EXAMPLES / "suppliers.csv"), "--company", OTHER_ORG)
+    cli("import", "open-items", str(EXAMPLES / "open-items.csv"), "--company", OTHER_ORG)
+    cli("proposals", "refresh", "--company", OTHER_ORG)
+    use_folders(cli, OTHER_ACCOUNT, OTHER_ORG)
+    theirs = {
+        p["voucher_no"]: int(p["id"])
+        for p in cli.json("proposals", "list", "--company", OTHER_ORG)["payments"]
+    }["1001"]
+    ours = acme["1001"]
+    sign(cli, theirs)
+    sign(cli, ours)
+    cli("dispatch", "--now", SEND_AT)
+    their_send = f"PAYBOT-P{theirs}-1"
+
+    # In our inbox, for our account, booking their payment with 0.01 EUR.
+    inbox(cli).mkdir(parents=True, exist_ok=True)
+    (inbox(cli) / "forged.xml").write_bytes(
+        booking("FORGED", their_send, Decimal("0.01"), "EUR", account=ACCOUNT)
+    )
+    polled = cli("returns", "poll")
+
+    assert "forged.xml (camt.054): 0 paid" in polled
+    assert f"Not applied (not this file's): {their_send}" in polled
+    assert "ALARM" in polled
+    assert cli.payment(theirs)["status"] == "processing"
+    # By hand, a file for our account cannot book a send paid from theirs either.
+    by_hand = take(
+        cli, "by-hand.xml", booking("BY-HAND", their_send, Decimal("9000"), account=ACCOUNT)
+    )
+    assert "0 paid" in by_hand and their_send in by_hand
+    assert cli.payment(theirs)["status"] == "processing"
+    # Their own bank's booking of their own payment is taken.
+    own = take(
+        cli, "own.xml", booking("OWN", their_send, Decimal("3450.75"), account=OTHER_ACCOUNT)
+    )
+    assert "1 paid" in own
+
+
+def test_a_booking_of_another_amount_holds_the_payment_naming_both(
+    acme: dict[str, int], cli: Cli
+) -> None:
+    use_folders(cli)
+    payment = acme["1001"]
+    sign(cli, payment)
+    cli("dispatch", "--now", SEND_AT)
+
+    held = take(cli, "cent.xml", booking("CENT", f"PAYBOT-P{payment}-1", Decimal("0.01"), "EUR"))
+
+    assert "0 paid" in held and "1 on hold" in held
+    assert "EUR 0,01" in held and "NOK 3 450,75" in held
+    assert cli.payment(payment)["status"] == "on_hold"
+    not_paid = cli("payments", "resolve-hold", str(payment), "--as", "U1", "--not-paid")
+    assert "is Failed, not paid" in not_paid
+    assert "now due" in sign(cli, payment)
+
+
+def test_a_status_report_about_another_batch_is_not_applied(acme: dict[str, int], cli: Cli) -> None:
+    use_folders(cli)
+    one, other = acme["1001"], acme["1006"]
+    sign(cli, one)
+    cli("dispatch", "--now", SEND_AT)
+    sign(cli, other)
+    cli("dispatch", "--now", LATER)
+
+    # A report "about batch 1" naming a transaction of batch 2.
+    report = status_report(
+        cli, "mixed.xml", 1, StatusLevel.TRANSACTION, "RJCT", e2e=f"PAYBOT-P{other}-1", code="AC01"
+    )
+    taken = take(cli, report)
+
+    assert "0 failed" in taken and f"PAYBOT-P{other}-1" in taken
+    assert cli.payment(other)["status"] == "processing"
