@@ -8,11 +8,13 @@ from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
 
+from paybot.core.errors import ValidationFailed
 from paybot.handlers import middleware, register_all
 from paybot.handlers.deps import Deps
 from paybot.handlers.follow_ups import FollowUps
@@ -37,12 +39,40 @@ def web_client(token: str, api_url: str) -> WebClient:
     )
 
 
-def create_app(*, token: str, signing_secret: str, api_url: str, deps: Deps) -> App:
-    """Requests are verified with the signing secret; listeners ack first, slow work runs lazily."""
+def check_bot_token(token: str, api_url: str, *, timeout: int = 10) -> None:
+    """Asks Slack (auth.test) whether it takes the bot token, once, before anything starts.
+
+    Raises:
+        ValidationFailed: in one line, naming the setting and what Slack said.
+    """
+    try:
+        WebClient(token=token, base_url=api_url, timeout=timeout).auth_test()
+    except SlackApiError as error:
+        data = error.response.data
+        said = str(
+            (data.get("error") if isinstance(data, dict) else None) or error.response.status_code
+        )
+        raise ValidationFailed(
+            {"SLACK_BOT_TOKEN": f"Slack refused it ({said})"},
+            f"Slack refused SLACK_BOT_TOKEN ({said}): check the Bot User OAuth Token (xoxb-…) "
+            "on the app's OAuth & Permissions page.",
+        ) from None
+    except (SlackClientError, OSError) as error:
+        reason = " ".join(str(getattr(error, "reason", error)).split())
+        raise ValidationFailed(
+            {"SLACK_BOT_TOKEN": "Slack could not be reached"},
+            f"could not reach Slack at {api_url} to check SLACK_BOT_TOKEN: {reason}",
+        ) from None
+
+
+def create_app(*, token: str, signing_secret: str, api_url: str, deps: Deps) -> PaybotApp:
+    """Requests are verified with the signing secret; listeners ack first, slow work runs lazily.
+    Bolt logs through `paybot.bolt`, which logs no request body."""
     app = PaybotApp(
         deps.follow_ups,
         client=web_client(token, api_url),
         signing_secret=signing_secret,
+        logger=bolt_logger(),
         process_before_response=True,
         listener_executor=ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="lazy"),
     )
@@ -60,10 +90,49 @@ def create_app(*, token: str, signing_secret: str, api_url: str, deps: Deps) -> 
 class PaybotApp(App):
     """Bolt's App, counting the requests it is answering (work that can wait waits for none)."""
 
-    def __init__(self, follow_ups: FollowUps, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(self, follow_ups: FollowUps, *, signing_secret: str, **options: Any) -> None:
+        super().__init__(signing_secret=signing_secret, **options)
         self._follow_ups = follow_ups
+        # The HTTP gate (serving.wsgi_app) checks signatures before Bolt parses anything.
+        self.signing_secret = signing_secret
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         with self._follow_ups.answering():
             return super().dispatch(req)
+
+
+def bolt_logger() -> logging.Logger:
+    """The logger Bolt is given: Bolt hands its level and filters on to each logger it makes
+    (signature check, listeners, ...), and so the filter that keeps request bodies out."""
+    logger = logging.getLogger("paybot.bolt")
+    if not any(isinstance(f, WithoutBodies) for f in logger.filters):
+        logger.addFilter(WithoutBodies())
+    return logger
+
+
+class WithoutBodies(logging.Filter):
+    """Bolt puts a request's body into some messages: a bad signature (INFO, the whole raw body),
+    an unhandled request and a middleware that did not go on (WARNING). paybot logs no body:
+    such a message is cut where the body starts, and no message is longer than MAX_MESSAGE."""
+
+    MAX_MESSAGE = 500
+    # Where Bolt's messages start quoting the body (slack_bolt.logger.messages, and the
+    # RequestVerification middleware), and what is said instead.
+    BODY_STARTS = {
+        ", body: ": "not logged)",
+        "Unhandled request (": "body not logged)",
+        "for the request (": "body not logged)",
+        "Request body: ": "not logged",
+    }
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for mark, instead in self.BODY_STARTS.items():
+            if mark in message:
+                kept = message[: message.index(mark) + len(mark)][: self.MAX_MESSAGE]
+                record.msg, record.args = kept + instead, None
+                return True
+        if len(message) > self.MAX_MESSAGE:
+            record.msg = f"{message[: self.MAX_MESSAGE]}… (cut: {len(message)} characters)"
+            record.args = None
+        return True

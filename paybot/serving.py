@@ -12,11 +12,16 @@ import socket
 import time
 from collections.abc import Callable
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from paybot.app import PaybotApp
+from paybot.http_limits import SlackGate
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
 
 log = logging.getLogger("paybot.http")
 
@@ -34,29 +39,46 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access line per request (Slack sends many); errors still go to the log."""
+    """No access line per request (Slack sends many); errors still go to the log, shortened
+    (a bad request line is up to 64 KiB of whatever was sent)."""
+
+    # A client that sends its request slower than this gives up its thread (Slack sends at once).
+    timeout = 30
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
         return
 
     def log_error(self, format: str, *args: Any) -> None:  # noqa: A002
-        log.warning("HTTP %s: " + format, self.address_string(), *args)
+        shown = tuple(_clip(str(arg)) for arg in args)
+        log.warning("HTTP %s: " + format, self.address_string(), *shown)
 
 
-def http_server(app: App, host: str, port: int, path: str = "/slack/events") -> ThreadingWSGIServer:
+def _clip(text: str, most: int = 200) -> str:
+    return text if len(text) <= most else f"{text[:most]}… ({len(text)} characters)"
+
+
+def wsgi_app(app: PaybotApp, path: str = "/slack/events") -> WSGIApplication:
+    """paybot's Slack endpoint as a WSGI application, for any WSGI server: Bolt's adapter behind
+    the gate that caps, verifies and checks each body before Bolt reads it."""
+    return SlackGate(SlackRequestHandler(app, path=path), signing_secret=app.signing_secret)
+
+
+def http_server(
+    app: PaybotApp, host: str, port: int, path: str = "/slack/events"
+) -> ThreadingWSGIServer:
     """A threading WSGI server answering Slack at POST `path` (404 elsewhere); port 0 picks a
     free one (`server.server_port`). Run it with `serve_forever()`, stop it with `shutdown()`."""
     return make_server(
         host,
         port,
-        SlackRequestHandler(app, path=path),
+        wsgi_app(app, path),
         server_class=ThreadingWSGIServer,
         handler_class=_QuietHandler,
     )
 
 
 def serve_in_processes(
-    make_app: Callable[[], App],
+    make_app: Callable[[], PaybotApp],
     host: str,
     port: int,
     *,
@@ -104,7 +126,7 @@ def serve_in_processes(
         listener.close()
 
 
-def _start_child(listener: socket.socket, make_app: Callable[[], App], path: str) -> int:
+def _start_child(listener: socket.socket, make_app: Callable[[], PaybotApp], path: str) -> int:
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child process
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
@@ -124,11 +146,11 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _serve_on(listener: socket.socket, app: App, path: str) -> None:
+def _serve_on(listener: socket.socket, app: PaybotApp, path: str) -> None:
     server = ThreadingWSGIServer(listener.getsockname()[:2], _QuietHandler, bind_and_activate=False)
     server.socket = listener
     host, port = listener.getsockname()[:2]
     server.server_name, server.server_port = str(host), int(port)
     server.setup_environ()
-    server.set_app(SlackRequestHandler(app, path=path))
+    server.set_app(wsgi_app(app, path))
     server.serve_forever()

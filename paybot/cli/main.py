@@ -8,6 +8,7 @@ from functools import partial
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
 from paybot.cli import context as ctx
 from paybot.cli.bank import bank_app, dispatch_command, returns_app
@@ -63,28 +64,29 @@ def serve_command(
     import logging
 
     from apscheduler.schedulers.background import BackgroundScheduler
-    from slack_bolt import App
 
-    from paybot.app import create_app
+    from paybot.app import PaybotApp, check_bot_token, create_app
     from paybot.handlers.deps import Deps
     from paybot.jobs import scheduler
     from paybot.store.uow import UnitOfWork
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    settings = ctx.settings()
+    # Whatever stops the start is said in one line: the log starts once the settings hold.
     with ctx.user_errors():
-        ctx.uow()  # refuses an outdated schema before anything runs
-        if settings.slack_bot_token is None:
+        settings = ctx.settings()
+        token = _setting(settings.slack_bot_token)
+        if not token:
             raise ValidationFailed({"SLACK_BOT_TOKEN": "set the app's bot token (xoxb-...)"})
-        secret = settings.slack_signing_secret
-        if settings.slack_app_token is None and secret is None:
+        signing_secret = _setting(settings.slack_signing_secret)
+        if settings.slack_app_token is None and not signing_secret:
             raise ValidationFailed(
                 {"SLACK_SIGNING_SECRET": "set it for HTTP mode, or SLACK_APP_TOKEN for Socket Mode"}
             )
-        token = settings.slack_bot_token.get_secret_value()
-        signing_secret = "" if secret is None else secret.get_secret_value()
+        ctx.uow()  # refuses an outdated schema before anything runs
+        # Once, here, before any worker starts: a token Slack refuses would stop each of them.
+        check_bot_token(token, settings.slack_api_url)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
-    def make_app() -> App:
+    def make_app() -> PaybotApp:
         # The schema was checked once above; checking it on every click would cost each
         # request a connection and a read of the migration scripts.
         db.warm_pool(ctx.engine(), WARM_CONNECTIONS)
@@ -121,6 +123,11 @@ def serve_command(
     finally:
         if jobs.running:
             jobs.shutdown(wait=False)
+
+
+def _setting(value: SecretStr | None) -> str:
+    """A secret setting's value; blank counts as not set."""
+    return "" if value is None else value.get_secret_value().strip()
 
 
 @app.command("jobs")

@@ -12,7 +12,7 @@ from paybot.core.money import format_plain
 from paybot.core.payments import PaymentView, ReferenceType
 from paybot.core.search_query import SEARCH_FIELDS
 from paybot.core.states import PaymentStatus
-from paybot.services import payments, proposals, returns, signing
+from paybot.services import holds, payments, proposals, returns, signing
 from paybot.services.common import ActorRef
 from paybot.services.search import search
 
@@ -128,22 +128,31 @@ def payments_approve(ids: Ids, as_user: As, team: Team = None) -> None:
 
 @payments_app.command("sign")
 def payments_sign(
-    ids: Ids,
+    ids: Annotated[
+        list[str],
+        typer.Argument(
+            help="Payment ids; ID@VERSION signs the payment only if its details are still at "
+            "that version (`paybot payments show ID` prints it).",
+            show_default=False,
+        ),
+    ],
     as_user: As,
     code: Annotated[str, typer.Option(help="The one-time code your authenticator shows.")],
     team: Team = None,
 ) -> None:
     """Sign payments with a one-time code: all of them, or none. Signed payments become due
-    (or wait for a second signer where two are needed)."""
-    with ctx.user_errors(note=_ALL_OR_NONE if len(ids) > 1 else None):
+    (or wait for a second signer where two are needed, and say why)."""
+    payment_ids, versions = _pinned(ids)
+    with ctx.user_errors(note=_ALL_OR_NONE if len(payment_ids) > 1 else None):
         done = signing.sign(
             ctx.uow(),
             ctx.secret_box(),
             actor=ActorRef(as_user, team),
-            payment_ids=ids,
+            payment_ids=payment_ids,
             code=code,
             now=ctx.now(),
             zone=ctx.settings().zone,
+            versions=versions,
         )
     for result in done:
         payment = result.payment
@@ -152,10 +161,30 @@ def payments_sign(
                 f"Signed payment {payment.id} ({payment.payee}): now {payment.status.value}."
             )
         else:
+            because = f" because {result.why.sentence()}" if result.why else ""
             typer.echo(
                 f"Signed payment {payment.id} ({payment.payee}): {result.signatures} of "
-                f"{result.required} signatures; it waits for another signer."
+                f"{result.required} signatures — a second signer is needed{because}."
             )
+
+
+def _pinned(args: list[str]) -> tuple[list[int], dict[int, int]]:
+    """ "3@2 5" → ids [3, 5], versions {3: 2}."""
+    ids: list[int] = []
+    versions: dict[int, int] = {}
+    for arg in args:
+        number, at, version = arg.strip().partition("@")
+        try:
+            payment_id = int(number)
+            if at:
+                versions[payment_id] = int(version)
+        except ValueError:
+            ctx.fail(
+                f"{arg!r} is not a payment: give its id, or ID@VERSION (e.g. 3@2) to sign it only "
+                "if its details are still at that version."
+            )
+        ids.append(payment_id)
+    return ids, versions
 
 
 @payments_app.command("delete")
@@ -221,6 +250,8 @@ def payments_show(
     ]
     data = {
         **payment_dict(details.payment),
+        # What `payments sign ID@VERSION` compares: bumped by every fix, unsign and new round.
+        "details_version": details.payment.signature_round,
         "signed_by": details.signed_by,
         "open_credit_items": credits,
     }
@@ -289,3 +320,35 @@ def payments_resolve_missing(
         typer.echo(
             f"Payment {payment.id} stays Failed: the money did not leave; fix and sign again."
         )
+
+
+@payments_app.command("resolve-hold")
+def payments_resolve_hold(
+    payment_id: Annotated[int, typer.Argument(help="Payment id.")],
+    as_user: As,
+    paid: Annotated[
+        bool | None,
+        typer.Option(
+            "--paid/--not-paid",
+            help="What the netbank shows: paid once (any other send stopped), or not paid at "
+            "all (every send stopped).",
+        ),
+    ] = None,
+    team: Team = None,
+) -> None:
+    """Settle a payment On hold (the bank booked one send while another could still leave, or
+    booked another amount), after looking at the netbank."""
+    if paid is None:
+        ctx.fail("say what the netbank shows: --paid or --not-paid")
+    with ctx.user_errors():
+        payment = holds.resolve_hold(
+            ctx.uow(),
+            actor=ActorRef(as_user, team),
+            payment_id=payment_id,
+            paid=bool(paid),
+            now=ctx.now(),
+        )
+    if payment.status is PaymentStatus.PAID:
+        typer.echo(f"Payment {payment.id} is Paid; its other sends are recorded as stopped.")
+    else:
+        typer.echo(f"Payment {payment.id} is Failed, not paid: fix it if needed and sign again.")

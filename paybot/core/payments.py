@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from paybot.core.signing import WhySecond
 from paybot.core.states import PaymentStatus
 
 
@@ -124,3 +125,5 @@ class LastStep:
     slack_user_id: str | None
     label: str
     at: datetime
+    # A first signature: why it waits for a second signer (as the signature said it).
+    why: WhySecond | None = None

@@ -4,9 +4,10 @@ A query is terms separated by spaces (split like a shell, so quotes group words)
 `field:value` filters on one field; any other term is a word matched against payee, invoice
 number and reference. All terms must hold (AND), including a field given twice. An empty query
 matches everything. Every query that cannot be understood raises QueryError naming the field.
+`page:N` asks for the Nth page of the matches (where they are shown a page at a time).
 
     to:1234.56.78903 company:"Acme AS" amount:>=1000 due:2026-11-01..30.11.2026
-    status:failed,processing currency:EUR,USD "invoice 17"
+    status:failed,processing currency:EUR,USD "invoice 17" page:2
 """
 
 from __future__ import annotations
@@ -25,7 +26,20 @@ from paybot.core.identifiers import compact_account
 from paybot.core.money import AmountError, parse_amount
 from paybot.core.states import PaymentStatus
 
-SEARCH_FIELDS: tuple[str, ...] = ("to", "company", "amount", "due", "status", "currency")
+SEARCH_FIELDS: tuple[str, ...] = (
+    "to",
+    "company",
+    "amount",
+    "due",
+    "status",
+    "currency",
+    "page",
+)
+
+# The last page a search may ask for: a page number becomes an offset in the database, and no one
+# pages through ten thousand pages. Where no page size is given, a page holds PAGE_SIZE matches.
+MAX_PAGE = 10_000
+PAGE_SIZE = 20
 
 _EXPECTED = {
     "to": "an account number like 1234.56.78903 or an IBAN",
@@ -34,6 +48,7 @@ _EXPECTED = {
     "due": "a date like 2026-11-30 or 30.11.2026, or a range DATE..DATE",
     "status": "statuses separated by commas, such as failed,processing",
     "currency": "3-letter currency codes separated by commas, such as NOK or EUR,USD",
+    "page": f"a page number between 1 and {MAX_PAGE}",
 }
 
 # Matched against the raw text, not the unquoted token, so that a quoted "INV:17" stays a word.
@@ -41,6 +56,7 @@ _FIELD_PREFIX = re.compile(r"([A-Za-z][A-Za-z_]*):")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _NORWEGIAN_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
+_PAGE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only; longer is out of range anyway
 _RANGE = ".."
 
 # Values and the English labels people see in Slack ("Proposals") both name a status.
@@ -93,6 +109,7 @@ class SearchQuery:
     statuses: frozenset[PaymentStatus] | None = None  # None = no filter; empty = matches nothing
     currencies: frozenset[str] | None = None
     words: tuple[str, ...] = ()
+    page: int = 1  # which page of the matches is asked for; not a filter
 
 
 _OPERATORS: tuple[tuple[str, Callable[[Decimal], AmountRange]], ...] = (
@@ -107,12 +124,17 @@ _OPERATORS: tuple[tuple[str, Callable[[Decimal], AmountRange]], ...] = (
 def parse_query(text: str) -> SearchQuery:
     """Parse a query; raises QueryError with a message for the user when it cannot."""
     query = SearchQuery()
+    page: str | None = None  # as typed, to name both when a second one comes
     for field_name, value in _terms(text):
         if field_name is None:
             if value.strip():
                 query = replace(query, words=(*query.words, value))
-        else:
-            query = _apply_field(query, field_name, value)
+            continue
+        if field_name.lower() == "page":
+            if page is not None:
+                raise QueryError(f"page: give one page, got page:{page} and page:{_clip(value)}")
+            page = _clip(value)
+        query = _apply_field(query, field_name, value)
     return query
 
 
@@ -165,6 +187,8 @@ def _apply_field(query: SearchQuery, typed_name: str, value: str) -> SearchQuery
         return replace(query, due_ranges=(*query.due_ranges, _parse_date_range(value)))
     if name == "status":
         return replace(query, statuses=_intersect(query.statuses, _parse_statuses(value)))
+    if name == "page":
+        return replace(query, page=_parse_page(value))
     return replace(query, currencies=_intersect(query.currencies, _parse_currencies(value)))
 
 
@@ -233,6 +257,20 @@ def _parse_date(text: str) -> date:
 
 def _date_error(text: str) -> QueryError:
     return QueryError(f"due: expected a date like 2026-11-30 or 30.11.2026, got {text!r}")
+
+
+def _parse_page(value: str) -> int:
+    page = int(value) if _PAGE_NUMBER.fullmatch(value) else 0
+    if not 1 <= page <= MAX_PAGE:
+        raise QueryError(
+            f"page: must be a whole number between 1 and {MAX_PAGE}, got {_clip(value)!r}"
+        )
+    return page
+
+
+def _clip(value: str, most: int = 30) -> str:
+    """A value as it is echoed in an error: whole if short, else its start."""
+    return value if len(value) <= most else value[:most] + "…"
 
 
 def _parse_statuses(value: str) -> frozenset[PaymentStatus]:

@@ -139,20 +139,27 @@ def update_modal(client: WebClient, modal: dict[str, Any], view: dict[str, Any])
 def _sign_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str, Any]:
     ids = [payment_id_of(value)]
     preview = sign_preview.to_sign(deps.uow(), actor=who, payment_ids=ids, now=deps.clock())
-    meta = metadata([p.id for p in preview.payments], preview.company.language, origin)
-    return views.sign_modal(preview, callback=View.SIGN, metadata=meta)
+    return views.sign_modal(preview, callback=View.SIGN, metadata=sign_metadata(preview, origin))
 
 
 def _blue_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str, Any]:
     preview = sign_preview.blue_to_sign(
         deps.uow(), actor=who, company_org_no=value, now=deps.clock()
     )
-    meta = metadata([p.id for p in preview.payments], preview.company.language, origin)
+    meta = sign_metadata(preview, origin)
     return views.sign_modal(preview, callback=View.SIGN_ALL_BLUE, metadata=meta)
 
 
+def sign_metadata(preview: sign_preview.Preview, origin: Origin) -> str:
+    """The Sign modal's private_metadata: the payments it shows, each with the version of its
+    details shown (its signature round), so the code signs what the signer saw or nothing."""
+    shown = preview.payments
+    versions = [p.signature_round for p in shown]
+    return metadata([p.id for p in shown], preview.company.language, origin, versions=versions)
+
+
 def _fix_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str, Any]:
-    payment = payments.show(deps.uow(), payment_id=payment_id_of(value)).payment
+    payment = _shown(deps, who, value, Action.FIX).payment
     next_status(payment.status, Action.FIX, payment_id=payment.id)  # says why not, if not
     language = language_of(deps, payment.company_org_no)
     meta = metadata([payment.id], language, origin)
@@ -160,7 +167,7 @@ def _fix_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str
 
 
 def _delete_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str, Any]:
-    payment = payments.show(deps.uow(), payment_id=payment_id_of(value)).payment
+    payment = _shown(deps, who, value, Action.DELETE).payment
     next_status(payment.status, Action.DELETE, payment_id=payment.id)
     language = language_of(deps, payment.company_org_no)
     meta = metadata([payment.id], language, origin)
@@ -168,8 +175,18 @@ def _delete_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[
 
 
 def _details_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str, Any]:
-    details = payments.show(deps.uow(), payment_id=payment_id_of(value))
+    details = _shown(deps, who, value)
     return views.details_modal(details, language_of(deps, details.payment.company_org_no))
+
+
+def _shown(
+    deps: Deps, who: ActorRef, value: str, for_action: Action | None = None
+) -> payments.PaymentDetails:
+    """The clicked payment, if the person who clicked may see it (and do `for_action`): the
+    button's value names a payment, it gives no right to see one."""
+    return payments.show(
+        deps.uow(), payment_id=payment_id_of(value), actor=who, for_action=for_action
+    )
 
 
 _OVERFLOW: dict[Overflow, Builder] = {
@@ -224,10 +241,20 @@ def language_of(deps: Deps, org_no: str) -> Language:
     return Language.EN
 
 
-def metadata(ids: Sequence[int], language: Language, origin: Origin) -> str:
+def metadata(
+    ids: Sequence[int],
+    language: Language,
+    origin: Origin,
+    *,
+    versions: Sequence[int] | None = None,
+) -> str:
     """A modal's private_metadata: the payment ids it acts on and where it was opened — nothing
-    that is trusted (the submission re-checks everything); the language only for its answer."""
+    that is trusted (the submission re-checks everything); the language only for its answer.
+    `versions`, one per id (a list beside the ids: 200 of them fit in Slack's 3000 characters),
+    are only compared with the payments as they are, never taken as a right."""
     data: dict[str, Any] = {"ids": list(ids), "lang": language.value}
+    if versions is not None:
+        data["v"] = list(versions)
     if origin.home:
         data["home"] = True
     elif origin.channel:

@@ -25,7 +25,8 @@ from paybot.services.common import ActorRef
 
 log = logging.getLogger("paybot.slack")
 
-_PAGE = re.compile(r"(?:^|\s)page:(\d+)(?=\s|$)")
+# A page term, taken out of the query where it is shown as the title of its matches.
+_PAGE_TERM = re.compile(r"(?:^|(?<=\s))page:\S*(?:\s+|$)", re.IGNORECASE)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -100,15 +101,12 @@ def answer(deps: Deps, who: ActorRef, word: str, rest: str) -> dict[str, Any]:
 
 
 def _search_answer(deps: Deps, who: ActorRef, rest: str) -> dict[str, Any]:
-    page = max(int(match.group(1)) if (match := _PAGE.search(rest)) else 1, 1)
-    query = _PAGE.sub(" ", rest).strip()
-    found = search.person_matches(
-        deps.uow(), user=who, query=query, offset=(page - 1) * views.PAGE, limit=views.PAGE
-    )
+    found = search.person_matches(deps.uow(), user=who, query=rest, limit=views.PAGE)
     language = views.language_of(found.companies)
     if not found.companies:
         return views.no_role(language)
-    return views.search_answer(query, found.payments, found.total, page, language)
+    title = _PAGE_TERM.sub("", rest).strip()
+    return views.search_answer(title, found.payments, found.total, found.page, language)
 
 
 def open_search(client: WebClient, deps: Deps, who: ActorRef, trigger_id: str) -> None:

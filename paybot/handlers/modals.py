@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -19,8 +19,9 @@ from slack_sdk import WebClient
 from paybot.core.company import Language
 from paybot.core.errors import PaybotError, ValidationFailed
 from paybot.core.payments import ReferenceType
+from paybot.core.signing import ChangedSinceShown
 from paybot.handlers import cards, home
-from paybot.handlers.actions import Origin, actor_of, metadata, update_modal
+from paybot.handlers.actions import Origin, actor_of, sign_metadata, update_modal
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Block, View
 from paybot.handlers.views import modals as views
@@ -51,6 +52,8 @@ class Meta:
     home: bool
     channel: str | None = None
     ts: str | None = None
+    # Per payment, the version of its details the Sign modal showed (compared, never trusted).
+    versions: dict[int, int] = field(default_factory=dict)
 
     @property
     def origin(self) -> Origin:
@@ -62,10 +65,13 @@ class Meta:
             data = json.loads((body.get("view") or {}).get("private_metadata") or "{}")
             ids = [int(i) for i in data.get("ids") or []]
             language = Language(data.get("lang") or Language.EN.value)
+            shown = [int(v) for v in data.get("v") or []]
         except (ValueError, TypeError, AttributeError):
-            data, ids, language = {}, [], Language.EN
+            data, ids, language, shown = {}, [], Language.EN, []
         where = {key: str(data[key]) for key in ("channel", "ts") if data.get(key)}
-        return cls(ids=ids, language=language, home=bool(data.get("home")), **where)
+        versions = dict(zip(ids, shown, strict=False))
+        home = bool(data.get("home"))
+        return cls(ids=ids, language=language, home=home, versions=versions, **where)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -85,13 +91,18 @@ def _signer(deps: Deps, callback: View) -> Callable[..., None]:
 
     def submitted(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         meta = Meta.of(body)
-        if len(meta.ids) > QUICK_SIGN:
-            # Too many to sign within Slack's 3 seconds: say so now, sign right after.
+        if QUICK_SIGN < len(meta.ids) <= signing.MAX_AT_ONCE:
+            # Too many to sign within Slack's 3 seconds: say so now, sign right after. (More
+            # than one code may sign is refused by the service at once, below.)
             context[LATER] = True
             ack(response_action="update", view=views.signing_view(len(meta.ids), meta.language))
             return
         try:
             signed = _sign(deps, body, meta)
+        except ChangedSinceShown as error:
+            # The signer saw something else: show the form as things are now, with why.
+            ack(response_action="update", view=_form_again(deps, body, meta, callback, error))
+            return
         except PaybotError as error:
             # Wrong or used code, locked, a limit, a role, a state changed meanwhile: all read
             # best next to the code, with the modal still open.
@@ -114,6 +125,7 @@ def _sign(deps: Deps, body: dict[str, Any], meta: Meta) -> list[signing.Signed]:
         payment_ids=meta.ids,
         code=_value(body, Block.CODE) or "",
         now=deps.clock(),
+        versions=meta.versions,
     )
 
 
@@ -149,9 +161,9 @@ def _form_again(
         )
     except PaybotError as other:
         return views.notice("paybot", other.user_message, meta.language)
-    ids = [p.id for p in preview.payments]
-    data = metadata(ids, preview.company.language, meta.origin)
-    form = views.sign_modal(preview, callback=callback, metadata=data)
+    form = views.sign_modal(
+        preview, callback=callback, metadata=sign_metadata(preview, meta.origin)
+    )
     return views.with_error(form, _sentence(error))
 
 

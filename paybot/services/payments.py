@@ -9,11 +9,18 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from paybot.core.company import CompanyInfo
-from paybot.core.errors import ConcurrentChange, NotFound, PaybotError, ValidationFailed
+from paybot.core.errors import (
+    ConcurrentChange,
+    NotFound,
+    NotPermitted,
+    PaybotError,
+    ValidationFailed,
+)
 from paybot.core.flags import PaymentFacts, completeness_reasons
 from paybot.core.payments import PaymentView, ReferenceType, sorted_reasons
 from paybot.core.policy import Actor, require_role
 from paybot.core.references import check_payment_details
+from paybot.core.signing import editors_after_approval, editors_after_fix
 from paybot.core.states import Action, PaymentStatus, allowed_actions, next_status
 from paybot.services.common import (
     ActorRef,
@@ -122,6 +129,8 @@ def _fix(
             **changes,
             "status": new_status.value,
             "signature_round": payment.signature_round + 1,
+            # Every changer is remembered until someone else approves: none of them signs alone.
+            "editors": list(editors_after_fix(payment.editors, who.user_id)),
         }
         approved = payment.approved_by_id is not None
         if approved:
@@ -145,9 +154,26 @@ def _fix(
     return result
 
 
-def show(uow: UnitOfWork, *, payment_id: int) -> PaymentDetails:
+def show(
+    uow: UnitOfWork,
+    *,
+    payment_id: int,
+    actor: ActorRef | None = None,
+    for_action: Action | None = None,
+) -> PaymentDetails:
+    """A payment with its history. Shown to `actor` only if they hold a role in its company
+    (any role; with `for_action`, one that may do it, as the Fix and Delete modals need): a
+    refusal names no payee, amount or account. No actor: the CLI, run by the administrator.
+
+    Raises:
+        NotFound: no such payment, or the actor is no paybot user.
+        NotPermitted: the actor may not see it (or not do `for_action`).
+    """
     with uow:
-        payment, _ = load_payment(uow, payment_id)
+        who = None if actor is None else resolve_actor(uow, actor)
+        payment, company = load_payment(uow, payment_id)
+        if who is not None:
+            _may_see(uow, who, payment, company, for_action)
         credits = [
             item
             for item in uow.ledger.open_credit_items(payment.supplier_id)
@@ -159,6 +185,24 @@ def show(uow: UnitOfWork, *, payment_id: int) -> PaymentDetails:
             open_credit_items=credits,
             signed_by=uow.signatures.names(payment.id, payment.signature_round),
         )
+
+
+def _may_see(
+    uow: UnitOfWork,
+    who: Actor,
+    payment: PaymentView,
+    company: CompanyInfo,
+    for_action: Action | None,
+) -> None:
+    roles = roles_of(uow, who, company.id)
+    if not roles:
+        # Not even the company's name: whose payment it is is the company's business.
+        raise NotPermitted(
+            f"{who.label} has no role in the company of payment {payment.id}, so paybot "
+            "does not show it. An admin of that company can give you one."
+        )
+    if for_action is not None:
+        require_role(who, roles, for_action, company.name)
 
 
 def _act(
@@ -184,11 +228,13 @@ def _act_all(
             payment, company = load_payment(uow, payment_id)
             require_role(who, roles_of(uow, who, company.id), action, company.name)
             new_status = next_status(payment.status, action, payment_id=payment.id)
+            values: dict[str, Any] = {"status": new_status.value}
             if action is Action.APPROVE:
                 check_complete(payment, payment_facts(payment), "approved")
-            write_step(
-                uow, who, payment, company, action, new_status, now, {"status": new_status.value}
-            )
+                editors = editors_after_approval(payment.editors, who.user_id)
+                if editors != payment.editors:  # someone who did not change it checked it
+                    values["editors"] = list(editors)
+            write_step(uow, who, payment, company, action, new_status, now, values)
             touched.setdefault(company.id, set()).add(payment.supplier_id)
         if action in (Action.DELETE, Action.RESTORE):
             # Deleting or restoring changes which payments look like duplicates of each other.

@@ -16,16 +16,15 @@ from paybot.core.errors import MissingRate, ValidationFailed
 from paybot.core.flags import completeness_reasons
 from paybot.core.payments import Flag, PaymentView
 from paybot.core.policy import Actor, Role
-from paybot.core.signing import SignerLimits, in_company_currency
+from paybot.core.signing import SignerLimits, in_company_currency, only_editors
 from paybot.core.states import Action, PaymentStatus, allowed_actions
 from paybot.services.common import ActorRef, company_or_error, roles_of
 from paybot.services.payments import load_payment, payment_facts
 from paybot.services.signing import BUSINESS_ZONE
-from paybot.store.uow import UnitOfWork
 
-# Blue proposals one "Sign all blue" signs at most: the ids travel in the modal's
-# private_metadata (3000 characters), and one code should not sign an unbounded batch.
-MAX_AT_ONCE = 200
+# A preview offers no more than one code signs; the rest are left out as TOO_MANY.
+from paybot.services.signing import MAX_AT_ONCE as MAX_AT_ONCE
+from paybot.store.uow import UnitOfWork
 
 
 class Blocker(StrEnum):
@@ -44,6 +43,9 @@ class Skip(StrEnum):
     INCOMPLETE = "incomplete"  # red: something is missing
     NEEDS_APPROVAL = "needs_approval"  # the company approves before signing
     SIGNED_ALREADY = "signed_already"  # this person's signature is there; a second one waits
+    # This person changed it, and so did everyone who signed it so far: it needs someone who
+    # did not change it.
+    ONLY_EDITORS = "only_editors"
     ABOVE_LIMIT = "above_limit"  # above the person's per-payment limit
     NO_RATE = "no_rate"  # no exchange rate to check the limit with
     TOO_MANY = "too_many"  # beyond MAX_AT_ONCE; the next round takes it
@@ -110,7 +112,8 @@ def to_sign(
                 {"payment": "one company at a time"},
                 "Payments of different companies are signed one company at a time.",
             )
-        return _preview(uow, actor, company, [payment for payment, _ in found], now)
+        candidates = [payment for payment, _ in found]
+        return _preview(uow, actor, company, candidates, now, limit=MAX_AT_ONCE)
 
 
 def _preview(
@@ -196,8 +199,11 @@ def _why_not(
         return Skip.INCOMPLETE, Decimal(0)
     if company.approval_required and payment.status is PaymentStatus.PROPOSED:
         return Skip.NEEDS_APPROVAL, Decimal(0)
-    if user_id in uow.signatures.signers(payment.id, payment.signature_round):
+    signers = uow.signatures.signers(payment.id, payment.signature_round)
+    if user_id in signers:
         return Skip.SIGNED_ALREADY, Decimal(0)
+    if only_editors(payment.editors, signers, user_id):
+        return Skip.ONLY_EDITORS, Decimal(0)
     if payment.currency not in rates:
         rates[payment.currency] = uow.rates.on(payment.currency, company.currency, day)
     try:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from paybot.core.company import CompanyInfo
@@ -24,6 +25,8 @@ from paybot.core.signing import (
     SignatureCase,
     SignatureOutcome,
     SignerLimits,
+    WhySecond,
+    check_seen,
     check_signature,
     in_company_currency,
 )
@@ -36,12 +39,19 @@ from paybot.store.uow import UnitOfWork
 
 BUSINESS_ZONE = ZoneInfo("Europe/Oslo")
 
+# Payments one code signs at most. The Sign modal carries the ids (and the version of each it
+# showed) in its private_metadata, 3000 characters; and one code should not sign an unbounded
+# batch, whatever a submission claims.
+MAX_AT_ONCE = 200
+
 
 @dataclass(frozen=True)
 class Signed:
     payment: PaymentView
     signatures: int
     required: int
+    # Why a second signer is needed (said to this signer); empty when none is.
+    why: WhySecond = WhySecond()
 
     @property
     def complete(self) -> bool:
@@ -57,13 +67,27 @@ def sign(
     code: str,
     now: datetime,
     zone: ZoneInfo = BUSINESS_ZONE,
+    versions: Mapping[int, int] | None = None,
 ) -> list[Signed]:
-    """One code signs several payments: all of them, or (with the reason) none."""
+    """One code signs several payments: all of them, or (with the reason) none.
+
+    `versions`: per payment, the signature round the signer was shown. If any payment is at
+    another round now, nothing is signed and the code is not used (ChangedSinceShown). A version
+    only narrows what is signed; it never gives a right. Payments without one are not compared.
+    """
     ids = list(dict.fromkeys(payment_ids))
     if not ids:
         raise ValidationFailed({"payment": "give at least one payment id"})
+    if len(ids) > MAX_AT_ONCE:
+        error = ValidationFailed(
+            {"payment": f"at most {MAX_AT_ONCE} at once"},
+            f"One code signs at most {MAX_AT_ONCE} payments; {len(ids)} were given. Nothing was "
+            "signed: sign them in smaller groups.",
+        )
+        record_refusal(uow, actor=actor, action="sign", payment_ids=[], error=error, now=now)
+        raise error
     try:
-        return _sign_all(uow, box, actor, ids, code, now, zone)
+        return _sign_all(uow, box, actor, ids, code, now, zone, versions or {})
     except (InvalidOtp, OtpLocked):
         raise  # recorded where the code was checked
     except PaybotError as error:
@@ -79,6 +103,7 @@ def _sign_all(
     code: str,
     now: datetime,
     zone: ZoneInfo,
+    versions: Mapping[int, int],
 ) -> list[Signed]:
     with uow:
         who = resolve_actor(uow, actor)
@@ -94,6 +119,8 @@ def _sign_all(
                     f"{who.label} may not sign payments in {company.name}: that needs the signer "
                     "role."
                 )
+        for payment_id in ids:  # before the code: a refusal here leaves the code unused
+            check_seen(payment_id, versions.get(payment_id), loaded[payment_id][0].signature_round)
         use_code(uow, box, who, code, now)
         day = _business_day(now, zone)
         limits: dict[int, SignerLimits] = {}
@@ -114,7 +141,7 @@ def _sign_all(
                 now,
             )
             signed_today[company.id] += amount
-            signed.append(Signed(after, outcome.collected, outcome.required))
+            signed.append(Signed(after, outcome.collected, outcome.required, outcome.why))
         uow.commit()
     return signed
 
@@ -156,7 +183,7 @@ def _sign_one(
         approval_required=company.approval_required,
         account_changed=account_changed(facts, supplier),
         dual_control_threshold=company.dual_control_threshold,
-        changed_by=payment.changed_by_id,
+        editors=frozenset(payment.editors),
         signers=uow.signatures.signers(payment.id, payment.signature_round),
     )
     outcome = check_signature(
@@ -176,12 +203,14 @@ def _sign_one(
     )
     action = Action.SIGN if outcome.complete else Action.FIRST_SIGNATURE
     new_status = next_status(payment.status, action, payment_id=payment.id)
-    details = {
+    details: dict[str, Any] = {
         "signatures": outcome.collected,
         "required": outcome.required,
         "amount_company": str(amount),
         "company_currency": company.currency,
     }
+    if outcome.why:  # the card and the history say why a second signer is asked for
+        details["second_signer"] = outcome.why.to_details()
     # A payment signed again leaves its old failure behind (the audit keeps it).
     cleared = {"failure_kind": None, "failure_reason": None, "bank_text": None, "bank_status": None}
     write_step(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from paybot.core.payments import LastStep
+from paybot.core.signing import WhySecond
 from paybot.store.models import (
     AuditEvent,
     SlackClaim,
@@ -192,4 +193,16 @@ class SlackRepository:
         for payment_id, action, label, at, slack_user_id in self._session.execute(query):
             if payment_id is not None:
                 steps[payment_id] = LastStep(action, slack_user_id, label, at)
+        waiting = [pid for pid, step in steps.items() if step.action == _FIRST_SIGNATURE]
+        if waiting:  # why they wait for a second signer, as the first signature recorded it
+            details = select(AuditEvent.payment_id, AuditEvent.details).where(
+                AuditEvent.payment_id.in_(waiting), AuditEvent.action == _FIRST_SIGNATURE
+            )
+            for payment_id, said in self._session.execute(details.order_by(AuditEvent.id)):
+                why = WhySecond.from_details((said or {}).get("second_signer"))
+                if payment_id is not None:
+                    steps[payment_id] = replace(steps[payment_id], why=why)
         return steps
+
+
+_FIRST_SIGNATURE = "payment.first_signature"

@@ -17,13 +17,13 @@ from paybot.store.repositories import (
     PaymentRepository,
     UserRepository,
 )
+from paybot.store.sends import SendRepository
 from paybot.store.signing import (
     LimitRepository,
     OtpRepository,
     RateRepository,
     SignatureRepository,
 )
-from paybot.store.sends import SendRepository
 from paybot.store.slack import SlackRepository
 
 

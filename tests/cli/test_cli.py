@@ -361,3 +361,48 @@ def test_the_audit_log_shows_events_without_a_payment(company: Cli) -> None:
     assert [e["action"] for e in events][-1] == "user.set"
     assert events[-1]["after"]["max_per_day"] == "5000.00"
     assert "user.set" in company("audit", "log", "--limit", "3")
+
+
+def enroll(cli: Cli, user: str) -> str:
+    """Enrolls and confirms `user`'s authenticator; returns its secret."""
+    enrollment = cli("otp", "enroll", "--company", "974760673", "--slack-user", user)
+    secret = pyotp.parse_uri(enrollment.split("add this link: ")[1].split()[0]).secret
+    cli("otp", "confirm", "--slack-user", user, "--code", cli.code(secret))
+    return secret
+
+
+def test_a_signature_pins_the_version_shown_and_a_first_one_says_why_it_waits(
+    company: Cli,
+) -> None:
+    company("import", "suppliers", "suppliers.csv", "--company", "974760673")
+    company("import", "open-items", "items.csv", "--company", "974760673")
+    company("proposals", "refresh", "--company", "974760673")
+    company(
+        "users", "add", "--company", "974760673", "--slack-user", "U3", "--name", "Per",
+        "--role", "signer",
+    )  # fmt: skip
+    kari, per = enroll(company, "U1"), enroll(company, "U3")
+    payment = str(by_voucher(company.json("proposals", "list"))["1003"]["id"])
+    assert company.json("payments", "show", payment)["details_version"] == 1
+    company("payments", "fix", payment, "--as", "U1", "--reference", "Faktura R-7 rettet")
+    assert "details_version: 2" in company("payments", "show", payment)
+
+    code = company.code(kari)
+    old = company("payments", "sign", f"{payment}@1", "--as", "U1", "--code", code, ok=False)
+    assert f"Payment {payment} changed since you opened this — look again." in old
+    first = company("payments", "sign", f"{payment}@2", "--as", "U1", "--code", code)
+    assert first.strip() == (
+        f"Signed payment {payment} (Renhold Vest AS): 1 of 2 signatures — a second signer is "
+        "needed because you changed the account or reference."
+    )
+    again = company(
+        "payments", "sign", payment, "--as", "U1", "--code", company.code(kari), ok=False
+    )
+    assert (
+        f"You have signed payment {payment} already; it needs a second signer because you "
+        "changed the account or reference." in again
+    )
+    done = company("payments", "sign", f"{payment}@2", "--as", "U3", "--code", company.code(per))
+    assert "now due" in done
+    wrong = company("payments", "sign", f"{payment}@x", "--as", "U3", "--code", "1", ok=False)
+    assert "ID@VERSION" in wrong and "Traceback" not in wrong

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from paybot.core.errors import QueryError
 from paybot.core.search_query import (
+    MAX_PAGE,
     SEARCH_FIELDS,
     AmountRange,
     DateRange,
@@ -311,6 +312,71 @@ def test_currency_field_rejects_what_is_not_three_letters(bad: str) -> None:
 
 def test_currency_field_rejects_an_empty_item_between_commas() -> None:
     assert error_of("currency:NOK,").startswith("currency: expected 3-letter currency codes")
+
+
+# --- page: ------------------------------------------------------------------------------------
+
+
+def test_a_query_without_a_page_asks_for_the_first() -> None:
+    assert parse_query("status:failed").page == 1
+
+
+@pytest.mark.parametrize(("text", "page"), [("page:2", 2), ("PAGE:17 rent", 17), ("page:007", 7)])
+def test_page_field_names_the_page(text: str, page: int) -> None:
+    assert parse_query(text).page == page
+
+
+def test_the_last_page_there_can_be_is_allowed() -> None:
+    assert parse_query(f"page:{MAX_PAGE}").page == MAX_PAGE
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["99999999999999999999999", "0", "-1", "+2", "1.5", "2,3", "two", "²", "٣", "1e3", "0x10"],
+)
+def test_a_page_that_is_no_page_number_in_range_is_an_error_naming_the_field(bad: str) -> None:
+    assert error_of(f"status:failed page:{bad}") == (
+        f"page: must be a whole number between 1 and {MAX_PAGE}, got {bad!r}"
+    )
+
+
+def test_a_page_past_the_last_there_can_be_is_an_error() -> None:
+    assert error_of(f"page:{MAX_PAGE + 1}").startswith("page: must be a whole number between 1")
+
+
+def test_a_very_long_page_value_is_shortened_in_the_error() -> None:
+    message = error_of("page:" + "9" * 5000)
+    assert message.startswith(f"page: must be a whole number between 1 and {MAX_PAGE}, got '999")
+    assert len(message) < 120
+
+
+def test_a_page_given_twice_is_an_error() -> None:
+    assert error_of("page:2 page:3") == "page: give one page, got page:2 and page:3"
+
+
+def test_a_quoted_page_term_is_a_word() -> None:
+    query = parse_query('"page:2"')
+    assert (query.words, query.page) == (("page:2",), 1)
+
+
+@given(st.integers(min_value=1, max_value=MAX_PAGE))
+def test_any_page_in_range_round_trips(page: int) -> None:
+    assert parse_query(f"page:{page} status:paid").page == page
+
+
+@given(st.integers().filter(lambda n: not 1 <= n <= MAX_PAGE))
+def test_any_whole_number_out_of_range_is_refused_naming_the_page(page: int) -> None:
+    assert error_of(f"page:{page}").startswith("page: must be a whole number between 1 and ")
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Cc")), min_size=1))
+def test_any_page_text_is_a_page_or_a_query_error_and_nothing_else(value: str) -> None:
+    try:
+        page = parse_query(f"page:{value}").page
+    except QueryError as error:
+        assert error.user_message.startswith(("page: ", "query: "))
+    else:
+        assert 1 <= page <= MAX_PAGE
 
 
 # --- combining and repeating -------------------------------------------------------------------

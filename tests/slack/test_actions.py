@@ -198,6 +198,7 @@ def test_sign_opens_a_modal_at_once_then_fills_it_with_the_code_field(
     assert "authenticator" in field["label"]["text"]
     assert json.loads(view["private_metadata"]) == {
         "ids": [shown[1].id],
+        "v": [1],  # the version of its details shown: the code signs that version or nothing
         "lang": "en",
         "channel": CHANNEL,
         "ts": ts,

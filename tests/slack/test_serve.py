@@ -124,3 +124,81 @@ def test_a_worker_that_dies_is_started_again(tmp_path: Path) -> None:
             time.sleep(0.2)
         assert len(now) == 2 and first[0] not in now and first[1] in now
         assert all(_command(endpoint, "status")[0] == 200 for _ in range(4))
+
+
+# --- a setting Slack refuses, told in one line before any worker starts ------------------------
+
+
+def _serve_once(tmp_path: Path, api_url: str, **settings: str | None) -> tuple[int, list[str]]:
+    """`paybot serve` with these settings (None: unset), expected to stop at once: its exit
+    code and the lines it printed (stdout and stderr)."""
+    url = f"sqlite:///{tmp_path / 'paybot.db'}"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    env = {
+        **os.environ,
+        "PAYBOT_DATABASE_URL": url,
+        "PAYBOT_SECRET_KEY": "x" * 43 + "=",
+        "PAYBOT_SLACK_API_URL": api_url,
+        "SLACK_SIGNING_SECRET": SECRET,
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    for name, value in settings.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    done = subprocess.run(
+        [sys.executable, "-m", "paybot", "serve", "--port", str(_free_port()), "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,  # no .env file of the developer's
+    )
+    return done.returncode, (done.stdout + done.stderr).splitlines()
+
+
+@pytest.mark.parametrize("app_token", [None, "xapp-1-A0-1-x"], ids=["http", "socket-mode"])
+def test_a_token_slack_refuses_is_told_in_one_line(tmp_path: Path, app_token: str | None) -> None:
+    with FakeSlackServer() as fake:
+        code, lines = _serve_once(
+            tmp_path, fake.url, SLACK_BOT_TOKEN="xoxb-not-the-one", SLACK_APP_TOKEN=app_token
+        )
+        assert [call.method for call in fake.slack.calls] == ["auth.test"]  # checked once
+    assert code == 1
+    assert lines == [
+        "Error: Slack refused SLACK_BOT_TOKEN (invalid_auth): check the Bot User OAuth Token "
+        "(xoxb-…) on the app's OAuth & Permissions page."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": None}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_SIGNING_SECRET": None}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_SIGNING_SECRET": " "}, "SLACK_SIGNING_SECRET"),
+    ],
+    ids=["no-token", "empty-token", "no-secret", "blank-secret"],
+)
+def test_a_missing_token_or_secret_is_told_in_one_line(
+    tmp_path: Path, settings: dict[str, str | None], named: str
+) -> None:
+    with FakeSlackServer() as fake:
+        code, lines = _serve_once(
+            tmp_path, fake.url, **{"SLACK_BOT_TOKEN": fake.slack.token, **settings}
+        )
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith(f"Error: {named}: ")
+
+
+def test_a_slack_that_cannot_be_reached_is_told_in_one_line(tmp_path: Path) -> None:
+    nowhere = f"http://127.0.0.1:{_free_port()}/api/"
+    code, lines = _serve_once(tmp_path, nowhere, SLACK_BOT_TOKEN="xoxb-1")
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith(
+        f"Error: could not reach Slack at {nowhere} to check SLACK_BOT_TOKEN"
+    )

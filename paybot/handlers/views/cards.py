@@ -4,14 +4,26 @@ still apply to its state now. Button values carry only the payment id."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from paybot.core.company import Language
 from paybot.core.payments import Flag, LastStep, PaymentView
+from paybot.core.signing import SecondSigner, WhySecond
 from paybot.core.states import Action, PaymentStatus, allowed_actions
 from paybot.handlers.ids import Act, Overflow
 from paybot.handlers.views.blocks import Block, escape, section
-from paybot.handlers.views.i18n import FLAG_EMOJI, REASONS, STATUSES, Phrase, clock, day, money
+from paybot.handlers.views.i18n import (
+    FLAG_EMOJI,
+    REASONS,
+    STATUSES,
+    Phrase,
+    clock,
+    day,
+    money,
+    why_second,
+)
 
 BLOCKS_PER_ENTRY = 3  # section, context, actions
 
@@ -33,6 +45,9 @@ CONFIRM_DELETE = Phrase(
 CANCEL = Phrase("Cancel", "Avbryt")
 MONEY_LEFT = Phrase("The money left", "Pengene gikk")
 MONEY_NOT_LEFT = Phrase("The money did not leave", "Pengene gikk ikke")
+HOLD_PAID = Phrase("Paid once, other send stopped", "Betalt én gang, annen sending stoppet")
+HOLD_NOT_PAID = Phrase("Not paid", "Ikke betalt")
+PAID_ONCE = Phrase("Paid once", "Betalt én gang")  # a confirm button holds 30 characters
 
 STEPS: dict[str, Phrase] = {
     "payment.approve": Phrase("Approved by {who} at {at}", "Godkjent av {who} kl. {at}"),
@@ -54,7 +69,30 @@ STEPS: dict[str, Phrase] = {
         "No answer from the bank (noticed at {at})", "Intet svar fra banken (sett kl. {at})"
     ),
     "payment.resolve_missing": Phrase("Checked by {who} at {at}", "Sjekket av {who} kl. {at}"),
+    "payment.on_hold": Phrase(
+        "On hold at {at}: check the netbank", "Stoppet kl. {at}: sjekk nettbanken"
+    ),
+    "payment.returned": Phrase(
+        "The money came back (noticed at {at})", "Pengene kom tilbake (sett kl. {at})"
+    ),
+    "payment.processing": Phrase(
+        "The bank has it after all (at {at})", "Banken har den likevel (kl. {at})"
+    ),
+    "payment.resolve_paid": Phrase(
+        "Recorded as paid by {who} at {at}", "Registrert som betalt av {who} kl. {at}"
+    ),
+    "payment.resolve_not_paid": Phrase(
+        "Recorded as not paid by {who} at {at}", "Registrert som ikke betalt av {who} kl. {at}"
+    ),
 }
+# A first signature that recorded why it waits.
+WAITS_BECAUSE = Phrase(
+    "Signed by {who} at {at}: 1 of 2 signatures — a second signer is needed because {why}.",
+    "Signert av {who} kl. {at}: 1 av 2 signaturer — det trengs en signatar til fordi {why}.",
+)
+# Every reason at once, above the largest threshold a company can store (2^63 - 1 ten-thousandths):
+# the longest the line gets (the daily post sizes its messages by it).
+LONGEST_WHY = WhySecond(tuple(SecondSigner), Decimal("922337203685477.58"), "NOK")
 
 
 def payment_summary(payment: PaymentView, language: Language) -> str:
@@ -88,7 +126,18 @@ def step_text(step: LastStep | None, language: Language) -> str | None:
     if step is None or step.action not in STEPS:
         return None
     who = f"<@{step.slack_user_id}>" if step.slack_user_id else escape(step.label)
-    return STEPS[step.action](language, who=who, at=clock(step.at, language))
+    at = clock(step.at, language)
+    if step.action == "payment.first_signature" and step.why:
+        why = why_second(step.why, language, to_signer=False)
+        return WAITS_BECAUSE(language, who=who, at=at, why=escape(why))
+    return STEPS[step.action](language, who=who, at=at)
+
+
+def longest_step(language: Language, user_id: str) -> LastStep:
+    """The step whose line is the longest, done by `user_id` (for sizing messages)."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    steps = [LastStep(action, user_id, "", at, why=LONGEST_WHY) for action in STEPS]
+    return max(steps, key=lambda step: len(step_text(step, language) or ""))
 
 
 def payment_entry(
@@ -152,6 +201,13 @@ def buttons(
         elements.append(
             button(MONEY_NOT_LEFT(language), Act.MONEY_NOT_LEFT, value, confirm=not_left)
         )
+    elif payment.status is PaymentStatus.ON_HOLD:
+        # Money may leave twice, or the bank booked another amount: a signer checks first.
+        paid, not_paid = hold_confirms(payment, language)
+        elements.append(
+            button(HOLD_PAID(language), Act.HOLD_PAID, value, style="primary", confirm=paid)
+        )
+        elements.append(button(HOLD_NOT_PAID(language), Act.HOLD_NOT_PAID, value, confirm=not_paid))
     elif payment.status is PaymentStatus.FAILED:
         elements.append(button(FIX(language), Act.FIX, value))
         elements.append(button(SIGN_AGAIN(language), Act.SIGN_AGAIN, value, style="primary"))
@@ -249,3 +305,39 @@ def money_confirms(
 
 _OPEN = frozenset({PaymentStatus.PROPOSED, PaymentStatus.APPROVED})
 _BEFORE_SIGNING = _OPEN | {PaymentStatus.DELETED}
+
+
+HOLD_TITLE = Phrase("What does the netbank show?", "Hva viser nettbanken?")
+CONFIRM_HOLD_PAID = Phrase(
+    "Only if {amount} to {payee} left once and every other send of #{id} is stopped in the "
+    "netbank: #{id} becomes Paid.",
+    "Bare hvis {amount} til {payee} gikk én gang og alle andre sendinger av #{id} er stoppet i "
+    "nettbanken: #{id} blir betalt.",
+)
+CONFIRM_HOLD_NOT_PAID = Phrase(
+    "Only if no {amount} to {payee} left and every send of #{id} is stopped: #{id} can then be "
+    "fixed and signed again.",
+    "Bare hvis ingen {amount} til {payee} gikk og alle sendinger av #{id} er stoppet: #{id} kan "
+    "da rettes og signeres igjen.",
+)
+
+
+def hold_confirms(
+    payment: PaymentView, language: Language
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The confirm dialogs on "Paid once" and "Not paid" of a payment On hold."""
+    fields = {
+        "amount": money(payment.amount, payment.currency, language),
+        "payee": payment.payee,
+        "id": payment.id,
+    }
+
+    def dialog(text: Phrase, answer: Phrase) -> dict[str, Any]:
+        return {
+            "title": {"type": "plain_text", "text": HOLD_TITLE(language)},
+            "text": {"type": "plain_text", "text": text(language, **fields)[:300]},
+            "confirm": {"type": "plain_text", "text": answer(language)},
+            "deny": {"type": "plain_text", "text": CANCEL(language)},
+        }
+
+    return dialog(CONFIRM_HOLD_PAID, PAID_ONCE), dialog(CONFIRM_HOLD_NOT_PAID, HOLD_NOT_PAID)

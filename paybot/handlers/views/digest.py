@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from functools import cache
 
 from paybot.core.company import Language
@@ -19,7 +18,7 @@ from paybot.core.payments import Flag, LastStep, PaymentView
 from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import Act
 from paybot.handlers.views.blocks import Block, context, escape, header, section
-from paybot.handlers.views.cards import BLOCKS_PER_ENTRY, STEPS, button, payment_entry
+from paybot.handlers.views.cards import BLOCKS_PER_ENTRY, button, longest_step, payment_entry
 from paybot.handlers.views.i18n import FLAG_EMOJI, Phrase, day, money
 from paybot.services.daily_post import Digest
 
@@ -222,5 +221,4 @@ def _as(payment: PaymentView, status: PaymentStatus) -> PaymentView:
 @cache
 def _longest_step(language: Language) -> LastStep:
     """The step whose line is the longest, done by someone with the longest Slack id."""
-    action = max(STEPS, key=lambda name: len(STEPS[name](language, who="", at="")))
-    return LastStep(action, LONGEST_USER_ID, "", datetime(2026, 1, 1, tzinfo=UTC))
+    return longest_step(language, LONGEST_USER_ID)

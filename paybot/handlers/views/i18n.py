@@ -16,6 +16,7 @@ from babel.numbers import format_currency
 
 from paybot.core.company import Language
 from paybot.core.payments import Flag, Reason
+from paybot.core.signing import SecondSigner, WhySecond
 from paybot.core.states import PaymentStatus
 
 LOCALES = {Language.EN: "en_GB", Language.NB: "nb_NO"}
@@ -64,6 +65,44 @@ def clock(value: datetime, language: Language, zone: ZoneInfo = BUSINESS_ZONE) -
 def moment(value: datetime, language: Language, zone: ZoneInfo = BUSINESS_ZONE) -> str:
     """Date and time: "1 Dec 2026 09:12"."""
     return f"{day(value.astimezone(zone).date(), language)} {clock(value, language, zone)}"
+
+
+# Why a payment needs a second signer: said to the signer ("you changed ...").
+SECOND_SIGNER = {
+    SecondSigner.ACCOUNT_CHANGED: Phrase(
+        "the account differs from the supplier's registered account or the account it was last "
+        "paid to",
+        "kontonummeret er et annet enn leverandørens registrerte konto eller kontoen det sist ble "
+        "betalt til",
+    ),
+    SecondSigner.ABOVE_THRESHOLD: Phrase(
+        "the amount is above the company's dual-control threshold of {threshold}",
+        "beløpet er over selskapets grense for to signaturer på {threshold}",
+    ),
+    SecondSigner.OWN_CHANGE: Phrase(
+        "you changed the account or reference", "du endret kontonummeret eller referansen"
+    ),
+}
+# The same on a card everyone reads.
+FIRST_SIGNER_CHANGED = Phrase(
+    "the first signer changed the account or reference",
+    "den første signataren endret kontonummeret eller referansen",
+)
+AND = Phrase("and", "og")
+
+
+def why_second(why: WhySecond, language: Language, *, to_signer: bool = True) -> str:
+    """ "the account differs ...; and you changed the account or reference"."""
+    threshold = "–" if why.threshold is None else money(why.threshold, why.currency, language)
+    parts = [
+        FIRST_SIGNER_CHANGED(language)
+        if reason is SecondSigner.OWN_CHANGE and not to_signer
+        else SECOND_SIGNER[reason](language, threshold=threshold)
+        for reason in why.reasons
+    ]
+    if len(parts) > 1:
+        parts[-1] = f"{AND(language)} {parts[-1]}"
+    return "; ".join(parts)
 
 
 FLAG_EMOJI = {Flag.BLUE: "🔵", Flag.ORANGE: "🟠", Flag.RED: "🔴"}

@@ -17,7 +17,16 @@ from paybot.handlers.ids import Block as BlockId
 from paybot.handlers.ids import View
 from paybot.handlers.views.blocks import Block, context, escape, section
 from paybot.handlers.views.cards import STEPS, payment_summary
-from paybot.handlers.views.i18n import FLAGS, REASONS, STATUSES, Phrase, day, moment, money
+from paybot.handlers.views.i18n import (
+    FLAGS,
+    REASONS,
+    STATUSES,
+    Phrase,
+    day,
+    moment,
+    money,
+    why_second,
+)
 from paybot.services.payments import PaymentDetails
 from paybot.services.sign_preview import MAX_AT_ONCE, Blocker, Preview, Skip
 from paybot.services.signing import Signed
@@ -95,6 +104,12 @@ SKIPS = {
         "you have signed it already; it waits for a second signer",
         "du har allerede signert; den venter på en signatar til",
     ),
+    Skip.ONLY_EDITORS: Phrase(
+        "you changed the account or reference, and so did everyone who signed it so far; it "
+        "needs a signer who did not change it",
+        "du endret kontonummeret eller referansen, og det gjorde alle som har signert den så "
+        "langt; den trenger en signatar som ikke endret den",
+    ),
     Skip.ABOVE_LIMIT: Phrase(
         "above your limit of {limit} per payment", "over grensen din på {limit} per betaling"
     ),
@@ -117,10 +132,11 @@ DUE_NOW = Phrase(
     "They are due and go to the bank as the company's dispatch timing says.",
     "De står på forfallslisten og sendes til banken slik selskapet har valgt.",
 )
-WAITS = Phrase(
-    "{count} of them wait(s) for a second signer: {ids}.",
-    "{count} av dem venter på en signatar til: {ids}.",
+WAITS_BECAUSE = Phrase(
+    "{ids}: {count} of {required} signatures — a second signer is needed because {why}.",
+    "{ids}: {count} av {required} signaturer — det trengs en signatar til fordi {why}.",
 )
+TO_ACCOUNT = Phrase("to {account}", "til {account}")
 FIXED = Phrase("✅ Fixed: {summary}", "✅ Rettet: {summary}")
 FIXED_NOTE = Phrase(
     "Any approval or signature given before the fix no longer counts.",
@@ -223,7 +239,7 @@ def sign_modal(preview: Preview, *, callback: View, metadata: str) -> dict[str, 
     blocks = _sections(
         [
             YOU_SIGN(language, count=len(preview.payments)),
-            *_listed([payment_summary(p, language) for p in preview.payments], language),
+            *_listed([_to_sign(p, language) for p in preview.payments], language),
             TOTAL(language, amounts=totals_text(preview.totals, language)),
         ]
     )
@@ -299,13 +315,36 @@ def signed_view(
         currency = item.payment.currency
         totals[currency] = totals.get(currency, Decimal(0)) + item.payment.amount
     lines = [SIGNED(language, count=len(signed), amounts=totals_text(totals, language))]
-    waiting = [f"#{item.payment.id}" for item in signed if not item.complete]
+    waiting = [item for item in signed if not item.complete]
     if len(waiting) < len(signed):
         lines.append(DUE_NOW(language))
-    if waiting:
-        lines.append(WAITS(language, count=len(waiting), ids=", ".join(waiting[:20])))
+    lines += _why_waiting(waiting, language)
     title = (SIGN_BLUE if callback is View.SIGN_ALL_BLUE else SIGN_ONE)(language)
-    return notice(title, "\n".join(lines), language)
+    return notice(title, "\n".join(lines)[: SECTION_TEXT - 1], language)
+
+
+def _why_waiting(waiting: Sequence[Signed], language: Language) -> list[str]:
+    """Which payments wait for a second signer, and why: one line per reason."""
+    groups: dict[tuple[str, int, int], list[str]] = {}
+    for item in waiting:
+        why = why_second(item.why, language) if item.why else NOTHING
+        groups.setdefault((why, item.signatures, item.required), []).append(f"#{item.payment.id}")
+    return [
+        WAITS_BECAUSE(language, ids=_some(ids, language), count=n, required=r, why=why)
+        for (why, n, r), ids in groups.items()
+    ]
+
+
+def _some(ids: list[str], language: Language) -> str:
+    """At most 20 of them, and how many more."""
+    shown = ", ".join(ids[:20])
+    return shown if len(ids) <= 20 else f"{shown} {AND_MORE(language, count=len(ids) - 20)}"
+
+
+def _to_sign(payment: PaymentView, language: Language) -> str:
+    """A payment in the Sign modal: its summary and the account the money goes to."""
+    account = format_account(payment.account) if payment.account else NOTHING
+    return f"{payment_summary(payment, language)} · {TO_ACCOUNT(language, account=account)}"
 
 
 def fixed_view(payment: PaymentView, language: Language) -> dict[str, Any]:
