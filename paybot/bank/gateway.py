@@ -2,7 +2,13 @@
 
 Every gateway shares the same folder conventions:
 - outbox: paybot writes `<name>` there, always under a temporary name first and then renamed, so
-  the bank never picks up half a file; the bank removes the file once it has taken it.
+  the bank never picks up half a file; the bank removes the file once it has taken it. A file
+  still there under our name is an earlier upload of the same batch (names come from the batch):
+  with our bytes it is kept as it is (the upload is done; replacing it could let the bank take it
+  twice), with other bytes it is never overwritten (an error: the bank may take it).
+- `upload` raises `UploadNotStarted` (as `NotSent`) only when this upload put nothing under the
+  final name: a failure before the rename, or a rename the server refused. Any other error, and
+  every failure during or after the rename, leaves it unknown whether the bank has the file.
 - inbox: the bank leaves return files there; names that look temporary or hidden are still being
   written and are not offered; a processed file is moved to `inbox/processed/`.
 """
@@ -23,6 +29,7 @@ __all__ = [
     "GatewayConfig",
     "GatewayError",
     "GatewayKind",
+    "NotSent",
     "UploadNotStarted",
     "make_gateway",
 ]
@@ -38,6 +45,14 @@ class GatewayError(PaybotError):
     """The bank could not be reached or a file could not be moved; says what failed and where."""
 
     code = "bank_gateway"
+
+
+class NotSent(UploadNotStarted, GatewayError):
+    """A gateway's upload that certainly did not happen: nothing was put under the file's name.
+
+    Both an `UploadNotStarted` (the batch is tried again later) and a `GatewayError` (it says what
+    failed and where, with the gateway's code, e.g. `bank_host_key_mismatch`).
+    """
 
 
 class GatewayKind(StrEnum):

@@ -6,6 +6,11 @@ inbox. It refuses an invalid account (AC01), a message to a payee that only take
 anything beyond the account's balance (AM04); it books the rest. For payees it is told to keep
 silent about it answers nothing at all. A file with a message id it has seen is ignored, as a
 real bank refuses a duplicate.
+
+Two rules imitate a connection that fails: `unreachable` refuses every upload before anything is
+written (`NotSent`, as a refused connection would), and `cut_off` takes and answers the file, then
+fails the upload as if the connection dropped before the confirmation (a `GatewayError`: paybot
+cannot know that the bank has the file).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import BinaryIO
 from lxml import etree
 
 from paybot.bank.directory import DirectoryGateway
+from paybot.bank.gateway import GatewayError, NotSent
 from paybot.core.bankfiles.camt054 import write_camt054
 from paybot.core.bankfiles.model import (
     Entry,
@@ -41,6 +47,8 @@ class SandboxRules:
     kid_only_accounts: frozenset[str] = frozenset()
     balance: Decimal | None = None
     silent_accounts: frozenset[str] = frozenset()
+    unreachable: bool = False  # every upload fails before anything is written
+    cut_off: bool = False  # every upload reaches the bank, then fails as if the line dropped
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, object]) -> SandboxRules:
@@ -53,6 +61,8 @@ class SandboxRules:
             kid_only_accounts=accounts("kid_only_accounts"),
             balance=None if balance in (None, "") else Decimal(str(balance).replace(" ", "")),
             silent_accounts=accounts("silent_accounts"),
+            unreachable=settings.get("unreachable") is True,
+            cut_off=settings.get("cut_off") is True,
         )
 
 
@@ -85,8 +95,19 @@ class SandboxBank:
         self._outbox, self._inbox, self._rules = Path(outbox), Path(inbox), rules
 
     def upload(self, name: str, data_path: Path) -> None:
+        if self._rules.unreachable:
+            raise NotSent(
+                f"Could not connect to the sandbox bank (its rule 'unreachable' is on): {name} "
+                f"was not uploaded to the outbox {self._outbox}.",
+                code="bank_unreachable",
+            )
         self._folders.upload(name, data_path)
         self.process(name)
+        if self._rules.cut_off:
+            raise GatewayError(
+                f"The bank may have {name}: the connection to the sandbox bank dropped before it "
+                f"confirmed the upload to the outbox {self._outbox} (its rule 'cut_off' is on)."
+            )
 
     def exists(self, name: str) -> bool:
         return self._folders.exists(name)

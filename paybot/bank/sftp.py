@@ -2,7 +2,20 @@
 
 Trust is explicit: paybot reads no known_hosts file and never learns a key on first use; the one
 key the bank gave us is the only one accepted, and any other is refused with both fingerprints.
-Uploads go to `<name>.part` and are then renamed, so the bank never takes a partial file.
+
+An upload writes `<name>.part`, checks its size on the server, then renames it to `<name>`. This
+rests on the bank taking only finished names (such as `*.xml`) and never a `.part` file: confirm
+that with the bank when setting up the connection. The rename is the moment the bank may take the
+file, so an upload ends in one of three ways:
+- done: the file is in the outbox under its name;
+- `NotSent` (an `UploadNotStarted`): nothing was put under the name. No connection, a wrong host
+  key, a refused login, an outbox missing or not writable, the `.part` file cut short or not whole,
+  or a rename the server answered with a refusal while the `.part` file was still there;
+- `GatewayError`: unknown. The connection broke or timed out during the rename, or the rename's
+  outcome could not be looked up afterwards: the bank may have the file.
+A file already under the name is an earlier upload of the same batch, waiting for the bank: the
+same bytes are kept as they are (replacing them could let the bank take the file twice), and
+different bytes are never overwritten (unknown: a person looks).
 
 Each operation opens its own connection; `with gateway:` (or `paybot.bank.gateway.batch`) keeps
 one connection for several operations. A gateway is not meant to be shared between threads.
@@ -11,13 +24,12 @@ one connection for several operations. A gateway is not meant to be shared betwe
 from __future__ import annotations
 
 import base64
-import os
+import io
 import posixpath
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
 
 import paramiko
 from paramiko.pkey import UnknownKeyType
@@ -26,6 +38,7 @@ from paybot.bank.gateway import (
     PROCESSED,
     GatewayConfig,
     GatewayError,
+    NotSent,
     archive_name,
     check_name,
     is_waiting,
@@ -39,6 +52,9 @@ HOST_KEY_TYPES = frozenset(
     {"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"}
 )
 _KEY_ERRORS = (paramiko.SSHException, UnknownKeyType, ValueError)
+# What a failed SFTP operation raises: the server's refusal (an OSError with its reason), a timeout
+# (also an OSError), or a broken connection (EOFError, SSHException, socket errors).
+_FAILURES = (OSError, EOFError, paramiko.SSHException)
 
 
 def parse_host_key(line: str) -> paramiko.PKey:
@@ -140,16 +156,26 @@ class SftpGateway:
             client.close()
 
     def upload(self, name: str, data_path: Path) -> None:
+        """Put `data_path` in the outbox as `name`: written to `name.part`, checked, renamed.
+
+        Raises:
+            NotSent: nothing was put under `name` by this upload; the bank cannot have it.
+            GatewayError: the bank may have the file (see the module's description).
+        """
         final = posixpath.join(self.outbox, check_name(name))
-        partial = f"{final}.part"
         try:
-            local = Path(data_path).open("rb")
+            data = Path(data_path).read_bytes()
         except OSError as exc:
-            raise GatewayError(f"Cannot read the payment file {data_path}: {_reason(exc)}") from exc
-        action = f"upload {data_path} to {self._where(final)}"
-        with local, self._session(action) as sftp:
-            _send(sftp, local, partial, action)
-            _replace(sftp, partial, final)
+            raise NotSent(
+                f"Could not upload {name} to {self._where(final)}: cannot read the payment file "
+                f"{data_path}: {_reason(exc)}."
+            ) from exc
+        with self._upload_session(name) as sftp:
+            if self._is_there(sftp, name, final):
+                self._keep_earlier(sftp, name, final, data)
+                return
+            partial = self._send(sftp, name, final, data)
+            self._rename(sftp, name, partial, final, data)
 
     def exists(self, name: str) -> bool:
         path = posixpath.join(self.outbox, check_name(name))
@@ -199,8 +225,125 @@ class SftpGateway:
             assert sftp is not None  # __enter__ connected
             try:
                 yield sftp
-            except (OSError, EOFError, paramiko.SSHException) as exc:
+            except _FAILURES as exc:
                 raise GatewayError(f"Could not {action}: {_reason(exc)}") from exc
+
+    @contextmanager
+    def _upload_session(self, name: str) -> Iterator[paramiko.SFTPClient]:
+        """Like `_session`, but failing to connect means the upload did not start."""
+        try:
+            self.__enter__()
+        except GatewayError as exc:
+            raise NotSent(
+                f"{exc.user_message} {name} was not uploaded to the outbox "
+                f"{self._where(self.outbox)}.",
+                code=exc.code,
+            ) from exc
+        try:
+            assert self._sftp is not None  # __enter__ connected
+            yield self._sftp
+        finally:
+            self.__exit__()
+
+    def _is_there(self, sftp: paramiko.SFTPClient, name: str, final: str) -> bool:
+        """Whether a file is under `name` already, asked before anything is written."""
+        try:
+            return _exists(sftp, final)
+        except _FAILURES as exc:
+            raise NotSent(
+                f"Could not upload {name} to {self._where(final)}: could not look into the "
+                f"outbox first: {_reason(exc)}."
+            ) from exc
+
+    def _keep_earlier(self, sftp: paramiko.SFTPClient, name: str, final: str, data: bytes) -> None:
+        """A file is under `name`: done if it holds our bytes, else unknown (never replaced)."""
+        where = self._where(final)
+        try:
+            with sftp.open(final, "rb") as remote:
+                remote.prefetch()
+                there = remote.read()
+        except _FAILURES as exc:
+            raise GatewayError(
+                f"{name} is already in the outbox ({where}) but could not be read to compare "
+                f"it with ours: {_reason(exc)}. The bank may have it or take it; it was not "
+                "replaced."
+            ) from exc
+        if there != data:
+            raise GatewayError(
+                f"A different file named {name} is already in the outbox ({where}): "
+                f"{len(there)} bytes, ours {len(data)}. paybot does not replace it and the bank "
+                "may take it: check with the bank which file it has before sending again."
+            )
+
+    def _send(self, sftp: paramiko.SFTPClient, name: str, final: str, data: bytes) -> str:
+        """`name.part` on the server, whole and checked, or NotSent (the .part removed if we can).
+
+        paramiko pipelines writes and drops their error replies (a full disk, a quota), so the
+        size on the server is the only proof that the whole file is there.
+        """
+        partial = f"{final}.part"
+        where = self._where(final)
+        try:
+            sftp.putfo(io.BytesIO(data), partial, file_size=len(data), confirm=False)
+            stored = sftp.stat(partial).st_size
+        except _FAILURES as exc:
+            _discard(sftp, partial, exc)
+            raise NotSent(
+                f"Could not upload {name} to {where}: writing {name}.part failed: "
+                f"{_reason(exc)}. The bank never takes a .part file, so it does not have this one."
+            ) from exc
+        if stored != len(data):
+            _discard(sftp, partial)
+            raise NotSent(
+                f"Could not upload {name} to {where}: the server kept {stored} of {len(data)} "
+                f"bytes of {name}.part (is its disk full?); the bank does not have the file."
+            )
+        if not _alive(sftp):
+            raise NotSent(
+                f"Could not upload {name} to {where}: the connection was lost before {name}.part "
+                "was renamed; the bank never takes a .part file, so it does not have this one."
+            )
+        return partial
+
+    def _rename(
+        self, sftp: paramiko.SFTPClient, name: str, partial: str, final: str, data: bytes
+    ) -> None:
+        """`name.part` to `name`: from here on the bank may take the file."""
+        where = self._where(final)
+        try:
+            refused = _rename(sftp, partial, final)
+        except _FAILURES as exc:
+            raise GatewayError(
+                f"The bank may have {name}: the connection broke while {name}.part was being "
+                f"renamed to {name} in the outbox ({where}): {_reason(exc)}. It is not known "
+                "whether the rename happened; check with the bank before sending it again."
+            ) from exc
+        if refused is None:
+            return
+        # The server answered that it did not rename: look whether that is so.
+        try:
+            final_there, partial_there = _exists(sftp, final), _exists(sftp, partial)
+        except _FAILURES as exc:
+            raise GatewayError(
+                f"The bank may have {name}: the server refused to rename {name}.part to {name} "
+                f"({_reason(refused)}) in the outbox ({where}), then could not be asked whether "
+                f"{name} is there: {_reason(exc)}."
+            ) from exc
+        if final_there:
+            self._keep_earlier(sftp, name, final, data)  # ours after all, or unknown
+            _discard(sftp, partial)
+            return
+        if not partial_there:
+            raise GatewayError(
+                f"The bank may have {name}: the server refused to rename {name}.part to {name} "
+                f"({_reason(refused)}) in the outbox ({where}), and {name}.part is gone."
+            )
+        _discard(sftp, partial)
+        raise NotSent(
+            f"Could not upload {name} to {where}: the server refused to rename {name}.part to "
+            f"{name}: {_reason(refused)}. The bank never takes a .part file, so it does not have "
+            "this one."
+        )
 
     def _connect(self) -> tuple[paramiko.SSHClient, paramiko.SFTPClient]:
         key = load_private_key(self.key_path)
@@ -266,31 +409,52 @@ class SftpGateway:
         return f"{path or '.'} on {self.user}@{self.host}:{self.port}"
 
 
-def _send(sftp: paramiko.SFTPClient, local: BinaryIO, partial: str, action: str) -> None:
-    """Copy `local` to `partial` and check that all of it arrived."""
-    expected = os.fstat(local.fileno()).st_size
-    sftp.putfo(local, partial, confirm=False)
-    # paramiko pipelines writes and drops their error replies (a full disk, a quota), so the
-    # size on the server is the only proof that the whole file is there.
-    stored = sftp.stat(partial).st_size
-    if stored != expected:
-        raise GatewayError(
-            f"Could not {action}: the server kept {stored} of {expected} bytes (is its disk full?)."
-        )
+def _rename(sftp: paramiko.SFTPClient, partial: str, final: str) -> OSError | None:
+    """None once renamed; the server's refusal if it answered that it did not rename.
 
-
-def _replace(sftp: paramiko.SFTPClient, partial: str, final: str) -> None:
-    """Rename `partial` to `final`, replacing an earlier copy (a resend of the same file)."""
+    A timeout or a broken connection is raised: then nobody knows whether the rename happened.
+    """
     try:
         sftp.posix_rename(partial, final)
-    except FileNotFoundError:
-        raise
-    except OSError:
-        # A server without OpenSSH's posix-rename: plain rename will not overwrite, so the earlier
-        # copy goes first; the bank may then briefly see no file, but never a partial one.
-        if _exists(sftp, final):
-            sftp.remove(final)
+        return None
+    except OSError as exc:
+        if _lost(sftp, exc):
+            raise
+    # Refused, or a server without OpenSSH's posix-rename: plain SFTP rename, which never
+    # replaces a file (nothing should be under the final name: it was looked for just before).
+    try:
         sftp.rename(partial, final)
+        return None
+    except OSError as exc:
+        if _lost(sftp, exc):
+            raise
+        return exc
+
+
+def _discard(sftp: paramiko.SFTPClient, partial: str, cause: BaseException | None = None) -> None:
+    """Remove our `.part` file if the connection still works; a leftover one is harmless (the
+    bank ignores it, and the next upload writes it anew)."""
+    if cause is not None and _lost(sftp, cause):
+        return  # after a timeout the server may still be busy: do not wait for it again
+    try:
+        sftp.remove(partial)
+    except _FAILURES:
+        pass
+
+
+def _alive(sftp: paramiko.SFTPClient) -> bool:
+    channel = sftp.get_channel()
+    if channel is None or channel.closed:
+        return False
+    transport = channel.get_transport()
+    return transport is not None and transport.is_active()
+
+
+def _lost(sftp: paramiko.SFTPClient, exc: BaseException) -> bool:
+    """Whether `exc` is a connection that broke or stopped answering, not a server's answer."""
+    if isinstance(exc, (TimeoutError, ConnectionError, EOFError, paramiko.SSHException)):
+        return True
+    return not _alive(sftp)
 
 
 def _exists(sftp: paramiko.SFTPClient, path: str) -> bool:
@@ -316,6 +480,9 @@ def _regular(attributes: paramiko.SFTPAttributes) -> bool:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    return str(exc) or (
+    if isinstance(exc, TimeoutError) and not str(exc):
+        return "the server did not answer in time"
+    # paramiko's "Server connection dropped: " ends in the empty text of its EOFError.
+    return str(exc).rstrip(": ") or (
         "the connection was closed" if isinstance(exc, EOFError) else type(exc).__name__
     )

@@ -62,6 +62,21 @@ def bank_set(
     sandbox_silent: Annotated[
         list[str] | None, typer.Option(help="Sandbox: a payee account the bank never answers for.")
     ] = None,
+    sandbox_unreachable: Annotated[
+        bool | None,
+        typer.Option(
+            "--sandbox-unreachable/--sandbox-reachable",
+            help="Sandbox: every upload fails as if the connection were refused (nothing sent).",
+        ),
+    ] = None,
+    sandbox_cut_off: Annotated[
+        bool | None,
+        typer.Option(
+            "--sandbox-cut-off/--no-sandbox-cut-off",
+            help="Sandbox: the bank takes and answers each file, but the upload then fails as if "
+            "the connection dropped: paybot cannot know the file arrived.",
+        ),
+    ] = None,
 ) -> None:
     """Set how an account reaches its bank: a folder pair, SFTP, or the simulated bank."""
     values: dict[str, Any] = {
@@ -86,6 +101,8 @@ def bank_set(
             "kid_only_accounts": sandbox_kid_only,
             "balance": None if sandbox_balance is None else _balance(sandbox_balance),
             "silent_accounts": sandbox_silent,
+            "unreachable": sandbox_unreachable,
+            "cut_off": sandbox_cut_off,
         }.items()
         if value is not None
     }
@@ -139,9 +156,23 @@ def dispatch_command(
         )
     for message_id, why in result.refused:
         typer.echo(f"Did not send {message_id}: {why}", err=True)
-    if not result.sent and not result.refused:
+    for message_id, why, retry_at in result.retrying:
+        when = retry_at.astimezone(ctx.settings().zone).strftime("%Y-%m-%d %H:%M")
+        typer.echo(
+            f"Could not deliver {message_id}; it did not reach the bank ({why}). "
+            f"Tried again from {when}.",
+            err=True,
+        )
+    for message_id, why in result.unknown:
+        typer.echo(
+            f"The upload of {message_id} broke off ({why}): the bank may have it, so it is not "
+            "sent again. Its payments are Failed (no answer): check the netbank, then "
+            "`paybot payments resolve-missing ID --as UID --money-left|--money-not-left`.",
+            err=True,
+        )
+    if not (result.sent or result.refused or result.retrying or result.unknown):
         typer.echo("Nothing is due to be sent.")
-    if result.refused:
+    if result.refused or result.retrying or result.unknown:
         raise typer.Exit(1)
 
 
@@ -154,7 +185,7 @@ def returns_ingest(
         with ctx.user_errors():
             result = returns.ingest(
                 ctx.uow(), name=file.name, data=file.read_bytes(), now=ctx.now()
-            )
+            )  # by hand: the file's own account or batch says whose it is
         _report(result)
 
 
@@ -205,15 +236,19 @@ def _report(result: IngestResult) -> None:
         f"{len(result.failed)} failed",
         f"{result.updated} status update(s)",
     ]
+    if result.returned:
+        parts.append(f"{len(result.returned)} returned")
+    if result.held:
+        parts.append(f"{len(result.held)} on hold")
     if result.incoming_entries:
         parts.append(f"{result.incoming_entries} incoming entr(y/ies) not handled here")
     typer.echo(f"{result.name} ({result.kind}): " + ", ".join(parts) + ".")
     if result.unmatched:
         typer.echo(f"  References that match no payment: {', '.join(result.unmatched)}", err=True)
+    if result.foreign:
+        typer.echo(f"  Not applied (not this file's): {', '.join(result.foreign)}", err=True)
     for warning in result.warnings:
-        typer.echo(f"  WARNING: {warning}", err=True)
-    if result.returned:
-        typer.echo(f"  Returned by the bank after booking: {', '.join(result.returned)}", err=True)
+        typer.echo(f"  ALARM: {warning}", err=True)
 
 
 def _when(text: str | None) -> datetime:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from paybot.core.errors import ImportRejected
 from paybot.core.identifiers import account_problem, compact_account, normalize_org_no
@@ -29,8 +29,15 @@ from paybot.core.money import (
     quantize,
 )
 from paybot.core.payments import ReferenceType
+from paybot.core.text import text_problem, too_long
 
-__all__ = ["OpenItemRow", "SupplierRow", "read_open_item_rows", "read_supplier_rows"]
+__all__ = [
+    "COLUMN_LIMITS",
+    "OpenItemRow",
+    "SupplierRow",
+    "read_open_item_rows",
+    "read_supplier_rows",
+]
 
 SUPPLIER_REQUIRED = ("name",)
 SUPPLIER_OPTIONAL = ("org_no", "account")
@@ -44,6 +51,20 @@ OPEN_ITEM_OPTIONAL = (
     "reference",
 )
 
+# The most characters each stored text may have, as stored (an account compacted, a KID without
+# spaces): the lengths of its columns in store/models.py, which core may not import
+# (tests/core/test_text.py holds them equal). A supplier's name is also its payments' payee.
+COLUMN_LIMITS = {
+    "name": 200,  # suppliers.name, payments.payee
+    "org_no": 40,  # suppliers.org_no
+    "account": 40,  # suppliers.registered_account, open_items.account, payments.account
+    "voucher_no": 40,  # open_items.voucher_no
+    "invoice_no": 60,  # open_items.invoice_no
+    "supplier_name": 200,  # suppliers.name, payments.payee
+    "supplier_org_no": 40,  # suppliers.org_no
+    "reference": 140,  # open_items.reference, payments.reference
+}
+
 # Only JSON's own whitespace may sit between array items (what json itself skips).
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _JSON_SEPARATOR = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
@@ -53,6 +74,7 @@ _AMOUNT_DIGITS = 14
 _DATE_EXAMPLE = "expected e.g. 2026-11-30 or 30.11.2026"
 # A dict lookup, because calling the enum per row is several times slower; blank means empty.
 _REFERENCE_TYPE_BY_TEXT = {kind.value: kind for kind in ReferenceType} | {"": ReferenceType.EMPTY}
+_Text = TypeVar("_Text", str, str | None)
 
 
 @dataclass(frozen=True)
@@ -86,7 +108,7 @@ def read_supplier_rows(source: str, data: bytes) -> list[SupplierRow]:
     for record in _records(source, data, SUPPLIER_REQUIRED, SUPPLIER_OPTIONAL):
         row = SupplierRow(
             line=record.line,
-            name=record.required("name"),
+            name=record.limited("name", record.required("name")),
             org_no=_org_no(record, "org_no"),
             account=_registered_account(record),
         )
@@ -113,9 +135,9 @@ def read_open_item_rows(source: str, data: bytes) -> list[OpenItemRow]:
 
 
 def _open_item(record: _Record) -> OpenItemRow:
-    voucher_no = record.required("voucher_no")
-    invoice_no = record.optional("invoice_no")
-    supplier_name = record.required("supplier_name")
+    voucher_no = record.limited("voucher_no", record.required("voucher_no"))
+    invoice_no = record.limited("invoice_no", record.optional("invoice_no"))
+    supplier_name = record.limited("supplier_name", record.required("supplier_name"))
     supplier_org_no = _org_no(record, "supplier_org_no")
     account = _account(record)
     currency = _currency(record)
@@ -184,11 +206,26 @@ class _Record:
         self.reject(column, f"{_describe(value)} is not allowed (expected text or a number)")
 
     def text(self, column: str) -> str:
+        """The value as text without surrounding spaces; refused if it holds a control character."""
         value = self.values.get(column, "")
         if isinstance(value, str):  # every CSV cell: the path that must stay cheap
-            return value.strip()
-        converted = self.raw(column)
-        return converted.strip() if isinstance(converted, str) else str(converted)
+            text = value.strip()
+            if text.isprintable():  # True for nearly every cell, at C speed
+                return text
+        else:
+            converted = self.raw(column)
+            value = converted if isinstance(converted, str) else str(converted)
+            text = value.strip()
+        if problem := text_problem(text, offset=len(value) - len(value.lstrip())):
+            self.reject(column, problem)
+        return text
+
+    def limited(self, column: str, value: _Text) -> _Text:
+        """`value` as it will be stored, if it fits its column."""
+        # Only the rare value that does not fit costs more than a len().
+        if value is not None and len(value) > COLUMN_LIMITS[column]:
+            self.reject(column, too_long(value, COLUMN_LIMITS[column]))
+        return value
 
     def optional(self, column: str) -> str | None:
         return self.text(column) or None
@@ -209,7 +246,7 @@ def _describe(value: object) -> str:
 
 def _org_no(record: _Record, column: str) -> str | None:
     text = record.text(column)
-    compact = text.replace(" ", "")
+    compact = record.limited(column, text.replace(" ", ""))
     # Nine digits can only be meant as a Norwegian number, so a typo must not pass as a foreign id.
     if len(compact) == 9 and compact.isascii() and compact.isdigit():
         return _norwegian_org_no(compact) or record.reject(
@@ -243,7 +280,7 @@ def _norwegian_org_no(compact: str) -> str | None:
 
 
 def _account(record: _Record) -> str | None:
-    return _compact_account(record.text("account")) or None
+    return record.limited("account", _compact_account(record.text("account")) or None)
 
 
 def _registered_account(record: _Record) -> str | None:
@@ -344,7 +381,7 @@ def _reference(record: _Record, invoice_no: str | None) -> tuple[ReferenceType, 
     if kind is ReferenceType.KID and reference:
         # People group long KIDs for readability; the bank wants the digits alone.
         reference = "".join(reference.split())
-    return kind, reference
+    return kind, record.limited("reference", reference)
 
 
 def _records(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ from paybot.core.ledger_file import OpenItemRow, SupplierRow
 from paybot.core.money import format_plain
 from paybot.core.policy import Actor
 from paybot.services.common import SYSTEM, audit, company_or_error
+from paybot.services.proposals import reflag
 from paybot.store.uow import UnitOfWork
 
 Progress = Callable[[int], None]
@@ -25,9 +27,27 @@ class ImportResult:
     new_suppliers: int = 0
 
 
+# suppliers.match_key is String(200); tests/core/test_text.py holds the two equal.
+MATCH_KEY_LENGTH = 200
+# A key too long for its column keeps this much of the name, then '#' and a digest of all of it.
+_DIGEST_LENGTH = 16
+
+
 def supplier_key(name: str, org_no: str | None) -> str:
-    """How a ledger row finds its supplier: the org no when known, else the name."""
-    return f"org:{org_no}" if org_no else f"name:{' '.join(name.lower().split())}"
+    """How a ledger row finds its supplier: the org no when known, else the name.
+
+    The name's key is the name lower-cased with its spaces collapsed. A name may fill its whole
+    column (200 characters), and lower-casing may even lengthen it ('İ' becomes two characters),
+    so a key too long for the match_key column ends in a digest of the whole key instead: still
+    one key per name, and every shorter name keeps the key it always had.
+    """
+    if org_no:
+        return f"org:{org_no}"
+    key = f"name:{' '.join(name.lower().split())}"
+    if len(key) <= MATCH_KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST_LENGTH]
+    return f"{key[: MATCH_KEY_LENGTH - _DIGEST_LENGTH - 1]}#{digest}"
 
 
 def import_suppliers(
@@ -44,6 +64,7 @@ def import_suppliers(
         known = uow.ledger.suppliers(company.id)
         new_rows: list[dict[str, Any]] = []
         updated = unchanged = 0
+        new_account: set[int] = set()
         for row in rows:
             key = supplier_key(row.name, row.org_no)
             existing = known.get(key)
@@ -76,7 +97,13 @@ def import_suppliers(
                 details={"source": source, "line": row.line, "supplier_id": supplier_id},
             )
             updated += 1
+            if account != row.account:
+                new_account.add(supplier_id)
         uow.ledger.add_suppliers(new_rows)
+        if new_account:
+            # Signing compares a payment's account with the registered one: the flag a person
+            # sees says the same, from this import on.
+            reflag(uow, company.id, new_account)
         result = ImportResult(new=len(new_rows), unchanged=unchanged, updated=updated)
         audit(
             uow,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from schwifty import IBAN
+from schwifty.exceptions import NationalChecksumNotVerified
 from stdnum import luhn
 
 from paybot.core.identifiers import (
@@ -106,6 +109,34 @@ def test_iban_with_wrong_checksum_digits_is_invalid() -> None:
 
 def test_iban_of_the_wrong_length_for_its_country_is_invalid() -> None:
     assert account_problem("DE8937040044053201300") is not None
+
+
+# Countries whose IBAN format has national check digits that schwifty has no algorithm for.
+UNVERIFIABLE = ["SE4550000000058398257466", "HU42117730161111101800000000"]
+
+
+@pytest.mark.parametrize("iban", UNVERIFIABLE)
+def test_an_iban_whose_national_check_digits_cannot_be_verified_is_valid_and_quiet(
+    iban: str,
+) -> None:
+    account_problem.cache_clear()  # a cached answer would not reach schwifty at all
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning that escaped would raise here
+        assert account_problem(iban) is None
+
+
+@pytest.mark.parametrize("iban", UNVERIFIABLE)
+def test_its_iban_check_digits_are_still_checked(iban: str) -> None:
+    wrong = iban[:2] + f"{(int(iban[2:4]) + 1) % 100:02d}" + iban[4:]
+    problem = account_problem(wrong)
+    assert problem is not None and "not a valid IBAN" in problem
+
+
+def test_the_warning_is_ignored_only_while_paybot_validates() -> None:
+    account_problem.cache_clear()
+    account_problem(UNVERIFIABLE[0])
+    with pytest.warns(NationalChecksumNotVerified):
+        IBAN(UNVERIFIABLE[0], validate_bban=True)
 
 
 # --- KID -----------------------------------------------------------------------------------------

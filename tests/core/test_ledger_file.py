@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 from paybot.core.errors import ImportRejected
 from paybot.core.ledger_file import (
+    COLUMN_LIMITS,
     OpenItemRow,
     SupplierRow,
     read_open_item_rows,
@@ -148,9 +151,17 @@ def test_blank_lines_are_skipped_and_lines_stay_physical() -> None:
 
 
 def test_a_row_after_a_multi_line_quoted_field_keeps_its_physical_line() -> None:
-    multi_line = ROW.replace("Acme AS", '"Acme\nAS"')
+    # The line break closes the quoted value, so trimming takes it (one inside is refused).
+    multi_line = ROW.replace("Acme AS", '"Acme AS\n"')
     rows = items(multi_line, ROW.replace("1001", "1002"))
-    assert [(row.line, row.supplier_name) for row in rows] == [(2, "Acme\nAS"), (4, "Acme AS")]
+    assert [(row.line, row.supplier_name) for row in rows] == [(2, "Acme AS"), (4, "Acme AS")]
+
+
+def test_a_line_break_inside_a_quoted_name_is_refused_on_the_line_where_the_row_starts() -> None:
+    multi_line = ROW.replace("1001", "1002").replace("Acme AS", '"Acme\nAS"')
+    assert item_error(ROW, multi_line) == (
+        "items.csv:3: supplier_name: control character U+000A at position 5 (line break)"
+    )
 
 
 # --- JSON ----------------------------------------------------------------------------------------
@@ -469,3 +480,144 @@ def test_any_two_decimal_amount_in_norwegian_form_parses_back_exactly(
     parsed = one_item(amount=norwegian(amount, plus)).amount
     assert parsed == amount
     assert parsed.as_tuple().exponent == -2
+
+
+# --- texts longer than their column, and characters that render oddly ---------------------------
+
+# Every column stored as text, with a value that fits it exactly.
+STORED_TEXTS = {
+    "voucher_no": "V" * 40,
+    "invoice_no": "F" * 60,
+    "supplier_name": "Ø" * 200,
+    "supplier_org_no": "SE" + "5" * 38,
+    "account": "1" * 40,
+    "reference": "m" * 140,
+}
+
+
+def test_texts_that_fill_their_column_are_kept_whole() -> None:
+    item = one_item(**STORED_TEXTS, reference_type="message")
+    assert {column: getattr(item, column) for column in STORED_TEXTS} == STORED_TEXTS
+
+
+@pytest.mark.parametrize("column", sorted(STORED_TEXTS))
+def test_a_text_one_character_longer_than_its_column_is_refused(column: str) -> None:
+    limit = COLUMN_LIMITS[column]
+    longer = STORED_TEXTS[column] + STORED_TEXTS[column][-1]
+    assert item_error_with(**{column: longer, "reference_type": "message"}) == (
+        f"items.csv:2: {column}: at most {limit} characters (got {limit + 1})"
+    )
+
+
+def test_lengths_are_of_the_stored_form_so_a_spaced_iban_or_kid_fits() -> None:
+    spaced_iban = "LC55 HEMM 0001 0001 0012 0012 0002 3015"  # 32 characters, 39 as written
+    assert one_item(account=spaced_iban).account == spaced_iban.replace(" ", "")
+    assert one_item(reference=" ".join("1" * 140)).reference == "1" * 140
+    assert item_error_with(reference="1" * 141) == (
+        "items.csv:2: reference: at most 140 characters (got 141)"
+    )
+
+
+def test_a_long_foreign_org_no_is_refused_by_length_not_echoed() -> None:
+    assert item_error_with(supplier_org_no="SE" + "1" * 5000) == (
+        "items.csv:2: supplier_org_no: at most 40 characters (got 5002)"
+    )
+
+
+def test_supplier_file_texts_are_limited_too() -> None:
+    data = "name;org_no;account\n" + "Å" * 201 + ";;\n"
+    assert rejected(read_supplier_rows, data.encode(), "s.csv") == (
+        "s.csv:2: name: at most 200 characters (got 201)"
+    )
+    data = "name;org_no;account\nAcme AS;;" + "NO93 " * 11 + "\n"
+    assert rejected(read_supplier_rows, data.encode(), "s.csv") == (
+        "s.csv:2: account: at most 40 characters (got 44)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "text", "problem"),
+    [
+        ("supplier_name", "Acme\u202eSA", "control character U+202E at position 5"),
+        ("supplier_name", '"\x1b]8;;http://x\x07Acme"', "control character U+001B at position 1"),
+        ("invoice_no", "F-\u2067100", "control character U+2067 at position 3"),
+        ("voucher_no", "1\u200e001", "control character U+200E at position 2"),
+        ("reference", "Takk\u2028for sist", "control character U+2028 at position 5"),
+        ("account", "1234\t5678903", "control character U+0009 at position 5"),
+        ("supplier_org_no", "SE55\u202d66", "control character U+202D at position 5"),
+    ],
+)
+def test_control_characters_are_refused_naming_column_and_position(
+    column: str, text: str, problem: str
+) -> None:
+    message = item_error_with(**{column: text, "reference_type": "message"})
+    assert message.startswith(f"items.csv:2: {column}: {problem}")
+
+
+def test_the_position_counts_the_spaces_before_the_text_in_the_cell() -> None:
+    assert item_error_with(supplier_name="   Acme\u202eSA").startswith(
+        "items.csv:2: supplier_name: control character U+202E at position 8"
+    )
+
+
+def test_surrounding_tabs_and_line_breaks_are_trimmed_as_before() -> None:
+    assert one_item(supplier_name='"\tAcme AS\n"').supplier_name == "Acme AS"
+
+
+def test_a_json_lone_surrogate_is_refused_before_it_reaches_the_database() -> None:
+    data = b'[{"voucher_no": "1", "supplier_name": "Acme \\ud800", "amount": 1,'
+    data += b' "currency": "NOK", "due_date": "2026-11-30"}]'
+    assert rejected(read_open_item_rows, data, "items.json") == (
+        "items.json:1: supplier_name: invalid character U+D800 at position 6 "
+        "(half of a surrogate pair)"
+    )
+
+
+def test_norwegian_text_is_kept_as_written() -> None:
+    item = one_item(
+        supplier_name="Bjørn Ærø & Søn – Café Müller’s AS",
+        invoice_no="Å-17 «ny»",
+        reference_type="message",
+        reference="Faktura 17 – år 2026, håndverk ’ok’",
+    )
+    assert item.supplier_name == "Bjørn Ærø & Søn – Café Müller’s AS"
+    assert item.invoice_no == "Å-17 «ny»"
+    assert item.reference == "Faktura 17 – år 2026, håndverk ’ok’"
+
+
+# Texts a hostile or careless file may hold: any character, the odd categories as often as the rest.
+ODD_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(),
+        st.characters(categories=["Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Zs", "Mn"]),
+    ),
+    max_size=220,
+)
+REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+TEXT_COLUMNS = ("voucher_no", "invoice_no", "supplier_name", "account", "reference")
+
+
+@given(column=st.sampled_from(TEXT_COLUMNS), text=ODD_TEXT)
+def test_every_text_a_file_gets_through_fits_its_column_and_renders_plainly(
+    column: str, text: str
+) -> None:
+    row = {
+        "voucher_no": "1",
+        "supplier_name": "Acme AS",
+        "amount": "10",
+        "currency": "NOK",
+        "due_date": "2026-11-30",
+        "reference_type": "message",
+        "reference": "Faktura 1",
+        column: text,
+    }
+    data = json.dumps([row]).encode("utf-8", "surrogatepass")
+    try:
+        [item] = read_open_item_rows("items.json", data)
+    except ImportRejected as refusal:
+        assert refusal.line == 1 and refusal.column in (column, None)
+        return
+    for name in TEXT_COLUMNS:
+        value = getattr(item, name) or ""
+        assert len(value) <= COLUMN_LIMITS[name]
+        assert not any(unicodedata.category(char) in REFUSED_CATEGORIES for char in value)
