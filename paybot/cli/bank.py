@@ -249,6 +249,8 @@ def _report(result: IngestResult) -> None:
         typer.echo(f"  Not applied (not this file's): {', '.join(result.foreign)}", err=True)
     for warning in result.warnings:
         typer.echo(f"  ALARM: {warning}", err=True)
+    if result.archive_error:
+        typer.echo(f"  Taken, but left in the inbox: {result.archive_error}", err=True)
 
 
 def _when(text: str | None) -> datetime:

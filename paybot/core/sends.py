@@ -87,7 +87,8 @@ class Effect(StrEnum):
     FAILED = "failed"  # the current send was rejected
     RETURNED = "returned"  # Paid → Failed: the money came back
     HOLD = "hold"  # On hold (twice, or amount)
-    PROCESSING = "processing"  # back to waiting for a live send (the other one came back)
+    PROCESSING = "processing"  # back to waiting for a live send at the bank
+    DUE = "due"  # back to waiting for its live send to be uploaded
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,8 @@ def _returned(
         return Reaction(Effect.RETURNED, AlarmKind.RETURNED)
     if status is PaymentStatus.ON_HOLD and not still_booked:
         if live:  # the booking it was held for came back; the other send is what is left
-            return Reaction(Effect.PROCESSING, AlarmKind.RETURNED, batch=live[0].batch_id)
+            waits = Effect.DUE if live[0].state is SendState.PREPARED else Effect.PROCESSING
+            return Reaction(waits, AlarmKind.RETURNED, batch=live[0].batch_id)
         return Reaction(Effect.RETURNED, AlarmKind.RETURNED)
     if awaited:
         return Reaction(Effect.RETURNED, AlarmKind.RETURNED)

@@ -9,7 +9,6 @@ from paybot.handlers import (
     alert_actions,
     bank_command,
     enroll,
-    hold_actions,
     home,
     limits,
     modals,
@@ -23,6 +22,5 @@ def register_all(app: App, deps: Deps) -> None:
     enroll.register(app, deps)
     limits.register(app, deps)
     alert_actions.register(app, deps)
-    hold_actions.register(app, deps)
     actions.register(app, deps)
     modals.register(app, deps)

@@ -1,59 +1,81 @@
-"""The "did the money leave?" buttons on a payment with no return from the bank: a signer says
-what the netbank shows; every message showing the payment is then updated in place."""
+"""The buttons where a signer says what the netbank shows, on alerts and cards: for a payment with
+no return from the bank ("The money left" / "did not leave") and for a payment On hold ("Paid
+once, other send stopped" / "Not paid"). The service re-checks role and state; every message
+showing the payment is then updated in place."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from paybot.core.errors import PaybotError
+from paybot.core.errors import ConcurrentChange, InvalidTransition, PaybotError
 from paybot.handlers import cards, replies
+from paybot.handlers.actions import actor_of
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act
-from paybot.services import returns
+from paybot.services import holds, returns
 from paybot.services.common import ActorRef, record_refusal
 
 NOT_A_PAYMENT = "That button does not name a payment; look at the payment again."
+
+# What the signer says, as a call of the service that records it.
+Answer = Callable[[Deps, ActorRef, int], object]
+
+ANSWERS: dict[Act, Answer] = {
+    Act.MONEY_LEFT: lambda deps, who, pid: returns.resolve_missing(
+        deps.uow(), actor=who, payment_id=pid, money_left=True, now=deps.clock()
+    ),
+    Act.MONEY_NOT_LEFT: lambda deps, who, pid: returns.resolve_missing(
+        deps.uow(), actor=who, payment_id=pid, money_left=False, now=deps.clock()
+    ),
+    Act.HOLD_PAID: lambda deps, who, pid: holds.resolve_hold(
+        deps.uow(), actor=who, payment_id=pid, paid=True, now=deps.clock()
+    ),
+    Act.HOLD_NOT_PAID: lambda deps, who, pid: holds.resolve_hold(
+        deps.uow(), actor=who, payment_id=pid, paid=False, now=deps.clock()
+    ),
+}
 
 
 def register(app: App, deps: Deps) -> None:
     def quick_ack(ack: Ack) -> None:
         ack()
 
-    def money_left(body: dict[str, Any], client: WebClient) -> None:
-        resolve(client, deps, body, money_left=True)
-
-    def money_not_left(body: dict[str, Any], client: WebClient) -> None:
-        resolve(client, deps, body, money_left=False)
-
-    app.action(Act.MONEY_LEFT.value)(ack=quick_ack, lazy=[money_left])
-    app.action(Act.MONEY_NOT_LEFT.value)(ack=quick_ack, lazy=[money_not_left])
+    for act in ANSWERS:
+        app.action(act.value)(ack=quick_ack, lazy=[_answering(deps, act)])
 
 
-def resolve(client: WebClient, deps: Deps, body: dict[str, Any], *, money_left: bool) -> None:
-    """Records what the netbank shows (the service re-checks role and state), then refreshes."""
-    user = body.get("user") or {}
-    who = ActorRef(str(user.get("id")), user.get("team_id") or None)
+def _answering(deps: Deps, act: Act) -> Callable[..., None]:
+    def lazy(body: dict[str, Any], client: WebClient) -> None:
+        answer(client, deps, body, act)
+
+    return lazy
+
+
+def answer(client: WebClient, deps: Deps, body: dict[str, Any], act: Act) -> None:
+    """Records what the netbank shows, then refreshes; a refusal goes to the clicker alone."""
+    who = actor_of(body)
     value = str(((body.get("actions") or [{}])[0]).get("value") or "")
     if not value.isdigit():
         replies.tell(client, body, NOT_A_PAYMENT)
         return
     payment_id = int(value)
     try:
-        returns.resolve_missing(
-            deps.uow(), actor=who, payment_id=payment_id, money_left=money_left, now=deps.clock()
-        )
+        ANSWERS[act](deps, who, payment_id)
     except PaybotError as error:
         record_refusal(
             deps.uow(),
             actor=who,
-            action="money_left" if money_left else "money_not_left",
+            action=act.name.lower(),
             payment_ids=[payment_id],
             error=error,
             now=deps.clock(),
         )
         replies.tell(client, body, error.user_message)
+        if isinstance(error, InvalidTransition | ConcurrentChange):
+            cards.refresh(client, deps, [payment_id])  # the message showed a state now gone
         return
     cards.refresh(client, deps, [payment_id])

@@ -43,6 +43,7 @@ _ACTIONS = {
     Effect.RETURNED: "payment.returned",
     Effect.HOLD: "payment.on_hold",
     Effect.PROCESSING: "payment.processing",
+    Effect.DUE: "payment.due",
 }
 _STATUS_AFTER = {
     Effect.STATUS: PaymentStatus.PROCESSING,
@@ -51,6 +52,7 @@ _STATUS_AFTER = {
     Effect.RETURNED: PaymentStatus.FAILED,
     Effect.HOLD: PaymentStatus.ON_HOLD,
     Effect.PROCESSING: PaymentStatus.PROCESSING,
+    Effect.DUE: PaymentStatus.DUE,
 }
 
 
@@ -250,6 +252,13 @@ def _payment_values(step: _Step, message: str | None) -> dict[str, Any]:
             "status": PaymentStatus.ON_HOLD.value,
             "failure_kind": step.reaction.hold_kind,
             "failure_reason": message,
+        }
+    elif effect is Effect.DUE:
+        values |= {
+            "status": PaymentStatus.DUE.value,
+            "batch_id": step.reaction.batch,
+            "failure_kind": None,
+            "failure_reason": None,
         }
     elif effect is Effect.PROCESSING:
         # Waiting again, from now: the missing-return check counts from here.

@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from paybot.core.company import CompanyInfo
 from paybot.core.errors import ConcurrentChange, InvalidTransition, NotPermitted
 from paybot.core.payments import PaymentView
-from paybot.core.policy import Role
+from paybot.core.policy import Actor, Role
 from paybot.core.sends import LIVE, SendState
 from paybot.core.states import Action, PaymentStatus, next_status
 from paybot.services.common import ActorRef, audit, resolve_actor, roles_of
@@ -28,19 +29,26 @@ NOT_PAID_REASON = (
 )
 
 
+def signer_looking(
+    uow: UnitOfWork, actor: ActorRef, payment_id: int, doing: str
+) -> tuple[Actor, PaymentView, CompanyInfo]:
+    """A signer who records what the netbank shows, and the payment, locked with its company
+    (as the bank's answers and the dispatcher lock them): nothing moves it meanwhile."""
+    who = resolve_actor(uow, actor)
+    payment, company = load_payment(uow, payment_id)
+    if Role.SIGNER not in roles_of(uow, who, company.id):
+        raise NotPermitted(f"{who.label} may not {doing}: that needs the signer role.")
+    uow.bank.lock_company(company.id)
+    payment, _ = load_payment(uow, payment_id, lock=True)
+    return who, payment, company
+
+
 def resolve_hold(
     uow: UnitOfWork, *, actor: ActorRef, payment_id: int, paid: bool, now: datetime
 ) -> PaymentView:
     """Records what the netbank shows for a payment On hold: paid once, or not paid."""
     with uow:
-        who = resolve_actor(uow, actor)
-        payment, company = load_payment(uow, payment_id)
-        if Role.SIGNER not in roles_of(uow, who, company.id):
-            raise NotPermitted(
-                f"{who.label} may not settle a payment On hold: that needs the signer role."
-            )
-        uow.bank.lock_company(company.id)
-        payment, _ = load_payment(uow, payment_id, lock=True)
+        who, payment, company = signer_looking(uow, actor, payment_id, "settle a payment On hold")
         if payment.status is not PaymentStatus.ON_HOLD:
             raise InvalidTransition(
                 f"Payment {payment.id} is not On hold (it is {payment.status.value}); "

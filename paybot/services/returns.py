@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,9 +29,9 @@ from paybot.core.bankfiles.outcomes import Outcome, outcome_of
 from paybot.core.bankfiles.pain002 import read_pain002
 from paybot.core.bankfiles.safe_xml import refuse_declarations, sniff
 from paybot.core.banking_days import banking_time_between
-from paybot.core.errors import ConcurrentChange, InvalidTransition, NotPermitted, PaybotError
+from paybot.core.errors import ConcurrentChange, InvalidTransition, PaybotError
 from paybot.core.payments import PaymentView
-from paybot.core.policy import Actor, Role
+from paybot.core.policy import Actor
 from paybot.core.sends import AlarmKind, Answer, SendState, same_account
 from paybot.core.states import Action, PaymentStatus, next_status
 from paybot.services import answers
@@ -40,9 +40,8 @@ from paybot.services.common import (
     ActorRef,
     audit,
     company_or_error,
-    resolve_actor,
-    roles_of,
 )
+from paybot.services.holds import signer_looking
 from paybot.services.payments import load_payment
 from paybot.services.ports import GatewayFactory
 from paybot.services.proposals import reflag
@@ -71,6 +70,7 @@ class IngestResult:
     foreign: list[str] = field(default_factory=list)
     incoming_entries: int = 0
     error: str | None = None  # why the file was not taken (it stays in the inbox)
+    archive_error: str | None = None  # taken, but left in the inbox: why (seen again, skipped)
     # The alarms this file raised: money may have left twice, came back, another amount, ...
     warnings: list[str] = field(default_factory=list)
 
@@ -476,14 +476,9 @@ def resolve_missing(
     longer live, so the payment may be fixed and signed again; should the bank book that send
     after all, the booking wins (core.sends)."""
     with uow:
-        who = resolve_actor(uow, actor)
-        payment, company = load_payment(uow, payment_id)
-        if Role.SIGNER not in roles_of(uow, who, company.id):
-            raise NotPermitted(
-                f"{who.label} may not record what the netbank shows: that needs the signer role."
-            )
-        uow.bank.lock_company(company.id)
-        payment, _ = load_payment(uow, payment_id, lock=True)
+        who, payment, company = signer_looking(
+            uow, actor, payment_id, "record what the netbank shows"
+        )
         if payment.status is not PaymentStatus.FAILED or payment.failure_kind != "no_return":
             raise InvalidTransition(
                 f"Payment {payment.id} is not waiting for a netbank check (it is "
@@ -590,4 +585,5 @@ def _take(
     except PaybotError as exc:
         # Applied; it stays in the inbox and is recognised (and skipped) next time.
         log.error("%s was applied but not archived: %s", name, exc.user_message)
+        return replace(result, archive_error=exc.user_message)
     return result

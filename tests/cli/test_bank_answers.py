@@ -360,3 +360,94 @@ def test_a_status_report_about_another_batch_is_not_applied(acme: dict[str, int]
 
     assert "0 failed" in taken and f"PAYBOT-P{other}-1" in taken
     assert cli.payment(other)["status"] == "processing"
+
+
+# 7. Uploads that did not happen
+
+
+def test_an_upload_the_bank_never_got_is_tried_again_not_recorded_as_sent(
+    acme: dict[str, int], cli: Cli
+) -> None:
+    bank = ("bank", "set", "--company", ORG, "--account", ACCOUNT)
+    cli(*bank, "--sandbox-unreachable")
+    payment = acme["1001"]
+    sign(cli, payment)
+
+    refused = cli("dispatch", "--now", SEND_AT, ok=False)
+
+    assert "Could not deliver PAYBOT-B1; it did not reach the bank" in refused
+    assert "Tried again from 2026-11-23 12:01" in refused
+    assert cli.payment(payment)["status"] == "due"
+    assert "Nothing is due to be sent." in cli("dispatch", "--now", SEND_AT)  # not yet
+    cli(*bank, "--sandbox-reachable")
+    assert "Sent batch 1" in cli("dispatch", "--now", "2026-11-23T12:02")
+    assert cli.payment(payment)["status"] == "processing"
+    assert "1 paid" in cli("returns", "poll")
+    assert cli.payment(payment)["status"] == "paid"
+
+
+def test_a_paid_payment_keeps_no_old_failure(acme: dict[str, int], cli: Cli) -> None:
+    use_folders(cli)
+    payment = acme["1001"]
+    sign(cli, payment)
+    cli("dispatch", "--now", SEND_AT)
+    cli("returns", "check-missing", "--now", DAYS_LATER)
+    assert cli.payment(payment)["failure"]["kind"] == "no_return"
+
+    take(cli, "late.xml", booking("LATE", f"PAYBOT-P{payment}-1", Decimal("3450.75")))
+
+    shown = cli.payment(payment)
+    assert shown["status"] == "paid" and not shown.get("failure")
+    assert "No answer" not in cli("payments", "show", str(payment))
+
+
+# 11. One poll run goes on past a bad inbox
+
+
+def test_one_poll_goes_on_past_an_inbox_it_cannot_read_and_says_which(
+    acme: dict[str, int], cli: Cli
+) -> None:
+    use_folders(cli)
+    cli("company", "add", "--org-no", OTHER_ORG, "--name", "Beta AS", "--account", OTHER_ACCOUNT)
+    payment = acme["1001"]
+    sign(cli, payment)
+    cli("dispatch", "--now", SEND_AT)
+    broken = inbox(cli, OTHER_ACCOUNT)
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    if broken.is_dir():
+        broken.rmdir()
+    broken.write_text("not a folder")  # Beta's inbox is not a folder at all
+    inbox(cli).mkdir(parents=True, exist_ok=True)
+    (inbox(cli) / "booked.xml").write_bytes(
+        booking("OK", f"PAYBOT-P{payment}-1", Decimal("3450.75"))
+    )
+
+    polled = cli("returns", "poll")
+
+    assert "booked.xml (camt.054): 1 paid" in polled
+    assert f"inbox of {OTHER_ACCOUNT}: not taken" in polled
+    assert cli.payment(payment)["status"] == "paid"
+
+
+def test_a_file_taken_but_not_archived_says_so_and_is_not_taken_twice(
+    acme: dict[str, int], cli: Cli
+) -> None:
+    use_folders(cli)
+    payment = acme["1001"]
+    sign(cli, payment)
+    cli("dispatch", "--now", SEND_AT)
+    inbox(cli).mkdir(parents=True, exist_ok=True)
+    if (inbox(cli) / "processed").is_dir():
+        (inbox(cli) / "processed").rmdir()
+    (inbox(cli) / "processed").write_text("a file where the archive folder should be")
+    (inbox(cli) / "booked.xml").write_bytes(
+        booking("OK", f"PAYBOT-P{payment}-1", Decimal("3450.75"))
+    )
+
+    first = cli("returns", "poll")
+    again = cli("returns", "poll")
+
+    assert "booked.xml (camt.054): 1 paid" in first
+    assert "Taken, but left in the inbox" in first and "processed is a file" in first
+    assert "booked.xml: applied before; nothing changed." in again
+    assert cli.payment(payment)["status"] == "paid"

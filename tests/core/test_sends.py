@@ -228,3 +228,16 @@ def test_an_account_named_by_a_file_is_ours_written_either_way(
     named: str, ours: str, same: bool
 ) -> None:
     assert same_account(named, ours) is same
+
+
+@pytest.mark.parametrize(
+    ("live", "effect"),
+    [(S.SENT, Effect.PROCESSING), (S.ACCEPTED, Effect.PROCESSING), (S.PREPARED, Effect.DUE)],
+)
+def test_a_held_payment_whose_booking_came_back_waits_for_its_other_send_where_it_is(
+    live: SendState, effect: Effect
+) -> None:
+    """Found by the model: the other send was still in a batch that had not reached the bank."""
+    back, other = Send(1, 10, S.RETURNED), Send(2, 20, live)
+    reaction = react(at_bank(P.ON_HOLD, 20, "twice"), [back, other], back, S.BOOKED)
+    assert (reaction.effect, reaction.batch, reaction.alarm) == (effect, 20, AlarmKind.RETURNED)

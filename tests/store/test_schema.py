@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,13 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
+from paybot.bank.directory import DirectoryGateway
 from paybot.cli.render import payment_dict
+from paybot.core.company import DispatchTiming
 from paybot.core.errors import SchemaOutdated
 from paybot.core.ledger_file import read_open_item_rows
-from paybot.services import audit_trail, ledger, proposals
+from paybot.services import audit_trail, companies, dispatching, ledger, proposals
+from paybot.services.dispatching import DispatchOptions
 from paybot.store import db
 from paybot.store.uow import UnitOfWork
-from tests.builders import NOW, ORG_NO, a_company, an_item, ledger_with
+from tests.builders import NOW, ORG_NO, a_company, an_item, ledger_with, sign_with
 
 _vouchers = itertools.count()
 
@@ -124,3 +128,46 @@ def test_upgrading_chains_the_audit_events_written_before_the_chain(engine: Engi
     db.upgrade(engine)
     result = audit_trail.verify(UnitOfWork(engine))
     assert result.intact and result.events == 3
+
+
+def test_upgrading_gives_the_sends_of_earlier_batches_their_states(
+    engine: Engine, uow: UnitOfWork, tmp_path: Path
+) -> None:
+    """Before 0005 a line stayed "prepared" after its batch was sent and a booking was "paid"."""
+    phone = a_company(uow)
+    assert phone is not None
+    companies.update_settings(uow, org_no=ORG_NO, timing=DispatchTiming.IMMEDIATE, now=NOW)
+    found = ledger_with(uow, [an_item(), an_item(reference="0000001230"), an_item()])
+    ids = sorted(int(p.id) for p in found.values())
+    sign_with(uow, phone, ids)
+    gateways = lambda account: DirectoryGateway(tmp_path / "out", tmp_path / "in")  # noqa: E731
+    options = DispatchOptions(files_dir=tmp_path / "sent")
+    dispatching.dispatch(uow, gateways, now=phone.at + timedelta(hours=1), options=options)
+    config = db.alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    paid, silent, checked = ids
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE batch_payments SET status = 'prepared'"))
+        connection.execute(
+            text("UPDATE batch_payments SET status = 'paid' WHERE payment_id = :id"), {"id": paid}
+        )
+        connection.execute(
+            text(
+                "UPDATE payments SET failure_kind = 'checked_not_left', batch_id = NULL, "
+                "status = 'failed', changed_by_id = 1 WHERE id = :id"
+            ),
+            {"id": checked},
+        )
+
+    db.upgrade(engine)
+
+    with engine.connect() as connection:
+        sends = dict(
+            connection.execute(text("SELECT payment_id, status FROM batch_payments")).all()
+        )
+        editors = dict(connection.execute(text("SELECT id, editors FROM payments")).all())
+    assert sends == {paid: "booked", silent: "sent", checked: "not_left"}
+    as_list = {k: json.loads(v) if isinstance(v, str) else v for k, v in editors.items()}
+    assert as_list == {paid: [], silent: [], checked: [1]}

@@ -286,21 +286,27 @@ def money_confirms(
     payment: PaymentView, language: Language
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The confirm dialogs on "The money left" and "The money did not leave"."""
+    return (
+        _confirm(payment, language, MONEY_LEFT_TITLE, CONFIRM_MONEY_LEFT, MONEY_LEFT),
+        _confirm(payment, language, MONEY_LEFT_TITLE, CONFIRM_MONEY_NOT_LEFT, MONEY_NOT_LEFT),
+    )
+
+
+def _confirm(
+    payment: PaymentView, language: Language, title: Phrase, text: Phrase, answer: Phrase
+) -> dict[str, Any]:
+    """A confirm dialog for a button where a signer says what the netbank shows."""
     fields = {
         "amount": money(payment.amount, payment.currency, language),
         "payee": payment.payee,
         "id": payment.id,
     }
-
-    def dialog(text: Phrase, answer: Phrase) -> dict[str, Any]:
-        return {
-            "title": {"type": "plain_text", "text": MONEY_LEFT_TITLE(language)},
-            "text": {"type": "plain_text", "text": text(language, **fields)[:300]},
-            "confirm": {"type": "plain_text", "text": answer(language)},
-            "deny": {"type": "plain_text", "text": CANCEL(language)},
-        }
-
-    return dialog(CONFIRM_MONEY_LEFT, MONEY_LEFT), dialog(CONFIRM_MONEY_NOT_LEFT, MONEY_NOT_LEFT)
+    return {
+        "title": {"type": "plain_text", "text": title(language)},
+        "text": {"type": "plain_text", "text": text(language, **fields)[:300]},
+        "confirm": {"type": "plain_text", "text": answer(language)},
+        "deny": {"type": "plain_text", "text": CANCEL(language)},
+    }
 
 
 _OPEN = frozenset({PaymentStatus.PROPOSED, PaymentStatus.APPROVED})
@@ -326,18 +332,7 @@ def hold_confirms(
     payment: PaymentView, language: Language
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The confirm dialogs on "Paid once" and "Not paid" of a payment On hold."""
-    fields = {
-        "amount": money(payment.amount, payment.currency, language),
-        "payee": payment.payee,
-        "id": payment.id,
-    }
-
-    def dialog(text: Phrase, answer: Phrase) -> dict[str, Any]:
-        return {
-            "title": {"type": "plain_text", "text": HOLD_TITLE(language)},
-            "text": {"type": "plain_text", "text": text(language, **fields)[:300]},
-            "confirm": {"type": "plain_text", "text": answer(language)},
-            "deny": {"type": "plain_text", "text": CANCEL(language)},
-        }
-
-    return dialog(CONFIRM_HOLD_PAID, PAID_ONCE), dialog(CONFIRM_HOLD_NOT_PAID, HOLD_NOT_PAID)
+    return (
+        _confirm(payment, language, HOLD_TITLE, CONFIRM_HOLD_PAID, PAID_ONCE),
+        _confirm(payment, language, HOLD_TITLE, CONFIRM_HOLD_NOT_PAID, HOLD_NOT_PAID),
+    )
