@@ -230,6 +230,11 @@ def _finish(
         # Found uploading: paybot stopped during the upload, or another dispatcher is at it.
         if batch.uploading_since is not None and now - batch.uploading_since < UPLOAD_TIMEOUT:
             return
+        path = options.files_dir / company.org_no / f"{batch.message_id}.xml"
+        if _bank_has_it(uow, batch) and path.is_file():
+            lines = _in_file(uow, batch)
+            result.sent.append(_record(uow, company, batch, lines, path, now, actor))
+            return
         why = "paybot stopped while the file was being uploaded"
         _unknown(uow, company, batch, why, now, actor)
         result.unknown.append((batch.message_id, why))
@@ -285,11 +290,24 @@ def _upload(
         result.retrying.append((batch.message_id, exc.user_message, retry_at))
         return False
     except Exception as exc:  # noqa: BLE001 - any other failure may have come after the bank took it
+        if _bank_has_it(uow, batch):
+            return True
         why = exc.user_message if isinstance(exc, PaybotError) else f"{type(exc).__name__}: {exc}"
         _unknown(uow, company, batch, f"the upload broke off ({why})", now, actor)
         result.unknown.append((batch.message_id, why))
         return False
     return True
+
+
+def _bank_has_it(uow: UnitOfWork, batch: BatchInfo) -> bool:
+    """The bank has answered about a send of the batch: its file reached the bank."""
+    return any(line.status != SendState.PREPARED for line in _in_file(uow, batch))
+
+
+def _in_file(uow: UnitOfWork, batch: BatchInfo) -> list[BatchLine]:
+    """The sends the batch's file holds (none taken out before its upload began)."""
+    with uow:
+        return [line for line in uow.bank.lines(batch.id) if line.status != SendState.CANCELLED]
 
 
 def _record(

@@ -451,3 +451,45 @@ def test_a_file_taken_but_not_archived_says_so_and_is_not_taken_twice(
     assert "Taken, but left in the inbox" in first and "processed is a file" in first
     assert "booked.xml: applied before; nothing changed." in again
     assert cli.payment(payment)["status"] == "paid"
+
+
+# 5. Dual control remembers every editor
+
+
+def test_a_signer_who_changed_the_account_never_signs_alone_whoever_edits_after(
+    acme: dict[str, int], cli: Cli, tmp_path: Path
+) -> None:
+    (tmp_path / "new.csv").write_text(
+        "voucher_no;invoice_no;supplier_name;supplier_org_no;account;amount;currency;"
+        "invoice_date;due_date;reference_type;reference\n"
+        "2001;N-1;Ny Leverandør AS;920000010;;9 000,00;NOK;2026-11-20;2026-12-10;kid;0000001230\n",
+        encoding="utf-8",
+    )
+    cli("import", "open-items", "new.csv", "--company", ORG)
+    cli("proposals", "refresh", "--company", ORG)
+    cli(
+        "users",
+        "add",
+        "--company",
+        ORG,
+        "--slack-user",
+        "U3",
+        "--name",
+        "Anders",
+        "--role",
+        "approver",
+    )
+    payment = {
+        p["voucher_no"]: int(p["id"])
+        for p in cli.json("proposals", "list", "--company", ORG)["payments"]
+    }["2001"]
+
+    # The signer puts in an account (their own, say); an approver then corrects the reference.
+    cli("payments", "fix", str(payment), "--as", "U1", "--account", "1234.56.78903")
+    cli("payments", "fix", str(payment), "--as", "U3", "--reference", "0000001248")
+
+    alone = sign(cli, payment)
+
+    assert "1 of 2" in alone and "you changed the account or reference" in alone
+    assert cli.payment(payment)["status"] == "approved"
+    assert "Nothing is due to be sent." in cli("dispatch", "--now", SEND_AT)

@@ -119,3 +119,49 @@ def test_a_dispatcher_killed_at_any_step_neither_loses_nor_duplicates(
 def statuses(uow: UnitOfWork) -> dict[int, PaymentStatus]:
     found = proposals.list_payments(uow, company_org_no=ORG_NO, statuses=None)
     return {p.id: p.status for p in found}
+
+
+def test_an_answer_read_before_the_upload_was_recorded_is_applied_not_lost(
+    uow: UnitOfWork, database_url: str, tmp_path: Path
+) -> None:
+    """The sandbox bank answers inside the upload; paybot dies before recording the batch as
+    sent; `paybot returns poll` reads the answers meanwhile; the next dispatch records it."""
+    phone = a_company(uow)
+    assert phone is not None
+    companies.update_settings(uow, org_no=ORG_NO, timing=DispatchTiming.IMMEDIATE, now=NOW)
+    companies.set_bank_account(
+        uow,
+        org_no=ORG_NO,
+        account=COMPANY_ACCOUNT,
+        values={
+            "gateway": "sandbox",
+            "outbox": str(tmp_path / "outbox"),
+            "inbox": str(tmp_path / "inbox"),
+            "sandbox": {"balance": "2000"},
+        },
+        now=NOW,
+    )
+    items = [an_item(), an_item(reference="0000001230", amount=2 * an_item().amount)]
+    found = ledger_with(uow, items, [a_supplier()])
+    booked, refused = sorted(found[item.voucher_no].id for item in items)
+    sign_with(uow, phone, [booked, refused])
+    later = phone.at + timedelta(minutes=5)
+
+    assert run_dispatch(database_url, tmp_path / "files", "uploaded", later.isoformat()) == -9
+    polled = subprocess.run(
+        [sys.executable, "-m", "paybot", "returns", "poll"],
+        env={**os.environ, "PAYBOT_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert polled.returncode == 0, polled.stderr
+    assert "1 paid" in polled.stdout and "1 failed" in polled.stdout
+    assert statuses(uow) == {booked: PaymentStatus.PAID, refused: PaymentStatus.FAILED}
+    # Later, the batch the bank answered for is recorded as sent: nothing goes to a person.
+    much_later = (later + timedelta(minutes=30)).isoformat()
+    assert run_dispatch(database_url, tmp_path / "files", None, much_later) == 0
+    assert statuses(uow) == {booked: PaymentStatus.PAID, refused: PaymentStatus.FAILED}
+    with uow:
+        assert uow.alarms.latest() == []
