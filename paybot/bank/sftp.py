@@ -234,9 +234,9 @@ class SftpGateway:
         try:
             self.__enter__()
         except GatewayError as exc:
+            said = exc.user_message.rstrip(".")
             raise NotSent(
-                f"{exc.user_message} {name} was not uploaded to the outbox "
-                f"{self._where(self.outbox)}.",
+                f"{said}. {name} was not uploaded to the outbox {self._where(self.outbox)}.",
                 code=exc.code,
             ) from exc
         try:

@@ -157,12 +157,13 @@ def dispatch_command(
     for message_id, why in result.refused:
         typer.echo(f"Did not send {message_id}: {why}", err=True)
     for message_id, why, retry_at in result.retrying:
-        when = retry_at.astimezone(ctx.settings().zone).strftime("%Y-%m-%d %H:%M")
         typer.echo(
             f"Could not deliver {message_id}; it did not reach the bank ({why}). "
-            f"Tried again from {when}.",
+            f"paybot tries again at {_local(retry_at)}.",
             err=True,
         )
+    for message_id, retry_at in result.waiting:
+        typer.echo(f"{message_id} did not reach the bank yet; tried again at {_local(retry_at)}.")
     for message_id, why in result.unknown:
         typer.echo(
             f"The upload of {message_id} broke off ({why}): the bank may have it, so it is not "
@@ -170,7 +171,7 @@ def dispatch_command(
             "`paybot payments resolve-missing ID --as UID --money-left|--money-not-left`.",
             err=True,
         )
-    if not (result.sent or result.refused or result.retrying or result.unknown):
+    if not (result.sent or result.refused or result.retrying or result.unknown or result.waiting):
         typer.echo("Nothing is due to be sent.")
     if result.refused or result.retrying or result.unknown:
         raise typer.Exit(1)
@@ -195,8 +196,13 @@ def returns_poll(
 ) -> None:
     """Fetch and apply what the bank has left in the inbox of each account."""
     with ctx.user_errors():
-        for result in returns.poll(ctx.uow(), gateway_for, company_org_no=company, now=ctx.now()):
-            _report(result)
+        results = returns.poll(ctx.uow(), gateway_for, company_org_no=company, now=ctx.now())
+    for result in results:
+        _report(result)
+    if not results:
+        typer.echo("No files from the bank.")
+    if any(result.error for result in results):
+        raise typer.Exit(1)  # something was left in an inbox: said above
 
 
 @returns_app.command("check-missing")
@@ -225,6 +231,9 @@ def returns_check_missing(
 
 
 def _report(result: IngestResult) -> None:
+    if result.error and result.kind == "unread":
+        typer.echo(f"{result.name}: could not be read: {result.error}", err=True)
+        return
     if result.error:
         typer.echo(f"{result.name}: not taken, left in the inbox: {result.error}", err=True)
         return
@@ -240,6 +249,8 @@ def _report(result: IngestResult) -> None:
         parts.append(f"{len(result.returned)} returned")
     if result.held:
         parts.append(f"{len(result.held)} on hold")
+    if result.unchanged:
+        parts.append(f"{result.unchanged} moving nothing (about earlier sends, or said before)")
     if result.incoming_entries:
         parts.append(f"{result.incoming_entries} incoming entr(y/ies) not handled here")
     typer.echo(f"{result.name} ({result.kind}): " + ", ".join(parts) + ".")
@@ -251,6 +262,10 @@ def _report(result: IngestResult) -> None:
         typer.echo(f"  ALARM: {warning}", err=True)
     if result.archive_error:
         typer.echo(f"  Taken, but left in the inbox: {result.archive_error}", err=True)
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(ctx.settings().zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _when(text: str | None) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from decimal import Decimal
 from functools import partial
@@ -51,6 +52,13 @@ app.add_typer(payments_app, name="payments")
 app.command("search")(search_command)
 
 
+@app.callback()
+def _terminal() -> None:
+    """A command prints what matters itself (alarms included): log lines of paybot and of the
+    libraries (paramiko's tracebacks) stay out of the terminal. `serve` and `jobs` log."""
+    logging.getLogger().addHandler(logging.NullHandler())
+
+
 @app.command("serve")
 def serve_command(
     port: Annotated[int, typer.Option(help="HTTP port (POST /slack/events).")] = 3000,
@@ -61,11 +69,11 @@ def serve_command(
 ) -> None:
     """Run the Slack app with the scheduled jobs: Socket Mode if SLACK_APP_TOKEN is set,
     else HTTP with requests checked against SLACK_SIGNING_SECRET."""
-    import logging
 
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from paybot.app import PaybotApp, check_bot_token, create_app
+    from paybot.cli.wiring import gateway_for
     from paybot.handlers.deps import Deps
     from paybot.jobs import scheduler
     from paybot.store.uow import UnitOfWork
@@ -84,7 +92,9 @@ def serve_command(
         ctx.uow()  # refuses an outdated schema before anything runs
         # Once, here, before any worker starts: a token Slack refuses would stop each of them.
         check_bot_token(token, settings.slack_api_url)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True
+    )
 
     def make_app() -> PaybotApp:
         # The schema was checked once above; checking it on every click would cost each
@@ -95,7 +105,10 @@ def serve_command(
             signing_secret=signing_secret,
             api_url=settings.slack_api_url,
             deps=Deps(
-                uow=partial(UnitOfWork, ctx.engine()), box=ctx.secret_box, zone=settings.zone
+                uow=partial(UnitOfWork, ctx.engine()),
+                box=ctx.secret_box,
+                zone=settings.zone,
+                gateways=gateway_for,
             ),
         )
 
@@ -133,11 +146,11 @@ def _setting(value: SecretStr | None) -> str:
 @app.command("jobs")
 def jobs_command() -> None:
     """Run the scheduled jobs (send what is due, read returns, notice missing returns)."""
-    import logging
-
     from paybot.jobs import scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True
+    )
     with ctx.user_errors():
         ctx.uow()  # refuses an outdated schema before anything runs
         typer.echo("paybot jobs: sending what is due every minute; Ctrl-C stops.")

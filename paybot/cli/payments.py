@@ -8,6 +8,7 @@ import typer
 
 from paybot.cli import context as ctx
 from paybot.cli.render import payment_dict, payments_table
+from paybot.cli.wiring import gateway_for
 from paybot.core.money import format_plain
 from paybot.core.payments import PaymentView, ReferenceType
 from paybot.core.search_query import SEARCH_FIELDS
@@ -259,8 +260,15 @@ def payments_show(
         ctx.print_json({**data, "history": details.history})
         return
     for key, value in data.items():
-        if key != "open_credit_items":
-            typer.echo(f"{key:>15}: {value}")
+        if key not in ("open_credit_items", "failure", "signed_by", "reasons"):
+            typer.echo(f"{key:>15}: {'' if value is None else value}")
+    reasons = ", ".join(data["reasons"]) or "none"
+    typer.echo(f"{'reasons':>15}: {reasons}")
+    typer.echo(f"{'signed_by':>15}: {', '.join(details.signed_by) or 'nobody yet'}")
+    failure = data["failure"]
+    if failure:
+        said = f" (the bank wrote: {failure['bank_text']})" if failure["bank_text"] else ""
+        typer.echo(f"{'why':>15}: {failure['reason']}{said} [{failure['kind']}]")
     if credits:
         typer.echo("Open credit items of this supplier (settle them before paying):")
         for item in credits:
@@ -269,6 +277,9 @@ def payments_show(
     for event in details.history:
         at = event["at"].astimezone(ctx.settings().zone)
         typer.echo(f"  {at:%Y-%m-%d %H:%M:%S %Z} {event['actor']}: {event['action']}")
+        alarm = (event.get("details") or {}).get("message")
+        if str(event["action"]).startswith("alarm.") and alarm:
+            typer.echo(f"      {alarm}")  # an alarm says what a person must do
 
 
 def _print(found: list[PaymentView], as_json: bool, title: str) -> None:
@@ -313,6 +324,7 @@ def payments_resolve_missing(
             payment_id=payment_id,
             money_left=bool(money_left),
             now=ctx.now(),
+            gateways=gateway_for,
         )
     if payment.status.value == "paid":
         typer.echo(f"Payment {payment.id} is Paid: the money left the account.")

@@ -31,7 +31,7 @@ def twice(payment_id: int, booked: SendFacts, live: Sequence[SendFacts]) -> str:
         f"({format_money(booked.amount, booked.currency)}) while {others} may still leave: "
         f"stop {others} in the netbank now, or the money leaves twice. The payment is On hold "
         f"and nothing more is sent for it; once the netbank shows what happened, record it "
-        f"(`paybot payments resolve-hold {payment_id} --paid --as YOU`)."
+        f"(`paybot payments resolve-hold {payment_id} --paid|--not-paid --as YOU`)."
     )
 
 
@@ -80,7 +80,7 @@ def upload_failing(batch: int, message_id: str, attempts: int, error: str, retry
     return (
         f"Batch {batch} ({message_id}) could not be delivered to the bank ({attempts} attempts; "
         f"last: {error}). Nothing reached the bank; paybot tries again at "
-        f"{retry:%Y-%m-%d %H:%M} UTC. Check the bank connection and its settings "
+        f"{retry:%Y-%m-%d %H:%M %Z}. Check the bank connection and its settings "
         "(`paybot bank set`)."
     )
 
@@ -94,9 +94,13 @@ def upload_unknown(batch: int, message_id: str, payments: int, error: str) -> st
     )
 
 
-def foreign(source: str, references: Sequence[str], why: str) -> str:
+def foreign(source: str, references: Sequence[str], why: str, inbox: str | None) -> str:
     shown = ", ".join(references[:10]) + (" …" if len(references) > 10 else "")
-    return f"{source} names payments it cannot speak for ({why}): {shown}. They were not applied."
+    came = f" (from the inbox of account {inbox})" if inbox else " (read by hand)"
+    return (
+        f"The bank file {source}{came} names payments it cannot speak for ({why}): {shown}. "
+        "They were not applied."
+    )
 
 
 KINDS_ON_PAYMENTS = frozenset(

@@ -29,7 +29,12 @@ ANSWERS: dict[Act, Answer] = {
         deps.uow(), actor=who, payment_id=pid, money_left=True, now=deps.clock()
     ),
     Act.MONEY_NOT_LEFT: lambda deps, who, pid: returns.resolve_missing(
-        deps.uow(), actor=who, payment_id=pid, money_left=False, now=deps.clock()
+        deps.uow(),
+        actor=who,
+        payment_id=pid,
+        money_left=False,
+        now=deps.clock(),
+        gateways=deps.gateways,
     ),
     Act.HOLD_PAID: lambda deps, who, pid: holds.resolve_hold(
         deps.uow(), actor=who, payment_id=pid, paid=True, now=deps.clock()

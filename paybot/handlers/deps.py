@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from paybot.handlers.follow_ups import FollowUps
-from paybot.services.ports import UowFactory
+from paybot.services.ports import GatewayFactory, UowFactory
 from paybot.services.secrets import SecretBox
 
 
@@ -25,3 +25,5 @@ class Deps:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Oslo"))
     # The app counts the requests it answers here; card updates and Home tabs wait for none.
     follow_ups: FollowUps = field(default_factory=FollowUps)
+    # The bank connections: "the money did not leave" looks whether the file still waits there.
+    gateways: GatewayFactory | None = None

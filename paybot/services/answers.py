@@ -83,7 +83,11 @@ class Applied:
     returned: list[int] = field(default_factory=list)
     held: list[int] = field(default_factory=list)
     updated: int = 0
+    # Answers that moved no payment: about an earlier send, or said before.
+    unchanged: int = 0
     alarms: list[Raised] = field(default_factory=list)
+    # Suppliers whose payments' flags follow from what was paid (company id -> supplier ids).
+    suppliers: dict[int, set[int]] = field(default_factory=dict)
 
 
 def apply(
@@ -122,6 +126,8 @@ def apply(
         payments[payment_id] = _write(
             uow, _Step(payment_id, state, line, item, reaction, source, now, actor), applied
         )
+    for company_id, suppliers in applied.suppliers.items():
+        reflag(uow, company_id, suppliers)
     return applied
 
 
@@ -170,7 +176,9 @@ def _write(uow: UnitOfWork, step: _Step, applied: Applied) -> PaymentState:
     effect = reaction.effect
     message = _alarm_text(uow, step) if reaction.alarm else None
     new_state = state
-    if effect is not Effect.NONE:
+    if effect is Effect.NONE:
+        applied.unchanged += 1
+    else:
         values = _payment_values(step, message)
         uow.bank.set_payments([step.payment_id], values)
         new_status = _STATUS_AFTER[effect]
@@ -183,8 +191,8 @@ def _write(uow: UnitOfWork, step: _Step, applied: Applied) -> PaymentState:
         )
         if effect in (Effect.FAILED, Effect.RETURNED) or reaction.resend_cancelled:
             uow.bank.restart_signing([step.payment_id], now)
-        if effect in (Effect.PAID, Effect.RETURNED):
-            reflag(uow, state.company_id, {state.supplier_id})  # the last paid-to account moved
+        if effect in (Effect.PAID, Effect.RETURNED):  # the last paid-to account moved
+            applied.suppliers.setdefault(state.company_id, set()).add(state.supplier_id)
         _count(applied, effect, state, step.payment_id)
         uow.audit.add(**_event(step, new_status, message))
     if reaction.alarm is not None and message is not None:

@@ -93,6 +93,8 @@ class DispatchResult:
     retrying: list[tuple[str, str, datetime]] = field(default_factory=list)
     # (message id, why): the upload broke off; the bank may have the file. A person checks.
     unknown: list[tuple[str, str]] = field(default_factory=list)
+    # (message id, when): batches whose upload failed, waiting for their next try.
+    waiting: list[tuple[str, datetime]] = field(default_factory=list)
 
 
 def dispatch(
@@ -118,6 +120,8 @@ def dispatch(
             batches.append(new)
         for batch in batches:
             _finish(uow, gateways, company, batch, now, options, actor, result)
+        with uow:
+            result.waiting.extend(uow.bank.waiting_batches(company.id, now))
     return result
 
 
@@ -265,7 +269,7 @@ def _finish(
     if claim != "claimed":
         return  # another dispatcher found the batch prepared too, and sends it
     options.checkpoint("uploading")
-    if not _upload(uow, gateways(account), company, batch, path, now, actor, result):
+    if not _upload(uow, gateways(account), company, batch, path, now, actor, result, options.zone):
         return
     options.checkpoint("uploaded")
     result.sent.append(_record(uow, company, batch, lines, path, now, actor))
@@ -281,19 +285,20 @@ def _upload(
     now: datetime,
     actor: Actor,
     result: DispatchResult,
+    zone: ZoneInfo,
 ) -> bool:
     """True if the file reached the bank; otherwise the batch is retried, or handed to a person."""
     try:
         gateway.upload(path.name, path)
     except UploadNotStarted as exc:
-        retry_at = _retry(uow, company, batch, exc.user_message, now, actor)
+        retry_at = _retry(uow, company, batch, exc.user_message, now, actor, zone)
         result.retrying.append((batch.message_id, exc.user_message, retry_at))
         return False
     except Exception as exc:  # noqa: BLE001 - any other failure may have come after the bank took it
         if _bank_has_it(uow, batch):
             return True
         why = exc.user_message if isinstance(exc, PaybotError) else f"{type(exc).__name__}: {exc}"
-        _unknown(uow, company, batch, f"the upload broke off ({why})", now, actor)
+        _unknown(uow, company, batch, why.rstrip("."), now, actor)
         result.unknown.append((batch.message_id, why))
         return False
     return True
@@ -382,6 +387,7 @@ def _retry(
     error: str,
     now: datetime,
     actor: Actor,
+    zone: ZoneInfo,
 ) -> datetime:
     """Back to prepared, tried again later; from the third failure on, an alarm (once)."""
     applied = answers.Applied()
@@ -413,7 +419,7 @@ def _retry(
                 company_id=company.id,
                 kind=AlarmKind.UPLOAD_FAILING,
                 message=alarm_texts.upload_failing(
-                    batch.number, batch.message_id, attempts, error, retry_at
+                    batch.number, batch.message_id, attempts, error, retry_at.astimezone(zone)
                 ),
                 details={"batch": batch.number, "attempts": attempts, "error": error},
                 now=now,

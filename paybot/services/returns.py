@@ -66,6 +66,7 @@ class IngestResult:
     unmatched: list[str] = field(default_factory=list)
     returned: list[int] = field(default_factory=list)  # Paid → Failed: the money came back
     held: list[int] = field(default_factory=list)  # On hold: a person must look
+    unchanged: int = 0  # answers that moved no payment: about earlier sends, or said before
     # References of payments the file may not speak for (another company's or account's).
     foreign: list[str] = field(default_factory=list)
     incoming_entries: int = 0
@@ -136,9 +137,10 @@ def ingest(
             unmatched=matched.unmatched,
             returned=applied.returned,
             held=applied.held,
+            unchanged=applied.unchanged,
             foreign=matched.foreign,
             incoming_entries=read.incoming,
-            warnings=[alarm.message for alarm in applied.alarms],
+            warnings=list(dict.fromkeys(alarm.message for alarm in applied.alarms)),
         )
         summary = {
             "paid": result.paid,
@@ -392,7 +394,9 @@ def _foreign_alarm(
     actor: Actor,
 ) -> None:
     """Said to the inbox's company, and to each company whose payments the file named."""
-    message = alarm_texts.foreign(name, matched.foreign, matched.why)
+    message = alarm_texts.foreign(
+        name, matched.foreign, matched.why, None if inbox is None else inbox.account
+    )
     targets = set(matched.foreign_companies)
     if inbox is not None:
         targets.add(inbox.company_id)
@@ -468,13 +472,22 @@ def _company_id(uow: UnitOfWork, payment: PaymentView) -> int:
 
 
 def resolve_missing(
-    uow: UnitOfWork, *, actor: ActorRef, payment_id: int, money_left: bool, now: datetime
+    uow: UnitOfWork,
+    *,
+    actor: ActorRef,
+    payment_id: int,
+    money_left: bool,
+    now: datetime,
+    gateways: GatewayFactory | None = None,
 ) -> PaymentView:
     """A signer records what the netbank shows for a payment with no return: paid, or not.
 
     Paid: its send counts as booked (a person saw the money leave). Not paid: its send is no
     longer live, so the payment may be fixed and signed again; should the bank book that send
-    after all, the booking wins (core.sends)."""
+    after all, the booking wins (core.sends). "Not paid" is refused while the send's file still
+    waits in the bank's outbox (`gateways` tells): the bank may take it yet."""
+    if not money_left and gateways is not None:
+        _not_waiting_in_the_outbox(uow, gateways, payment_id)
     with uow:
         who, payment, company = signer_looking(
             uow, actor, payment_id, "record what the netbank shows"
@@ -526,6 +539,25 @@ def resolve_missing(
         result, _ = load_payment(uow, payment.id)
         uow.commit()
     return result
+
+
+def _not_waiting_in_the_outbox(uow: UnitOfWork, gateways: GatewayFactory, payment_id: int) -> None:
+    """Refuses while the file of the payment's current send is still in the outbox: the netbank
+    rightly shows nothing, yet whoever uploads the outbox (a person, an SFTP sync) sends it."""
+    with uow:
+        payment = uow.payments.get(payment_id)
+        if payment is None or payment.batch_id is None:
+            return
+        batch = uow.bank.batch(payment.batch_id)
+        account = uow.bank.account(batch.bank_account_id)
+    name = batch.file_name or f"{batch.message_id}.xml"
+    if gateways(account).exists(name):
+        raise InvalidTransition(
+            f"{name}, the file that pays payment {payment_id}, is still waiting in the bank's "
+            f"outbox of account {account.account}: whoever uploads the outbox would still send "
+            "it. Take it out of the outbox (and make sure it was not uploaded in the netbank by "
+            "hand), then record that the money did not leave."
+        )
 
 
 def poll(

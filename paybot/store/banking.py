@@ -221,6 +221,19 @@ class BankRepository:
             query = query.where(Batch.company_id == company_id)
         return [_batch(row) for row in self._session.scalars(query)]
 
+    def waiting_batches(self, company_id: int, now: datetime) -> list[tuple[str, datetime]]:
+        """(MsgId, next try) of prepared batches waiting to be tried again after `now`."""
+        query = (
+            select(Batch.message_id, Batch.next_attempt_at)
+            .where(
+                Batch.company_id == company_id,
+                Batch.status == "prepared",
+                Batch.next_attempt_at > now,
+            )
+            .order_by(Batch.id)
+        )
+        return [(row[0], row[1]) for row in self._session.execute(query) if row[1] is not None]
+
     def lines(self, batch_id: int) -> list[BatchLine]:
         query = (
             select(BatchPayment, Payment, OpenItem.invoice_no)

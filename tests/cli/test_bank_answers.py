@@ -43,11 +43,23 @@ def inbox(cli: Cli, account: str = ACCOUNT) -> Path:
     return cli.files / "bank" / account / "inbox"
 
 
+def taken(cli: Cli, account: str = ACCOUNT) -> Path:
+    return cli.files / "bank" / account / "taken"
+
+
+def bank_takes(cli: Cli, account: str = ACCOUNT) -> None:
+    """The bank picks up the files waiting in the outbox."""
+    taken(cli, account).mkdir(parents=True, exist_ok=True)
+    for file in outbox(cli, account).glob("*.xml"):
+        file.rename(taken(cli, account) / file.name)
+
+
 def sent(cli: Cli, account: str = ACCOUNT) -> Counter[str]:
-    """EndToEndIds in every file that reached the bank's folder, counted."""
+    """EndToEndIds in every file that reached the bank's folder (taken or waiting), counted."""
     return Counter(
         payment.end_to_end_id
-        for file in outbox(cli, account).glob("*.xml")
+        for folder in (outbox(cli, account), taken(cli, account))
+        for file in folder.glob("*.xml")
         for payment in read_order(file.read_bytes())
     )
 
@@ -148,7 +160,9 @@ def test_a_late_rejection_of_an_earlier_send_never_fails_the_current_one(
         status_report(cli, "sts-1-file.xml", 1, StatusLevel.GROUP, "RJCT", code="FF01"),
         status_report(cli, "sts-1-block.xml", 1, StatusLevel.PAYMENT_INFO, "RJCT", code="AM04"),
     ):
-        assert "0 paid, 0 failed, 0 status update(s)" in take(cli, report)
+        said = take(cli, report)
+        assert "0 paid, 0 failed, 0 status update(s)" in said
+        assert "1 moving nothing (about earlier sends, or said before)" in said
         assert cli.payment(payment)["status"] == "processing", report
 
     refused = cli("payments", "sign", str(payment), "--as", "U1", "--code", cli.code(), ok=False)
@@ -176,6 +190,7 @@ def test_a_booking_of_a_send_thought_lost_pays_the_payment_and_cancels_its_resen
     sign(cli, payment)
     cli("dispatch", "--now", SEND_AT)
     cli("returns", "check-missing", "--now", DAYS_LATER)
+    bank_takes(cli)
     cli("payments", "resolve-missing", str(payment), "--as", "U1", "--money-not-left")
     assert "now due" in sign(cli, payment)
 
@@ -200,6 +215,7 @@ def test_a_booking_of_an_old_send_while_a_new_one_is_at_the_bank_holds_the_payme
     sign(cli, payment)
     cli("dispatch", "--now", SEND_AT)
     cli("returns", "check-missing", "--now", DAYS_LATER)
+    bank_takes(cli)
     cli("payments", "resolve-missing", str(payment), "--as", "U1", "--money-not-left")
     sign(cli, payment)
     cli("dispatch", "--now", DAYS_LATER)
@@ -376,9 +392,10 @@ def test_an_upload_the_bank_never_got_is_tried_again_not_recorded_as_sent(
     refused = cli("dispatch", "--now", SEND_AT, ok=False)
 
     assert "Could not deliver PAYBOT-B1; it did not reach the bank" in refused
-    assert "Tried again from 2026-11-23 12:01" in refused
+    assert "paybot tries again at 2026-11-23 12:01 CET" in refused
     assert cli.payment(payment)["status"] == "due"
-    assert "Nothing is due to be sent." in cli("dispatch", "--now", SEND_AT)  # not yet
+    waits = cli("dispatch", "--now", SEND_AT)  # not yet
+    assert "PAYBOT-B1 did not reach the bank yet; tried again at 2026-11-23 12:01 CET." in waits
     cli(*bank, "--sandbox-reachable")
     assert "Sent batch 1" in cli("dispatch", "--now", "2026-11-23T12:02")
     assert cli.payment(payment)["status"] == "processing"
@@ -422,10 +439,10 @@ def test_one_poll_goes_on_past_an_inbox_it_cannot_read_and_says_which(
         booking("OK", f"PAYBOT-P{payment}-1", Decimal("3450.75"))
     )
 
-    polled = cli("returns", "poll")
+    polled = cli("returns", "poll", ok=False)  # exit 1: something could not be read
 
     assert "booked.xml (camt.054): 1 paid" in polled
-    assert f"inbox of {OTHER_ACCOUNT}: not taken" in polled
+    assert f"inbox of {OTHER_ACCOUNT}: could not be read" in polled
     assert cli.payment(payment)["status"] == "paid"
 
 
@@ -493,3 +510,26 @@ def test_a_signer_who_changed_the_account_never_signs_alone_whoever_edits_after(
     assert "1 of 2" in alone and "you changed the account or reference" in alone
     assert cli.payment(payment)["status"] == "approved"
     assert "Nothing is due to be sent." in cli("dispatch", "--now", SEND_AT)
+
+
+def test_the_money_did_not_leave_is_refused_while_its_file_still_waits_in_the_outbox(
+    acme: dict[str, int], cli: Cli
+) -> None:
+    """Else the outbox would hold two files paying one invoice: whoever uploads it sends both."""
+    use_folders(cli)
+    payment = acme["1001"]
+    sign(cli, payment)
+    cli("dispatch", "--now", SEND_AT)
+    cli("returns", "check-missing", "--now", DAYS_LATER)
+    resolve = ("payments", "resolve-missing", str(payment), "--as", "U1", "--money-not-left")
+
+    refused = cli(*resolve, ok=False)
+
+    assert "PAYBOT-B1.xml, the file that pays payment" in refused
+    assert "still waiting in the bank's outbox" in refused
+    assert cli.payment(payment)["failure"]["kind"] == "no_return"
+    (outbox(cli) / "PAYBOT-B1.xml").unlink()  # a person takes it out
+    assert "stays Failed" in cli(*resolve)
+    sign(cli, payment)
+    cli("dispatch", "--now", DAYS_LATER)
+    assert sent(cli) == Counter({f"PAYBOT-P{payment}-2": 1})
