@@ -278,12 +278,14 @@ class BankLink(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         level=st.sampled_from(list(StatusLevel)),
-        status=st.sampled_from(["ACCP", "ACSP", "ACSC", "RJCT", "RJCT", "PDNG"]),
+        status=st.sampled_from(["ACCP", "ACSP", "ACSC", "RJCT", "RJCT", "PDNG", "PART"]),
     )
     def status_report(self, data: st.DataObject, level: StatusLevel, status: str) -> None:
         send = self.some_send(data)
         if send is None:
             return
+        if status == "PART":
+            level = StatusLevel.GROUP  # PART is a group's status: its transactions say the rest
         report = StatusReport(
             level,
             send.message,
