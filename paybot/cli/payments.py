@@ -13,7 +13,7 @@ from paybot.core.money import format_plain
 from paybot.core.payments import PaymentView, ReferenceType
 from paybot.core.search_query import SEARCH_FIELDS
 from paybot.core.states import PaymentStatus
-from paybot.services import holds, payments, proposals, returns, signing
+from paybot.services import netbank, payments, proposals, signing
 from paybot.services.common import ActorRef
 from paybot.services.search import search
 
@@ -318,7 +318,7 @@ def payments_resolve_missing(
     if money_left is None:
         ctx.fail("say what the netbank shows: --money-left or --money-not-left")
     with ctx.user_errors():
-        payment = returns.resolve_missing(
+        payment = netbank.resolve_missing(
             ctx.uow(),
             actor=ActorRef(as_user, team),
             payment_id=payment_id,
@@ -353,7 +353,7 @@ def payments_resolve_hold(
     if paid is None:
         ctx.fail("say what the netbank shows: --paid or --not-paid")
     with ctx.user_errors():
-        payment = holds.resolve_hold(
+        payment = netbank.resolve_hold(
             ctx.uow(),
             actor=ActorRef(as_user, team),
             payment_id=payment_id,

@@ -16,7 +16,7 @@ from paybot.handlers import cards, replies
 from paybot.handlers.actions import actor_of
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act
-from paybot.services import holds, returns
+from paybot.services import netbank
 from paybot.services.common import ActorRef, record_refusal
 
 NOT_A_PAYMENT = "That button does not name a payment; look at the payment again."
@@ -25,10 +25,10 @@ NOT_A_PAYMENT = "That button does not name a payment; look at the payment again.
 Answer = Callable[[Deps, ActorRef, int], object]
 
 ANSWERS: dict[Act, Answer] = {
-    Act.MONEY_LEFT: lambda deps, who, pid: returns.resolve_missing(
+    Act.MONEY_LEFT: lambda deps, who, pid: netbank.resolve_missing(
         deps.uow(), actor=who, payment_id=pid, money_left=True, now=deps.clock()
     ),
-    Act.MONEY_NOT_LEFT: lambda deps, who, pid: returns.resolve_missing(
+    Act.MONEY_NOT_LEFT: lambda deps, who, pid: netbank.resolve_missing(
         deps.uow(),
         actor=who,
         payment_id=pid,
@@ -36,10 +36,10 @@ ANSWERS: dict[Act, Answer] = {
         now=deps.clock(),
         gateways=deps.gateways,
     ),
-    Act.HOLD_PAID: lambda deps, who, pid: holds.resolve_hold(
+    Act.HOLD_PAID: lambda deps, who, pid: netbank.resolve_hold(
         deps.uow(), actor=who, payment_id=pid, paid=True, now=deps.clock()
     ),
-    Act.HOLD_NOT_PAID: lambda deps, who, pid: holds.resolve_hold(
+    Act.HOLD_NOT_PAID: lambda deps, who, pid: netbank.resolve_hold(
         deps.uow(), actor=who, payment_id=pid, paid=False, now=deps.clock()
     ),
 }

@@ -18,33 +18,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from paybot.core import alarms as alarm_texts
-from paybot.core.bankfiles.camt054 import read_camt054
+from paybot.core.bankfiles.claims import Claim, camt054_claims, kind_of, pain002_claims
 from paybot.core.bankfiles.model import (
     BankFileRejected,
-    Entry,
-    EntryTransaction,
     StatusLevel,
 )
-from paybot.core.bankfiles.outcomes import Outcome, outcome_of
-from paybot.core.bankfiles.pain002 import read_pain002
-from paybot.core.bankfiles.safe_xml import refuse_declarations, sniff
 from paybot.core.banking_days import banking_time_between
-from paybot.core.errors import ConcurrentChange, InvalidTransition, PaybotError
+from paybot.core.errors import PaybotError
 from paybot.core.payments import PaymentView
 from paybot.core.policy import Actor
-from paybot.core.sends import AlarmKind, Answer, SendState, same_account
-from paybot.core.states import Action, PaymentStatus, next_status
+from paybot.core.sends import AlarmKind, same_account
+from paybot.core.states import PaymentStatus
 from paybot.services import answers
 from paybot.services.common import (
     SYSTEM,
-    ActorRef,
     audit,
     company_or_error,
 )
-from paybot.services.holds import signer_looking
-from paybot.services.payments import load_payment
 from paybot.services.ports import GatewayFactory
-from paybot.services.proposals import reflag
 from paybot.store.banking import BankAccountSettings
 from paybot.store.sends import SendLine
 from paybot.store.uow import UnitOfWork
@@ -76,27 +67,6 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Claim:
-    """What a file says about one reference, before it is matched to our sends."""
-
-    reference: str
-    level: StatusLevel  # TRANSACTION: an EndToEndId; PAYMENT_INFO: a block; GROUP: a batch
-    answer: Answer | None  # None: a status that says nothing of its own (PART)
-    message_id: str | None = None  # pain.002: the batch (OrgnlMsgId) the file is about
-    account: str | None = None  # camt.054: the account the booking is on
-    bank_status: str | None = None
-    reasons: tuple[str, ...] = ()
-    text: str | None = None
-    booked: tuple[Decimal, str] | None = None
-
-
-@dataclass
-class _Read:
-    claims: list[_Claim] = field(default_factory=list)
-    incoming: int = 0
-
-
 def ingest(
     uow: UnitOfWork,
     *,
@@ -113,11 +83,11 @@ def ingest(
     account (camt.054) the file names; the rest is reported and raises an alarm.
     """
     digest = hashlib.sha256(data).hexdigest()
-    kind = _kind(name, data)
+    kind = kind_of(name, data)
     with uow:
         if uow.bank.return_file_seen(digest):
             return IngestResult(name=name, kind=kind, already_applied=True)
-    read = _read_pain002(name, data) if kind == "pain.002" else _read_camt(name, data)
+    read = pain002_claims(name, data) if kind == "pain.002" else camt054_claims(name, data)
     with uow:
         file_id = uow.bank.claim_return_file(sha256=digest, name=name, kind=kind, now=now)
         if file_id is None:
@@ -166,125 +136,6 @@ def ingest(
     return result
 
 
-_MESSAGES = (("CstmrPmtStsRpt", "pain.002"), ("BkToCstmrDbtCdtNtfctn", "camt.054"))
-
-
-def _kind(name: str, data: bytes) -> str:
-    """pain.002 or camt.054, by the message element (banks' own namespaces read alike)."""
-    refuse_declarations(name, data)
-    for message, family in _MESSAGES:
-        try:
-            sniff(name, data, message, family)
-        except BankFileRejected as exc:
-            if "not a " not in exc.problem:
-                raise  # malformed: say so, not "wrong kind"
-            continue
-        return family
-    raise BankFileRejected(name, "not a pain.002 status report or a camt.054 notification")
-
-
-_ANSWERS = {Outcome.PAID: Answer.BOOKED, Outcome.REJECTED: Answer.REJECTED}
-
-
-def _read_pain002(name: str, data: bytes) -> _Read:
-    """One claim per report; PART and reports with no status say nothing of their own."""
-    read = _Read()
-    for report in read_pain002(name, data).reports:
-        outcome = outcome_of(report)
-        reference = {
-            StatusLevel.GROUP: report.original_message_id,
-            StatusLevel.PAYMENT_INFO: report.original_payment_info_id,
-            StatusLevel.TRANSACTION: report.original_end_to_end_id,
-        }[report.level]
-        read.claims.append(
-            _Claim(
-                reference=reference or "",
-                level=report.level,
-                answer=None if outcome is None else _ANSWERS.get(outcome.outcome, Answer.STATUS),
-                message_id=report.original_message_id,
-                bank_status=None if outcome is None else outcome.bank_status,
-                reasons=() if outcome is None else outcome.reason_codes,
-                text=None if outcome is None else outcome.bank_text,
-            )
-        )
-    return read
-
-
-def _read_camt(name: str, data: bytes) -> _Read:
-    """Bookings of our debits (by EndToEndId, or a whole block by PmtInfId) and returns."""
-    read = _Read()
-    _, entries = read_camt054(name, data)
-    for entry in entries:
-        returns = [t for t in entry.transactions if t.return_reason] or (
-            list(entry.transactions) if entry.reversal else []
-        )
-        if returns or entry.reversal:
-            if entry.status.upper() != "PDNG":
-                read.claims.extend(_returns(entry, returns))
-            continue
-        if entry.direction != "DBIT":
-            read.incoming += 1
-            continue
-        if entry.status.upper() != "BOOK":
-            continue
-        ids = [t for t in entry.transactions if t.end_to_end_id]
-        for tx in ids:
-            amount = tx.amount if tx.amount is not None else _single(entry)
-            read.claims.append(
-                _Claim(
-                    reference=str(tx.end_to_end_id),
-                    level=StatusLevel.TRANSACTION,
-                    answer=Answer.BOOKED,
-                    account=entry.account,
-                    bank_status="BOOK",
-                    booked=None if amount is None else (amount, tx.currency or entry.currency),
-                )
-            )
-        if not ids and entry.batch_payment_info_id:
-            read.claims.append(
-                _Claim(
-                    reference=entry.batch_payment_info_id,
-                    level=StatusLevel.PAYMENT_INFO,
-                    answer=Answer.BOOKED,
-                    account=entry.account,
-                    bank_status="BOOK",
-                    booked=(entry.amount, entry.currency),
-                )
-            )
-    return read
-
-
-def _single(entry: Entry) -> Decimal | None:
-    """The entry's amount stands for its one transaction's."""
-    return entry.amount if len(entry.transactions) == 1 else None
-
-
-def _returns(entry: Entry, transactions: list[EntryTransaction]) -> list[_Claim]:
-    claims = [
-        _Claim(
-            reference=str(tx.end_to_end_id),
-            level=StatusLevel.TRANSACTION,
-            answer=Answer.RETURNED,
-            account=entry.account,
-            bank_status="RTRN",
-            reasons=(tx.return_reason,) if tx.return_reason else (),
-        )
-        for tx in transactions
-        if tx.end_to_end_id
-    ]
-    if not claims and entry.batch_payment_info_id:
-        claims.append(
-            _Claim(
-                reference=entry.batch_payment_info_id,
-                level=StatusLevel.PAYMENT_INFO,
-                answer=Answer.RETURNED,
-                account=entry.account,
-                bank_status="RTRN",
-            )
-        )
-    return claims
-
-
 @dataclass
 class _Matched:
     said: list[answers.Said] = field(default_factory=list)
@@ -296,7 +147,7 @@ class _Matched:
     why: str = ""
 
 
-def _match(uow: UnitOfWork, claims: list[_Claim], inbox: BankAccountSettings | None) -> _Matched:
+def _match(uow: UnitOfWork, claims: list[Claim], inbox: BankAccountSettings | None) -> _Matched:
     """Each claim's sends, kept only where the file may speak for them. For pain.002 the most
     specific report wins (transaction over payment-info over group) for each send."""
     matched = _Matched()
@@ -362,7 +213,7 @@ def _block_total(sends: list[SendLine], booked: tuple[Decimal, str]) -> tuple[De
 
 
 def _not_ours(
-    claim: _Claim,
+    claim: Claim,
     sends: list[SendLine],
     inbox: BankAccountSettings | None,
     inbox_accounts: list[BankAccountSettings],
@@ -469,95 +320,6 @@ def check_missing(
 
 def _company_id(uow: UnitOfWork, payment: PaymentView) -> int:
     return company_or_error(uow, payment.company_org_no).id
-
-
-def resolve_missing(
-    uow: UnitOfWork,
-    *,
-    actor: ActorRef,
-    payment_id: int,
-    money_left: bool,
-    now: datetime,
-    gateways: GatewayFactory | None = None,
-) -> PaymentView:
-    """A signer records what the netbank shows for a payment with no return: paid, or not.
-
-    Paid: its send counts as booked (a person saw the money leave). Not paid: its send is no
-    longer live, so the payment may be fixed and signed again; should the bank book that send
-    after all, the booking wins (core.sends). "Not paid" is refused while the send's file still
-    waits in the bank's outbox (`gateways` tells): the bank may take it yet."""
-    if not money_left and gateways is not None:
-        _not_waiting_in_the_outbox(uow, gateways, payment_id)
-    with uow:
-        who, payment, company = signer_looking(
-            uow, actor, payment_id, "record what the netbank shows"
-        )
-        if payment.status is not PaymentStatus.FAILED or payment.failure_kind != "no_return":
-            raise InvalidTransition(
-                f"Payment {payment.id} is not waiting for a netbank check (it is "
-                f"{payment.status.value})."
-            )
-        current = [s for s in uow.sends.live_of(payment.id) if s.batch_id == payment.batch_id]
-        if money_left:
-            new_status = next_status(payment.status, Action.CONFIRM, payment_id=payment.id)
-            values: dict[str, Any] = {
-                "status": new_status.value,
-                "paid_at": now,
-                "updated_at": now,
-                "failure_kind": None,
-                "failure_reason": None,
-            }
-            send_state = SendState.BOOKED
-        else:
-            new_status = payment.status
-            values = {
-                "failure_kind": "checked_not_left",
-                "batch_id": None,
-                "updated_at": now,
-                "failure_reason": "No answer from the bank; the netbank shows the money "
-                "did not leave. Fix it if needed and sign again.",
-            }
-            send_state = SendState.NOT_LEFT
-        if not uow.payments.compare_and_set(payment.id, payment.version, values):
-            raise ConcurrentChange(f"Payment {payment.id} changed just now; look again.")
-        uow.sends.set_states([s.id for s in current], send_state, {"updated_at": now})
-        if money_left:
-            reflag(uow, company.id, {payment.supplier_id})
-        else:
-            uow.bank.restart_signing([payment.id], now)
-        audit(
-            uow,
-            actor=who,
-            action="payment.resolve_missing",
-            now=now,
-            company_id=company.id,
-            payment_id=payment.id,
-            before={"status": payment.status.value, "version": payment.version},
-            after={"status": new_status.value, "version": payment.version + 1},
-            details={"money_left": money_left, "sends": [s.end_to_end_id for s in current]},
-        )
-        result, _ = load_payment(uow, payment.id)
-        uow.commit()
-    return result
-
-
-def _not_waiting_in_the_outbox(uow: UnitOfWork, gateways: GatewayFactory, payment_id: int) -> None:
-    """Refuses while the file of the payment's current send is still in the outbox: the netbank
-    rightly shows nothing, yet whoever uploads the outbox (a person, an SFTP sync) sends it."""
-    with uow:
-        payment = uow.payments.get(payment_id)
-        if payment is None or payment.batch_id is None:
-            return
-        batch = uow.bank.batch(payment.batch_id)
-        account = uow.bank.account(batch.bank_account_id)
-    name = batch.file_name or f"{batch.message_id}.xml"
-    if gateways(account).exists(name):
-        raise InvalidTransition(
-            f"{name}, the file that pays payment {payment_id}, is still waiting in the bank's "
-            f"outbox of account {account.account}: whoever uploads the outbox would still send "
-            "it. Take it out of the outbox (and make sure it was not uploaded in the netbank by "
-            "hand), then record that the money did not leave."
-        )
 
 
 def poll(

@@ -50,7 +50,7 @@ from paybot.core.payments import ReferenceType
 from paybot.core.policy import Role
 from paybot.core.sends import LIVE, SendState
 from paybot.core.states import PaymentStatus
-from paybot.services import companies, dispatching, holds, payments, people, returns
+from paybot.services import companies, dispatching, netbank, payments, people, returns
 from paybot.services.common import ActorRef
 from paybot.services.dispatching import DispatchOptions
 from paybot.services.ports import UploadNotStarted
@@ -208,7 +208,7 @@ class BankLink(RuleBasedStateMachine):
     @rule(data=st.data(), money_left=st.booleans())
     def netbank_check(self, data: st.DataObject, money_left: bool) -> None:
         self.attempt(
-            returns.resolve_missing,
+            netbank.resolve_missing,
             actor=SIGNER,
             payment_id=self.one_of(data, _NO_ANSWER),
             money_left=money_left,
@@ -218,7 +218,7 @@ class BankLink(RuleBasedStateMachine):
     @rule(data=st.data(), paid=st.booleans())
     def settle_hold(self, data: st.DataObject, paid: bool) -> None:
         payment_id = self.one_of(data, _HELD)
-        self.attempt(holds.resolve_hold, actor=SIGNER, payment_id=payment_id, paid=paid)
+        self.attempt(netbank.resolve_hold, actor=SIGNER, payment_id=payment_id, paid=paid)
 
     # --- paybot's own jobs -------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from paybot.core.errors import InvalidTransition, NotPermitted
 from paybot.core.ledger_file import SupplierRow
 from paybot.core.payments import PaymentView, ReferenceType
 from paybot.core.states import PaymentStatus
-from paybot.services import companies, dispatching, payments, returns
+from paybot.services import companies, dispatching, netbank, payments, returns
 from paybot.services.dispatching import DispatchOptions, SentBatch
 from paybot.services.ports import GatewayFactory
 from paybot.services.returns import NO_RETURN_REASON, IngestResult
@@ -380,7 +380,7 @@ def test_the_netbank_showing_no_money_left_is_recorded_and_the_payment_stays_fai
     later = SENT + timedelta(days=3)
     returns.check_missing(uow, now=later)
 
-    checked = returns.resolve_missing(
+    checked = netbank.resolve_missing(
         uow, actor=SIGNER, payment_id=payment_id, money_left=False, now=later
     )
 
@@ -401,7 +401,7 @@ def test_after_the_netbank_shows_no_money_left_the_payment_is_signed_and_sent_ag
     bank.send(uow, bank.folders())
     later = SENT + timedelta(days=3)
     returns.check_missing(uow, now=later)
-    returns.resolve_missing(uow, actor=SIGNER, payment_id=payment_id, money_left=False, now=later)
+    netbank.resolve_missing(uow, actor=SIGNER, payment_id=payment_id, money_left=False, now=later)
 
     phone.at = later
     [again] = sign_with(uow, phone, [payment_id])
@@ -419,7 +419,7 @@ def test_bookings_of_two_sends_of_one_payment_hold_it_then_raise_the_alarm(
     first = lines(engine)[payment_id]["end_to_end_id"]
     later = SENT + timedelta(days=3)
     returns.check_missing(uow, now=later)
-    returns.resolve_missing(uow, actor=SIGNER, payment_id=payment_id, money_left=False, now=later)
+    netbank.resolve_missing(uow, actor=SIGNER, payment_id=payment_id, money_left=False, now=later)
     phone.at = later
     sign_with(uow, phone, [payment_id])
     bank.send(uow, bank.folders(), now=later + timedelta(hours=1))
@@ -471,16 +471,16 @@ def test_the_netbank_showing_the_money_left_makes_it_paid(
     returns.check_missing(uow, now=later)
 
     with pytest.raises(NotPermitted, match="signer role"):
-        returns.resolve_missing(
+        netbank.resolve_missing(
             uow, actor=VIEWER, payment_id=payment_id, money_left=True, now=later
         )
-    paid = returns.resolve_missing(
+    paid = netbank.resolve_missing(
         uow, actor=SIGNER, payment_id=payment_id, money_left=True, now=later
     )
 
     assert paid.status is PaymentStatus.PAID
     with pytest.raises(InvalidTransition, match="not waiting for a netbank check"):
-        returns.resolve_missing(
+        netbank.resolve_missing(
             uow, actor=SIGNER, payment_id=payment_id, money_left=False, now=later
         )
 

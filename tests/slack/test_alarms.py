@@ -16,7 +16,7 @@ from paybot.core.bankfiles.camt054 import write_camt054
 from paybot.core.bankfiles.model import Entry, EntryTransaction, Notification
 from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import Act
-from paybot.services import payments, returns, signing
+from paybot.services import netbank, payments, returns, signing
 from paybot.store.uow import UnitOfWork
 from tests.builders import BOX, COMPANY_ACCOUNT, SIGNER, VIEWER, Authenticator
 from tests.services.test_alerts import ALERTS, SENT, Bank, company, proposals, to_silent
@@ -58,7 +58,7 @@ def held_twice(uow: UnitOfWork, phone: Authenticator, bank: Bank) -> int:
     [payment] = proposals(uow, to_silent())
     bank.send(uow, phone, [payment], SENT)
     returns.check_missing(uow, now=DAYS)
-    returns.resolve_missing(uow, actor=SIGNER, payment_id=payment, money_left=False, now=DAYS)
+    netbank.resolve_missing(uow, actor=SIGNER, payment_id=payment, money_left=False, now=DAYS)
     bank.send(uow, phone, [payment], DAYS + timedelta(minutes=5))
     data = camt("LATE-1", f"PAYBOT-P{payment}-1", Decimal("1250.00"))
     result = returns.ingest(uow, name="late.xml", data=data, now=DAYS + timedelta(minutes=10))

@@ -1,4 +1,5 @@
-"""A signer settles a payment On hold, after looking at the netbank.
+"""What a signer saw in the netbank, recorded: for a payment the bank never answered about
+(the money left, or it did not), and for a payment On hold (paid once, or not paid).
 
 On hold means the bank booked one send of it while another may still leave, or booked another
 amount than was sent. Nothing more is sent for it until a signer records what the netbank shows:
@@ -20,6 +21,7 @@ from paybot.core.sends import LIVE, SendState
 from paybot.core.states import Action, PaymentStatus, next_status
 from paybot.services.common import ActorRef, audit, resolve_actor, roles_of
 from paybot.services.payments import load_payment
+from paybot.services.ports import GatewayFactory
 from paybot.services.proposals import reflag
 from paybot.store.uow import UnitOfWork
 
@@ -97,3 +99,92 @@ def resolve_hold(
         result, _ = load_payment(uow, payment.id)
         uow.commit()
     return result
+
+
+def resolve_missing(
+    uow: UnitOfWork,
+    *,
+    actor: ActorRef,
+    payment_id: int,
+    money_left: bool,
+    now: datetime,
+    gateways: GatewayFactory | None = None,
+) -> PaymentView:
+    """A signer records what the netbank shows for a payment with no return: paid, or not.
+
+    Paid: its send counts as booked (a person saw the money leave). Not paid: its send is no
+    longer live, so the payment may be fixed and signed again; should the bank book that send
+    after all, the booking wins (core.sends). "Not paid" is refused while the send's file still
+    waits in the bank's outbox (`gateways` tells): the bank may take it yet."""
+    if not money_left and gateways is not None:
+        _not_waiting_in_the_outbox(uow, gateways, payment_id)
+    with uow:
+        who, payment, company = signer_looking(
+            uow, actor, payment_id, "record what the netbank shows"
+        )
+        if payment.status is not PaymentStatus.FAILED or payment.failure_kind != "no_return":
+            raise InvalidTransition(
+                f"Payment {payment.id} is not waiting for a netbank check (it is "
+                f"{payment.status.value})."
+            )
+        current = [s for s in uow.sends.live_of(payment.id) if s.batch_id == payment.batch_id]
+        if money_left:
+            new_status = next_status(payment.status, Action.CONFIRM, payment_id=payment.id)
+            values: dict[str, Any] = {
+                "status": new_status.value,
+                "paid_at": now,
+                "updated_at": now,
+                "failure_kind": None,
+                "failure_reason": None,
+            }
+            send_state = SendState.BOOKED
+        else:
+            new_status = payment.status
+            values = {
+                "failure_kind": "checked_not_left",
+                "batch_id": None,
+                "updated_at": now,
+                "failure_reason": "No answer from the bank; the netbank shows the money "
+                "did not leave. Fix it if needed and sign again.",
+            }
+            send_state = SendState.NOT_LEFT
+        if not uow.payments.compare_and_set(payment.id, payment.version, values):
+            raise ConcurrentChange(f"Payment {payment.id} changed just now; look again.")
+        uow.sends.set_states([s.id for s in current], send_state, {"updated_at": now})
+        if money_left:
+            reflag(uow, company.id, {payment.supplier_id})
+        else:
+            uow.bank.restart_signing([payment.id], now)
+        audit(
+            uow,
+            actor=who,
+            action="payment.resolve_missing",
+            now=now,
+            company_id=company.id,
+            payment_id=payment.id,
+            before={"status": payment.status.value, "version": payment.version},
+            after={"status": new_status.value, "version": payment.version + 1},
+            details={"money_left": money_left, "sends": [s.end_to_end_id for s in current]},
+        )
+        result, _ = load_payment(uow, payment.id)
+        uow.commit()
+    return result
+
+
+def _not_waiting_in_the_outbox(uow: UnitOfWork, gateways: GatewayFactory, payment_id: int) -> None:
+    """Refuses while the file of the payment's current send is still in the outbox: the netbank
+    rightly shows nothing, yet whoever uploads the outbox (a person, an SFTP sync) sends it."""
+    with uow:
+        payment = uow.payments.get(payment_id)
+        if payment is None or payment.batch_id is None:
+            return
+        batch = uow.bank.batch(payment.batch_id)
+        account = uow.bank.account(batch.bank_account_id)
+    name = batch.file_name or f"{batch.message_id}.xml"
+    if gateways(account).exists(name):
+        raise InvalidTransition(
+            f"{name}, the file that pays payment {payment_id}, is still waiting in the bank's "
+            f"outbox of account {account.account}: whoever uploads the outbox would still send "
+            "it. Take it out of the outbox (and make sure it was not uploaded in the netbank by "
+            "hand), then record that the money did not leave."
+        )
