@@ -56,7 +56,9 @@ app.command("search")(search_command)
 def _terminal() -> None:
     """A command prints what matters itself (alarms included): log lines of paybot and of the
     libraries (paramiko's tracebacks) stay out of the terminal. `serve` and `jobs` log."""
-    logging.getLogger().addHandler(logging.NullHandler())
+    root = logging.getLogger()
+    if not any(isinstance(handler, logging.NullHandler) for handler in root.handlers):
+        root.addHandler(logging.NullHandler())
 
 
 @app.command("serve")

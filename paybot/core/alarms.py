@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from paybot.core.sends import AlarmKind
 from paybot.core.signing import format_money
 
 
@@ -101,14 +100,3 @@ def foreign(source: str, references: Sequence[str], why: str, inbox: str | None)
         f"The bank file {source}{came} names payments it cannot speak for ({why}): {shown}. "
         "They were not applied."
     )
-
-
-KINDS_ON_PAYMENTS = frozenset(
-    {
-        AlarmKind.TWICE,
-        AlarmKind.AMOUNT,
-        AlarmKind.BOOKED_TWICE,
-        AlarmKind.RETURNED,
-        AlarmKind.PAID_AFTER_ALL,
-    }
-)

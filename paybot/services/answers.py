@@ -123,9 +123,8 @@ def apply(
         sends[payment_id] = [
             replace(s, state=SendState.CANCELLED) if s.id in reaction.cancel else s for s in lines
         ]
-        payments[payment_id] = _write(
-            uow, _Step(payment_id, state, line, item, reaction, source, now, actor), applied
-        )
+        step = _Step(payment_id, state, line, tuple(lines), item, reaction, source, now, actor)
+        payments[payment_id] = _write(uow, step, applied)
     for company_id, suppliers in applied.suppliers.items():
         reflag(uow, company_id, suppliers)
     return applied
@@ -163,6 +162,7 @@ class _Step:
     payment_id: int
     state: PaymentState
     line: SendLine
+    sends: tuple[SendLine, ...]  # all the payment's sends, as read under its lock
     said: Said
     reaction: Reaction
     source: str
@@ -174,7 +174,7 @@ def _write(uow: UnitOfWork, step: _Step, applied: Applied) -> PaymentState:
     """Writes the payment's change, its audit event and its alarm; returns its state now."""
     reaction, state, now = step.reaction, step.state, step.now
     effect = reaction.effect
-    message = _alarm_text(uow, step) if reaction.alarm else None
+    message = _alarm_text(step) if reaction.alarm else None
     new_state = state
     if effect is Effect.NONE:
         applied.unchanged += 1
@@ -203,7 +203,7 @@ def _write(uow: UnitOfWork, step: _Step, applied: Applied) -> PaymentState:
             company_id=state.company_id,
             kind=reaction.alarm,
             message=message,
-            details=_alarm_details(uow, step),
+            details=_alarm_details(step),
             now=now,
             payment_id=step.payment_id,
             batch_id=step.line.batch_id,
@@ -319,12 +319,11 @@ def _facts(line: SendLine) -> SendFacts:
     return SendFacts(line.end_to_end_id, line.amount, line.currency)
 
 
-def _alarm_text(uow: UnitOfWork, step: _Step) -> str:
+def _alarm_text(step: _Step) -> str:
     reaction, line, said, pid = step.reaction, step.line, step.said, step.payment_id
     kind = reaction.alarm
     if kind is AlarmKind.TWICE:
-        live = [_facts(s) for s in uow.sends.of_payments([pid])[pid] if s.id in _ids(reaction)]
-        return texts.twice(pid, _facts(line), live)
+        return texts.twice(pid, _facts(line), [_facts(s) for s in _live(step)])
     if kind is AlarmKind.AMOUNT:
         booked, currency = said.booked or (line.amount, line.currency)
         return texts.amount(pid, _facts(line), booked, currency)
@@ -334,18 +333,18 @@ def _alarm_text(uow: UnitOfWork, step: _Step) -> str:
         reopened = reaction.effect is Effect.RETURNED
         return texts.returned(pid, _facts(line), _why(said), reopened)
     if kind is AlarmKind.PAID_AFTER_ALL:
-        cancelled = [
-            s.end_to_end_id for s in uow.sends.of_payments([pid])[pid] if s.id in reaction.cancel
-        ]
+        cancelled = [s.end_to_end_id for s in step.sends if s.id in reaction.cancel]
         return texts.paid_after_all(pid, _facts(line), cancelled)
     raise AssertionError(f"no payment alarm text for {kind}")
 
 
-def _ids(reaction: Reaction) -> set[int]:
-    return {s.id for s in reaction.live}
+def _live(step: _Step) -> list[SendLine]:
+    """The other sends that may still leave, as the reaction named them."""
+    live = {s.id for s in step.reaction.live}
+    return [s for s in step.sends if s.id in live]
 
 
-def _alarm_details(uow: UnitOfWork, step: _Step) -> dict[str, Any]:
+def _alarm_details(step: _Step) -> dict[str, Any]:
     line, said = step.line, step.said
     details: dict[str, Any] = {
         "file": step.source,
@@ -357,8 +356,7 @@ def _alarm_details(uow: UnitOfWork, step: _Step) -> dict[str, Any]:
     if said.booked is not None:
         details |= {"booked_amount": str(said.booked[0]), "booked_currency": said.booked[1]}
     if step.reaction.live:
-        sends = uow.sends.of_payments([step.payment_id])[step.payment_id]
-        details["live"] = [s.end_to_end_id for s in sends if s.id in _ids(step.reaction)]
+        details["live"] = [s.end_to_end_id for s in _live(step)]
     return details
 
 

@@ -393,10 +393,11 @@ def _retry(
     applied = answers.Applied()
     with uow:
         uow.bank.lock_company(company.id)
+        # This dispatcher claimed the batch for upload: nobody else counts its attempts now.
         attempts = batch.upload_attempts + 1
         wait: timedelta = min(FIRST_RETRY * (1 << min(attempts - 1, 10)), LAST_RETRY)
         retry_at = now + wait
-        attempts = uow.bank.upload_not_started(batch.id, error=error, retry_at=retry_at)
+        uow.bank.upload_not_started(batch.id, error=error, retry_at=retry_at)
         audit(
             uow,
             actor=actor,

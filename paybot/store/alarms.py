@@ -1,4 +1,4 @@
-"""Alarms: raised once per key, read by the alerts channel and `paybot alarms`."""
+"""Alarms: raised once per key, read by the alerts channel (and the audit trail keeps them)."""
 
 from __future__ import annotations
 
@@ -65,19 +65,13 @@ class AlarmRepository:
             return False  # raised by another process just now
         return True
 
-    def latest(
-        self, *, company_id: int | None = None, payment_id: int | None = None, limit: int = 50
-    ) -> list[AlarmRecord]:
+    def latest(self, limit: int = 50) -> list[AlarmRecord]:
         query = (
             select(Alarm, Company.org_no)
             .join(Company, Company.id == Alarm.company_id)
             .order_by(Alarm.id.desc())
             .limit(limit)
         )
-        if company_id is not None:
-            query = query.where(Alarm.company_id == company_id)
-        if payment_id is not None:
-            query = query.where(Alarm.payment_id == payment_id)
         return [_record(row, org_no) for row, org_no in self._session.execute(query)]
 
     def by_ids(self, ids: list[int]) -> list[AlarmRecord]:

@@ -265,9 +265,8 @@ class BankRepository:
         )
         return "claimed" if set(waiting) == set(line_ids) else "changed"
 
-    def upload_not_started(self, batch_id: int, *, error: str, retry_at: datetime) -> int:
-        """The upload certainly did not happen: prepared again, to retry at `retry_at`; returns
-        the number of attempts so far."""
+    def upload_not_started(self, batch_id: int, *, error: str, retry_at: datetime) -> None:
+        """The upload certainly did not happen: prepared again, to retry at `retry_at`."""
         self._session.execute(
             update(Batch)
             .where(Batch.id == batch_id, Batch.status == "uploading")
@@ -278,9 +277,6 @@ class BankRepository:
                 upload_error=error,
                 uploading_since=None,
             )
-        )
-        return int(
-            self._session.scalar(select(Batch.upload_attempts).where(Batch.id == batch_id)) or 0
         )
 
     def upload_unknown(self, batch_id: int, *, error: str, now: datetime) -> list[tuple[int, int]]:

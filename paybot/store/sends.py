@@ -120,12 +120,7 @@ class SendRepository:
         return found
 
     def set_state(self, send_id: int, state: SendState, values: dict[str, Any]) -> None:
-        self._session.execute(
-            update(BatchPayment)
-            .where(BatchPayment.id == send_id)
-            .values(status=state.value, **values)
-            .execution_options(synchronize_session=False)
-        )
+        self.set_states([send_id], state, values)
 
     def set_states(self, send_ids: Sequence[int], state: SendState, values: dict[str, Any]) -> None:
         for start in range(0, len(send_ids), _CHUNK):

@@ -103,12 +103,12 @@ NO_REASON = Phrase("no reason given", "ingen grunn oppgitt")
 MORE: dict[AlertKind, tuple[Phrase, Phrase]] = {
     AlertKind.ALARM: (
         Phrase(
-            "…and 1 more alarm — `paybot alarms` lists them",
-            "…og 1 alarm til — `paybot alarms` viser dem",
+            "…and 1 more alarm — `paybot audit log --action alarm.` lists them",
+            "…og 1 alarm til — `paybot audit log --action alarm.` viser dem",
         ),
         Phrase(
-            "…and {n} more alarms — `paybot alarms` lists them",
-            "…og {n} alarmer til — `paybot alarms` viser dem",
+            "…and {n} more alarms — `paybot audit log --action alarm.` lists them",
+            "…og {n} alarmer til — `paybot audit log --action alarm.` viser dem",
         ),
     ),
     AlertKind.FAILED: (
