@@ -15,12 +15,9 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from paybot.app import web_client
-from paybot.cli import context as ctx
-from paybot.cli.wiring import dispatch_options, gateway_for
+from paybot.container import container
 from paybot.core.errors import PaybotError
 from paybot.handlers import alerting, posting
-from paybot.handlers.deps import Deps
 from paybot.services import dispatching, returns
 
 log = logging.getLogger("paybot.jobs")
@@ -35,8 +32,9 @@ JOBS = {
 
 
 def dispatch_due() -> None:
+    parts = container()
     result = dispatching.dispatch(
-        ctx.uow(), gateway_for, now=datetime.now(UTC), options=dispatch_options()
+        parts.checked_uow(), parts.gateway_for, now=parts.clock(), options=parts.dispatch_options()
     )
     for batch in result.sent:
         log.info("sent batch %s of %s: %s payment(s)", batch.number, batch.company, batch.payments)
@@ -49,7 +47,8 @@ def dispatch_due() -> None:
 
 
 def poll_returns() -> None:
-    for result in returns.poll(ctx.uow(), gateway_for, now=datetime.now(UTC)):
+    parts = container()
+    for result in returns.poll(parts.checked_uow(), parts.gateway_for, now=parts.clock()):
         if result.error:
             log.error("return file %s not taken: %s", result.name, result.error)
             continue
@@ -65,12 +64,12 @@ def poll_returns() -> None:
 
 
 def check_missing_returns() -> None:
-    settings = ctx.settings()
+    parts = container()
     late = returns.check_missing(
-        ctx.uow(),
-        now=datetime.now(UTC),
-        after=timedelta(hours=settings.no_return_hours),
-        zone=settings.zone,
+        parts.checked_uow(),
+        now=parts.clock(),
+        after=timedelta(hours=parts.settings.no_return_hours),
+        zone=parts.zone,
     )
     if late:
         log.warning("no answer from the bank for payments %s: now Failed", late)
@@ -78,13 +77,11 @@ def check_missing_returns() -> None:
 
 def post_proposals() -> None:
     """The daily proposals post of every company whose time has come (once a day each)."""
-    settings = ctx.settings()
-    if settings.slack_bot_token is None:
+    parts = container()
+    if parts.slack_client is None:
         _no_slack_token()
         return
-    client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    deps = Deps(uow=ctx.uow, box=ctx.secret_box, zone=settings.zone)
-    for result in posting.post_due(client, deps, datetime.now(UTC)):
+    for result in posting.post_due(parts.slack_client, parts.deps, parts.clock()):
         log.info(
             "posted %s proposal(s) of %s to %s in %s message(s)",
             result.payments,
@@ -102,13 +99,11 @@ def _no_slack_token() -> None:
 
 def send_alerts() -> None:
     """Failures, missing returns, silent payments and paid batches to each alerts channel."""
-    settings = ctx.settings()
-    if settings.slack_bot_token is None:
+    parts = container()
+    if parts.slack_client is None:
         _no_token_for_alerts()
         return
-    client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    deps = Deps(uow=ctx.uow, box=ctx.secret_box, zone=settings.zone)
-    posted = alerting.send_alerts(client, deps, now=datetime.now(UTC))
+    posted = alerting.send_alerts(parts.slack_client, parts.deps, now=parts.clock())
     if posted:
         log.info("posted %s alert(s)", posted)
 
@@ -129,8 +124,9 @@ def _guarded(name: str) -> None:
 
 def scheduler(kind: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
     """The scheduler with paybot's jobs, kept in the `apscheduler_jobs` table; each runs at once."""
-    store = SQLAlchemyJobStore(url=ctx.settings().database_url, tablename="apscheduler_jobs")
-    scheduler = kind(jobstores={"default": store}, timezone=ctx.settings().zone)
+    parts = container()
+    store = SQLAlchemyJobStore(url=parts.settings.database_url, tablename="apscheduler_jobs")
+    scheduler = kind(jobstores={"default": store}, timezone=parts.zone)
     for name, every in JOBS.items():
         seconds = int(every.total_seconds())
         scheduler.add_job(

@@ -10,7 +10,6 @@ import typer
 
 from paybot.bank.gateway import GatewayKind
 from paybot.cli import context as ctx
-from paybot.cli.wiring import dispatch_options, gateway_for
 from paybot.core.bankfiles.model import Pain001Version
 from paybot.core.errors import ValidationFailed
 from paybot.core.money import AmountError, parse_amount
@@ -143,10 +142,10 @@ def dispatch_command(
     with ctx.user_errors():
         result = dispatching.dispatch(
             ctx.uow(),
-            gateway_for,
+            ctx.gateway_for,
             company_org_no=company,
             now=_when(now),
-            options=dispatch_options(),
+            options=ctx.dispatch_options(),
         )
     for batch in result.sent:
         totals = ", ".join(f"{amount:.2f} {currency}" for currency, amount in batch.totals.items())
@@ -196,7 +195,7 @@ def returns_poll(
 ) -> None:
     """Fetch and apply what the bank has left in the inbox of each account."""
     with ctx.user_errors():
-        results = returns.poll(ctx.uow(), gateway_for, company_org_no=company, now=ctx.now())
+        results = returns.poll(ctx.uow(), ctx.gateway_for, company_org_no=company, now=ctx.now())
     for result in results:
         _report(result)
     if not results:

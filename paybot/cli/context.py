@@ -7,39 +7,46 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import Any, NoReturn
 
 import pydantic
 import typer
 
 from paybot.config import Settings
+from paybot.container import container
 from paybot.core.errors import PaybotError, ValidationFailed
+from paybot.services.dispatching import DispatchOptions
+from paybot.services.ports import BankGateway
 from paybot.services.secrets import SecretBox
-from paybot.store.db import Engine, ensure_current, make_engine
+from paybot.store.banking import BankAccountSettings
+from paybot.store.db import Engine
 from paybot.store.uow import UnitOfWork
 
 
-@cache
 def settings() -> Settings:
-    return Settings()
+    return container().settings
 
 
-@cache
 def engine() -> Engine:
-    return make_engine(settings().database_url)
+    return container().engine
 
 
 def uow() -> UnitOfWork:
     """A unit of work on a database whose schema is current (else a clear refusal)."""
-    ensure_current(engine())
-    return UnitOfWork(engine())
+    return container().checked_uow()
 
 
 def secret_box() -> SecretBox:
     """Encryption of one-time-code secrets, with the key(s) of PAYBOT_SECRET_KEY."""
-    key = settings().secret_key
-    return SecretBox(None if key is None else key.get_secret_value())
+    return container().secret_box()
+
+
+def gateway_for(account: BankAccountSettings) -> BankGateway:
+    return container().gateway_for(account)
+
+
+def dispatch_options() -> DispatchOptions:
+    return container().dispatch_options()
 
 
 def now() -> datetime:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import logging
-import os
 from decimal import Decimal
-from functools import partial
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr
 
 from paybot.cli import context as ctx
 from paybot.cli.bank import bank_app, dispatch_command, returns_app
+from paybot.cli.jobs import jobs_command
 from paybot.cli.ledger import import_app
 from paybot.cli.payments import payments_app, proposals_app, search_command
 from paybot.cli.people import users_app
 from paybot.cli.security import audit_app, otp_app, rates_app
+from paybot.cli.serve import serve_command
 from paybot.core.company import CompanyInfo, DispatchTiming, Language, PostingMode
 from paybot.core.errors import ValidationFailed
 from paybot.core.money import AmountError, parse_amount
@@ -30,10 +29,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-# Database connections each `paybot serve` process opens at start: about the requests it answers
-# at once when twenty people click together.
-WARM_CONNECTIONS = 10
-
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 company_app = typer.Typer(help="Companies using paybot.", no_args_is_help=True)
 
@@ -50,6 +45,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(proposals_app, name="proposals")
 app.add_typer(payments_app, name="payments")
 app.command("search")(search_command)
+app.command("serve")(serve_command)
+app.command("jobs")(jobs_command)
 
 
 @app.callback()
@@ -59,104 +56,6 @@ def _terminal() -> None:
     root = logging.getLogger()
     if not any(isinstance(handler, logging.NullHandler) for handler in root.handlers):
         root.addHandler(logging.NullHandler())
-
-
-@app.command("serve")
-def serve_command(
-    port: Annotated[int, typer.Option(help="HTTP port (POST /slack/events).")] = 3000,
-    workers: Annotated[
-        int | None,
-        typer.Option(help="HTTP mode: processes answering Slack (default: one per CPU)."),
-    ] = None,
-) -> None:
-    """Run the Slack app with the scheduled jobs: Socket Mode if SLACK_APP_TOKEN is set,
-    else HTTP with requests checked against SLACK_SIGNING_SECRET."""
-
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    from paybot.app import PaybotApp, check_bot_token, create_app
-    from paybot.cli.wiring import gateway_for
-    from paybot.handlers.deps import Deps
-    from paybot.jobs import scheduler
-    from paybot.store.uow import UnitOfWork
-
-    # Whatever stops the start is said in one line: the log starts once the settings hold.
-    with ctx.user_errors():
-        settings = ctx.settings()
-        token = _setting(settings.slack_bot_token)
-        if not token:
-            raise ValidationFailed({"SLACK_BOT_TOKEN": "set the app's bot token (xoxb-...)"})
-        signing_secret = _setting(settings.slack_signing_secret)
-        if settings.slack_app_token is None and not signing_secret:
-            raise ValidationFailed(
-                {"SLACK_SIGNING_SECRET": "set it for HTTP mode, or SLACK_APP_TOKEN for Socket Mode"}
-            )
-        ctx.uow()  # refuses an outdated schema before anything runs
-        # Once, here, before any worker starts: a token Slack refuses would stop each of them.
-        check_bot_token(token, settings.slack_api_url)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True
-    )
-
-    def make_app() -> PaybotApp:
-        # The schema was checked once above; checking it on every click would cost each
-        # request a connection and a read of the migration scripts.
-        db.warm_pool(ctx.engine(), WARM_CONNECTIONS)
-        return create_app(
-            token=token,
-            signing_secret=signing_secret,
-            api_url=settings.slack_api_url,
-            deps=Deps(
-                uow=partial(UnitOfWork, ctx.engine()),
-                box=ctx.secret_box,
-                zone=settings.zone,
-                gateways=gateway_for,
-            ),
-        )
-
-    jobs = scheduler(BackgroundScheduler)
-    try:
-        if settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            typer.echo("paybot serve: Socket Mode.")
-            jobs.start()
-            handler = SocketModeHandler(make_app(), settings.slack_app_token.get_secret_value())
-            handler.start()  # type: ignore[no-untyped-call]
-        else:
-            from paybot.serving import serve_in_processes
-
-            count = workers or os.cpu_count() or 1
-            typer.echo(
-                f"paybot serve: HTTP on port {port}, POST /slack/events, {count} process(es)."
-            )
-            # Each process opens its own database connections.
-            ctx.engine().dispose(close=False)
-            serve_in_processes(
-                make_app, "0.0.0.0", port, workers=count, in_parent=jobs.start
-            )  # Slack calls in from outside
-    finally:
-        if jobs.running:
-            jobs.shutdown(wait=False)
-
-
-def _setting(value: SecretStr | None) -> str:
-    """A secret setting's value; blank counts as not set."""
-    return "" if value is None else value.get_secret_value().strip()
-
-
-@app.command("jobs")
-def jobs_command() -> None:
-    """Run the scheduled jobs (send what is due, read returns, notice missing returns)."""
-    from paybot.jobs import scheduler
-
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True
-    )
-    with ctx.user_errors():
-        ctx.uow()  # refuses an outdated schema before anything runs
-        typer.echo("paybot jobs: sending what is due every minute; Ctrl-C stops.")
-        scheduler().start()
 
 
 @db_app.command("upgrade")

@@ -8,7 +8,6 @@ import typer
 
 from paybot.cli import context as ctx
 from paybot.cli.render import payment_dict, payments_table
-from paybot.cli.wiring import gateway_for
 from paybot.core.money import format_plain
 from paybot.core.payments import PaymentView, ReferenceType
 from paybot.core.search_query import SEARCH_FIELDS
@@ -324,7 +323,7 @@ def payments_resolve_missing(
             payment_id=payment_id,
             money_left=bool(money_left),
             now=ctx.now(),
-            gateways=gateway_for,
+            gateways=ctx.gateway_for,
         )
     if payment.status.value == "paid":
         typer.echo(f"Payment {payment.id} is Paid: the money left the account.")

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from paybot.cli import context
 from paybot.cli.main import app
+from paybot.container import reset as reset_container
 from paybot.core.otp import code_at
 from paybot.services.secrets import SecretBox
 
@@ -71,14 +72,11 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> I
     monkeypatch.setenv("PAYBOT_SECRET_KEY", SecretBox.new_key())
     monkeypatch.setenv("PAYBOT_FILES_DIR", str(tmp_path / "files"))
     monkeypatch.chdir(tmp_path)
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
     runner = Cli(CliRunner(), tmp_path / "files")
     monkeypatch.setattr(context, "now", lambda: runner.now)
     yield runner
-    context.engine().dispose()
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from paybot.cli import context
 from paybot.cli.main import app
+from paybot.container import reset as reset_container
 from paybot.core.otp import code_at
 from paybot.services.secrets import SecretBox
 
@@ -51,14 +52,11 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> I
     monkeypatch.setenv("PAYBOT_DATABASE_URL", database_url)
     monkeypatch.setenv("PAYBOT_SECRET_KEY", SecretBox.new_key())
     monkeypatch.chdir(tmp_path)
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
     runner = Cli(CliRunner())
     monkeypatch.setattr(context, "now", lambda: runner.now)
     yield runner
-    context.engine().dispose()
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
 
 
 @pytest.fixture
@@ -239,15 +237,12 @@ def test_commands_refuse_an_unmigrated_database(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PAYBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
     cli = Cli(CliRunner())
     assert "paybot db upgrade" in cli("company", "list", ok=False)
     assert "Upgraded" in cli("db", "upgrade")
     assert "No companies yet" in cli("company", "list")
-    context.engine().dispose()
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
 
 
 def test_a_whole_query_in_one_argument_is_understood(company: Cli) -> None:
@@ -293,11 +288,9 @@ def test_a_wrong_database_setting_is_one_clear_line(
     monkeypatch: pytest.MonkeyPatch, url: str, message: str
 ) -> None:
     monkeypatch.setenv("PAYBOT_DATABASE_URL", url)
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
     result = CliRunner().invoke(app, ["company", "list"])
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
     assert result.exit_code == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -308,11 +301,9 @@ def test_no_database_file_is_made_by_a_command_that_needs_one(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PAYBOT_DATABASE_URL", raising=False)
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
     result = CliRunner().invoke(app, ["company", "list"])
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
     assert f"There is no paybot database at {tmp_path / 'paybot.db'}" in result.stderr
     assert not (tmp_path / "paybot.db").exists()
 

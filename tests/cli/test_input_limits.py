@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from paybot.cli import context
 from paybot.cli.main import app
+from paybot.container import reset as reset_container
 from paybot.services.secrets import SecretBox
 
 ORG = "974760673"
@@ -76,8 +77,7 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> I
     monkeypatch.setenv("PAYBOT_DATABASE_URL", database_url)
     monkeypatch.setenv("PAYBOT_SECRET_KEY", SecretBox.new_key())
     monkeypatch.chdir(tmp_path)
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
     monkeypatch.setattr(context, "now", lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     runner = Cli(CliRunner(), tmp_path)
     runner("company", "add", "--org-no", ORG, "--name", "Acme AS", "--account", "8601.11.17947")
@@ -94,9 +94,7 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> I
         "approver",
     )
     yield runner
-    context.engine().dispose()
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
 
 
 # --- longer than the column ----------------------------------------------------------------------

@@ -11,19 +11,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine, text
 
 from paybot import jobs
-from paybot.cli import context
+from paybot.container import reset as reset_container
 
 
 @pytest.fixture
 def settings(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     monkeypatch.setenv("PAYBOT_DATABASE_URL", database_url)
     monkeypatch.setenv("PAYBOT_FILES_DIR", str(tmp_path / "files"))
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
     yield database_url
-    context.engine().dispose()
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
 
 
 def test_the_schedule_is_kept_in_the_database(settings: str) -> None:

@@ -24,6 +24,7 @@ from paybot import jobs
 from paybot.app import web_client
 from paybot.cli import context
 from paybot.cli.main import app as cli_app
+from paybot.container import reset as reset_container
 from paybot.core.company import Language
 from paybot.core.errors import ValidationFailed
 from paybot.core.payments import ReferenceType
@@ -480,13 +481,10 @@ def cli_env(
     monkeypatch.setenv("SLACK_BOT_TOKEN", fake.slack.token)
     monkeypatch.setenv("PAYBOT_SLACK_API_URL", fake.url)
     monkeypatch.chdir(tmp_path)  # no .env from the working copy
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
     monkeypatch.setattr(context, "now", lambda: MONDAY_EIGHT)
     yield
-    context.engine().dispose()
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
 
 
 @pytest.mark.usefixtures("company", "cli_env")
@@ -509,7 +507,7 @@ def test_the_cli_says_how_to_set_a_missing_proposals_channel(uow: UnitOfWork) ->
 @pytest.mark.usefixtures("company", "cli_env")
 def test_the_cli_needs_the_bot_token(monkeypatch: pytest.MonkeyPatch, slack: FakeSlack) -> None:
     monkeypatch.delenv("SLACK_BOT_TOKEN")
-    context.settings.cache_clear()
+    reset_container()
     result = CliRunner().invoke(cli_app, ["proposals", "post", "--company", ORG_NO])
     assert result.exit_code == 1 and "SLACK_BOT_TOKEN is not set" in result.output
     assert posted(slack) == []
@@ -538,7 +536,7 @@ def test_the_job_does_nothing_without_a_bot_token(
 ) -> None:
     some_proposals(uow, 3)
     monkeypatch.delenv("SLACK_BOT_TOKEN")
-    context.settings.cache_clear()
+    reset_container()
     monkeypatch.setattr(jobs, "datetime", _MondayAtEight)
     jobs.post_proposals()
     assert posted(slack) == []

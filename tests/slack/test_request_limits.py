@@ -25,8 +25,8 @@ from slack_bolt import BoltRequest
 from typer.testing import CliRunner
 
 from paybot.app import create_app
-from paybot.cli import context
 from paybot.cli.main import app
+from paybot.container import reset as reset_container
 from paybot.core.search_query import MAX_PAGE
 from paybot.handlers.deps import Deps
 from paybot.http_limits import MAX_BODY, BadBody, SlackGate, check_body
@@ -376,12 +376,9 @@ def test_bank_search_pages_past_the_matches_say_there_is_no_such_page(
 def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[CliRunner]:
     monkeypatch.setenv("PAYBOT_DATABASE_URL", database_url)
     monkeypatch.chdir(tmp_path)
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
     yield CliRunner()
-    context.engine().dispose()
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    reset_container()
 
 
 def test_cli_search_with_a_page_there_cannot_be_names_the_field(
