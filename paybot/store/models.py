@@ -389,3 +389,28 @@ class SlackClaim(Base):
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     result: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+class SchedulerLease(Base):
+    """Which process runs the scheduled jobs of this database (one at a time): the holder
+    renews `renewed_at` while it holds the lease; another takes over once it has gone quiet."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))  # host, pid and a random part
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    renewed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BankPoll(Base):
+    """The last time each bank account's inbox was read, and the last time reading it failed."""
+
+    __tablename__ = "bank_polls"
+
+    bank_account_id: Mapped[int] = mapped_column(
+        ForeignKey("company_bank_accounts.id"), primary_key=True
+    )
+    succeeded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
