@@ -50,9 +50,7 @@ def main() -> None:
         with self.engine.connect() as connection:
             for (status,) in connection.execute(text("SELECT DISTINCT status FROM payments")):
                 reached[f"payment {status}"] += 1
-            for (state,) in connection.execute(
-                text("SELECT DISTINCT status FROM batch_payments")
-            ):
+            for (state,) in connection.execute(text("SELECT DISTINCT status FROM batch_payments")):
                 reached[f"send {state}"] += 1
             for (kind,) in connection.execute(text("SELECT DISTINCT kind FROM alarms")):
                 reached[f"alarm {kind}"] += 1

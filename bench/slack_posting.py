@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -43,7 +44,7 @@ from paybot.app import web_client
 from paybot.core.ledger_file import OpenItemRow, SupplierRow
 from paybot.core.payments import ReferenceType
 from paybot.handlers.deps import Deps
-from paybot.handlers.posting import Pacer, post_proposals
+from paybot.handlers.proposal_posts import Pacer, post_proposals
 from paybot.handlers.views.digest import digest_messages
 from paybot.sandbox.slack_api import FakeSlack, FakeSlackServer
 from paybot.services import companies, daily_post, ledger, proposals
@@ -52,6 +53,7 @@ from paybot.store import db
 from paybot.store.uow import UnitOfWork
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 08:00 in Oslo, a Monday
+OSLO = ZoneInfo("Europe/Oslo")
 ORG_NO = "974760673"
 CHANNEL = "C0PROPOSALS"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -193,13 +195,13 @@ def main() -> int:
 
         started = time.perf_counter()
         found = daily_post.digest(uow, company_org_no=ORG_NO, today=date(2026, 11, 23))
-        built = digest_messages(found, found.company.language)
+        built = digest_messages(found, found.company.language, OSLO)
         build_seconds = time.perf_counter() - started
 
         slack = TimedSlack(rate_limits={"chat.postMessage": 1.0})
         with FakeSlackServer(slack) as fake:
             client = web_client(slack.token, fake.url)
-            deps = Deps(uow=lambda: UnitOfWork(engine), box=lambda: SecretBox(None))
+            deps = Deps(uow=lambda: UnitOfWork(engine), box=lambda: SecretBox(None), zone=OSLO)
             started = time.perf_counter()
             result = post_proposals(
                 client, deps, company_org_no=ORG_NO, now=NOW, force=True, pacer=Pacer()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -18,6 +19,7 @@ from paybot.core.errors import ValidationFailed
 from paybot.handlers import middleware, register_all
 from paybot.handlers.deps import Deps
 from paybot.handlers.follow_ups import FollowUps
+from paybot.handlers.request_context import context_executor
 from paybot.handlers.views import i18n
 
 log = logging.getLogger("paybot.slack")
@@ -74,7 +76,8 @@ def create_app(*, token: str, signing_secret: str, api_url: str, deps: Deps) -> 
         signing_secret=signing_secret,
         logger=bolt_logger(),
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="lazy"),
+        # Lazy listeners run in the request's context: their log records carry its request id.
+        listener_executor=context_executor(LAZY_WORKERS, thread_name_prefix="lazy"),
     )
     i18n.preload()
     middleware.register(app, deps)  # before any listener: each event handled once
@@ -90,15 +93,39 @@ def create_app(*, token: str, signing_secret: str, api_url: str, deps: Deps) -> 
 class PaybotApp(App):
     """Bolt's App, counting the requests it is answering (work that can wait waits for none)."""
 
-    def __init__(self, follow_ups: FollowUps, *, signing_secret: str, **options: Any) -> None:
-        super().__init__(signing_secret=signing_secret, **options)
+    def __init__(
+        self,
+        follow_ups: FollowUps,
+        *,
+        signing_secret: str,
+        listener_executor: Executor,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            signing_secret=signing_secret, listener_executor=listener_executor, **options
+        )
         self._follow_ups = follow_ups
+        self._lazy = listener_executor
         # The HTTP gate (serving.wsgi_app) checks signatures before Bolt parses anything.
         self.signing_secret = signing_secret
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         with self._follow_ups.answering():
             return super().dispatch(req)
+
+    def finish_lazy_work(self, timeout: float) -> bool:
+        """Takes no more work after the acknowledgements and waits up to `timeout` seconds for
+        what was handed over (modals, card updates, Home tabs); True when all of it is done.
+        A stopping process calls this: the people who clicked were told it would happen."""
+        done = threading.Event()
+
+        def wait() -> None:
+            self._lazy.shutdown(wait=True)
+            done.set()
+
+        # Executor.shutdown waits without a limit: the limit is kept here.
+        threading.Thread(target=wait, name="lazy-shutdown", daemon=True).start()
+        return done.wait(max(timeout, 0))
 
 
 def bolt_logger() -> logging.Logger:
@@ -111,9 +138,10 @@ def bolt_logger() -> logging.Logger:
 
 
 class WithoutBodies(logging.Filter):
-    """Bolt puts a request's body into some messages: a bad signature (INFO, the whole raw body),
-    an unhandled request and a middleware that did not go on (WARNING). paybot logs no body:
-    such a message is cut where the body starts, and no message is longer than MAX_MESSAGE."""
+    """Bolt puts a body into some messages: a bad signature (INFO, the whole raw body), an
+    unhandled request and a middleware that did not go on (WARNING), every answer (DEBUG).
+    paybot logs no body: such a message is cut where the body starts, and no message is longer
+    than MAX_MESSAGE."""
 
     MAX_MESSAGE = 500
     # Where Bolt's messages start quoting the body (slack_bolt.logger.messages, and the
@@ -123,6 +151,8 @@ class WithoutBodies(logging.Filter):
         "Unhandled request (": "body not logged)",
         "for the request (": "body not logged)",
         "Request body: ": "not logged",
+        # At DEBUG, every answer Bolt sends (a search's results, a person's own text).
+        ' body: "': 'not logged")',
     }
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -16,11 +16,10 @@ from functools import cache, cached_property
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from paybot.config import Settings
-
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
+    from paybot.config import Settings
     from paybot.handlers.deps import Deps
     from paybot.services.dispatching import DispatchOptions
     from paybot.services.ports import BankGateway
@@ -77,7 +76,8 @@ class Container:
 
     def gateway_for(self, account: BankAccountSettings) -> BankGateway:
         """The connection an account's settings name; folders default to the files folder."""
-        from paybot.bank.gateway import GatewayConfig, GatewayKind, make_gateway
+        from paybot.bank.factory import make_gateway
+        from paybot.bank.gateway import GatewayConfig, GatewayKind
         from paybot.bank.sandbox import SandboxBank, SandboxRules
 
         base = self.settings.files_dir / "bank" / account.account
@@ -138,6 +138,8 @@ class Container:
 @cache
 def container() -> Container:
     """The process's container, from the environment (PAYBOT_*) and `.env`."""
+    from paybot.config import Settings  # pydantic-settings: only once a command needs it
+
     return Container(Settings())
 
 

@@ -13,7 +13,9 @@ and independent of the server running it, lets a POST through only when:
 3. it parses as Bolt will parse it, into one JSON object (else 400): UTF-8, JSON no deeper than
    MAX_DEPTH, a form of at most MAX_FIELDS fields whose `payload` is such JSON.
 
-Bodies are never logged: a refusal is logged as a status, a reason and a size.
+Bodies are never logged: a refusal is logged as a status, a reason and a size. What the gate
+decided (the request's kind, or why it was refused) is put into the dict a wrapper in front of it
+may have placed at `environ[NOTE]` (ops.web counts requests by it).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ MAX_DEPTH = 64  # Slack nests about a dozen levels deep
 MAX_FIELDS = 100  # a slash command is about a dozen form fields
 # Slack's own rule: a signature older (or newer) than this may be a replay.
 MAX_AGE_SECONDS = 5 * 60
+
+# The environ key of the wrapper's dict: {"kind": "command"|"action"|...} or {"refused": ...}.
+NOTE = "paybot.slack"
 
 _DIGITS = re.compile(r"[0-9]{1,18}")
 _READ_SIZE = 64 * 1024
@@ -75,11 +80,13 @@ class SlackGate:
             if not self._signed(environ, body):
                 raise Refused(401, "invalid request", len(body))
             try:
-                check_body(body, environ.get("CONTENT_TYPE"))
+                parsed = check_body(body, environ.get("CONTENT_TYPE"))
             except BadBody as error:
                 raise Refused(400, str(error), len(body)) from None
         except Refused as refusal:
+            _note(environ, "refused", _REFUSED[refusal.status])
             return _refuse(start_response, environ, refusal.status, refusal.reason, refusal.size)
+        _note(environ, "kind", request_kind(parsed))
         environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         return self._app(environ, start_response)
 
@@ -143,6 +150,35 @@ def check_body(body: bytes, content_type: str | None) -> dict[str, Any]:
         return fields
     payload = fields.get("payload")
     return {} if payload is None else _json_object(payload, "payload")
+
+
+def request_kind(body: dict[str, Any]) -> str:
+    """What a parsed Slack request is, in one word: command, action, view_submission, ..."""
+    if "command" in body:
+        return "command"
+    kind = body.get("type")
+    return _KINDS.get(kind, "other") if isinstance(kind, str) else "other"
+
+
+_KINDS = {
+    "block_actions": "action",
+    "interactive_message": "action",
+    "view_submission": "view_submission",
+    "view_closed": "view_closed",
+    "event_callback": "event",
+    "block_suggestion": "options",
+    "shortcut": "shortcut",
+    "message_action": "shortcut",
+    "url_verification": "url_verification",
+}
+# A refusal's reason as a word (the texts logged vary): the label metrics count it by.
+_REFUSED = {400: "malformed", 401: "unsigned", 411: "no_length", 413: "too_large"}
+
+
+def _note(environ: WSGIEnvironment, key: str, value: str) -> None:
+    note = environ.get(NOTE)
+    if isinstance(note, dict):
+        note[key] = value
 
 
 def _form(text: str) -> dict[str, str]:

@@ -1,38 +1,38 @@
-"""Scheduled jobs: send what is due, read the bank's answers, notice missing answers.
+"""Scheduled jobs: send what is due, read the bank's answers, notice missing answers, post to Slack.
 
-The job store is a table in paybot's own database, so a restart loses nothing. Several paybot
-processes may run the scheduler against one PostgreSQL: every job is safe to run twice at once
-(dispatch locks the company and claims each payment once; a return file is applied once).
+The schedules are here in code (APScheduler's memory job store). Every `paybot serve` worker and
+every `paybot jobs` process is a candidate, but only the holder of the database's scheduler lease
+(paybot.store.leases) runs the jobs: one scheduler per database. A candidate tries to take the
+lease every PAYBOT_LEASE_CHECK_SECONDS, so the jobs move on within about that long when their
+process dies. Every job is still safe to run twice at once (dispatch locks the company and claims
+each payment once; a return file is applied once; Slack posts are claimed), which covers the
+moment between a holder losing its connection and noticing it.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
+from types import FrameType
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 
-from paybot.container import container
+from paybot.container import Container, container
 from paybot.core.errors import PaybotError
-from paybot.handlers import alerting, posting
+from paybot.handlers import alerting, proposal_posts
 from paybot.services import dispatching, returns
+from paybot.store.leases import RENEW_EVERY, Lease, lease_for
 
 log = logging.getLogger("paybot.jobs")
 
-JOBS = {
-    "dispatch_due": timedelta(minutes=1),
-    "post_proposals": timedelta(minutes=1),
-    "send_alerts": timedelta(minutes=1),
-    "poll_returns": timedelta(minutes=5),
-    "check_missing_returns": timedelta(minutes=15),
-}
 
-
-def dispatch_due() -> None:
-    parts = container()
+def dispatch_due(parts: Container | None = None) -> str:
+    """Sends every signed payment whose time has come."""
+    parts = parts or container()
     result = dispatching.dispatch(
         parts.checked_uow(), parts.gateway_for, now=parts.clock(), options=parts.dispatch_options()
     )
@@ -44,11 +44,14 @@ def dispatch_due() -> None:
         log.warning("could not deliver %s (%s); trying again at %s", message_id, why, retry_at)
     for message_id, why in result.unknown:
         log.error("upload of %s broke off (%s): a person checks the netbank", message_id, why)
+    return f"{len(result.sent)} batch(es) sent"
 
 
-def poll_returns() -> None:
-    parts = container()
-    for result in returns.poll(parts.checked_uow(), parts.gateway_for, now=parts.clock()):
+def poll_returns(parts: Container | None = None) -> str:
+    """Reads the bank's answers waiting in every account's inbox."""
+    parts = parts or container()
+    results = returns.poll(parts.checked_uow(), parts.gateway_for, now=parts.clock())
+    for result in results:
         if result.error:
             log.error("return file %s not taken: %s", result.name, result.error)
             continue
@@ -61,10 +64,12 @@ def poll_returns() -> None:
             len(result.held),
             result.unmatched or "none",
         )
+    return f"{sum(1 for r in results if not r.error)} return file(s) read"
 
 
-def check_missing_returns() -> None:
-    parts = container()
+def check_missing_returns(parts: Container | None = None) -> str:
+    """Fails payments the bank has not answered for in time."""
+    parts = parts or container()
     late = returns.check_missing(
         parts.checked_uow(),
         now=parts.clock(),
@@ -73,15 +78,17 @@ def check_missing_returns() -> None:
     )
     if late:
         log.warning("no answer from the bank for payments %s: now Failed", late)
+    return f"{len(late)} payment(s) without an answer failed"
 
 
-def post_proposals() -> None:
+def post_proposals(parts: Container | None = None) -> str:
     """The daily proposals post of every company whose time has come (once a day each)."""
-    parts = container()
+    parts = parts or container()
     if parts.slack_client is None:
         _no_slack_token()
-        return
-    for result in posting.post_due(parts.slack_client, parts.deps, parts.clock()):
+        return "no Slack token"
+    posted = proposal_posts.post_due(parts.slack_client, parts.deps, parts.clock())
+    for result in posted:
         log.info(
             "posted %s proposal(s) of %s to %s in %s message(s)",
             result.payments,
@@ -89,6 +96,7 @@ def post_proposals() -> None:
             result.channel,
             result.messages,
         )
+    return f"{len(posted)} daily post(s) made"
 
 
 @cache
@@ -97,15 +105,14 @@ def _no_slack_token() -> None:
     log.info("SLACK_BOT_TOKEN is not set: the daily proposals are not posted to Slack")
 
 
-def send_alerts() -> None:
+def send_alerts(parts: Container | None = None) -> str:
     """Failures, missing returns, silent payments and paid batches to each alerts channel."""
-    parts = container()
+    parts = parts or container()
     if parts.slack_client is None:
         _no_token_for_alerts()
-        return
+        return "no Slack token"
     posted = alerting.send_alerts(parts.slack_client, parts.deps, now=parts.clock())
-    if posted:
-        log.info("posted %s alert(s)", posted)
+    return f"{posted} alert(s) posted"
 
 
 @cache
@@ -114,32 +121,178 @@ def _no_token_for_alerts() -> None:
     log.info("SLACK_BOT_TOKEN is not set: no alerts are posted to Slack")
 
 
-def _guarded(name: str) -> None:
-    """Runs one job; an expected failure is logged, never allowed to stop the scheduler."""
+Job = Callable[[Container | None], str]
+
+# What runs, and how often.
+JOBS: dict[str, tuple[Job, timedelta]] = {
+    "dispatch_due": (dispatch_due, timedelta(minutes=1)),
+    "post_proposals": (post_proposals, timedelta(minutes=1)),
+    "send_alerts": (send_alerts, timedelta(minutes=1)),
+    "poll_returns": (poll_returns, timedelta(minutes=5)),
+    "check_missing_returns": (check_missing_returns, timedelta(minutes=15)),
+}
+
+
+def run_job(name: str, parts: Container | None = None) -> None:
+    """Runs one job and logs its outcome; no failure of a job may stop the scheduler."""
+    job, _ = JOBS[name]
     try:
-        globals()[name]()
+        outcome = job(parts)
     except PaybotError as exc:
-        log.error("%s: %s", name, exc.user_message)
+        log.error("job %s failed: %s", name, exc.user_message)
+    except Exception:  # a scheduler thread must outlive any one run
+        log.exception("job %s failed", name)
+    else:
+        log.info("job %s ran: %s", name, outcome)
 
 
-def scheduler(kind: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
-    """The scheduler with paybot's jobs, kept in the `apscheduler_jobs` table; each runs at once."""
-    parts = container()
-    store = SQLAlchemyJobStore(url=parts.settings.database_url, tablename="apscheduler_jobs")
-    scheduler = kind(jobstores={"default": store}, timezone=parts.zone)
-    for name, every in JOBS.items():
+def scheduler(run: Callable[[str], None], zone: tzinfo) -> BackgroundScheduler:
+    """A scheduler of paybot's jobs (kept in memory), each due at once; `run(name)` runs one.
+
+    On its own it runs the jobs whoever else does: `JobRunner` starts it only while its process
+    holds the lease.
+    """
+    jobs = BackgroundScheduler(timezone=zone)
+    for name, (_, every) in JOBS.items():
         seconds = int(every.total_seconds())
-        scheduler.add_job(
-            "paybot.jobs:_guarded",
+        jobs.add_job(
+            run,
             "interval",
             args=[name],
             seconds=seconds,
             id=name,
             name=name,
-            replace_existing=True,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=seconds,
             next_run_time=datetime.now(UTC),
         )
-    return scheduler
+    return jobs
+
+
+class JobRunner:
+    """A lease candidate on a thread of its own; while it holds the lease, the scheduler runs."""
+
+    def __init__(
+        self,
+        parts: Container,
+        *,
+        lease: Lease | None = None,
+        check_every: float | None = None,
+        make_scheduler: Callable[[JobRunner], BackgroundScheduler] | None = None,
+    ) -> None:
+        self.parts = parts
+        self.lease = lease or lease_for(parts.engine)
+        self.check_every = check_every or parts.settings.lease_check_seconds
+        # Renew at least as often as candidates look, so the row is never older than a check.
+        self.renew_every = min(RENEW_EVERY.total_seconds(), self.check_every)
+        self._make_scheduler = make_scheduler or (
+            lambda runner: scheduler(runner.run_job, runner.parts.zone)
+        )
+        self._stopping = threading.Event()
+        self._leading = threading.Event()
+        self._thread = threading.Thread(
+            target=self._candidate, name="paybot-scheduler-lease", daemon=True
+        )
+
+    @property
+    def holder(self) -> str:
+        return self.lease.holder
+
+    @property
+    def leading(self) -> bool:
+        """Whether this runner holds the lease and runs the jobs now."""
+        return self._leading.is_set()
+
+    def start(self) -> JobRunner:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 60) -> None:
+        """Stops the scheduler (letting a running job finish) and releases the lease."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def run_job(self, name: str) -> None:
+        """A job run by the scheduler: skipped once the lease is lost."""
+        if self.leading:
+            run_job(name, self.parts)
+
+    def _candidate(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                if self._acquire():
+                    try:
+                        self._lead()
+                    except Exception:  # this process stays a candidate whatever broke
+                        log.exception("the scheduler stopped (holder %s)", self.holder)
+                        self._safely(self.lease.release)
+                self._stopping.wait(self.check_every)
+        finally:
+            self._safely(self.lease.release)
+
+    def _acquire(self) -> bool:
+        try:
+            return self.lease.try_acquire(self.parts.clock())
+        except Exception as exc:  # the database may be away for a while: try again later
+            log.warning("could not try the scheduler lease: %s", exc)
+            return False
+
+    def _lead(self) -> None:
+        log.info("became the scheduler (holder %s)", self.holder)
+        jobs = self._make_scheduler(self)
+        lost = False
+        try:
+            self._leading.set()
+            jobs.start()
+            while not self._stopping.wait(self.renew_every):
+                if not self._renew():
+                    lost = True
+                    log.warning("lost the lease (holder %s): the jobs stop here", self.holder)
+                    return
+        finally:
+            self._leading.clear()
+            # Lost: at once. Stopping: a job under way finishes before the lease is released.
+            if jobs.running:
+                self._safely(lambda: jobs.shutdown(wait=not lost))
+
+    def _renew(self) -> bool:
+        try:
+            return self.lease.renew(self.parts.clock())
+        except Exception as exc:  # whatever broke, this process no longer knows it leads
+            log.warning("could not renew the scheduler lease: %s", exc)
+            return False
+
+    @staticmethod
+    def _safely(action: Callable[[], object]) -> None:
+        try:
+            action()
+        except Exception:  # stopping must go on whatever the database says
+            log.exception("stopping the scheduler")
+
+
+def run_in_background(parts: Container) -> JobRunner:
+    """Starts this process's candidacy for the scheduler (a daemon thread); `stop()` ends it."""
+    return JobRunner(parts).start()
+
+
+def run_forever(parts: Container, *, stop: threading.Event | None = None) -> None:
+    """Runs as a candidate until SIGTERM or Ctrl-C (or `stop` is set), then releases the lease."""
+    stop = stop or threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_signal) if in_main_thread else None
+    runner = run_in_background(parts)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        log.info("stopping the scheduled jobs")
+        runner.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

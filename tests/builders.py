@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyotp
 
@@ -20,6 +21,8 @@ from paybot.services.signing import Signed
 from paybot.store.uow import UnitOfWork
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+# The business time zone the tests run in (PAYBOT_TIMEZONE's default).
+OSLO = ZoneInfo("Europe/Oslo")
 ORG_NO = "974760673"
 COMPANY_ACCOUNT = "86011117947"
 # Valid Norwegian accounts (MOD11) for payees.
@@ -92,7 +95,9 @@ def enrolled(uow: UnitOfWork, actor: ActorRef, company: str = ORG_NO) -> Authent
 
 def sign_with(uow: UnitOfWork, phone: Authenticator, payment_ids: list[int]) -> list[Signed]:
     code, at = phone.code()
-    return signing.sign(uow, BOX, actor=phone.actor, payment_ids=payment_ids, code=code, now=at)
+    return signing.sign(
+        uow, BOX, actor=phone.actor, payment_ids=payment_ids, code=code, now=at, zone=OSLO
+    )
 
 
 def a_company(uow: UnitOfWork, *, with_people: bool = True) -> Authenticator | None:

@@ -1,4 +1,7 @@
-"""The bank behind a small interface: put payment files in its outbox, take return files from ours.
+"""What every bank gateway shares: its settings, its errors and the folder conventions.
+
+The gateways (`directory`, `sftp`, `sandbox`) import this module, and `factory.make_gateway` builds
+the one an account names, so no gateway module imports another through the factory.
 
 Every gateway shares the same folder conventions:
 - outbox: paybot writes `<name>` there, always under a temporary name first and then renamed, so
@@ -19,10 +22,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
+from paybot.core.bank_gateway import BankGateway, UploadNotStarted
 from paybot.core.errors import PaybotError
-from paybot.services.ports import BankGateway, UploadNotStarted
 
 __all__ = [
     "BankGateway",
@@ -31,7 +34,6 @@ __all__ = [
     "GatewayKind",
     "NotSent",
     "UploadNotStarted",
-    "make_gateway",
 ]
 
 PROCESSED = "processed"
@@ -73,33 +75,6 @@ class GatewayConfig:
     sftp_user: str | None = None
     sftp_key_path: str | None = None  # an unencrypted Ed25519 or RSA private key file
     sftp_host_key: str | None = None  # the pinned key: "ssh-ed25519 AAAA..." or "ssh-rsa AAAA..."
-
-
-SandboxFactory = Callable[[GatewayConfig], BankGateway]
-
-
-def make_gateway(config: GatewayConfig, *, sandbox: SandboxFactory | None = None) -> BankGateway:
-    """The gateway `config` names; the sandbox bank lives elsewhere, so its factory is passed in.
-
-    Raises:
-        GatewayError: an unknown kind, missing SFTP settings, or a sandbox without a factory.
-    """
-    # Imported here so that a directory-only installation never loads paramiko.
-    if config.kind == GatewayKind.DIRECTORY:
-        from paybot.bank.directory import DirectoryGateway
-
-        return DirectoryGateway(Path(config.outbox), Path(config.inbox))
-    if config.kind == GatewayKind.SFTP:
-        from paybot.bank.sftp import SftpGateway
-
-        return SftpGateway.from_config(config)
-    if config.kind == GatewayKind.SANDBOX:
-        if sandbox is None:
-            raise GatewayError("The sandbox bank is not available here: no sandbox was set up.")
-        return sandbox(config)
-    raise GatewayError(
-        f"Unknown bank connection {config.kind!r}: use directory, sftp or sandbox.",
-    )
 
 
 def check_name(name: str) -> str:

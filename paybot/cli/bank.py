@@ -1,10 +1,9 @@
-"""`paybot bank`, `paybot dispatch` and `paybot returns`: files to the bank and back."""
+"""`paybot bank` and `paybot dispatch`: bank accounts, and payment files to the bank."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,54 +11,78 @@ from paybot.bank.gateway import GatewayKind
 from paybot.cli import context as ctx
 from paybot.core.bankfiles.model import Pain001Version
 from paybot.core.errors import ValidationFailed
-from paybot.core.money import AmountError, parse_amount
-from paybot.services import companies, dispatching, returns
-from paybot.services.returns import IngestResult
 
-bank_app = typer.Typer(
-    help="Bank accounts and how their files reach the bank.", no_args_is_help=True
-)
-returns_app = typer.Typer(
-    help="Files from the bank: status reports, notifications.", no_args_is_help=True
-)
+if TYPE_CHECKING:
+    from paybot.services.bank_accounts import AccountOverview
 
-CompanyOption = Annotated[str, typer.Option(help="The company's organisation number.")]
-NowOption = Annotated[
-    str | None,
-    typer.Option("--now", help="Act as if it were this time (ISO 8601), for catching up."),
+bank_app = ctx.group("Bank accounts and how their files reach the bank.")
+
+CompanyOption = Annotated[
+    str, typer.Option(metavar="ORG_NO", help="The company's organisation number.")
 ]
 
 
 @bank_app.command("set")
 def bank_set(
     company: CompanyOption,
-    account: Annotated[str, typer.Option(help="The company's bank account.")],
-    gateway: Annotated[GatewayKind | None, typer.Option(help="How files reach the bank.")] = None,
-    outbox: Annotated[Path | None, typer.Option(help="Folder for files to the bank.")] = None,
-    inbox: Annotated[Path | None, typer.Option(help="Folder for files from the bank.")] = None,
+    account: Annotated[str, typer.Option(metavar="ACCOUNT", help="The company's bank account.")],
+    gateway: Annotated[
+        GatewayKind | None,
+        typer.Option(
+            metavar="GATEWAY", help=f"How files reach the bank: {ctx.one_of(GatewayKind)}."
+        ),
+    ] = None,
+    outbox: Annotated[
+        Path | None, typer.Option(metavar="FOLDER", help="Folder for files to the bank.")
+    ] = None,
+    inbox: Annotated[
+        Path | None, typer.Option(metavar="FOLDER", help="Folder for files from the bank.")
+    ] = None,
     file_format: Annotated[
-        Pain001Version | None, typer.Option("--format", help="pain.001 version the bank takes.")
+        Pain001Version | None,
+        typer.Option(
+            "--format",
+            metavar="VERSION",
+            help=f"pain.001 version the bank takes: {ctx.one_of(Pain001Version)}.",
+        ),
     ] = None,
     outgoing: Annotated[
         bool | None, typer.Option("--outgoing/--no-outgoing", help="Agreement for payments out.")
     ] = None,
-    sftp_host: Annotated[str | None, typer.Option(help="The bank's SFTP server.")] = None,
-    sftp_port: Annotated[int | None, typer.Option(help="Its port (22).")] = None,
-    sftp_user: Annotated[str | None, typer.Option(help="User name at the bank.")] = None,
+    sftp_host: Annotated[
+        str | None, typer.Option(metavar="HOST", help="The bank's SFTP server.")
+    ] = None,
+    sftp_port: Annotated[int | None, typer.Option(metavar="PORT", help="Its port (22).")] = None,
+    sftp_user: Annotated[
+        str | None, typer.Option(metavar="USER", help="User name at the bank.")
+    ] = None,
     sftp_key: Annotated[
-        Path | None, typer.Option(help="Private key file (Ed25519 or RSA).")
+        Path | None, typer.Option(metavar="KEY_FILE", help="Private key file (Ed25519 or RSA).")
     ] = None,
     sftp_host_key: Annotated[
-        str | None, typer.Option(help="The server's public key, pinned: 'ssh-ed25519 AAAA...'.")
+        str | None,
+        typer.Option(
+            metavar="PUBLIC_KEY", help="The server's public key, pinned: 'ssh-ed25519 AAAA...'."
+        ),
     ] = None,
     sandbox_kid_only: Annotated[
-        list[str] | None, typer.Option(help="Sandbox: a payee account that only takes KID.")
+        list[str] | None,
+        typer.Option(
+            metavar="ACCOUNT", help="Sandbox: a payee account that only takes KID; repeatable."
+        ),
     ] = None,
     sandbox_balance: Annotated[
-        str | None, typer.Option(help="Sandbox: money on the account; more is refused (AM04).")
+        str | None,
+        typer.Option(
+            metavar="AMOUNT", help="Sandbox: money on the account; more is refused (AM04)."
+        ),
     ] = None,
     sandbox_silent: Annotated[
-        list[str] | None, typer.Option(help="Sandbox: a payee account the bank never answers for.")
+        list[str] | None,
+        typer.Option(
+            metavar="ACCOUNT",
+            help="Sandbox: a payee account the bank never answers for; repeatable.",
+        ),
     ] = None,
     sandbox_unreachable: Annotated[
         bool | None,
@@ -78,6 +101,8 @@ def bank_set(
     ] = None,
 ) -> None:
     """Set how an account reaches its bank: a folder pair, SFTP, or the simulated bank."""
+    from paybot.services import companies
+
     values: dict[str, Any] = {
         key: value
         for key, value in {
@@ -127,24 +152,153 @@ def bank_set(
         typer.echo(f"Sandbox bank rules: {rules}.")
 
 
+@bank_app.command("list")
+def bank_list(company: ctx.OnlyCompany = None, as_json: ctx.AsJson = False) -> None:
+    """The bank accounts of every company: how each reaches its bank, when its inbox was read."""
+    from paybot.services import bank_accounts
+
+    with ctx.user_errors():
+        found = bank_accounts.list_accounts(ctx.uow(), company_org_no=company)
+    if as_json:
+        ctx.print_json({"accounts": [_account_dict(account) for account in found]})
+        return
+    for account in found:
+        ways = " and ".join(
+            way
+            for way, on in (("incoming", account.incoming), ("outgoing", account.outgoing))
+            if on
+        )
+        typer.echo(
+            f"{_account_number(account.account)}  {account.company_name} ({account.company_org_no})"
+            f"  {account.gateway}, {account.file_format}, {ways or 'no agreement'}; outbox "
+            f"{account.outbox or '(default)'}, inbox {account.inbox or '(default)'}; "
+            f"{_last_poll(account)}"
+        )
+    if not found:
+        typer.echo("No bank accounts: a company gets one with `paybot company add`.")
+
+
+@bank_app.command("show")
+def bank_show(
+    account: Annotated[str, typer.Argument(metavar="ACCOUNT", help="The bank account.")],
+    company: Annotated[
+        str | None,
+        typer.Option(metavar="ORG_NO", help="The company, where several have this account."),
+    ] = None,
+    as_json: ctx.AsJson = False,
+) -> None:
+    """One bank account with all its settings (the SFTP key file by its path, never its content)
+    and the simulated bank's rules."""
+    from paybot.services import bank_accounts
+
+    with ctx.user_errors():
+        found = bank_accounts.show_account(ctx.uow(), account=account, company_org_no=company)
+    data = _account_dict(found)
+    if as_json:
+        ctx.print_json(data)
+        return
+    lines: list[tuple[str, object]] = [
+        ("account", _account_number(found.account)),
+        ("company", f"{found.company_name} ({found.company_org_no})"),
+        ("bank", found.bank or "-"),
+        ("bic", found.bic or "-"),
+        ("incoming", "yes" if found.incoming else "no"),
+        ("outgoing", "yes" if found.outgoing else "no"),
+        ("gateway", found.gateway),
+        ("format", found.file_format),
+        ("outbox", found.outbox or "(default, under PAYBOT_FILES_DIR)"),
+        ("inbox", found.inbox or "(default, under PAYBOT_FILES_DIR)"),
+    ]
+    if found.gateway == GatewayKind.SFTP or any(found.sftp.values()):
+        lines += [
+            (f"sftp {key}", "-" if value is None else value) for key, value in data["sftp"].items()
+        ]
+    if found.gateway == GatewayKind.SANDBOX or found.sandbox:
+        rules = "; ".join(f"{key}: {_plain(value)}" for key, value in found.sandbox.items())
+        lines.append(("sandbox rules", rules or "none"))
+    lines.append(("last poll", _last_poll(found)))
+    for key, value in lines:
+        typer.echo(f"{key:>15}: {value}")
+
+
+def _account_dict(account: AccountOverview) -> dict[str, Any]:
+    """The JSON shape of an account in `bank list` and `bank show`."""
+    poll = account.last_poll
+    return {
+        "account": account.account,
+        "company": account.company_org_no,
+        "company_name": account.company_name,
+        "scheme": account.scheme,
+        "bank": account.bank,
+        "bic": account.bic,
+        "incoming": account.incoming,
+        "outgoing": account.outgoing,
+        "gateway": account.gateway,
+        "file_format": account.file_format,
+        "outbox": account.outbox,
+        "inbox": account.inbox,
+        "sftp": {
+            "host": account.sftp.get("host"),
+            "port": account.sftp.get("port"),
+            "user": account.sftp.get("user"),
+            "key_path": account.sftp.get("key_path"),
+            "host_key": account.sftp.get("host_key"),
+        },
+        "sandbox": account.sandbox,
+        "last_poll": (
+            None
+            if poll is None
+            else {
+                "succeeded_at": poll.succeeded_at,
+                "failed_at": poll.failed_at,
+                "error": poll.error,
+            }
+        ),
+    }
+
+
+def _plain(value: object) -> str:
+    """A setting as text: a list of accounts as `a, b`."""
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    return str(value)
+
+
+def _account_number(account: str) -> str:
+    from paybot.core.identifiers import format_account
+
+    return format_account(account)
+
+
+def _last_poll(account: AccountOverview) -> str:
+    poll = account.last_poll
+    if poll is None or (poll.succeeded_at is None and poll.failed_at is None):
+        return "inbox not read yet"
+    read = f"inbox read {ctx.local(poll.succeeded_at)}" if poll.succeeded_at else "inbox never read"
+    if poll.failed_at and (poll.succeeded_at is None or poll.failed_at > poll.succeeded_at):
+        return f"{read}; reading it failed {ctx.local(poll.failed_at)}: {poll.error}"
+    return read
+
+
 def _balance(text: str) -> str:
+    from paybot.core.money import AmountError, parse_amount
+
     try:
         return str(parse_amount(text))
     except AmountError as exc:
         raise typer.BadParameter(str(exc), param_hint="--sandbox-balance") from exc
 
 
-def dispatch_command(
-    company: Annotated[str | None, typer.Option(help="Only this company.")] = None,
-    now: NowOption = None,
-) -> None:
+def dispatch_command(company: ctx.OnlyCompany = None, now: ctx.NowOption = None) -> None:
     """Send what is due to the bank now (the scheduler does this by itself)."""
+    from paybot.services import dispatching
+
     with ctx.user_errors():
         result = dispatching.dispatch(
             ctx.uow(),
             ctx.gateway_for,
             company_org_no=company,
-            now=_when(now),
+            now=ctx.when(now),
             options=ctx.dispatch_options(),
         )
     for batch in result.sent:
@@ -158,11 +312,13 @@ def dispatch_command(
     for message_id, why, retry_at in result.retrying:
         typer.echo(
             f"Could not deliver {message_id}; it did not reach the bank ({why}). "
-            f"paybot tries again at {_local(retry_at)}.",
+            f"paybot tries again at {ctx.local(retry_at)}.",
             err=True,
         )
     for message_id, retry_at in result.waiting:
-        typer.echo(f"{message_id} did not reach the bank yet; tried again at {_local(retry_at)}.")
+        typer.echo(
+            f"{message_id} did not reach the bank yet; tried again at {ctx.local(retry_at)}."
+        )
     for message_id, why in result.unknown:
         typer.echo(
             f"The upload of {message_id} broke off ({why}): the bank may have it, so it is not "
@@ -174,104 +330,3 @@ def dispatch_command(
         typer.echo("Nothing is due to be sent.")
     if result.refused or result.retrying or result.unknown:
         raise typer.Exit(1)
-
-
-@returns_app.command("ingest")
-def returns_ingest(
-    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Files.")],
-) -> None:
-    """Apply pain.002 status reports and camt.054 notifications (each file once)."""
-    for file in files:
-        with ctx.user_errors():
-            result = returns.ingest(
-                ctx.uow(), name=file.name, data=file.read_bytes(), now=ctx.now()
-            )  # by hand: the file's own account or batch says whose it is
-        _report(result)
-
-
-@returns_app.command("poll")
-def returns_poll(
-    company: Annotated[str | None, typer.Option(help="Only this company.")] = None,
-) -> None:
-    """Fetch and apply what the bank has left in the inbox of each account."""
-    with ctx.user_errors():
-        results = returns.poll(ctx.uow(), ctx.gateway_for, company_org_no=company, now=ctx.now())
-    for result in results:
-        _report(result)
-    if not results:
-        typer.echo("No files from the bank.")
-    if any(result.error for result in results):
-        raise typer.Exit(1)  # something was left in an inbox: said above
-
-
-@returns_app.command("check-missing")
-def returns_check_missing(
-    company: Annotated[str | None, typer.Option(help="Only this company.")] = None,
-    now: NowOption = None,
-) -> None:
-    """Mark payments with no answer from the bank for too long as Failed (no return)."""
-    with ctx.user_errors():
-        late = returns.check_missing(
-            ctx.uow(),
-            company_org_no=company,
-            now=_when(now),
-            after=timedelta(hours=ctx.settings().no_return_hours),
-            zone=ctx.settings().zone,
-        )
-    if late:
-        ids = ", ".join(str(i) for i in late)
-        typer.echo(
-            f"No answer from the bank for payment(s) {ids}: now Failed. Check the netbank, then "
-            "record what it shows: paybot payments resolve-missing ID --as UID "
-            "--money-left|--money-not-left"
-        )
-    else:
-        typer.echo("Every payment in Processing is within its time.")
-
-
-def _report(result: IngestResult) -> None:
-    if result.error and result.kind == "unread":
-        typer.echo(f"{result.name}: could not be read: {result.error}", err=True)
-        return
-    if result.error:
-        typer.echo(f"{result.name}: not taken, left in the inbox: {result.error}", err=True)
-        return
-    if result.already_applied:
-        typer.echo(f"{result.name}: applied before; nothing changed.")
-        return
-    parts = [
-        f"{len(result.paid)} paid",
-        f"{len(result.failed)} failed",
-        f"{result.updated} status update(s)",
-    ]
-    if result.returned:
-        parts.append(f"{len(result.returned)} returned")
-    if result.held:
-        parts.append(f"{len(result.held)} on hold")
-    if result.unchanged:
-        parts.append(f"{result.unchanged} moving nothing (about earlier sends, or said before)")
-    if result.incoming_entries:
-        parts.append(f"{result.incoming_entries} incoming entr(y/ies) not handled here")
-    typer.echo(f"{result.name} ({result.kind}): " + ", ".join(parts) + ".")
-    if result.unmatched:
-        typer.echo(f"  References that match no payment: {', '.join(result.unmatched)}", err=True)
-    if result.foreign:
-        typer.echo(f"  Not applied (not this file's): {', '.join(result.foreign)}", err=True)
-    for warning in result.warnings:
-        typer.echo(f"  ALARM: {warning}", err=True)
-    if result.archive_error:
-        typer.echo(f"  Taken, but left in the inbox: {result.archive_error}", err=True)
-
-
-def _local(moment: datetime) -> str:
-    return moment.astimezone(ctx.settings().zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _when(text: str | None) -> datetime:
-    if text is None:
-        return ctx.now()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ValidationFailed({"now": f"{text!r} is not a time like 2026-11-23T10:00"}) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=ctx.settings().zone)

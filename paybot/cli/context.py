@@ -1,4 +1,8 @@
-"""What every command needs: settings, an engine on a current schema, the clock, error output."""
+"""What every command needs: settings, an engine on a current schema, the clock, error output.
+
+Light at import: `paybot --help` and typer's parsing load only typer and the command modules;
+the settings, the database and the services are loaded by the command that runs.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,42 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Any, NoReturn
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import pydantic
 import typer
 
-from paybot.config import Settings
 from paybot.container import container
 from paybot.core.errors import PaybotError, ValidationFailed
-from paybot.services.dispatching import DispatchOptions
-from paybot.services.ports import BankGateway
-from paybot.services.secrets import SecretBox
-from paybot.store.banking import BankAccountSettings
-from paybot.store.db import Engine
-from paybot.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from paybot.config import Settings
+    from paybot.services.dispatching import DispatchOptions
+    from paybot.services.ports import BankGateway
+    from paybot.services.secrets import SecretBox
+    from paybot.store.banking import BankAccountSettings
+    from paybot.store.db import Engine
+    from paybot.store.uow import UnitOfWork
+
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+OnlyCompany = Annotated[str | None, typer.Option(metavar="ORG_NO", help="Only this company.")]
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now", metavar="TIME", help="Act as if it were this time (ISO 8601), for catching up."
+    ),
+]
+
+
+def group(text: str) -> typer.Typer:
+    """A group of commands. Plain help: a value's name (`--company ORG_NO`), a flag alone."""
+    return typer.Typer(help=text, no_args_is_help=True, rich_markup_mode=None)
+
+
+def one_of(kind: type[StrEnum]) -> str:
+    """The values an option of `kind` takes, for its help."""
+    return ", ".join(member.value for member in kind)
 
 
 def settings() -> Settings:
@@ -53,6 +79,23 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def when(text: str | None) -> datetime:
+    """The time a `--now` option gives (in the business time zone unless it names one), else
+    now."""
+    if text is None:
+        return now()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationFailed({"now": f"{text!r} is not a time like 2026-11-23T10:00"}) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=settings().zone)
+
+
+def local(moment: datetime) -> str:
+    """A moment as people read it: in the business time zone, to the minute."""
+    return moment.astimezone(settings().zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(code)
@@ -71,12 +114,23 @@ def user_errors(*, note: str | None = None) -> Iterator[None]:
         fail(exc.user_message + after)
     except PaybotError as exc:
         fail(exc.user_message + after)
-    except pydantic.ValidationError as exc:
-        problems = "; ".join(
-            f"PAYBOT_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
-            for error in exc.errors()
-        )
+    except Exception as exc:
+        problems = _settings_problems(exc)
+        if problems is None:
+            raise
         fail(f"a setting is wrong: {problems}")
+
+
+def _settings_problems(exc: Exception) -> str | None:
+    """What is wrong with the settings, when `exc` is pydantic's refusal of them, else None."""
+    # pydantic is loaded with the settings: a command that never read them cannot see its error.
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is None or not isinstance(exc, pydantic.ValidationError):
+        return None
+    return "; ".join(
+        f"PAYBOT_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+        for error in exc.errors()
+    )
 
 
 def print_json(data: Any) -> None:

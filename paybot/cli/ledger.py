@@ -6,27 +6,31 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
 
 from paybot.cli import context as ctx
-from paybot.core.ledger_file import read_open_item_rows, read_supplier_rows
-from paybot.services import ledger
-from paybot.services.ledger import ImportResult
 
-import_app = typer.Typer(help="Import the supplier ledger (CSV or JSON).", no_args_is_help=True)
+import_app = ctx.group("Import the supplier ledger (CSV or JSON).")
 
 # Below this many rows a progress bar would only flicker.
 PROGRESS_FROM = 5000
 
 FileArgument = Annotated[
-    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSON file.")
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, metavar="FILE", help="CSV or JSON file."
+    ),
 ]
-CompanyOption = Annotated[str, typer.Option(help="The company's organisation number.")]
+CompanyOption = Annotated[
+    str, typer.Option(metavar="ORG_NO", help="The company's organisation number.")
+]
 
 
 @import_app.command("suppliers")
 def import_suppliers(file: FileArgument, company: CompanyOption) -> None:
     """Suppliers: columns name, org_no, account."""
+    from paybot.core.ledger_file import read_supplier_rows
+    from paybot.services import ledger
+
     with ctx.user_errors():
         rows = read_supplier_rows(str(file), file.read_bytes())
         result = ledger.import_suppliers(
@@ -42,11 +46,16 @@ def import_suppliers(file: FileArgument, company: CompanyOption) -> None:
 def import_open_items(file: FileArgument, company: CompanyOption) -> None:
     """Open items: voucher_no, invoice_no, supplier_name, supplier_org_no, account, amount,
     currency, invoice_date, due_date, reference_type (kid|message|invoice|empty), reference."""
+    from rich.progress import Progress
+
+    from paybot.core.ledger_file import read_open_item_rows
+    from paybot.services import ledger
+
     with ctx.user_errors():
         rows = read_open_item_rows(str(file), file.read_bytes())
         with Progress(transient=True, disable=len(rows) < PROGRESS_FROM) as progress:
             task = progress.add_task("Importing", total=len(rows))
-            result: ImportResult = ledger.import_open_items(
+            result = ledger.import_open_items(
                 ctx.uow(),
                 company_org_no=company,
                 source=str(file),

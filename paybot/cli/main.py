@@ -1,36 +1,40 @@
-"""`paybot`: set up companies and users, import the supplier ledger, act on payments, search."""
+"""`paybot`: set up companies and users, import the supplier ledger, act on payments, search.
+
+The command modules import the services, the store and Slack inside their commands: `--help`
+and the parsing of a command line load only typer and these modules.
+"""
 
 from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from paybot.cli import context as ctx
-from paybot.cli.bank import bank_app, dispatch_command, returns_app
+from paybot.cli.bank import bank_app, dispatch_command
 from paybot.cli.jobs import jobs_command
 from paybot.cli.ledger import import_app
 from paybot.cli.payments import payments_app, proposals_app, search_command
 from paybot.cli.people import users_app
+from paybot.cli.returns import returns_app
 from paybot.cli.security import audit_app, otp_app, rates_app
 from paybot.cli.serve import serve_command
-from paybot.core.company import CompanyInfo, DispatchTiming, Language, PostingMode
+from paybot.core.company import DispatchTiming, Language, PostingMode
 from paybot.core.errors import ValidationFailed
-from paybot.core.money import AmountError, parse_amount
-from paybot.core.signing import format_money
-from paybot.services import companies
-from paybot.services.common import KEEP
-from paybot.store import db
+
+if TYPE_CHECKING:
+    from paybot.core.company import CompanyInfo
 
 app = typer.Typer(
     help="paybot: supplier payments proposed, approved and signed, then sent to the bank.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
-company_app = typer.Typer(help="Companies using paybot.", no_args_is_help=True)
+db_app = ctx.group("The database schema.")
+company_app = ctx.group("Companies using paybot.")
 
 app.add_typer(db_app, name="db")
 app.add_typer(company_app, name="company")
@@ -48,6 +52,11 @@ app.command("search")(search_command)
 app.command("serve")(serve_command)
 app.command("jobs")(jobs_command)
 
+OrgNo = Annotated[
+    str, typer.Option("--org-no", metavar="ORG_NO", help="Organisation number (9 digits).")
+]
+_TIMING = f"When signed payments are sent to the bank: {ctx.one_of(DispatchTiming)}."
+
 
 @app.callback()
 def _terminal() -> None:
@@ -61,6 +70,8 @@ def _terminal() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database to the newest schema (safe to run again)."""
+    from paybot.store import db
+
     with ctx.user_errors():
         engine = ctx.engine()
         before, after = db.upgrade(engine)
@@ -73,15 +84,19 @@ def db_upgrade() -> None:
 
 @company_app.command("add")
 def company_add(
-    org_no: Annotated[str, typer.Option("--org-no", help="Organisation number (9 digits).")],
-    name: Annotated[str, typer.Option(help="The company's name.")],
-    account: Annotated[str, typer.Option(help="The company's bank account (BBAN or IBAN).")],
-    bank: Annotated[str | None, typer.Option(help="The bank's name.")] = None,
+    org_no: OrgNo,
+    name: Annotated[str, typer.Option(metavar="NAME", help="The company's name.")],
+    account: Annotated[
+        str, typer.Option(metavar="ACCOUNT", help="The company's bank account (BBAN or IBAN).")
+    ],
+    bank: Annotated[str | None, typer.Option(metavar="BANK", help="The bank's name.")] = None,
     timing: Annotated[
-        DispatchTiming, typer.Option(help="When signed payments are sent to the bank.")
+        DispatchTiming, typer.Option(metavar="TIMING", help=_TIMING)
     ] = DispatchTiming.DUE,
 ) -> None:
     """Add a company with its bank account."""
+    from paybot.services import companies
+
     with ctx.user_errors():
         company = companies.add_company(
             ctx.uow(),
@@ -97,10 +112,8 @@ def company_add(
 
 @company_app.command("set")
 def company_set(
-    org_no: Annotated[str, typer.Option("--org-no", help="Organisation number (9 digits).")],
-    timing: Annotated[
-        DispatchTiming | None, typer.Option(help="When signed payments are sent to the bank.")
-    ] = None,
+    org_no: OrgNo,
+    timing: Annotated[DispatchTiming | None, typer.Option(metavar="TIMING", help=_TIMING)] = None,
     approval_required: Annotated[
         bool | None,
         typer.Option(
@@ -111,24 +124,41 @@ def company_set(
     dual_control_above: Annotated[
         str | None,
         typer.Option(
+            metavar="AMOUNT",
             help="Payments above this amount need two signers; 'none' turns it off.",
         ),
     ] = None,
     posting_mode: Annotated[
-        PostingMode | None, typer.Option(help="One voucher per payment, or per batch.")
+        PostingMode | None,
+        typer.Option(
+            metavar="MODE",
+            help=f"One voucher per payment, or per batch: {ctx.one_of(PostingMode)}.",
+        ),
     ] = None,
-    language: Annotated[Language | None, typer.Option(help="Language of messages.")] = None,
+    language: Annotated[
+        Language | None,
+        typer.Option(metavar="LANG", help=f"Language of messages: {ctx.one_of(Language)}."),
+    ] = None,
     proposals_channel: Annotated[
-        str | None, typer.Option(help="Slack channel id for the daily proposals (C...).")
+        str | None,
+        typer.Option(metavar="CHANNEL", help="Slack channel id for the daily proposals (C...)."),
     ] = None,
     alerts_channel: Annotated[
-        str | None, typer.Option(help="Slack channel id for failures and paid batches (C...).")
+        str | None,
+        typer.Option(
+            metavar="CHANNEL", help="Slack channel id for failures and paid batches (C...)."
+        ),
     ] = None,
     post_at: Annotated[
-        str | None, typer.Option(help="Time of the daily proposals post, e.g. 08:00.")
+        str | None,
+        typer.Option(metavar="HH:MM", help="Time of the daily proposals post, e.g. 08:00."),
     ] = None,
 ) -> None:
     """Change a company's settings (what is not given stays as it is)."""
+    from paybot.core.signing import format_money
+    from paybot.services import companies
+    from paybot.services.common import KEEP
+
     with ctx.user_errors():
         threshold = KEEP if dual_control_above is None else _amount_or_none(dual_control_above)
         company = companies.update_settings(
@@ -156,6 +186,8 @@ def company_set(
 
 
 def _amount_or_none(text: str) -> Decimal | None:
+    from paybot.core.money import AmountError, parse_amount
+
     if text.strip().lower() == "none":
         return None
     try:
@@ -165,10 +197,10 @@ def _amount_or_none(text: str) -> Decimal | None:
 
 
 @company_app.command("list")
-def company_list(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
+def company_list(as_json: ctx.AsJson = False) -> None:
     """List the companies."""
+    from paybot.services import companies
+
     with ctx.user_errors():
         found = companies.list_companies(ctx.uow())
     if as_json:

@@ -2,38 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from paybot.cli import context as ctx
-from paybot.cli.render import payment_dict, payments_table
-from paybot.core.money import format_plain
-from paybot.core.payments import PaymentView, ReferenceType
-from paybot.core.search_query import SEARCH_FIELDS
+from paybot.core.payments import ReferenceType
 from paybot.core.states import PaymentStatus
-from paybot.services import netbank, payments, proposals, signing
-from paybot.services.common import ActorRef
-from paybot.services.search import search
 
-proposals_app = typer.Typer(
-    help="Payment proposals from the supplier ledger.", no_args_is_help=True
-)
-payments_app = typer.Typer(help="Act on payments.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from paybot.core.payments import PaymentView
+    from paybot.services.payments import BulkAction
+
+proposals_app = ctx.group("Payment proposals from the supplier ledger.")
+payments_app = ctx.group("Act on payments.")
 
 _ALL_OR_NONE = "Nothing was changed: an action on several payments is done for all or for none."
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-Ids = Annotated[list[int], typer.Argument(help="Payment ids.")]
-As = Annotated[str, typer.Option("--as", help="Your Slack user id: who acts.")]
-Team = Annotated[str | None, typer.Option("--team", help="Your Slack team id.")]
+AsJson = ctx.AsJson
+PaymentId = Annotated[int, typer.Argument(metavar="PAYMENT_ID", help="Payment id.")]
+Ids = Annotated[list[int], typer.Argument(metavar="PAYMENT_ID", help="Payment ids.")]
+As = Annotated[str, typer.Option("--as", metavar="USER", help="Your Slack user id: who acts.")]
+Team = Annotated[str | None, typer.Option("--team", metavar="TEAM", help="Your Slack team id.")]
+Company = Annotated[str, typer.Option(metavar="ORG_NO", help="The company's organisation number.")]
+OnlyCompany = Annotated[str | None, typer.Option(metavar="ORG_NO", help="Organisation number.")]
 
 
 @proposals_app.command("refresh")
-def proposals_refresh(
-    company: Annotated[str, typer.Option(help="The company's organisation number.")],
-) -> None:
+def proposals_refresh(company: Company) -> None:
     """Turn every open ledger item not yet in the bank module into a proposal; renew flags."""
+    from paybot.services import proposals
+
     with ctx.user_errors():
         result = proposals.refresh(ctx.uow(), company_org_no=company, now=ctx.now())
     counts = ", ".join(f"{count} {flag.value}" for flag, count in result.flags.items())
@@ -42,13 +41,18 @@ def proposals_refresh(
 
 @proposals_app.command("list")
 def proposals_list(
-    company: Annotated[str | None, typer.Option(help="Organisation number.")] = None,
+    company: OnlyCompany = None,
     status: Annotated[
-        list[PaymentStatus] | None, typer.Option(help="Status to show; repeatable.")
+        list[PaymentStatus] | None,
+        typer.Option(
+            metavar="STATUS", help=f"Status to show; repeatable: {ctx.one_of(PaymentStatus)}."
+        ),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
     """List payments (by default the proposals)."""
+    from paybot.services import proposals
+
     statuses = status or [PaymentStatus.PROPOSED]
     with ctx.user_errors():
         found = proposals.list_payments(ctx.uow(), company_org_no=company, statuses=statuses)
@@ -56,16 +60,14 @@ def proposals_list(
 
 
 @proposals_app.command("post")
-def proposals_post(
-    company: Annotated[str, typer.Option(help="The company's organisation number.")],
-) -> None:
+def proposals_post(company: Company) -> None:
     """Post the proposals to the company's Slack proposals channel now (the daily post still
     goes out at its time)."""
     from slack_sdk.errors import SlackApiError
 
     from paybot.app import web_client
     from paybot.handlers.deps import Deps
-    from paybot.handlers.posting import post_proposals
+    from paybot.handlers.proposal_posts import post_proposals
 
     settings = ctx.settings()
     if settings.slack_bot_token is None:
@@ -88,14 +90,19 @@ def search_command(
     query: Annotated[
         list[str] | None,
         typer.Argument(
-            help=f"Terms like to:ACCOUNT company:TEXT amount:>N due:DATE..DATE status:S "
-            f"currency:CUR or plain words. Fields: {', '.join(SEARCH_FIELDS)}."
+            metavar="TERM",
+            # The fields of paybot.core.search_query.SEARCH_FIELDS (a test holds them equal),
+            # written out so that `--help` does not load the query parser.
+            help="Terms like to:ACCOUNT company:TEXT amount:>N due:DATE..DATE status:S "
+            "currency:CUR page:N, or plain words.",
         ),
     ] = None,
-    company: Annotated[str | None, typer.Option(help="Organisation number.")] = None,
+    company: OnlyCompany = None,
     as_json: AsJson = False,
 ) -> None:
     """Search payments; all terms must match."""
+    from paybot.services.search import search
+
     text = " ".join(_requote(term) for term in query or [])
     with ctx.user_errors():
         found = search(ctx.uow(), query=text, company_org_no=company)
@@ -108,6 +115,8 @@ def _requote(term: str) -> str:
     `company:"Acme AS"` reaches us as `company:Acme AS` and is quoted again; a whole query passed
     as one argument ("company:acme amount:>1000") is kept as it is.
     """
+    from paybot.core.search_query import SEARCH_FIELDS
+
     words = term.split()
     whole_query = '"' in term or any(
         word.partition(":")[0].lower() in SEARCH_FIELDS and ":" in word for word in words[1:]
@@ -123,6 +132,8 @@ def _requote(term: str) -> str:
 @payments_app.command("approve")
 def payments_approve(ids: Ids, as_user: As, team: Team = None) -> None:
     """Approve proposals (they wait for a signer)."""
+    from paybot.services import payments
+
     _act(payments.approve, ids, as_user, team, "Approved")
 
 
@@ -131,17 +142,23 @@ def payments_sign(
     ids: Annotated[
         list[str],
         typer.Argument(
+            metavar="PAYMENT_ID[@VERSION]",
             help="Payment ids; ID@VERSION signs the payment only if its details are still at "
             "that version (`paybot payments show ID` prints it).",
             show_default=False,
         ),
     ],
     as_user: As,
-    code: Annotated[str, typer.Option(help="The one-time code your authenticator shows.")],
+    code: Annotated[
+        str, typer.Option(metavar="CODE", help="The one-time code your authenticator shows.")
+    ],
     team: Team = None,
 ) -> None:
     """Sign payments with a one-time code: all of them, or none. Signed payments become due
     (or wait for a second signer where two are needed, and say why)."""
+    from paybot.services import signing
+    from paybot.services.common import ActorRef
+
     payment_ids, versions = _pinned(ids)
     with ctx.user_errors(note=_ALL_OR_NONE if len(payment_ids) > 1 else None):
         done = signing.sign(
@@ -190,18 +207,22 @@ def _pinned(args: list[str]) -> tuple[list[int], dict[int, int]]:
 @payments_app.command("delete")
 def payments_delete(ids: Ids, as_user: As, team: Team = None) -> None:
     """Delete payments from the bank module (restore brings them back)."""
+    from paybot.services import payments
+
     _act(payments.delete, ids, as_user, team, "Deleted")
 
 
 @payments_app.command("restore")
 def payments_restore(ids: Ids, as_user: As, team: Team = None) -> None:
     """Add deleted payments back to the bank, as proposals."""
+    from paybot.services import payments
+
     _act(payments.restore, ids, as_user, team, "Restored")
 
 
-def _act(
-    service: payments.BulkAction, ids: list[int], as_user: str, team: str | None, verb: str
-) -> None:
+def _act(service: BulkAction, ids: list[int], as_user: str, team: str | None, verb: str) -> None:
+    from paybot.services.common import ActorRef
+
     with ctx.user_errors(note=_ALL_OR_NONE if len(ids) > 1 else None):
         done = service(ctx.uow(), actor=ActorRef(as_user, team), payment_ids=ids, now=ctx.now())
     for payment in done:
@@ -210,16 +231,28 @@ def _act(
 
 @payments_app.command("fix")
 def payments_fix(
-    payment_id: Annotated[int, typer.Argument(help="Payment id.")],
+    payment_id: PaymentId,
     as_user: As,
-    account: Annotated[str | None, typer.Option(help="Payee account (BBAN or IBAN).")] = None,
-    reference_type: Annotated[
-        ReferenceType | None, typer.Option("--reference-type", help="kid, message or invoice.")
+    account: Annotated[
+        str | None, typer.Option(metavar="ACCOUNT", help="Payee account (BBAN or IBAN).")
     ] = None,
-    reference: Annotated[str | None, typer.Option(help="KID, message or invoice no.")] = None,
+    reference_type: Annotated[
+        ReferenceType | None,
+        typer.Option(
+            "--reference-type",
+            metavar="TYPE",
+            help=f"The kind of reference: {ctx.one_of(ReferenceType)}.",
+        ),
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option(metavar="REFERENCE", help="KID, message or invoice no.")
+    ] = None,
     team: Team = None,
 ) -> None:
     """Correct a payment's account, reference type or reference."""
+    from paybot.services import payments
+    from paybot.services.common import ActorRef
+
     with ctx.user_errors():
         fixed = payments.fix(
             ctx.uow(),
@@ -238,10 +271,12 @@ def payments_fix(
 
 
 @payments_app.command("show")
-def payments_show(
-    payment_id: Annotated[int, typer.Argument(help="Payment id.")], as_json: AsJson = False
-) -> None:
+def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
     """One payment with its history."""
+    from paybot.cli.render import payment_dict
+    from paybot.core.money import format_plain
+    from paybot.services import payments
+
     with ctx.user_errors():
         details = payments.show(ctx.uow(), payment_id=payment_id)
     credits = [
@@ -282,6 +317,8 @@ def payments_show(
 
 
 def _print(found: list[PaymentView], as_json: bool, title: str) -> None:
+    from paybot.cli.render import payment_dict, payments_table
+
     if as_json:
         ctx.print_json({"payments": [payment_dict(p) for p in found]})
     else:
@@ -289,10 +326,11 @@ def _print(found: list[PaymentView], as_json: bool, title: str) -> None:
 
 
 @payments_app.command("unsign")
-def payments_unsign(
-    payment_id: Annotated[int, typer.Argument(help="Payment id.")], as_user: As, team: Team = None
-) -> None:
+def payments_unsign(payment_id: PaymentId, as_user: As, team: Team = None) -> None:
     """Take a signature back while the payment waits to be sent (Due → Approved)."""
+    from paybot.services import signing
+    from paybot.services.common import ActorRef
+
     with ctx.user_errors():
         payment = signing.unsign(
             ctx.uow(), actor=ActorRef(as_user, team), payment_id=payment_id, now=ctx.now()
@@ -302,7 +340,7 @@ def payments_unsign(
 
 @payments_app.command("resolve-missing")
 def payments_resolve_missing(
-    payment_id: Annotated[int, typer.Argument(help="Payment id.")],
+    payment_id: PaymentId,
     as_user: As,
     money_left: Annotated[
         bool | None,
@@ -316,6 +354,9 @@ def payments_resolve_missing(
     """Record what the netbank shows for a payment the bank never answered for."""
     if money_left is None:
         ctx.fail("say what the netbank shows: --money-left or --money-not-left")
+    from paybot.services import netbank
+    from paybot.services.common import ActorRef
+
     with ctx.user_errors():
         payment = netbank.resolve_missing(
             ctx.uow(),
@@ -335,7 +376,7 @@ def payments_resolve_missing(
 
 @payments_app.command("resolve-hold")
 def payments_resolve_hold(
-    payment_id: Annotated[int, typer.Argument(help="Payment id.")],
+    payment_id: PaymentId,
     as_user: As,
     paid: Annotated[
         bool | None,
@@ -351,6 +392,9 @@ def payments_resolve_hold(
     booked another amount), after looking at the netbank."""
     if paid is None:
         ctx.fail("say what the netbank shows: --paid or --not-paid")
+    from paybot.services import netbank
+    from paybot.services.common import ActorRef
+
     with ctx.user_errors():
         payment = netbank.resolve_hold(
             ctx.uow(),

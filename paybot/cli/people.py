@@ -3,39 +3,53 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from paybot.cli import context as ctx
 from paybot.core.errors import ValidationFailed
-from paybot.core.money import AmountError, parse_amount
 from paybot.core.policy import Role
-from paybot.core.signing import format_money
-from paybot.services import people
-from paybot.services.common import KEEP, ActorRef, Keep
-from paybot.services.people import Member
 
-users_app = typer.Typer(help="People and their roles and limits per company.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from paybot.services.common import Keep
+    from paybot.services.people import Member
 
-CompanyOption = Annotated[str, typer.Option(help="The company's organisation number.")]
-SlackUser = Annotated[str, typer.Option("--slack-user", help="Slack user id, e.g. U012AB3CD.")]
-SlackTeam = Annotated[str, typer.Option("--slack-team", help="Slack team id.")]
+users_app = ctx.group("People and their roles and limits per company.")
+
+CompanyOption = Annotated[
+    str, typer.Option(metavar="ORG_NO", help="The company's organisation number.")
+]
+SlackUser = Annotated[
+    str, typer.Option("--slack-user", metavar="USER", help="Slack user id, e.g. U012AB3CD.")
+]
+SlackTeam = Annotated[str, typer.Option("--slack-team", metavar="TEAM", help="Slack team id.")]
+OptionalTeam = Annotated[
+    str | None, typer.Option("--slack-team", metavar="TEAM", help="Slack team id.")
+]
 LimitOption = Annotated[
     str | None,
-    typer.Option(help="Amount in the company's currency, e.g. '100 000', or 'none' for no limit."),
+    typer.Option(
+        metavar="AMOUNT",
+        help="Amount in the company's currency, e.g. '100 000', or 'none' for no limit.",
+    ),
 ]
+_ROLES = ctx.one_of(Role)
 
 
 @users_app.command("add")
 def users_add(
     company: CompanyOption,
     slack_user: SlackUser,
-    name: Annotated[str, typer.Option(help="The person's name.")],
-    role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
+    name: Annotated[str, typer.Option(metavar="NAME", help="The person's name.")],
+    role: Annotated[
+        list[Role], typer.Option(metavar="ROLE", help=f"A role ({_ROLES}); repeat for several.")
+    ],
     slack_team: SlackTeam = "",
 ) -> None:
     """Add a person to a company with one or more roles (adds roles if they exist)."""
+    from paybot.services import people
+
     with ctx.user_errors():
         member = people.add_user(
             ctx.uow(),
@@ -54,14 +68,22 @@ def users_set(
     company: CompanyOption,
     slack_user: SlackUser,
     role: Annotated[
-        list[Role] | None, typer.Option(help="The roles the person has from now on; repeatable.")
+        list[Role] | None,
+        typer.Option(
+            metavar="ROLE", help=f"The roles the person has from now on ({_ROLES}); repeatable."
+        ),
     ] = None,
     max_per_payment: LimitOption = None,
     max_per_day: LimitOption = None,
-    name: Annotated[str | None, typer.Option(help="A new name for the person.")] = None,
-    slack_team: Annotated[str | None, typer.Option("--slack-team", help="Slack team id.")] = None,
+    name: Annotated[
+        str | None, typer.Option(metavar="NAME", help="A new name for the person.")
+    ] = None,
+    slack_team: OptionalTeam = None,
 ) -> None:
     """Change a person's roles, signing limits or name (what is not given stays as it is)."""
+    from paybot.services import people
+    from paybot.services.common import KEEP, ActorRef
+
     with ctx.user_errors():
         member = people.set_user(
             ctx.uow(),
@@ -80,9 +102,12 @@ def users_set(
 def users_remove(
     company: CompanyOption,
     slack_user: SlackUser,
-    slack_team: Annotated[str | None, typer.Option("--slack-team", help="Slack team id.")] = None,
+    slack_team: OptionalTeam = None,
 ) -> None:
     """Take every role and limit in the company away from a person."""
+    from paybot.services import people
+    from paybot.services.common import ActorRef
+
     with ctx.user_errors():
         people.remove_user(
             ctx.uow(), company_org_no=company, user=ActorRef(slack_user, slack_team), now=ctx.now()
@@ -93,9 +118,11 @@ def users_remove(
 @users_app.command("list")
 def users_list(
     company: CompanyOption,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: ctx.AsJson = False,
 ) -> None:
     """Everyone with a role in the company, with limits and one-time-code status."""
+    from paybot.services import people
+
     with ctx.user_errors():
         members = people.list_users(ctx.uow(), company_org_no=company, now=ctx.now())
     if as_json:
@@ -106,6 +133,9 @@ def users_list(
 
 
 def _limit(field: str, text: str | None) -> Decimal | None | Keep:
+    from paybot.core.money import AmountError, parse_amount
+    from paybot.services.common import KEEP
+
     if text is None:
         return KEEP
     if text.strip().lower() == "none":
@@ -130,6 +160,8 @@ def _member_dict(member: Member) -> dict[str, object]:
 
 
 def _describe(member: Member) -> str:
+    from paybot.core.signing import format_money
+
     roles = ", ".join(role.value for role in member.roles) or "no role"
     limits = member.limits
     per_payment, per_day = (

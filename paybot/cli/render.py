@@ -6,14 +6,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
+import typer
 
 from paybot.core.identifiers import format_account
 from paybot.core.money import format_plain
 from paybot.core.payments import Flag, PaymentView
-
-_FLAG_STYLE = {Flag.BLUE: "blue", Flag.ORANGE: "dark_orange", Flag.RED: "red"}
 
 
 def payment_dict(payment: PaymentView) -> dict[str, Any]:
@@ -47,33 +44,60 @@ def payment_dict(payment: PaymentView) -> dict[str, Any]:
     }
 
 
+_COLUMNS = (
+    ("ID", True),
+    ("Status", False),
+    ("Flag", False),
+    ("Payee", False),
+    ("Account", False),
+    ("Amount", True),
+    ("Due", False),
+    ("Reference", False),
+    ("Reasons / why it failed", False),
+)  # (heading, aligned right)
+_HEADINGS = [heading for heading, _ in _COLUMNS]
+_FLAG = _HEADINGS.index("Flag")
+_FLAG_COLOUR = {Flag.BLUE: "blue", Flag.ORANGE: "yellow", Flag.RED: "red"}
+
+
 def payments_table(payments: Sequence[PaymentView], title: str | None = None) -> None:
-    table = Table(title=title)
-    for column, justify in (
-        ("ID", "right"),
-        ("Status", "left"),
-        ("Flag", "left"),
-        ("Payee", "left"),
-        ("Account", "left"),
-        ("Amount", "right"),
-        ("Due", "left"),
-        ("Reference", "left"),
-        ("Reasons / why it failed", "left"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for p in payments:
-        table.add_row(
-            str(p.id),
-            p.status.value,
-            f"[{_FLAG_STYLE[p.flag]}]{p.flag.value}[/]",
-            p.payee,
-            format_account(p.account) if p.account else "-",
-            f"{format_plain(p.amount, p.currency)} {p.currency}",
-            p.due_date.isoformat() if p.due_date else "-",
-            f"{p.reference_type.value}: {p.reference}" if p.reference else "-",
-            p.failure_reason or ", ".join(reason.value for reason in p.reasons),
-        )
-    # Piped output has no terminal width; a wide table beats one folded into 80 columns.
-    console = Console() if sys.stdout.isatty() else Console(width=160)
-    console.print(table)
-    console.print(f"{len(payments)} payment(s)")
+    """Payments in aligned columns of plain text: a thousand rows print at once, and a pipe gets
+    whole lines (a terminal also sees the flags in colour)."""
+    rows = [_row(p) for p in payments]
+    widths = [max(map(len, column)) for column in zip(_HEADINGS, *rows, strict=True)]
+    colour = sys.stdout.isatty()
+    lines = [title] if title else []
+    lines.append(_line(_HEADINGS, widths))
+    lines.append(_line(["-" * width for width in widths], widths))
+    for payment, row in zip(payments, rows, strict=True):
+        cells = _cells(row, widths)
+        if colour:
+            cells[_FLAG] = typer.style(cells[_FLAG], fg=_FLAG_COLOUR[payment.flag])
+        lines.append("  ".join(cells).rstrip())
+    lines.append(f"{len(payments)} payment(s)")
+    typer.echo("\n".join(lines))
+
+
+def _row(p: PaymentView) -> list[str]:
+    return [
+        str(p.id),
+        p.status.value,
+        p.flag.value,
+        p.payee,
+        format_account(p.account) if p.account else "-",
+        f"{format_plain(p.amount, p.currency)} {p.currency}",
+        p.due_date.isoformat() if p.due_date else "-",
+        f"{p.reference_type.value}: {p.reference}" if p.reference else "-",
+        p.failure_reason or ", ".join(reason.value for reason in p.reasons),
+    ]
+
+
+def _cells(row: Sequence[str], widths: Sequence[int]) -> list[str]:
+    return [
+        cell.rjust(width) if right else cell.ljust(width)
+        for cell, width, (_, right) in zip(row, widths, _COLUMNS, strict=True)
+    ]
+
+
+def _line(row: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join(_cells(row, widths)).rstrip()

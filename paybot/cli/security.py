@@ -7,39 +7,46 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-import qrcode
 import typer
 
 from paybot.cli import context as ctx
 from paybot.core.errors import ValidationFailed
-from paybot.core.money import AmountError, parse_amount
-from paybot.services import audit_trail, otp, rates
-from paybot.services.common import ActorRef
-from paybot.services.secrets import SecretBox
 
-otp_app = typer.Typer(
-    help="One-time codes for signing (an authenticator app).", no_args_is_help=True
-)
-rates_app = typer.Typer(help="Exchange rates to the company's currency.", no_args_is_help=True)
-audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+otp_app = ctx.group("One-time codes for signing (an authenticator app).")
+rates_app = ctx.group("Exchange rates to the company's currency.")
+audit_app = ctx.group("The audit trail.")
 
-SlackUser = Annotated[str, typer.Option("--slack-user", help="Slack user id, e.g. U012AB3CD.")]
-SlackTeam = Annotated[str | None, typer.Option("--slack-team", help="Slack team id.")]
+SlackUser = Annotated[
+    str, typer.Option("--slack-user", metavar="USER", help="Slack user id, e.g. U012AB3CD.")
+]
+SlackTeam = Annotated[
+    str | None, typer.Option("--slack-team", metavar="TEAM", help="Slack team id.")
+]
+Code = Annotated[str, typer.Option(metavar="CODE", help="The 6-digit code the app shows now.")]
 
 
 @otp_app.command("new-key")
 def otp_new_key() -> None:
     """Print a new key for PAYBOT_SECRET_KEY (it encrypts the code secrets)."""
+    from paybot.services.secrets import SecretBox
+
     typer.echo(SecretBox.new_key())
 
 
 @otp_app.command("enroll")
 def otp_enroll(
-    company: Annotated[str, typer.Option(help="The company's organisation number.")],
+    company: Annotated[
+        str, typer.Option(metavar="ORG_NO", help="The company's organisation number.")
+    ],
     slack_user: SlackUser,
     slack_team: SlackTeam = None,
 ) -> None:
     """Create a code secret: scan the QR code with an authenticator app, then `otp confirm`."""
+    import qrcode
+
+    from paybot.services import otp
+    from paybot.services.common import ActorRef
+
     with ctx.user_errors():
         enrollment = otp.enroll(
             ctx.uow(),
@@ -62,10 +69,13 @@ def otp_enroll(
 @otp_app.command("confirm")
 def otp_confirm(
     slack_user: SlackUser,
-    code: Annotated[str, typer.Option(help="The 6-digit code the app shows now.")],
+    code: Code,
     slack_team: SlackTeam = None,
 ) -> None:
     """Activate an enrolled device with a first code."""
+    from paybot.services import otp
+    from paybot.services.common import ActorRef
+
     with ctx.user_errors():
         otp.confirm(
             ctx.uow(),
@@ -80,6 +90,9 @@ def otp_confirm(
 @otp_app.command("unlock")
 def otp_unlock(slack_user: SlackUser, slack_team: SlackTeam = None) -> None:
     """Lift the lock after too many wrong codes."""
+    from paybot.services import otp
+    from paybot.services.common import ActorRef
+
     with ctx.user_errors():
         otp.unlock(ctx.uow(), user=ActorRef(slack_user, slack_team), now=ctx.now())
     typer.echo(f"Signing is unlocked for {slack_user}.")
@@ -88,6 +101,9 @@ def otp_unlock(slack_user: SlackUser, slack_team: SlackTeam = None) -> None:
 @otp_app.command("reset")
 def otp_reset(slack_user: SlackUser, slack_team: SlackTeam = None) -> None:
     """Remove a device (lost phone): the person enrolls again before signing."""
+    from paybot.services import otp
+    from paybot.services.common import ActorRef
+
     with ctx.user_errors():
         otp.reset(ctx.uow(), user=ActorRef(slack_user, slack_team), now=ctx.now())
     typer.echo(f"{slack_user} has no one-time-code device now; enroll again to sign.")
@@ -96,6 +112,8 @@ def otp_reset(slack_user: SlackUser, slack_team: SlackTeam = None) -> None:
 @otp_app.command("rotate-key")
 def otp_rotate_key() -> None:
     """Re-encrypt every secret with the first key of PAYBOT_SECRET_KEY ("new,old")."""
+    from paybot.services import otp
+
     with ctx.user_errors():
         count = otp.rotate_key(ctx.uow(), ctx.secret_box(), now=ctx.now())
     typer.echo(f"Re-encrypted {count} secret(s) with the newest key; the old key can go now.")
@@ -103,14 +121,22 @@ def otp_rotate_key() -> None:
 
 @rates_app.command("set")
 def rates_set(
-    currency: Annotated[str, typer.Argument(help="The currency, e.g. EUR.")],
-    rate: Annotated[str, typer.Argument(help="Company-currency units for one unit, e.g. 11.52.")],
+    currency: Annotated[str, typer.Argument(metavar="CURRENCY", help="The currency, e.g. EUR.")],
+    rate: Annotated[
+        str,
+        typer.Argument(metavar="RATE", help="Company-currency units for one unit, e.g. 11.52."),
+    ],
     valid_from: Annotated[
-        str | None, typer.Option("--date", help="Valid from this date (default: today).")
+        str | None,
+        typer.Option("--date", metavar="DATE", help="Valid from this date (default: today)."),
     ] = None,
-    quote: Annotated[str, typer.Option("--in", help="The company's currency.")] = "NOK",
+    quote: Annotated[
+        str, typer.Option("--in", metavar="CURRENCY", help="The company's currency.")
+    ] = "NOK",
 ) -> None:
     """Set an exchange rate (used to check limits of payments in other currencies)."""
+    from paybot.services import rates
+
     with ctx.user_errors():
         value = _rate(rate)
         day = _date(valid_from) if valid_from else ctx.now().astimezone(ctx.settings().zone).date()
@@ -128,6 +154,8 @@ def rates_set(
 @rates_app.command("list")
 def rates_list() -> None:
     """All exchange rates."""
+    from paybot.services import rates
+
     with ctx.user_errors():
         found = rates.list_rates(ctx.uow())
     for currency, quote, day, value in found:
@@ -139,6 +167,8 @@ def rates_list() -> None:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Recompute the audit trail's hash chain; name the first event that does not match."""
+    from paybot.services import audit_trail
+
     with ctx.user_errors():
         result = audit_trail.verify(ctx.uow())
     if result.intact:
@@ -153,13 +183,18 @@ def audit_verify() -> None:
 
 @audit_app.command("log")
 def audit_log(
-    limit: Annotated[int, typer.Option(help="How many of the newest events.")] = 50,
+    limit: Annotated[
+        int, typer.Option(metavar="COUNT", help="How many of the newest events.")
+    ] = 50,
     action: Annotated[
-        str | None, typer.Option(help="Only actions starting with this, e.g. otp. or user.")
+        str | None,
+        typer.Option(metavar="PREFIX", help="Only actions starting with this, e.g. otp. or user."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: ctx.AsJson = False,
 ) -> None:
     """The newest events of the whole trail (wrong codes, locks, roles, limits, rates, ...)."""
+    from paybot.services import audit_trail
+
     with ctx.user_errors():
         events = audit_trail.latest(ctx.uow(), limit=limit, action=action)
     if as_json:
@@ -170,10 +205,12 @@ def audit_log(
 
 @audit_app.command("show")
 def audit_show(
-    payment_id: Annotated[int, typer.Argument(help="Payment id.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    payment_id: Annotated[int, typer.Argument(metavar="PAYMENT_ID", help="Payment id.")],
+    as_json: ctx.AsJson = False,
 ) -> None:
     """A payment's history: who did what, when, and what changed."""
+    from paybot.services import audit_trail
+
     with ctx.user_errors():
         events = audit_trail.history(ctx.uow(), payment_id=payment_id)
     if as_json:
@@ -200,6 +237,8 @@ def _plain(values: dict[str, Any] | None) -> str:
 
 
 def _rate(text: str) -> Decimal:
+    from paybot.core.money import AmountError, parse_amount
+
     try:
         return parse_amount(text)
     except AmountError as exc:

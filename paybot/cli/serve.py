@@ -1,40 +1,80 @@
-"""`paybot serve`: the Slack app, over HTTP or Socket Mode, with the scheduled jobs."""
+"""`paybot serve`: the Slack app, over HTTP (gunicorn) or Socket Mode, with the scheduled jobs."""
 
 from __future__ import annotations
 
-import logging
 import os
-from functools import partial
-from typing import Annotated
+import shutil
+import signal
+import tempfile
+import threading
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import SecretStr
 
 from paybot.cli import context as ctx
-from paybot.core.errors import ValidationFailed
-from paybot.store import db
 
-# Database connections each `paybot serve` process opens at start: about the requests it answers
-# at once when twenty people click together.
-WARM_CONNECTIONS = 10
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pydantic import SecretStr
+
+    from paybot.app import PaybotApp
+    from paybot.config import Settings
+    from paybot.container import Container
+
+# prometheus-client keeps each process's metrics in files here, so /metrics adds up the workers.
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def serve_command(
-    port: Annotated[int, typer.Option(help="HTTP port (POST /slack/events).")] = 3000,
+    port: Annotated[
+        int | None,
+        typer.Option(metavar="PORT", help="Listen on PAYBOT_BIND's host at this port."),
+    ] = None,
+    bind: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HOST:PORT",
+            help="Where to listen (default PAYBOT_BIND: 127.0.0.1:3000).",
+        ),
+    ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(help="HTTP mode: processes answering Slack (default: one per CPU)."),
+        typer.Option(
+            min=1,
+            metavar="N",
+            help="HTTP: worker processes (default PAYBOT_WORKERS, else one per CPU).",
+        ),
     ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(min=1, metavar="N", help="HTTP: threads per worker (default PAYBOT_THREADS)."),
+    ] = None,
+    jobs: Annotated[
+        bool, typer.Option("--jobs/--no-jobs", help="Run the scheduled jobs too.")
+    ] = True,
 ) -> None:
-    """Run the Slack app with the scheduled jobs: Socket Mode if SLACK_APP_TOKEN is set,
-    else HTTP with requests checked against SLACK_SIGNING_SECRET."""
+    """Run the Slack app with the scheduled jobs: Socket Mode if SLACK_APP_TOKEN is set, else
+    HTTP (POST /slack/events, GET /healthz, GET /metrics) with requests checked against
+    SLACK_SIGNING_SECRET."""
+    # Before anything imports prometheus_client: it reads this once, at import.
+    made_dir = None
+    if not os.environ.get(METRICS_DIR):
+        made_dir = os.environ[METRICS_DIR] = tempfile.mkdtemp(prefix="paybot-metrics-")
+    started_in = os.getpid()
+    try:
+        _serve(port=port, bind=bind, workers=workers, threads=threads, jobs=jobs)
+    finally:
+        # gunicorn's workers leave through here too: only the process that made it removes it.
+        if made_dir is not None and os.getpid() == started_in:
+            shutil.rmtree(made_dir, ignore_errors=True)
 
-    from apscheduler.schedulers.background import BackgroundScheduler
 
-    from paybot.app import PaybotApp, check_bot_token, create_app
-    from paybot.handlers.deps import Deps
-    from paybot.jobs import scheduler
-    from paybot.store.uow import UnitOfWork
+def _serve(
+    *, port: int | None, bind: str | None, workers: int | None, threads: int | None, jobs: bool
+) -> None:
+    from paybot.app import check_bot_token
+    from paybot.core.errors import ValidationFailed
 
     # Whatever stops the start is said in one line: the log starts once the settings hold.
     with ctx.user_errors():
@@ -50,50 +90,95 @@ def serve_command(
         ctx.uow()  # refuses an outdated schema before anything runs
         # Once, here, before any worker starts: a token Slack refuses would stop each of them.
         check_bot_token(token, settings.slack_api_url)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True
-    )
+
+    from paybot.container import container
+    from paybot.ops import logs
+
+    logs.configure(settings.log_format, settings.log_level)
+    parts = container()
 
     def make_app() -> PaybotApp:
+        from paybot.app import create_app
+
         # The schema was checked once above; checking it on every click would cost each
         # request a connection and a read of the migration scripts.
-        db.warm_pool(ctx.engine(), WARM_CONNECTIONS)
         return create_app(
             token=token,
             signing_secret=signing_secret,
             api_url=settings.slack_api_url,
-            deps=Deps(
-                uow=partial(UnitOfWork, ctx.engine()),
-                box=ctx.secret_box,
-                zone=settings.zone,
-                gateways=ctx.gateway_for,
-            ),
+            deps=parts.deps,
         )
 
-    jobs = scheduler(BackgroundScheduler)
+    if settings.slack_app_token is not None:
+        _socket_mode(make_app, parts, settings.slack_app_token.get_secret_value(), jobs=jobs)
+        return
+
+    from paybot.gunicorn_app import PaybotServer, ServeOptions
+
+    options = ServeOptions(
+        bind=_where(settings, bind, port),
+        workers=workers or settings.workers or os.cpu_count() or 1,
+        threads=threads or settings.threads,
+        timeout=settings.timeout,
+        graceful_timeout=settings.graceful_timeout,
+        jobs=jobs,
+        log_format=settings.log_format,
+        log_level=settings.log_level,
+    )
+    typer.echo(
+        f"paybot serve: HTTP on {options.bind}, POST /slack/events, {options.workers} worker(s) "
+        f"of {options.threads} thread(s), jobs {'on' if jobs else 'off'}."
+    )
+    PaybotServer(make_app, parts, options).run()
+
+
+def _socket_mode(
+    make_app: Callable[[], PaybotApp], parts: Container, app_token: str, *, jobs: bool
+) -> None:
+    """One process: Bolt's Socket Mode client, and the jobs in background threads. SIGTERM
+    stops it as gunicorn stops a worker: the work after the acknowledgements is finished."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    from paybot.core.errors import ValidationFailed
+    from paybot.serving import WARM_CONNECTIONS, background_jobs
+    from paybot.store import db
+
+    typer.echo(f"paybot serve: Socket Mode, jobs {'on' if jobs else 'off'}.")
+    db.warm_pool(parts.engine, WARM_CONNECTIONS)
+    app = make_app()
+    handler = SocketModeHandler(app, app_token)
+    with ctx.user_errors():
+        try:
+            handler.connect()  # type: ignore[no-untyped-call]
+        except SlackApiError as error:
+            said = error.response.get("error") or error.response.status_code
+            raise ValidationFailed(
+                {"SLACK_APP_TOKEN": f"Slack refused it ({said})"},
+                f"Slack refused SLACK_APP_TOKEN ({said}): check the App-Level Token (xapp-…, "
+                "scope connections:write) on the app's Basic Information page.",
+            ) from None
+    runner = background_jobs(parts) if jobs else None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:
-        if settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            typer.echo("paybot serve: Socket Mode.")
-            jobs.start()
-            handler = SocketModeHandler(make_app(), settings.slack_app_token.get_secret_value())
-            handler.start()  # type: ignore[no-untyped-call]
-        else:
-            from paybot.serving import serve_in_processes
-
-            count = workers or os.cpu_count() or 1
-            typer.echo(
-                f"paybot serve: HTTP on port {port}, POST /slack/events, {count} process(es)."
-            )
-            # Each process opens its own database connections.
-            ctx.engine().dispose(close=False)
-            serve_in_processes(
-                make_app, "0.0.0.0", port, workers=count, in_parent=jobs.start
-            )  # Slack calls in from outside
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
     finally:
-        if jobs.running:
-            jobs.shutdown(wait=False)
+        handler.close()  # type: ignore[no-untyped-call]
+        app.finish_lazy_work(parts.settings.graceful_timeout)
+        if runner is not None:
+            runner.stop()
+
+
+def _where(settings: Settings, bind: str | None, port: int | None) -> str:
+    """HOST:PORT to listen on: --bind, else PAYBOT_BIND; --port replaces the port."""
+    where = bind or settings.bind
+    if port is None:
+        return where
+    host = where.rpartition(":")[0] if ":" in where else where
+    return f"{host or '127.0.0.1'}:{port}"
 
 
 def _setting(value: SecretStr | None) -> str:

@@ -6,9 +6,6 @@ import re
 from decimal import Context, Decimal, InvalidOperation, localcontext
 from functools import lru_cache
 
-import pycountry
-from babel.numbers import get_currency_precision
-
 # The store keeps amounts as integers of this many decimals: enough for every ISO 4217 exponent.
 STORAGE_SCALE = 4
 _STORAGE_FACTOR = Decimal(10) ** STORAGE_SCALE
@@ -29,6 +26,8 @@ class AmountError(ValueError):
 @lru_cache(maxsize=512)
 def is_iso_currency(code: str) -> bool:
     """True for an active ISO 4217 alphabetic code such as NOK or EUR."""
+    import pycountry  # its tables load slowly: not at import, which the command line pays for
+
     return len(code) == 3 and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None
 
 
@@ -37,6 +36,8 @@ def currency_exponent(code: str) -> int:
     """Decimals of a currency's minor unit (NOK 2, JPY 0, BHD 3); 2 for unknown codes."""
     if not is_iso_currency(code):
         return 2
+    from babel.numbers import get_currency_precision
+
     return int(get_currency_precision(code))
 
 

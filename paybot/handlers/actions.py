@@ -138,16 +138,19 @@ def update_modal(client: WebClient, modal: dict[str, Any], view: dict[str, Any])
 
 def _sign_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str, Any]:
     ids = [payment_id_of(value)]
-    preview = sign_preview.to_sign(deps.uow(), actor=who, payment_ids=ids, now=deps.clock())
-    return views.sign_modal(preview, callback=View.SIGN, metadata=sign_metadata(preview, origin))
+    preview = sign_preview.to_sign(
+        deps.uow(), actor=who, payment_ids=ids, now=deps.clock(), zone=deps.zone
+    )
+    meta = sign_metadata(preview, origin)
+    return views.sign_modal(preview, callback=View.SIGN, metadata=meta, zone=deps.zone)
 
 
 def _blue_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str, Any]:
     preview = sign_preview.blue_to_sign(
-        deps.uow(), actor=who, company_org_no=value, now=deps.clock()
+        deps.uow(), actor=who, company_org_no=value, now=deps.clock(), zone=deps.zone
     )
     meta = sign_metadata(preview, origin)
-    return views.sign_modal(preview, callback=View.SIGN_ALL_BLUE, metadata=meta)
+    return views.sign_modal(preview, callback=View.SIGN_ALL_BLUE, metadata=meta, zone=deps.zone)
 
 
 def sign_metadata(preview: sign_preview.Preview, origin: Origin) -> str:
@@ -176,7 +179,8 @@ def _delete_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[
 
 def _details_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str, Any]:
     details = _shown(deps, who, value)
-    return views.details_modal(details, language_of(deps, details.payment.company_org_no))
+    language = language_of(deps, details.payment.company_org_no)
+    return views.details_modal(details, language, deps.zone)
 
 
 def _shown(

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from paybot.handlers.deps import Deps
-from paybot.handlers.posting import PACER, Pacer
+from paybot.handlers.proposal_posts import PACER, Pacer
 from paybot.handlers.views import alerts as views
 from paybot.services import alerts, slack_records
 from paybot.services.alerts import Alert, AlertKind
@@ -53,7 +53,7 @@ def _send(client: WebClient, deps: Deps, alert: Alert, now: datetime, pacer: Pac
     if not slack_records.claim(uow(), key=alert.key, now=now, company_org_no=alert.company_org_no):
         return 0
     with pacer.turn(alert.channel):
-        answer = client.chat_postMessage(channel=alert.channel, **views.message(alert))
+        answer = client.chat_postMessage(channel=alert.channel, **views.message(alert, deps.zone))
     ts = str(answer["ts"])
     if alert.payment is not None:
         # Any later action on the payment updates this alert in place too.
@@ -64,7 +64,7 @@ def _send(client: WebClient, deps: Deps, alert: Alert, now: datetime, pacer: Pac
             channel=alert.channel,
             ts=ts,
             thread_ts=None,
-            intro=views.intro(alert),
+            intro=views.intro(alert, deps.zone),
             payment_ids=[alert.payment.id],
             now=now,
         )

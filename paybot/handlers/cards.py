@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -20,12 +21,13 @@ log = logging.getLogger("paybot.slack")
 PROPOSALS = "proposals"  # the kind of message the daily post records
 
 
-def render(message: ShownMessage) -> dict[str, Any]:
+def render(message: ShownMessage, zone: ZoneInfo) -> dict[str, Any]:
     """The message's blocks as posted above the payments, then each payment as it is now."""
     entries = payment_entries(
         message.payments,
         message.steps,
         message.language,
+        zone=zone,
         follow_up=message.kind != PROPOSALS,
     )
     blocks = [*message.intro, *entries]
@@ -40,7 +42,7 @@ def refresh(client: WebClient, deps: Deps, payment_ids: Iterable[int]) -> int:
     for message in shown:
         try:
             with deps.follow_ups.when_quiet():
-                blocks = render(message)
+                blocks = render(message, deps.zone)
             client.chat_update(channel=message.channel, ts=message.ts, **blocks)
             updated += 1
         except SlackApiError as error:

@@ -21,8 +21,10 @@ class Deps:
     uow: UowFactory
     # Opens the one-time-code secrets; a callable so a missing key is told at the moment of use.
     box: Callable[[], SecretBox]
+    # The business time zone (container().zone, PAYBOT_TIMEZONE): the day a daily limit counts,
+    # when the daily post is due, and every time a view shows.
+    zone: ZoneInfo
     clock: Callable[[], datetime] = field(default=_utc_now)
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Oslo"))
     # The app counts the requests it answers here; card updates and Home tabs wait for none.
     follow_ups: FollowUps = field(default_factory=FollowUps)
     # The bank connections: "the money did not leave" looks whether the file still waits there.

@@ -11,7 +11,8 @@ Opening a modal is not such work: its trigger id expires 3 seconds after the cli
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 PATIENCE = 2.0
@@ -19,13 +20,23 @@ SLOTS = 2
 
 
 class FollowUps:
-    """Counts the requests this process is answering; lets deferrable work wait for none."""
+    """Counts the requests this process is answering; lets deferrable work wait for none.
+    `monotonic` and `wait` (a Condition's wait with a timeout) are injectable for tests."""
 
-    def __init__(self, *, patience: float = PATIENCE, slots: int = SLOTS) -> None:
+    def __init__(
+        self,
+        *,
+        patience: float = PATIENCE,
+        slots: int = SLOTS,
+        monotonic: Callable[[], float] = time.monotonic,
+        wait: Callable[[threading.Condition, float], bool] = threading.Condition.wait,
+    ) -> None:
         self._busy = 0
         self._changed = threading.Condition()
         self._slots = threading.BoundedSemaphore(slots)
         self._patience = patience
+        self._monotonic = monotonic
+        self._wait = wait
 
     @contextmanager
     def answering(self) -> Iterator[None]:
@@ -46,5 +57,8 @@ class FollowUps:
         patience), at most `slots` such pieces at once."""
         with self._slots:
             with self._changed:
-                self._changed.wait_for(lambda: not self._busy, timeout=self._patience)
+                deadline = self._monotonic() + self._patience
+                # Woken when none is being answered; another request may have come meanwhile.
+                while self._busy and (left := deadline - self._monotonic()) > 0:
+                    self._wait(self._changed, left)
             yield

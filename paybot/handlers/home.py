@@ -43,7 +43,7 @@ def publish(client: WebClient, deps: Deps, who: ActorRef) -> None:
     """Builds the person's Home tab as things are now and publishes it (after any action)."""
     with deps.follow_ups.when_quiet():
         now = deps.clock()
-        view = home_view(_homes(deps, who, now), now)
+        view = home_view(_homes(deps, who, now), now, deps.zone)
     try:
         client.views_publish(user_id=who.slack_user_id, view=view)
     except SlackApiError as error:

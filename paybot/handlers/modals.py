@@ -125,6 +125,7 @@ def _sign(deps: Deps, body: dict[str, Any], meta: Meta) -> list[signing.Signed]:
         payment_ids=meta.ids,
         code=_value(body, Block.CODE) or "",
         now=deps.clock(),
+        zone=deps.zone,
         versions=meta.versions,
     )
 
@@ -157,12 +158,16 @@ def _form_again(
     """The sign form as things are now, with why the code was refused above the code field."""
     try:
         preview = sign_preview.to_sign(
-            deps.uow(), actor=actor_of(body), payment_ids=meta.ids, now=deps.clock()
+            deps.uow(),
+            actor=actor_of(body),
+            payment_ids=meta.ids,
+            now=deps.clock(),
+            zone=deps.zone,
         )
     except PaybotError as other:
         return views.notice("paybot", other.user_message, meta.language)
     form = views.sign_modal(
-        preview, callback=callback, metadata=sign_metadata(preview, meta.origin)
+        preview, callback=callback, metadata=sign_metadata(preview, meta.origin), zone=deps.zone
     )
     return views.with_error(form, _sentence(error))
 

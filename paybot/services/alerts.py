@@ -25,7 +25,6 @@ from paybot.store.alarms import AlarmRecord
 from paybot.store.alert_queries import SentPayment
 from paybot.store.uow import UnitOfWork
 
-BUSINESS_ZONE = ZoneInfo("Europe/Oslo")
 # No answer at all from the bank for this long (banking time) is worth saying.
 STUCK_AFTER = timedelta(hours=4)
 # Never flood a channel: per company and run, the rest is one summary message.
@@ -81,7 +80,7 @@ def pending(
     uow: UnitOfWork,
     *,
     now: datetime,
-    zone: ZoneInfo = BUSINESS_ZONE,
+    zone: ZoneInfo,
     stuck_after: timedelta = STUCK_AFTER,
 ) -> list[Alert]:
     """The alerts not announced yet, per company with an alerts channel, most urgent first."""

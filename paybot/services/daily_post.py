@@ -1,16 +1,19 @@
 """The daily proposals post: which companies are due for it now, and what it shows.
 
 Each company's post goes out once a banking day, at its `post_at` in the business time zone
-(08:00 Europe/Oslo unless set), to its proposals channel. A claim per company and day makes
-it once across all paybot processes; the Slack side (`paybot.handlers.posting`) posts it.
+(08:00 unless set), to its proposals channel. A claim per company and day makes
+it once across all paybot processes (`begin`); the Slack side
+(`paybot.handlers.proposal_posts`) renders and posts the messages, and this module records them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -19,6 +22,7 @@ from paybot.core.company import CompanyInfo
 from paybot.core.errors import ValidationFailed
 from paybot.core.payments import Flag, LastStep, PaymentView
 from paybot.core.states import PaymentStatus
+from paybot.services import slack_records
 from paybot.services.common import company_or_error
 from paybot.store.uow import UnitOfWork
 
@@ -116,3 +120,77 @@ def digest(uow: UnitOfWork, *, company_org_no: str, today: date | None = None) -
         steps=steps,
         today=today,
     )
+
+
+@dataclass(frozen=True)
+class ClaimedPost:
+    """A post this caller won the claim to make: where it goes and what it shows."""
+
+    key: str
+    company: CompanyInfo
+    channel: str
+    digest: Digest
+
+
+def begin(
+    uow: UnitOfWork,
+    *,
+    company_org_no: str,
+    now: datetime,
+    zone: ZoneInfo,
+    force: bool = False,
+    seconds_per_message: float = 1.0,
+) -> ClaimedPost | None:
+    """Claims the company's post for today and reads what it shows; None when it is someone
+    else's to make (another process has it, or it is done).
+
+    `force` is a post asked for now (the CLI's "post now"), under a claim of its own. A company
+    without a proposals channel is a ValidationFailed saying how to set one.
+    """
+    company = post_target(uow, company_org_no=company_org_no)
+    today = now.astimezone(zone).date()
+    key = (post_now_key if force else post_key)(company.org_no, today)
+    # A long post must not look abandoned while it is still going: give it time for its
+    # messages (a few proposals each, paced apart) before another process may take over.
+    shown = waiting(uow, company_org_no=company.org_no)
+    takeover_after = slack_records.STALE_CLAIM + timedelta(seconds=seconds_per_message * shown / 2)
+    if not slack_records.claim(
+        uow, key=key, now=now, company_org_no=company.org_no, takeover_after=takeover_after
+    ):
+        return None
+    return ClaimedPost(
+        key=key,
+        company=company,
+        channel=str(company.proposals_channel),
+        digest=digest(uow, company_org_no=company.org_no, today=today),
+    )
+
+
+def record_posted(
+    uow: UnitOfWork,
+    post: ClaimedPost,
+    *,
+    kind: str,
+    ts: str,
+    thread_ts: str | None,
+    intro: Sequence[dict[str, Any]],
+    payment_ids: Sequence[int],
+    now: datetime,
+) -> None:
+    """Remembers one message of the post (so actions on its payments can update it)."""
+    slack_records.record_message(
+        uow,
+        company_org_no=post.company.org_no,
+        kind=kind,
+        channel=post.channel,
+        ts=ts,
+        thread_ts=thread_ts,
+        intro=intro,
+        payment_ids=payment_ids,
+        now=now,
+    )
+
+
+def finish(uow: UnitOfWork, post: ClaimedPost, *, now: datetime, result: dict[str, Any]) -> None:
+    """The post is made: today's claim is done and nobody makes it again."""
+    slack_records.finish(uow, key=post.key, now=now, result=result)

@@ -50,7 +50,6 @@ from paybot.services.ports import BankGateway, GatewayFactory, UploadNotStarted
 from paybot.store.banking import BankAccountSettings, BatchInfo, BatchLine, DuePayment
 from paybot.store.uow import UnitOfWork
 
-BUSINESS_ZONE = ZoneInfo("Europe/Oslo")
 # A batch still "uploading" this long after its upload began was interrupted (no upload takes
 # this long: SFTP gives up after 10 s to connect and 60 s per operation).
 UPLOAD_TIMEOUT = timedelta(minutes=5)
@@ -68,9 +67,10 @@ class NoOutgoingAccount(PaybotError):
 @dataclass(frozen=True)
 class DispatchOptions:
     files_dir: Path
+    # The business time zone: the day a batch is due, the times its alarms name.
+    zone: ZoneInfo
     undo_window: timedelta = timedelta(seconds=60)
     schema_folder: Path | None = None
-    zone: ZoneInfo = BUSINESS_ZONE
     # Called with the name of each step; the crash tests kill the process there.
     checkpoint: Callable[[str], None] = field(default=lambda step: None)
 

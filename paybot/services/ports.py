@@ -1,48 +1,24 @@
-"""What the services need from outside, as small interfaces (implemented in paybot.bank)."""
+"""What the services need from outside, as small interfaces (the bank's implemented in paybot.bank).
+
+The store's types are named for the type checker only: importing the ports (as the Slack listeners
+do) loads no database code.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, TypeAlias
 
-from paybot.core.errors import PaybotError
-from paybot.store.banking import BankAccountSettings
-from paybot.store.uow import UnitOfWork
+from paybot.core.bank_gateway import BankGateway, UploadNotStarted
+
+if TYPE_CHECKING:
+    from paybot.store.banking import BankAccountSettings
+    from paybot.store.uow import UnitOfWork
+
+__all__ = ["BankGateway", "GatewayFactory", "UowFactory", "UploadNotStarted"]
 
 # How the Slack listeners get a unit of work without knowing the store.
-UowFactory = Callable[[], UnitOfWork]
+UowFactory: TypeAlias = Callable[[], "UnitOfWork"]
 
-
-class UploadNotStarted(PaybotError):
-    """An upload that certainly did not happen: the bank cannot have the file (the connection
-    was refused, the login failed, the host key was wrong, nothing was written under the file's
-    name). The batch is tried again later; any other error from `upload` means the bank may
-    have the file, and it is never sent again."""
-
-    code = "upload_not_started"
-
-
-class BankGateway(Protocol):
-    """Files to the bank (outbox) and from it (inbox)."""
-
-    def upload(self, name: str, data_path: Path) -> None:
-        """Put `data_path` into the outbox as `name`, whole or not at all; repeating is harmless.
-
-        Raises `UploadNotStarted` when the bank certainly does not have the file; any other
-        exception leaves it unknown whether it does."""
-
-    def exists(self, name: str) -> bool:
-        """Whether our file `name` is still waiting in the outbox (not yet taken by the bank)."""
-
-    def incoming(self) -> list[str]:
-        """Names of the complete files waiting in the inbox, sorted."""
-
-    def fetch(self, name: str) -> bytes:
-        """The content of the inbox file `name`."""
-
-    def archive(self, name: str) -> None:
-        """Move the inbox file `name` into `inbox/processed/`; archiving it again does nothing."""
-
-
-GatewayFactory = Callable[[BankAccountSettings], BankGateway]
+# The gateway a bank account's settings name (the composition root's `gateway_for`).
+GatewayFactory: TypeAlias = Callable[["BankAccountSettings"], BankGateway]

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from paybot.core.flags import PaymentFacts, SupplierFacts, assess, duplicate_keys
-from paybot.core.payments import Flag, PaymentView, ReferenceType, flag_for, sorted_reasons
+from paybot.core.payments import Flag, PaymentView, Reason, flag_for, sorted_reasons
 from paybot.core.policy import Actor
 from paybot.core.states import PaymentStatus
 from paybot.services.common import SYSTEM, audit, company_or_error
@@ -20,7 +20,7 @@ REFLAGGED = frozenset(
 )
 
 # (payment id or None for a new one, status, flag, reason codes, facts)
-_Known = tuple[int | None, PaymentStatus, str, list[str], PaymentFacts]
+_Known = tuple[int | None, PaymentStatus, str, Sequence[str], PaymentFacts]
 
 
 @dataclass(frozen=True)
@@ -56,27 +56,12 @@ def _propose_and_flag(
     """Flags are computed before the new payments are written, so each row is written once."""
     new_items = uow.ledger.items_without_payment(company_id)
     known: list[_Known] = list(uow.payments.facts(company_id))
-    known.extend((None, PaymentStatus.PROPOSED, "", [], _item_facts(item)) for item in new_items)
+    known.extend([(None, PaymentStatus.PROPOSED, "", (), facts) for facts in new_items])
     flags = _flags(known, uow.ledger.supplier_facts(company_id))
-    rows = []
-    for item in new_items:
-        flag, codes = flags[item["open_item_id"]]
-        del item["invoice_no"]
-        rows.append(
-            {
-                **item,
-                "company_id": company_id,
-                "status": PaymentStatus.PROPOSED.value,
-                "flag": flag,
-                "reasons": codes,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+    created = uow.payments.add_proposals(
+        company_id, {facts.key: flags[facts.key] for facts in new_items}, now
+    )
     del new_items
-    created = uow.payments.add_many(company_id, rows)
-    del rows
     uow.audit.add_many(
         [
             {
@@ -106,39 +91,33 @@ def reflag(uow: UnitOfWork, company_id: int, supplier_ids: Iterable[int] | None 
 
 def _flags(
     known: Sequence[_Known], suppliers: dict[int, SupplierFacts]
-) -> dict[int, tuple[str, list[str]]]:
+) -> dict[int, tuple[str, tuple[str, ...]]]:
     """(flag, reason codes) per open item, for the payments whose flags still matter."""
     duplicates = duplicate_keys(facts for *_, facts in known)
     to_assess = [facts for _, status, _, _, facts in known if status in REFLAGGED]
-    return {
-        key: (flag_for(found).value, [reason.value for reason in sorted_reasons(found)])
-        for key, found in assess(to_assess, suppliers, duplicates=duplicates).items()
-    }
+    # A handful of distinct reason sets: each is turned into its flag and codes once.
+    outcomes: dict[frozenset[Reason], tuple[str, tuple[str, ...]]] = {}
+    flags: dict[int, tuple[str, tuple[str, ...]]] = {}
+    for key, found in assess(to_assess, suppliers, duplicates=duplicates).items():
+        reasons = frozenset(found)
+        outcome = outcomes.get(reasons)
+        if outcome is None:
+            codes = tuple(reason.value for reason in sorted_reasons(found))
+            outcome = outcomes[reasons] = (flag_for(found).value, codes)
+        flags[key] = outcome
+    return flags
 
 
 def _store_changes(
-    uow: UnitOfWork, known: Sequence[_Known], flags: dict[int, tuple[str, list[str]]]
+    uow: UnitOfWork, known: Sequence[_Known], flags: dict[int, tuple[str, tuple[str, ...]]]
 ) -> int:
     changes: list[dict[str, Any]] = []
     for payment_id, _, flag, codes, facts in known:
         new = flags.get(facts.key)
-        if payment_id is not None and new is not None and new != (flag, codes):
-            changes.append({"id": payment_id, "flag": new[0], "reasons": new[1]})
+        if payment_id is not None and new is not None and new != (flag, tuple(codes)):
+            changes.append({"id": payment_id, "flag": new[0], "reasons": list(new[1])})
     uow.payments.set_flags(changes)
     return len(changes)
-
-
-def _item_facts(item: dict[str, Any]) -> PaymentFacts:
-    return PaymentFacts(
-        key=item["open_item_id"],
-        supplier_key=item["supplier_id"],
-        account=item["account"],
-        amount=item["amount"],
-        currency=item["currency"],
-        reference_type=ReferenceType(item["reference_type"]),
-        reference=item["reference"],
-        invoice_no=item["invoice_no"],
-    )
 
 
 def list_payments(

@@ -42,7 +42,6 @@ from paybot.store.uow import UnitOfWork
 
 log = logging.getLogger("paybot.returns")
 
-BUSINESS_ZONE = ZoneInfo("Europe/Oslo")
 NO_RETURN_REASON = "No answer from the bank: check the netbank before paying again."
 
 
@@ -271,7 +270,7 @@ def check_missing(
     company_org_no: str | None = None,
     now: datetime,
     after: timedelta = timedelta(hours=24),
-    zone: ZoneInfo = BUSINESS_ZONE,
+    zone: ZoneInfo,
     actor: Actor = SYSTEM,
 ) -> list[int]:
     """Processing payments with no answer for `after` of banking time become Failed (no return).
@@ -351,10 +350,24 @@ def poll(
             where = f"inbox of {account.account}"
             log.error("%s: %s", where, exc.user_message)
             results.append(IngestResult(name=where, kind="unread", error=exc.user_message))
+            _record_poll(uow, account, now, error=exc.user_message)
             continue
         for name in names:
             results.append(_take(uow, gateway, account, name, now, actor))
+        _record_poll(uow, account, now)
     return results
+
+
+def _record_poll(
+    uow: UnitOfWork, account: BankAccountSettings, now: datetime, *, error: str | None = None
+) -> None:
+    """When the inbox was read (or reading it failed): the metrics and health read it there."""
+    with uow:
+        if error is None:
+            uow.polls.succeeded(account.id, now)
+        else:
+            uow.polls.failed(account.id, now, error)
+        uow.commit()
 
 
 def _take(

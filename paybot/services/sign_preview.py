@@ -20,7 +20,6 @@ from paybot.core.signing import SignerLimits, in_company_currency, only_editors
 from paybot.core.states import Action, PaymentStatus, allowed_actions
 from paybot.services.common import ActorRef, company_or_error, roles_of
 from paybot.services.payments import load_payment, payment_facts
-from paybot.services.signing import BUSINESS_ZONE
 
 # A preview offers no more than one code signs; the rest are left out as TOO_MANY.
 from paybot.services.signing import MAX_AT_ONCE as MAX_AT_ONCE
@@ -80,7 +79,7 @@ class Preview:
 
 
 def blue_to_sign(
-    uow: UnitOfWork, *, actor: ActorRef, company_org_no: str, now: datetime
+    uow: UnitOfWork, *, actor: ActorRef, company_org_no: str, now: datetime, zone: ZoneInfo
 ) -> Preview:
     """The company's blue proposals and approved payments that this person may sign with one
     code now, oldest due date first (at most MAX_AT_ONCE); the rest left out, with why."""
@@ -94,11 +93,11 @@ def blue_to_sign(
             )
             if payment.flag is Flag.BLUE
         ]
-        return _preview(uow, actor, company, candidates, now, limit=MAX_AT_ONCE)
+        return _preview(uow, actor, company, candidates, now, limit=MAX_AT_ONCE, zone=zone)
 
 
 def to_sign(
-    uow: UnitOfWork, *, actor: ActorRef, payment_ids: Sequence[int], now: datetime
+    uow: UnitOfWork, *, actor: ActorRef, payment_ids: Sequence[int], now: datetime, zone: ZoneInfo
 ) -> Preview:
     """The given payments (of one company) as the Sign modal shows them before the code."""
     ids = list(dict.fromkeys(payment_ids))
@@ -113,7 +112,7 @@ def to_sign(
                 "Payments of different companies are signed one company at a time.",
             )
         candidates = [payment for payment, _ in found]
-        return _preview(uow, actor, company, candidates, now, limit=MAX_AT_ONCE)
+        return _preview(uow, actor, company, candidates, now, limit=MAX_AT_ONCE, zone=zone)
 
 
 def _preview(
@@ -124,7 +123,7 @@ def _preview(
     now: datetime,
     *,
     limit: int | None = None,
-    zone: ZoneInfo = BUSINESS_ZONE,
+    zone: ZoneInfo,
 ) -> Preview:
     candidates = list(candidates)
     who = _person(uow, actor)

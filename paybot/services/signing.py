@@ -37,8 +37,6 @@ from paybot.services.payments import check_complete, load_payment, payment_facts
 from paybot.services.secrets import SecretBox
 from paybot.store.uow import UnitOfWork
 
-BUSINESS_ZONE = ZoneInfo("Europe/Oslo")
-
 # Payments one code signs at most. The Sign modal carries the ids (and the version of each it
 # showed) in its private_metadata, 3000 characters; and one code should not sign an unbounded
 # batch, whatever a submission claims.
@@ -66,7 +64,7 @@ def sign(
     payment_ids: Sequence[int],
     code: str,
     now: datetime,
-    zone: ZoneInfo = BUSINESS_ZONE,
+    zone: ZoneInfo,
     versions: Mapping[int, int] | None = None,
 ) -> list[Signed]:
     """One code signs several payments: all of them, or (with the reason) none.
@@ -240,7 +238,7 @@ def _sign_one(
 
 
 def _business_day(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """Start and end of `now`'s day where the business is (Europe/Oslo by default)."""
+    """Start and end of `now`'s day in the business time zone `zone` (the daily limit's day)."""
     start = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
     return start, datetime.combine(start.date() + timedelta(days=1), time(0), tzinfo=zone)
 

@@ -9,14 +9,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from paybot.store.alarms import AlarmRepository
 from paybot.store.alert_queries import AlertQueries
+from paybot.store.audit_log import LoggedAuditRepository
 from paybot.store.banking import BankRepository
-from paybot.store.repositories import (
-    AuditRepository,
-    CompanyRepository,
-    LedgerRepository,
-    PaymentRepository,
-    UserRepository,
-)
+from paybot.store.companies import CompanyRepository
+from paybot.store.ledger import LedgerRepository
+from paybot.store.payments import PaymentRepository
+from paybot.store.people import UserRepository
+from paybot.store.polls import PollRepository
 from paybot.store.sends import SendRepository
 from paybot.store.signing import (
     LimitRepository,
@@ -39,7 +38,7 @@ class UnitOfWork:
         self.users = UserRepository(session)
         self.ledger = LedgerRepository(session)
         self.payments = PaymentRepository(session)
-        self.audit = AuditRepository(session)
+        self.audit = LoggedAuditRepository(session)
         self.limits = LimitRepository(session)
         self.rates = RateRepository(session)
         self.otp = OtpRepository(session)
@@ -49,6 +48,7 @@ class UnitOfWork:
         self.alerts = AlertQueries(session)
         self.sends = SendRepository(session)
         self.alarms = AlarmRepository(session)
+        self.polls = PollRepository(session)
         return self
 
     def __exit__(

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from paybot.bank.directory import DirectoryGateway
+from paybot.bank.factory import make_gateway
 from paybot.bank.gateway import (
     BankGateway,
     GatewayConfig,
@@ -23,7 +24,6 @@ from paybot.bank.gateway import (
     GatewayKind,
     batch,
     check_name,
-    make_gateway,
 )
 from paybot.bank.sftp import SftpGateway, parse_host_key
 from tests.bank.sftp_server import ServerState, SftpTestServer
@@ -79,8 +79,9 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
 
 
 def threads_started_since(before: set[threading.Thread]) -> list[threading.Thread]:
-    # paramiko's threads notice a closed socket within a poll interval; give them a moment.
-    deadline = time.monotonic() + 2
+    # paramiko's threads notice a closed socket within a poll interval; give them a moment
+    # (a generous one: only a leak, or a very busy machine, waits this long).
+    deadline = time.monotonic() + 10
     while (left := [t for t in threading.enumerate() if t not in before and t.is_alive()]) and (
         time.monotonic() < deadline
     ):

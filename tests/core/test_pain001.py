@@ -26,8 +26,8 @@ from paybot.core.bankfiles.model import (
 from paybot.core.bankfiles.pain001 import Pain001Summary, clean_text, write_pain001
 from paybot.core.bankfiles.schemas import load_schema, validate_file
 from paybot.core.payments import ReferenceType
+from tests.shared_fixtures import shared_fixture
 
-OFFICIAL_XSDS = Path(__file__).parents[3] / "shared" / "fixtures" / "iso20022"
 VERSIONS = list(Pain001Version)
 OSLO = timezone(timedelta(hours=1))
 NOW = datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=OSLO)
@@ -41,14 +41,15 @@ LONG_NAME = "Aktieselskapet " + "Særdeles Langt Navn " * 10
 
 
 def official_folder() -> Path:
-    """The official XSDs beside the repository, or a clean skip where they are not."""
-    if not all((OFFICIAL_XSDS / f"{version.value}.xsd").is_file() for version in VERSIONS):
-        pytest.skip(f"official XSDs not found in {OFFICIAL_XSDS}")
-    return OFFICIAL_XSDS
+    """The folder of the official XSDs in the shared fixtures (each version's must be there)."""
+    for version in VERSIONS:
+        shared_fixture(f"iso20022/{version.value}.xsd")
+    return shared_fixture("iso20022")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def official_xsds() -> Path:
+    """Once per module: a property test then finds them missing before it starts."""
     return official_folder()
 
 
@@ -176,7 +177,7 @@ def test_bundled_runtime_schemas_accept_the_same_files(
 ) -> None:
     path = written(a_mixed_order(), version, tmp_path)
     validate_file(path, version.value, folder=official_xsds)
-    validate_file(path, version.value)  # sepaxml's copy, as at run time
+    validate_file(path, version.value)  # paybot's own copy, as at run time
 
 
 def test_file_is_utf8_with_declaration_and_the_version_as_default_namespace(
@@ -653,13 +654,13 @@ transfers = st.builds(
     version=st.sampled_from(VERSIONS),
 )
 def test_random_valid_orders_are_xsd_valid_with_an_exact_control_sum(
-    blocks: list[list[CreditTransfer]], version: Pain001Version
+    official_xsds: Path, blocks: list[list[CreditTransfer]], version: Pain001Version
 ) -> None:
     order = an_order(*(a_block(*block) for block in blocks))
     out = io.BytesIO()
     summary = write_pain001(order, out, version)
     root = etree.fromstring(out.getvalue())
-    load_schema(version.value, official_folder()).assertValid(root)
+    load_schema(version.value, official_xsds).assertValid(root)
     expected = sum((t.amount for block in blocks for t in block), Decimal(0))
     assert summary.control_sum == expected
     assert [Decimal(x) for x in xpath(root, "//p:GrpHdr/p:CtrlSum/text()")] == [expected]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 import tracemalloc
 from collections.abc import Iterator
 from datetime import datetime
@@ -25,31 +24,32 @@ from paybot.core.bankfiles.pain002 import (
     stream_pain002,
     write_pain002,
 )
+from tests.shared_fixtures import shared_fixture, shared_fixture_names
 
 pytestmark = pytest.mark.filterwarnings("error::FutureWarning")
 
-FIXTURES = Path(__file__).parents[3] / "shared" / "fixtures"
-SAMPLES = FIXTURES / "samples" / "pain002"
-XSD = FIXTURES / "iso20022" / "pain.002.001.03.xsd"
+SAMPLES = "samples/pain002"
+XSD = "iso20022/pain.002.001.03.xsd"
 CREATED = datetime(2026, 11, 23, 10, 0)
 GROUP, BLOCK, TX = StatusLevel.GROUP, StatusLevel.PAYMENT_INFO, StatusLevel.TRANSACTION
 
 
 def sample(name: str) -> Path:
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"fixture not found: {path}")
-    return path
+    return shared_fixture(f"{SAMPLES}/{name}")
 
 
 def sample_names() -> list[str]:
-    return sorted(p.name for p in SAMPLES.glob("*.xml")) or ["(no samples found)"]
+    return shared_fixture_names(SAMPLES)
 
 
 def schema() -> etree.XMLSchema:
-    if not XSD.exists():
-        pytest.skip(f"XSD not found: {XSD}")
-    return etree.XMLSchema(etree.parse(str(XSD)))
+    return etree.XMLSchema(etree.parse(str(shared_fixture(XSD))))
+
+
+@pytest.fixture(scope="module")
+def xsd() -> etree.XMLSchema:
+    """The schema, once per module: a property test then finds it missing before it starts."""
+    return schema()
 
 
 def written(reports: list[StatusReport], message_id: str = "STS-1") -> bytes:
@@ -322,9 +322,9 @@ def test_write_then_read_gives_the_same_reports(reports: list[StatusReport]) -> 
 @settings(max_examples=20, deadline=None)
 @given(status_files())
 def test_everything_the_writer_accepts_is_valid_against_the_xsd(
-    reports: list[StatusReport],
+    xsd: etree.XMLSchema, reports: list[StatusReport]
 ) -> None:
-    assert schema().validate(etree.fromstring(written(reports)))
+    assert xsd.validate(etree.fromstring(written(reports)))
 
 
 # --- a big file ----------------------------------------------------------------------------------
@@ -360,7 +360,7 @@ def test_big_status_file_streams_in_flat_memory(tmp_path: Path) -> None:
     path = tmp_path / "big-pain002.xml"
     write_pain002(path, many_reports(BIG), message_id="STS-BIG", created_at=CREATED)
     size = path.stat().st_size
-    started, rss_before, rss_peak = time.perf_counter(), resident_bytes(), 0
+    rss_before, rss_peak = resident_bytes(), 0
     tracemalloc.start()
     try:
         header, reports = stream_pain002(path.name, path)
@@ -378,7 +378,7 @@ def test_big_status_file_streams_in_flat_memory(tmp_path: Path) -> None:
     # tracemalloc does not see libxml2's tree: the process's resident size must not grow with it
     if rss_before is not None:
         assert rss_peak - rss_before < size / 2
-    assert time.perf_counter() - started < BIG / 1000  # ~25,000 a second untraced
+    # How fast it streams is measured by bench/bank_files.py, not asserted here.
 
 
 def test_read_pain002_holds_reports_but_builds_no_tree(tmp_path: Path) -> None:

@@ -178,9 +178,7 @@ def test_an_acceptance_after_no_answer_means_waiting_again() -> None:
     assert (reaction.effect, reaction.batch) == (Effect.PROCESSING, 10)
 
 
-sends = st.lists(
-    st.tuples(states, st.booleans()), min_size=1, max_size=4
-).map(
+sends = st.lists(st.tuples(states, st.booleans()), min_size=1, max_size=4).map(
     lambda found: [
         Send(i + 1, (i + 1) * 10, state, cancellable=state is S.PREPARED and flag)
         for i, (state, flag) in enumerate(found)

@@ -13,7 +13,7 @@ from paybot.core.company import DispatchTiming
 from paybot.services import companies, dispatching, returns
 from paybot.services.returns import IngestResult
 from paybot.store.uow import UnitOfWork
-from tests.builders import NOW, ORG_NO, a_company, a_supplier, an_item, ledger_with, sign_with
+from tests.builders import NOW, ORG_NO, OSLO, a_company, a_supplier, an_item, ledger_with, sign_with
 
 CLICKS = 6
 
@@ -32,7 +32,7 @@ def test_the_same_file_ingested_at_once_is_applied_once(
         uow,
         lambda account: bank,
         now=phone.at + timedelta(minutes=5),
-        options=dispatching.DispatchOptions(files_dir=tmp_path / "sent"),
+        options=dispatching.DispatchOptions(files_dir=tmp_path / "sent", zone=OSLO),
     )
     [camt] = [name for name in bank.incoming() if "camt054" in name]
     data = bank.fetch(camt)

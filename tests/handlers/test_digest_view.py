@@ -20,6 +20,7 @@ from paybot.handlers.views.cards import BLOCKS_PER_ENTRY, payment_entries
 from paybot.handlers.views.digest import PostMessage, digest_messages
 from paybot.sandbox.slack_api import FakeSlack
 from paybot.services.daily_post import Digest
+from tests.builders import OSLO
 
 COMPANY = CompanyInfo(
     id=1,
@@ -103,7 +104,7 @@ def test_every_message_fits_and_every_proposal_is_shown_once_in_order(
     count: int, language: Language
 ) -> None:
     payments = many(count)
-    messages = digest_messages(a_digest(payments), language)
+    messages = digest_messages(a_digest(payments), language, OSLO)
 
     assert_within_slack_limits(messages)
     assert [pid for m in messages for pid in shown(m)] == [p.id for p in payments]
@@ -112,7 +113,7 @@ def test_every_message_fits_and_every_proposal_is_shown_once_in_order(
 
 
 def test_a_post_that_fits_is_one_message_with_the_summary_first() -> None:
-    [message] = digest_messages(a_digest(many(3)), Language.EN)
+    [message] = digest_messages(a_digest(many(3)), Language.EN, OSLO)
     header, summary = message.intro
     assert header["text"]["text"] == "Payment proposals · Acme AS · 23 Nov 2026"
     assert "🔵 1 blue · 🟠 1 orange · 🔴 1 red" in summary["text"]["text"]
@@ -122,7 +123,7 @@ def test_a_post_that_fits_is_one_message_with_the_summary_first() -> None:
 
 
 def test_the_rest_go_into_messages_that_say_which_proposals_they_show() -> None:
-    messages = digest_messages(a_digest(many(2000)), Language.EN)
+    messages = digest_messages(a_digest(many(2000)), Language.EN, OSLO)
     first, second, *_ = messages
 
     shown_first = len(first.payment_ids)
@@ -137,7 +138,7 @@ def test_the_rest_go_into_messages_that_say_which_proposals_they_show() -> None:
 
 
 def test_in_norwegian_the_ranges_and_amounts_are_norwegian() -> None:
-    messages = digest_messages(a_digest(many(40)), Language.NB)
+    messages = digest_messages(a_digest(many(40)), Language.NB, OSLO)
     everything = json.dumps([m.blocks for m in messages], ensure_ascii=False)
     assert "Betalingsforslag 1–" in everything and " av 40" in everything
     assert "*Sum:* kr 493 820,00" in everything
@@ -145,7 +146,7 @@ def test_in_norwegian_the_ranges_and_amounts_are_norwegian() -> None:
 
 def test_messages_still_fit_after_every_entry_reaches_its_longest_state() -> None:
     payments = many(300)
-    messages = digest_messages(a_digest(payments), Language.NB)
+    messages = digest_messages(a_digest(payments), Language.NB, OSLO)
     by_id = {p.id: p for p in payments}
     at = datetime(2026, 11, 23, 8, 12, tzinfo=UTC)
     for later, step in [
@@ -166,7 +167,7 @@ def test_messages_still_fit_after_every_entry_reaches_its_longest_state() -> Non
         for message in messages:
             now = [replace(by_id[pid], **later) for pid in message.payment_ids]
             steps = {p.id: step for p in now}
-            entries = payment_entries(now, steps, Language.NB, follow_up=False)
+            entries = payment_entries(now, steps, Language.NB, zone=OSLO, follow_up=False)
             blocks = [*message.intro, *entries]
             assert len(blocks) <= 50
             assert len(json.dumps(blocks)) <= 12_000
@@ -175,23 +176,23 @@ def test_messages_still_fit_after_every_entry_reaches_its_longest_state() -> Non
 def test_long_payee_names_mean_fewer_entries_per_message_not_a_refusal() -> None:
     names = ["Ø" * 200, "&<>" * 66, "x" * 5000]
     payments = [a_payment(n, payee=names[n % 3]) for n in range(60)]
-    messages = digest_messages(a_digest(payments), Language.EN)
+    messages = digest_messages(a_digest(payments), Language.EN, OSLO)
 
     assert_within_slack_limits(messages)
     assert [pid for m in messages for pid in m.payment_ids] == [p.id for p in payments]
-    assert len(messages) > len(digest_messages(a_digest(many(60)), Language.EN))
+    assert len(messages) > len(digest_messages(a_digest(many(60)), Language.EN, OSLO))
 
 
 def test_approved_proposals_are_counted_as_waiting_for_a_signer() -> None:
     payments = [a_payment(0), a_payment(3, status=PaymentStatus.APPROVED)]
-    [message] = digest_messages(a_digest(payments), Language.EN)
+    [message] = digest_messages(a_digest(payments), Language.EN, OSLO)
     assert "*2 proposal(s)* · 1 approved, waiting for a signer" in json.dumps(
         message.intro, ensure_ascii=False
     )
 
 
 def test_no_blue_proposals_no_sign_all_blue_button() -> None:
-    [message] = digest_messages(a_digest([a_payment(1), a_payment(2)]), Language.EN)
+    [message] = digest_messages(a_digest([a_payment(1), a_payment(2)]), Language.EN, OSLO)
     assert "accessory" not in message.intro[1]
 
 
@@ -200,7 +201,7 @@ def test_no_blue_proposals_no_sign_all_blue_button() -> None:
     [(Language.EN, "No proposals today."), (Language.NB, "Ingen betalingsforslag i dag.")],
 )
 def test_no_proposals_is_one_short_message(language: Language, words: str) -> None:
-    [message] = digest_messages(a_digest([]), language)
+    [message] = digest_messages(a_digest([]), language, OSLO)
     assert message.payment_ids == [] and words in message.text
     assert words in json.dumps(message.blocks, ensure_ascii=False)
     assert_within_slack_limits([message])

@@ -61,6 +61,7 @@ from tests.builders import (
     COMPANY_ACCOUNT,
     NOW,
     ORG_NO,
+    OSLO,
     SIGNER,
     Authenticator,
     a_company,
@@ -234,7 +235,7 @@ class BankLink(RuleBasedStateMachine):
 
         self.now += timedelta(minutes=2)  # the job runs every minute; signing has an undo window
         self.bank.mode = mode
-        options = DispatchOptions(files_dir=self.folder / "sent", checkpoint=checkpoint)
+        options = DispatchOptions(files_dir=self.folder / "sent", checkpoint=checkpoint, zone=OSLO)
         try:
             dispatching.dispatch(self.uow, lambda account: self.bank, now=self.now, options=options)
         except Crash:
@@ -242,7 +243,7 @@ class BankLink(RuleBasedStateMachine):
 
     @rule()
     def check_missing(self) -> None:
-        returns.check_missing(self.uow, now=self.now)
+        returns.check_missing(self.uow, now=self.now, zone=OSLO)
 
     # Common runs of steps in one rule, so that deep states are reached within a short run.
 
@@ -250,7 +251,7 @@ class BankLink(RuleBasedStateMachine):
     @rule()
     def days_without_an_answer(self) -> None:
         self.now += timedelta(days=4)
-        returns.check_missing(self.uow, now=self.now)
+        returns.check_missing(self.uow, now=self.now, zone=OSLO)
 
     @precondition(lambda self: self.having(_SIGNABLE))
     @rule(data=st.data())
@@ -265,7 +266,7 @@ class BankLink(RuleBasedStateMachine):
             self.now = max(self.now, phone.at)
         self.now += timedelta(minutes=2)
         self.bank.mode = "ok"
-        options = DispatchOptions(files_dir=self.folder / "sent")
+        options = DispatchOptions(files_dir=self.folder / "sent", zone=OSLO)
         dispatching.dispatch(self.uow, lambda account: self.bank, now=self.now, options=options)
 
     @rule(minutes=st.sampled_from([1, 7, 60, 60 * 30, 60 * 24 * 4]))

@@ -60,7 +60,7 @@ class Bank:
 
     def __init__(self, root: Path, **rules: Any) -> None:
         self.outbox, self.inbox = root / "outbox", root / "inbox"
-        self.options = DispatchOptions(files_dir=root / "sent")
+        self.options = DispatchOptions(files_dir=root / "sent", zone=OSLO)
         self.rules = SandboxRules(
             kid_only_accounts=frozenset({KID_ONLY[2]}),
             silent_accounts=frozenset({SILENT[2]}),
@@ -164,7 +164,7 @@ def test_a_rejected_payment_is_one_alert_with_the_reason_and_the_banks_words(
     [payment_id] = proposals(uow, to_kid_only_with_a_message())
     bank.send(uow, phone, [payment_id], SENT)
 
-    [alert] = alerts.pending(uow, now=SENT + timedelta(minutes=1))
+    [alert] = alerts.pending(uow, now=SENT + timedelta(minutes=1), zone=OSLO)
 
     assert (alert.kind, alert.channel, alert.language) == (AlertKind.FAILED, ALERTS, Language.EN)
     assert alert.key == f"alert:failed:{payment_id}:1"
@@ -180,7 +180,7 @@ def test_a_batch_is_announced_once_every_payment_of_it_is_paid(
     ids = proposals(uow, {}, {"amount": Decimal("3750.00")})
     sent = bank.send(uow, phone, ids, SENT)
 
-    [alert] = alerts.pending(uow, now=SENT)
+    [alert] = alerts.pending(uow, now=SENT, zone=OSLO)
 
     assert alert.kind is AlertKind.PAID and alert.batch is not None
     assert (alert.batch.number, alert.batch.payments) == (sent.number, 2)
@@ -194,7 +194,7 @@ def test_a_batch_with_a_rejected_payment_is_not_paid(
     paid, rejected = proposals(uow, {}, to_kid_only_with_a_message())
     bank.send(uow, phone, [paid, rejected], SENT)
 
-    assert kinds(alerts.pending(uow, now=SENT)) == [(AlertKind.FAILED, rejected)]
+    assert kinds(alerts.pending(uow, now=SENT, zone=OSLO)) == [(AlertKind.FAILED, rejected)]
 
 
 def test_a_payment_with_no_answer_is_stuck_after_four_banking_hours_not_before(
@@ -205,8 +205,8 @@ def test_a_payment_with_no_answer_is_stuck_after_four_banking_hours_not_before(
     bank.send(uow, phone, [payment_id], oslo(friday, 22))
 
     # Two hours on Friday, none at the weekend, two on Monday.
-    assert alerts.pending(uow, now=oslo(date(2026, 11, 30), 1, 59)) == []
-    [alert] = alerts.pending(uow, now=oslo(date(2026, 11, 30), 2))
+    assert alerts.pending(uow, now=oslo(date(2026, 11, 30), 1, 59), zone=OSLO) == []
+    [alert] = alerts.pending(uow, now=oslo(date(2026, 11, 30), 2), zone=OSLO)
 
     assert (alert.kind, alert.key) == (AlertKind.STUCK, f"alert:stuck:{payment_id}:1")
     assert alert.waited == timedelta(hours=4)
@@ -221,7 +221,7 @@ def test_an_answer_from_the_bank_is_not_stuck(
     bank.status_report(uow, sent, SENT)
     assert payments.show(uow, payment_id=answered).payment.bank_status == "ACSP"
 
-    found = alerts.pending(uow, now=SENT + timedelta(hours=5))
+    found = alerts.pending(uow, now=SENT + timedelta(hours=5), zone=OSLO)
 
     assert kinds(found) == [(AlertKind.STUCK, silent)]
 
@@ -231,12 +231,12 @@ def test_no_return_asks_whether_the_money_left_and_is_no_longer_stuck(
 ) -> None:
     [payment_id] = proposals(uow, to_silent())
     bank.send(uow, phone, [payment_id], SENT)
-    stuck = alerts.pending(uow, now=SENT + timedelta(hours=4))
+    stuck = alerts.pending(uow, now=SENT + timedelta(hours=4), zone=OSLO)
     claim_all(uow, stuck, SENT + timedelta(hours=4))
     later = SENT + timedelta(days=3)
-    assert returns.check_missing(uow, now=later) == [payment_id]
+    assert returns.check_missing(uow, now=later, zone=OSLO) == [payment_id]
 
-    [alert] = alerts.pending(uow, now=later)
+    [alert] = alerts.pending(uow, now=later, zone=OSLO)
 
     assert (alert.kind, alert.key) == (AlertKind.NO_RETURN, f"alert:no_return:{payment_id}:1")
     assert alert.payment is not None and alert.payment.failure_kind == "no_return"
@@ -247,16 +247,16 @@ def test_an_alert_claimed_is_not_pending_again_unless_its_poster_died(
 ) -> None:
     [payment_id] = proposals(uow, to_kid_only_with_a_message())
     bank.send(uow, phone, [payment_id], SENT)
-    [alert] = alerts.pending(uow, now=SENT)
+    [alert] = alerts.pending(uow, now=SENT, zone=OSLO)
 
     assert slack_records.claim(uow, key=alert.key, now=SENT)
-    assert alerts.pending(uow, now=SENT + timedelta(minutes=9)) == []
+    assert alerts.pending(uow, now=SENT + timedelta(minutes=9), zone=OSLO) == []
     # Never finished: after ten minutes another process takes it over.
-    [again] = alerts.pending(uow, now=SENT + timedelta(minutes=11))
+    [again] = alerts.pending(uow, now=SENT + timedelta(minutes=11), zone=OSLO)
     assert again.key == alert.key
     assert slack_records.claim(uow, key=alert.key, now=SENT + timedelta(minutes=11))
     slack_records.finish(uow, key=alert.key, now=SENT + timedelta(minutes=11))
-    assert alerts.pending(uow, now=SENT + timedelta(days=1)) == []
+    assert alerts.pending(uow, now=SENT + timedelta(days=1), zone=OSLO) == []
 
 
 def test_a_fix_is_the_same_failure_but_failing_again_after_signing_is_a_new_alert(
@@ -264,14 +264,14 @@ def test_a_fix_is_the_same_failure_but_failing_again_after_signing_is_a_new_aler
 ) -> None:
     [payment_id] = proposals(uow, to_kid_only_with_a_message())
     bank.send(uow, phone, [payment_id], SENT)
-    claim_all(uow, alerts.pending(uow, now=SENT), SENT)
+    claim_all(uow, alerts.pending(uow, now=SENT, zone=OSLO), SENT)
 
     later = SENT + timedelta(hours=1)
     payments.fix(uow, actor=APPROVER, payment_id=payment_id, reference="Faktura 13", now=later)
-    assert alerts.pending(uow, now=later) == []
+    assert alerts.pending(uow, now=later, zone=OSLO) == []
 
     bank.send(uow, phone, [payment_id], later + timedelta(minutes=10))
-    [again] = alerts.pending(uow, now=later + timedelta(minutes=10))
+    [again] = alerts.pending(uow, now=later + timedelta(minutes=10), zone=OSLO)
     assert (again.kind, again.key) == (AlertKind.FAILED, f"alert:failed:{payment_id}:2")
 
 
@@ -282,14 +282,14 @@ def test_more_than_twenty_payment_alerts_are_summarised_in_one(
     ids = proposals(uow, *({} for _ in range(23)))
     poor.send(uow, phone, ids, SENT)
 
-    found = alerts.pending(uow, now=SENT)
+    found = alerts.pending(uow, now=SENT, zone=OSLO)
 
     assert [a.kind for a in found] == [AlertKind.FAILED] * 20 + [AlertKind.MORE]
     summary = found[-1]
     assert summary.covers == tuple((AlertKind.FAILED, f"alert:failed:{i}:1") for i in ids[20:])
     assert summary.key.startswith(f"alert:more:{ORG_NO}:")
     # The same left-out alerts give the same summary key: one summary between processes.
-    assert alerts.pending(uow, now=SENT)[-1].key == summary.key
+    assert alerts.pending(uow, now=SENT, zone=OSLO)[-1].key == summary.key
 
 
 def test_a_company_without_an_alerts_channel_hears_nothing(uow: UnitOfWork, bank: Bank) -> None:
@@ -300,7 +300,7 @@ def test_a_company_without_an_alerts_channel_hears_nothing(uow: UnitOfWork, bank
     bank.send(uow, phone, [payment_id], SENT)
 
     assert view_status(uow, payment_id) is PaymentStatus.FAILED
-    assert alerts.pending(uow, now=SENT) == []
+    assert alerts.pending(uow, now=SENT, zone=OSLO) == []
 
 
 def view_status(uow: UnitOfWork, payment_id: int) -> PaymentStatus:

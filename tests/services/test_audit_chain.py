@@ -22,6 +22,7 @@ from tests.builders import (
     KID_MOD11,
     NOW,
     ORG_NO,
+    OSLO,
     SIGNER,
     a_company,
     a_supplier,
@@ -53,7 +54,9 @@ def event_ids(uow: UnitOfWork, engine: Engine) -> list[int]:
     payments.fix(uow, actor=APPROVER, payment_id=changed, reference=KID_MOD11, now=NOW)
     for _ in range(5):  # wrong codes, up to a lock (its details hold a time)
         with pytest.raises(InvalidOtp):
-            signing.sign(uow, BOX, actor=SIGNER, payment_ids=[second], code="00000", now=phone.at)
+            signing.sign(
+                uow, BOX, actor=SIGNER, payment_ids=[second], code="00000", now=phone.at, zone=OSLO
+            )
     otp.unlock(uow, user=SIGNER, now=NOW)
     people.set_user(uow, company_org_no=ORG_NO, user=SIGNER, max_per_payment=Decimal("10"), now=NOW)
     with pytest.raises(LimitExceeded):
@@ -63,7 +66,7 @@ def event_ids(uow: UnitOfWork, engine: Engine) -> list[int]:
     euro_id = int(ledger_with(uow, [euro])[euro.voucher_no].id)
     code, at = phone.code()
     in_oslo = at.astimezone(ZoneInfo("Europe/Oslo"))  # a time given in another zone
-    signing.sign(uow, BOX, actor=SIGNER, payment_ids=[euro_id], code=code, now=in_oslo)
+    signing.sign(uow, BOX, actor=SIGNER, payment_ids=[euro_id], code=code, now=in_oslo, zone=OSLO)
     return [event_id for event_id, *_ in stored_events(engine)]
 
 

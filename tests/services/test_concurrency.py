@@ -20,6 +20,7 @@ from tests.builders import (
     BOX,
     NOW,
     ORG_NO,
+    OSLO,
     a_company,
     a_supplier,
     an_item,
@@ -53,7 +54,7 @@ def test_racing_approve_sign_and_delete_leave_one_valid_history(
 
     def sign(uow: UnitOfWork, *, actor: ActorRef, payment_ids: list[int], now: datetime) -> None:
         code, at = codes.pop()
-        signing.sign(uow, BOX, actor=actor, payment_ids=payment_ids, code=code, now=at)
+        signing.sign(uow, BOX, actor=actor, payment_ids=payment_ids, code=code, now=at, zone=OSLO)
 
     actions: dict[Action, Callable[..., object]] = {
         Action.APPROVE: payments.approve,

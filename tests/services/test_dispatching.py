@@ -40,9 +40,9 @@ from tests.builders import (
     ledger_with,
     sign_with,
 )
+from tests.shared_fixtures import shared_fixture
 
 OSLO = ZoneInfo("Europe/Oslo")
-SCHEMAS = Path(__file__).parents[3] / "shared" / "fixtures" / "iso20022"
 PAIN001 = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 NS = {"p": PAIN001}
 UNDO = timedelta(seconds=60)
@@ -79,7 +79,7 @@ class Bank:
 
     def __init__(self, root: Path) -> None:
         self.outbox, self.inbox = root / "outbox", root / "inbox"
-        self.options = DispatchOptions(files_dir=root / "sent", undo_window=UNDO)
+        self.options = DispatchOptions(files_dir=root / "sent", undo_window=UNDO, zone=OSLO)
 
     @property
     def gateways(self) -> GatewayFactory:
@@ -158,9 +158,7 @@ def execution_dates(path: Path) -> list[date]:
 
 
 def official_schema() -> etree.XMLSchema:
-    xsd = SCHEMAS / "pain.001.001.03.xsd"
-    if not xsd.is_file():
-        pytest.skip(f"the official pain.001.001.03 XSD is not at {xsd}")
+    xsd = shared_fixture("iso20022/pain.001.001.03.xsd")
     return etree.XMLSchema(etree.parse(str(xsd)))
 
 
@@ -493,7 +491,9 @@ def test_a_file_its_schema_refuses_is_never_sent_and_its_payments_stay_due(
     folder = tmp_path / "wrong-schemas"
     folder.mkdir()
     (folder / "pain.001.001.03.xsd").write_text(WRONG_XSD, encoding="utf-8")
-    options = DispatchOptions(files_dir=tmp_path / "sent", undo_window=UNDO, schema_folder=folder)
+    options = DispatchOptions(
+        files_dir=tmp_path / "sent", undo_window=UNDO, schema_folder=folder, zone=OSLO
+    )
     timing(uow, DispatchTiming.IMMEDIATE)
     ids = signed(uow, phone, {}, {})
 

@@ -27,6 +27,7 @@ from tests.builders import (
     KID_MOD11,
     NOW,
     ORG_NO,
+    OSLO,
     SIGNER,
     Authenticator,
     a_company,
@@ -199,7 +200,7 @@ def test_the_preview_leaves_out_what_only_another_editor_signed(
     payments.fix(uow, actor=SIGNER, payment_id=payment_id, reference=KID_MOD11, now=NOW)
     payments.fix(uow, actor=SIGNER2, payment_id=payment_id, reference="0000001248", now=NOW)
     sign_with(uow, phone, [payment_id])
-    preview = sign_preview.to_sign(uow, actor=SIGNER2, payment_ids=[payment_id], now=NOW)
+    preview = sign_preview.to_sign(uow, actor=SIGNER2, payment_ids=[payment_id], now=NOW, zone=OSLO)
     assert [p.id for p in preview.left_out_for(sign_preview.Skip.ONLY_EDITORS)] == [payment_id]
 
 
@@ -270,7 +271,7 @@ def test_a_supplier_import_that_changes_the_registered_account_reflags_its_payme
 
 
 def shown_versions(uow: UnitOfWork, who: ActorRef, payment_ids: list[int]) -> dict[int, int]:
-    preview = sign_preview.to_sign(uow, actor=who, payment_ids=payment_ids, now=NOW)
+    preview = sign_preview.to_sign(uow, actor=who, payment_ids=payment_ids, now=NOW, zone=OSLO)
     return {p.id: p.signature_round for p in preview.payments}
 
 
@@ -286,6 +287,7 @@ def test_a_payment_changed_after_the_signer_looked_is_not_signed_and_the_code_st
         signing.sign(
             uow, BOX, actor=SIGNER, payment_ids=[other, payment_id], code=code, now=at,
             versions=seen,
+            zone=OSLO,
         )  # fmt: skip
 
     assert isinstance(refused.value, ConcurrentChange)
@@ -297,7 +299,14 @@ def test_a_payment_changed_after_the_signer_looked_is_not_signed_and_the_code_st
     again = shown_versions(uow, SIGNER, [payment_id, other])
     assert again == {payment_id: 2, other: 1}
     done = signing.sign(
-        uow, BOX, actor=SIGNER, payment_ids=[payment_id, other], code=code, now=at, versions=again
+        uow,
+        BOX,
+        actor=SIGNER,
+        payment_ids=[payment_id, other],
+        code=code,
+        now=at,
+        versions=again,
+        zone=OSLO,
     )  # the same code: the refused attempt did not use it
     assert [s.payment.status for s in done] == [PaymentStatus.APPROVED, PaymentStatus.DUE]
 
@@ -310,7 +319,14 @@ def test_a_signature_by_someone_else_meanwhile_does_not_make_the_version_old(
     sign_with(uow, phone, [payment_id])
     code, at = phone2.code()
     [done] = signing.sign(
-        uow, BOX, actor=SIGNER2, payment_ids=[payment_id], code=code, now=at, versions=seen
+        uow,
+        BOX,
+        actor=SIGNER2,
+        payment_ids=[payment_id],
+        code=code,
+        now=at,
+        versions=seen,
+        zone=OSLO,
     )
     assert done.payment.status is PaymentStatus.DUE
 
@@ -323,7 +339,14 @@ def test_unsigning_makes_the_version_old(uow: UnitOfWork, phone: Authenticator) 
     code, at = phone.code()
     with pytest.raises(ChangedSinceShown):
         signing.sign(
-            uow, BOX, actor=SIGNER, payment_ids=[payment_id], code=code, now=at, versions=seen
+            uow,
+            BOX,
+            actor=SIGNER,
+            payment_ids=[payment_id],
+            code=code,
+            now=at,
+            versions=seen,
+            zone=OSLO,
         )
 
 
@@ -336,6 +359,7 @@ def test_a_version_is_never_a_right(uow: UnitOfWork, phone: Authenticator) -> No
         signing.sign(
             uow, BOX, actor=APPROVER, payment_ids=[payment_id], code=code, now=at,
             versions={payment_id: 1},
+            zone=OSLO,
         )  # fmt: skip
 
 
@@ -347,7 +371,7 @@ def test_more_than_the_cap_is_refused_before_anything_else(
 ) -> None:
     ids = list(range(1, signing.MAX_AT_ONCE + 2))  # none of them exists; the code is wrong
     with pytest.raises(ValidationFailed) as refused:
-        signing.sign(uow, BOX, actor=SIGNER, payment_ids=ids, code="000000", now=NOW)
+        signing.sign(uow, BOX, actor=SIGNER, payment_ids=ids, code="000000", now=NOW, zone=OSLO)
     assert refused.value.user_message == (
         "One code signs at most 200 payments; 201 were given. Nothing was signed: sign them in "
         "smaller groups."

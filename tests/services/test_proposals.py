@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from paybot.core.errors import ImportRejected
 from paybot.core.payments import Flag, ReferenceType
-from paybot.services import ledger, proposals
+from paybot.services import audit_trail, ledger, proposals
+from paybot.store import bulk
 from paybot.store.uow import UnitOfWork
 from tests.builders import (
     ACCOUNT_A,
@@ -182,3 +184,47 @@ def test_money_survives_the_store_exactly(uow: UnitOfWork) -> None:
     payments = ledger_with(uow, [big, small])
     assert payments[big.voucher_no].amount == Decimal("99999999999999.99")
     assert payments[small.voucher_no].amount == Decimal("0.01")
+
+
+def test_one_refresh_gives_each_new_payment_its_items_values_and_its_own_flag(
+    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks of two: the proposals go in over several statements, each flag set in several.
+    monkeypatch.setattr(bulk, "CHUNK", 2)
+    items = [
+        an_item(),
+        an_item(account=None, reference="0000001230"),
+        an_item(amount=Decimal("77.10"), reference="12345678901", due_date=date(2026, 12, 9)),
+        an_item(invoice_no="INV-SAME", amount=Decimal("10.00"), reference="0000001230"),
+        an_item(invoice_no="INV-SAME", amount=Decimal("20.00"), reference="0000001248"),
+        an_item(currency="XYZ", reference="0000001255"),
+        an_item(account=ACCOUNT_B, reference="0000001263"),
+    ]
+    payments = ledger_with(uow, items, [a_supplier()])
+    found = [payments[item.voucher_no] for item in items]
+    assert [(p.flag, [r.value for r in p.reasons]) for p in found] == [
+        (Flag.BLUE, []),
+        (Flag.RED, ["missing_account"]),
+        (Flag.RED, ["invalid_kid"]),
+        (Flag.ORANGE, ["possible_duplicate"]),
+        (Flag.ORANGE, ["possible_duplicate"]),
+        (Flag.RED, ["unsupported_currency"]),
+        (Flag.ORANGE, ["account_changed"]),
+    ]
+    for item, payment in zip(items, found, strict=True):
+        assert (payment.account, payment.amount, payment.currency, payment.due_date) == (
+            item.account,
+            item.amount,
+            item.currency,
+            item.due_date,
+        )
+        assert (payment.reference, payment.invoice_no, payment.payee) == (
+            item.reference,
+            item.invoice_no,
+            "Leverandør AS",
+        )
+        assert payment.version == 1 and payment.editors == ()
+        [event] = audit_trail.history(uow, payment_id=payment.id)
+        assert event["action"] == "payment.propose"
+    assert [p.id for p in found] == sorted(p.id for p in found)  # in the ledger's order
+    assert audit_trail.verify(uow).broken_at is None

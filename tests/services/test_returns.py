@@ -54,9 +54,9 @@ from tests.builders import (
     ledger_with,
     sign_with,
 )
+from tests.shared_fixtures import shared_fixture, shared_fixture_names
 
 OSLO = ZoneInfo("Europe/Oslo")
-SAMPLES = Path(__file__).parents[3] / "shared" / "fixtures" / "samples"
 # Sent at 11:00 in Oslo on Monday 23 November 2026, after the undo window of every signing here.
 SENT = NOW + timedelta(hours=1)
 KID_ONLY = ("Kun KID AS", "923609008", ACCOUNT_B)
@@ -80,7 +80,7 @@ class Bank:
 
     def __init__(self, root: Path) -> None:
         self.outbox, self.inbox = root / "outbox", root / "inbox"
-        self.options = DispatchOptions(files_dir=root / "sent")
+        self.options = DispatchOptions(files_dir=root / "sent", zone=OSLO)
         self.rules = SandboxRules()
 
     def folders(self) -> GatewayFactory:
@@ -330,8 +330,8 @@ def test_a_silent_payee_stays_processing_until_the_missing_return_check(
     returns.poll(uow, gateways, now=SENT)
 
     assert status_of(uow, [answered, silent]) == [PaymentStatus.PAID, PaymentStatus.PROCESSING]
-    assert returns.check_missing(uow, now=SENT + timedelta(hours=23)) == []
-    assert returns.check_missing(uow, now=SENT + timedelta(days=3)) == [silent]
+    assert returns.check_missing(uow, now=SENT + timedelta(hours=23), zone=OSLO) == []
+    assert returns.check_missing(uow, now=SENT + timedelta(days=3), zone=OSLO) == [silent]
     late = view(uow, silent)
     assert (late.status, late.failure_kind) == (PaymentStatus.FAILED, "no_return")
     assert late.failure_reason == NO_RETURN_REASON
@@ -351,9 +351,11 @@ def test_a_weekend_does_not_count_towards_the_24_banking_hours(
     monday = date(2026, 11, 30)
 
     # 13 hours on Friday and 10 on Monday: 23 banking hours, though 71 hours have passed.
-    assert returns.check_missing(uow, now=oslo(monday, 10)) == []
+    assert returns.check_missing(uow, now=oslo(monday, 10), zone=OSLO) == []
     assert view(uow, payment_id).status is PaymentStatus.PROCESSING
-    assert returns.check_missing(uow, company_org_no=ORG_NO, now=oslo(monday, 12)) == [payment_id]
+    assert returns.check_missing(uow, company_org_no=ORG_NO, now=oslo(monday, 12), zone=OSLO) == [
+        payment_id
+    ]
     assert view(uow, payment_id).status is PaymentStatus.FAILED
 
 
@@ -362,7 +364,7 @@ def test_a_payment_with_no_return_cannot_be_signed_again_until_the_netbank_is_ch
 ) -> None:
     [payment_id] = signed(uow, phone)
     bank.send(uow, bank.folders())
-    returns.check_missing(uow, now=SENT + timedelta(days=3))
+    returns.check_missing(uow, now=SENT + timedelta(days=3), zone=OSLO)
 
     with pytest.raises(NotPermitted, match="no answer from the bank"):
         sign_with(uow, phone, [payment_id])
@@ -378,7 +380,7 @@ def test_the_netbank_showing_no_money_left_is_recorded_and_the_payment_stays_fai
     [payment_id] = signed(uow, phone)
     bank.send(uow, bank.folders())
     later = SENT + timedelta(days=3)
-    returns.check_missing(uow, now=later)
+    returns.check_missing(uow, now=later, zone=OSLO)
 
     checked = netbank.resolve_missing(
         uow, actor=SIGNER, payment_id=payment_id, money_left=False, now=later
@@ -400,7 +402,7 @@ def test_after_the_netbank_shows_no_money_left_the_payment_is_signed_and_sent_ag
     [payment_id] = signed(uow, phone)
     bank.send(uow, bank.folders())
     later = SENT + timedelta(days=3)
-    returns.check_missing(uow, now=later)
+    returns.check_missing(uow, now=later, zone=OSLO)
     netbank.resolve_missing(uow, actor=SIGNER, payment_id=payment_id, money_left=False, now=later)
 
     phone.at = later
@@ -418,7 +420,7 @@ def test_bookings_of_two_sends_of_one_payment_hold_it_then_raise_the_alarm(
     bank.send(uow, bank.folders())
     first = lines(engine)[payment_id]["end_to_end_id"]
     later = SENT + timedelta(days=3)
-    returns.check_missing(uow, now=later)
+    returns.check_missing(uow, now=later, zone=OSLO)
     netbank.resolve_missing(uow, actor=SIGNER, payment_id=payment_id, money_left=False, now=later)
     phone.at = later
     sign_with(uow, phone, [payment_id])
@@ -468,7 +470,7 @@ def test_the_netbank_showing_the_money_left_makes_it_paid(
     [payment_id] = signed(uow, phone)
     bank.send(uow, bank.folders())
     later = SENT + timedelta(days=3)
-    returns.check_missing(uow, now=later)
+    returns.check_missing(uow, now=later, zone=OSLO)
 
     with pytest.raises(NotPermitted, match="signer role"):
         netbank.resolve_missing(
@@ -491,7 +493,7 @@ def test_a_booking_that_arrives_after_the_missing_return_failure_wins(
     [payment_id] = signed(uow, phone)
     bank.send(uow, bank.folders())
     later = SENT + timedelta(days=3)
-    returns.check_missing(uow, now=later)
+    returns.check_missing(uow, now=later, zone=OSLO)
     line = lines(engine)[payment_id]
 
     result = ingest(
@@ -728,19 +730,19 @@ def test_polling_leaves_a_refused_file_in_the_inbox_and_applies_the_others(
 
 # Every bank's own namespace included (PostFinance's pain.002.001.03.ch.02).
 SAMPLE_FILES = [
-    pytest.param(path, id=path.name)
+    pytest.param(f"samples/{folder}/{name}", id=name)
     for folder in ("pain002", "camt054")
-    for path in sorted((SAMPLES / folder).glob("*.xml"))
+    for name in shared_fixture_names(f"samples/{folder}")
 ]
 
 
-@pytest.mark.skipif(not SAMPLE_FILES, reason=f"no sample return files in {SAMPLES}")
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("sample", SAMPLE_FILES)
 def test_every_sample_return_file_is_taken_and_matches_nothing(
-    uow: UnitOfWork, engine: Engine, sample: Path
+    uow: UnitOfWork, engine: Engine, sample: str
 ) -> None:
-    result = ingest(uow, sample.name, sample.read_bytes())
+    path = shared_fixture(sample)
+    result = ingest(uow, path.name, path.read_bytes())
 
     assert (result.paid, result.failed, result.updated, result.error) == ([], [], 0, None)
     assert not result.already_applied

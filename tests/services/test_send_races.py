@@ -17,7 +17,7 @@ from paybot.core.states import PaymentStatus
 from paybot.services import dispatching, netbank, returns
 from paybot.services.dispatching import DispatchOptions
 from paybot.store.uow import UnitOfWork
-from tests.builders import SIGNER, Authenticator, sign_with
+from tests.builders import OSLO, SIGNER, Authenticator, sign_with
 from tests.services.test_returns import (
     SENT,
     Bank,
@@ -39,7 +39,7 @@ def resent(uow: UnitOfWork, phone: Authenticator, bank: Bank) -> int:
     [payment] = signed(uow, phone)
     bank.send(uow, bank.folders())
     (bank.outbox / "PAYBOT-B1.xml").rename(bank.outbox.parent / "taken-B1.xml")
-    returns.check_missing(uow, now=LATER)
+    returns.check_missing(uow, now=LATER, zone=OSLO)
     netbank.resolve_missing(uow, actor=SIGNER, payment_id=payment, money_left=False, now=LATER)
     phone.at = LATER
     sign_with(uow, phone, [payment])
@@ -47,7 +47,9 @@ def resent(uow: UnitOfWork, phone: Authenticator, bank: Bank) -> int:
 
 
 def dispatch(uow: UnitOfWork, bank: Bank, checkpoint: Callable[[str], None]) -> None:
-    options = DispatchOptions(files_dir=bank.outbox.parent / "sent", checkpoint=checkpoint)
+    options = DispatchOptions(
+        files_dir=bank.outbox.parent / "sent", checkpoint=checkpoint, zone=OSLO
+    )
     dispatching.dispatch(uow, bank.folders(), now=LATER + timedelta(hours=1), options=options)
 
 

@@ -21,6 +21,7 @@ from tests.builders import (
     BOX,
     NOW,
     ORG_NO,
+    OSLO,
     SIGNER,
     VIEWER,
     Authenticator,
@@ -67,7 +68,7 @@ def test_blue_proposals_are_counted_with_a_total_per_currency(
 ) -> None:
     blue = three_blue(uow)
     eur_rate(uow)
-    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=NOW)
+    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=NOW, zone=OSLO)
     assert sorted(p.id for p in preview.payments) == blue
     assert preview.totals == {"NOK": Decimal("5000.00"), "EUR": Decimal("200.00")}
     assert preview.total_company == Decimal("7300.00")
@@ -82,7 +83,7 @@ def test_payments_above_the_per_payment_limit_are_left_out_and_counted(
     people.set_user(
         uow, company_org_no=ORG_NO, user=SIGNER, max_per_payment=Decimal("2000"), now=NOW
     )
-    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=NOW)
+    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=NOW, zone=OSLO)
     assert [p.amount for p in preview.payments] == [Decimal("1250.00")]
     assert preview.totals == {"NOK": Decimal("1250.00")}
     assert sorted(p.amount for p in preview.left_out_for(Skip.ABOVE_LIMIT)) == [
@@ -95,7 +96,7 @@ def test_a_currency_without_a_rate_is_left_out_as_its_limit_cannot_be_checked(
     uow: UnitOfWork, phone: Authenticator
 ) -> None:
     three_blue(uow)
-    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=NOW)
+    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=NOW, zone=OSLO)
     assert [p.currency for p in preview.left_out_for(Skip.NO_RATE)] == ["EUR"]
     assert preview.totals == {"NOK": Decimal("5000.00")}
 
@@ -105,7 +106,7 @@ def test_what_the_daily_limit_leaves_is_told(uow: UnitOfWork, phone: Authenticat
     eur_rate(uow)
     people.set_user(uow, company_org_no=ORG_NO, user=SIGNER, max_per_day=Decimal("6000"), now=NOW)
     sign_with(uow, phone, [blue[0]])  # NOK 1,250 signed today
-    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=phone.at)
+    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=phone.at, zone=OSLO)
     assert preview.left_today == Decimal("4750.00")
     assert preview.total_company == Decimal("6050.00") and preview.above_day_limit
 
@@ -117,7 +118,7 @@ def test_proposals_wait_for_approval_where_the_company_asks_for_it(
     eur_rate(uow)
     companies.update_settings(uow, org_no=ORG_NO, approval_required=True, now=NOW)
     payments.approve(uow, actor=APPROVER, payment_ids=[blue[0]], now=NOW)
-    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=NOW)
+    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=NOW, zone=OSLO)
     assert [p.id for p in preview.payments] == [blue[0]]
     assert len(preview.left_out_for(Skip.NEEDS_APPROVAL)) == 2
 
@@ -130,7 +131,7 @@ def test_a_payment_waiting_for_a_second_signer_is_not_offered_to_the_first_again
     companies.update_settings(uow, org_no=ORG_NO, dual_control_threshold=Decimal("3000"), now=NOW)
     [signed] = sign_with(uow, phone, [blue[1]])  # NOK 3,750: needs two signers
     assert signed.payment.status is PaymentStatus.APPROVED and not signed.complete
-    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=phone.at)
+    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=phone.at, zone=OSLO)
     assert [p.id for p in preview.left_out_for(Skip.SIGNED_ALREADY)] == [blue[1]]
     assert blue[1] not in [p.id for p in preview.payments]
 
@@ -142,7 +143,7 @@ def test_someone_without_the_signer_role_can_sign_nothing(
     uow: UnitOfWork, phone: Authenticator, who: ActorRef, blocker: Blocker
 ) -> None:
     three_blue(uow)
-    preview = blue_to_sign(uow, actor=who, company_org_no=ORG_NO, now=NOW)
+    preview = blue_to_sign(uow, actor=who, company_org_no=ORG_NO, now=NOW, zone=OSLO)
     assert preview.blocker is blocker and preview.payments == []
 
 
@@ -151,7 +152,7 @@ def test_a_signer_without_a_confirmed_device_is_told_to_enroll(
 ) -> None:
     three_blue(uow)
     people.set_user(uow, company_org_no=ORG_NO, user=VIEWER, roles=[Role.SIGNER], now=NOW)
-    preview = blue_to_sign(uow, actor=VIEWER, company_org_no=ORG_NO, now=NOW)
+    preview = blue_to_sign(uow, actor=VIEWER, company_org_no=ORG_NO, now=NOW, zone=OSLO)
     assert preview.blocker is Blocker.NOT_ENROLLED and preview.payments == []
 
 
@@ -160,8 +161,10 @@ def test_a_locked_signer_is_told_until_when(uow: UnitOfWork, phone: Authenticato
     at = phone.at + timedelta(minutes=5)
     for _ in range(5):
         with pytest.raises(InvalidOtp):
-            signing.sign(uow, BOX, actor=SIGNER, payment_ids=blue[:1], code="000000", now=at)
-    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=at)
+            signing.sign(
+                uow, BOX, actor=SIGNER, payment_ids=blue[:1], code="000000", now=at, zone=OSLO
+            )
+    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=at, zone=OSLO)
     assert preview.blocker is Blocker.LOCKED
     assert preview.locked_until is not None and preview.locked_until > at
 
@@ -172,7 +175,7 @@ def test_at_most_so_many_are_signed_at_once_the_rest_next_round(
     blue = three_blue(uow)
     eur_rate(uow)
     monkeypatch.setattr(sign_preview, "MAX_AT_ONCE", 2)
-    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=NOW)
+    preview = blue_to_sign(uow, actor=SIGNER, company_org_no=ORG_NO, now=NOW, zone=OSLO)
     assert len(preview.payments) == 2
     assert len(preview.left_out_for(Skip.TOO_MANY)) == 1
     assert {p.id for p in preview.payments} | {
@@ -185,8 +188,8 @@ def test_the_sign_modal_says_why_one_payment_cannot_be_signed_now(
 ) -> None:
     found = ledger_with(uow, [an_item(reference=None)], [a_supplier()])
     [red] = found.values()
-    preview = to_sign(uow, actor=SIGNER, payment_ids=[red.id], now=NOW)
+    preview = to_sign(uow, actor=SIGNER, payment_ids=[red.id], now=NOW, zone=OSLO)
     assert preview.payments == [] and preview.left_out_for(Skip.INCOMPLETE) == [red]
     payments.delete(uow, actor=APPROVER, payment_ids=[red.id], now=NOW)
-    preview = to_sign(uow, actor=SIGNER, payment_ids=[red.id], now=NOW)
+    preview = to_sign(uow, actor=SIGNER, payment_ids=[red.id], now=NOW, zone=OSLO)
     assert [item.why for item in preview.left_out] == [Skip.NOT_SIGNABLE]

@@ -158,7 +158,9 @@ def sign_at(
     """Signs with the code the phone shows at `at` (later than any code used before)."""
     phone.at = at
     code = code_at(phone.secret, at)
-    return signing.sign(uow, BOX, actor=phone.actor, payment_ids=payment_ids, code=code, now=at)
+    return signing.sign(
+        uow, BOX, actor=phone.actor, payment_ids=payment_ids, code=code, now=at, zone=OSLO
+    )
 
 
 def a_wrong_code(phone: Authenticator, at: datetime) -> str:
@@ -546,7 +548,9 @@ def test_a_code_one_step_off_is_accepted(uow: UnitOfWork, phone: Authenticator, 
     payment_id = a_proposal(uow)
     at = NOW + timedelta(minutes=10)
     code = code_at(phone.secret, at + steps * STEP)
-    [signed] = signing.sign(uow, BOX, actor=SIGNER, payment_ids=[payment_id], code=code, now=at)
+    [signed] = signing.sign(
+        uow, BOX, actor=SIGNER, payment_ids=[payment_id], code=code, now=at, zone=OSLO
+    )
     assert signed.payment.status is PaymentStatus.DUE
 
 
@@ -559,7 +563,7 @@ def test_a_code_two_steps_off_is_refused_and_audited_as_a_failure(
     at = NOW + timedelta(minutes=10)
     code = code_at(phone.secret, at + steps * STEP)
     with pytest.raises(InvalidOtp, match="not right"):
-        signing.sign(uow, BOX, actor=SIGNER, payment_ids=[payment_id], code=code, now=at)
+        signing.sign(uow, BOX, actor=SIGNER, payment_ids=[payment_id], code=code, now=at, zone=OSLO)
     assert snapshot(uow, engine, payment_id) == before
     assert audit_actions(engine)[-1] == "otp.failure"  # a code failure, not a payment refusal
 
@@ -567,9 +571,9 @@ def test_a_code_two_steps_off_is_refused_and_audited_as_a_failure(
 def test_a_code_already_used_is_refused(uow: UnitOfWork, phone: Authenticator) -> None:
     first, second = proposals(uow, "100.00", "200.00")
     code, at = phone.code()
-    signing.sign(uow, BOX, actor=SIGNER, payment_ids=[first], code=code, now=at)
+    signing.sign(uow, BOX, actor=SIGNER, payment_ids=[first], code=code, now=at, zone=OSLO)
     with pytest.raises(InvalidOtp, match="used already"):
-        signing.sign(uow, BOX, actor=SIGNER, payment_ids=[second], code=code, now=at)
+        signing.sign(uow, BOX, actor=SIGNER, payment_ids=[second], code=code, now=at, zone=OSLO)
     assert view(uow, second).status is PaymentStatus.PROPOSED
 
 
@@ -578,10 +582,10 @@ def test_a_right_code_sent_again_and_again_does_not_lock_signing(
 ) -> None:
     first, second = proposals(uow, "100.00", "200.00")
     code, at = phone.code()
-    signing.sign(uow, BOX, actor=SIGNER, payment_ids=[first], code=code, now=at)
+    signing.sign(uow, BOX, actor=SIGNER, payment_ids=[first], code=code, now=at, zone=OSLO)
     for _ in range(6):  # a double click, many times over
         with pytest.raises(CodeReplayed):
-            signing.sign(uow, BOX, actor=SIGNER, payment_ids=[second], code=code, now=at)
+            signing.sign(uow, BOX, actor=SIGNER, payment_ids=[second], code=code, now=at, zone=OSLO)
     [signed] = sign_with(uow, phone, [second])
     assert signed.payment.status is PaymentStatus.DUE
 
@@ -600,6 +604,7 @@ def test_five_wrong_codes_lock_signing_for_fifteen_minutes(
                 payment_ids=[payment_id],
                 code=a_wrong_code(phone, at),
                 now=at + attempt * timedelta(seconds=5),
+                zone=OSLO,
             )
     locked_at = at + timedelta(minutes=1)
     with pytest.raises(OtpLocked, match="locked after 5 wrong codes"):
@@ -622,7 +627,9 @@ def test_an_admin_unlock_lifts_the_lock_at_once(uow: UnitOfWork, phone: Authenti
     for _ in range(5):
         with pytest.raises(InvalidOtp):
             code = a_wrong_code(phone, at)
-            signing.sign(uow, BOX, actor=SIGNER, payment_ids=[payment_id], code=code, now=at)
+            signing.sign(
+                uow, BOX, actor=SIGNER, payment_ids=[payment_id], code=code, now=at, zone=OSLO
+            )
     with pytest.raises(OtpLocked):
         sign_at(uow, phone, [payment_id], at + STEP)
     otp.unlock(uow, user=SIGNER, now=at + 2 * STEP)
@@ -640,7 +647,9 @@ def test_a_right_code_resets_the_wrong_codes_in_a_row(
         for _ in range(4):
             with pytest.raises(InvalidOtp):
                 code = a_wrong_code(phone, when)
-                signing.sign(uow, BOX, actor=SIGNER, payment_ids=[payment_id], code=code, now=when)
+                signing.sign(
+                    uow, BOX, actor=SIGNER, payment_ids=[payment_id], code=code, now=when, zone=OSLO
+                )
 
     four_wrong(at, first)
     sign_at(uow, phone, [first], at)
@@ -669,7 +678,13 @@ def test_a_signer_who_never_enrolled_is_not_enrolled(uow: UnitOfWork, phone: Aut
     )
     with pytest.raises(NotEnrolled, match="no confirmed one-time-code device"):
         signing.sign(
-            uow, BOX, actor=ActorRef("UNEW"), payment_ids=[payment_id], code="123456", now=NOW
+            uow,
+            BOX,
+            actor=ActorRef("UNEW"),
+            payment_ids=[payment_id],
+            code="123456",
+            now=NOW,
+            zone=OSLO,
         )
 
 
@@ -742,7 +757,9 @@ def test_rotating_the_key_lets_a_box_with_only_the_new_key_sign(
 
     assert new_box.decrypt(stored_secret(engine)) == phone.secret
     code, at = phone.code()
-    [signed] = signing.sign(uow, new_box, actor=SIGNER, payment_ids=[payment_id], code=code, now=at)
+    [signed] = signing.sign(
+        uow, new_box, actor=SIGNER, payment_ids=[payment_id], code=code, now=at, zone=OSLO
+    )
     assert signed.payment.status is PaymentStatus.DUE
     assert "otp.rotate_key" in audit_actions(engine)
 

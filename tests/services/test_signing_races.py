@@ -21,6 +21,7 @@ from tests.builders import (
     BOX,
     NOW,
     ORG_NO,
+    OSLO,
     SIGNER,
     Authenticator,
     a_company,
@@ -96,7 +97,7 @@ def a_signer(uow: UnitOfWork, slack_user_id: str) -> Authenticator:
 def signing_click(phone: Authenticator, payment_id: int, code: str, at: datetime) -> Click:
     def click(uow: UnitOfWork) -> object:
         return signing.sign(
-            uow, BOX, actor=phone.actor, payment_ids=[payment_id], code=code, now=at
+            uow, BOX, actor=phone.actor, payment_ids=[payment_id], code=code, now=at, zone=OSLO
         )
 
     return click

@@ -18,7 +18,7 @@ from paybot.services import dispatching, returns
 from paybot.services.dispatching import DispatchOptions, DispatchResult
 from paybot.services.ports import GatewayFactory, UploadNotStarted
 from paybot.store.uow import UnitOfWork
-from tests.builders import ACCOUNT_B, Authenticator
+from tests.builders import ACCOUNT_B, OSLO, Authenticator
 from tests.services.test_returns import (
     SENT,
     phone,
@@ -62,7 +62,7 @@ class CutOffBank(SandboxBank):
 
 def dispatch(uow: UnitOfWork, gateways: GatewayFactory, root: Path, at: datetime) -> DispatchResult:
     return dispatching.dispatch(
-        uow, gateways, now=at, options=DispatchOptions(files_dir=root / "sent")
+        uow, gateways, now=at, options=DispatchOptions(files_dir=root / "sent", zone=OSLO)
     )
 
 
@@ -139,7 +139,7 @@ def test_an_answer_read_between_the_upload_and_its_record_is_applied(
         if step == "uploaded":
             polled.extend(returns.poll(uow, lambda account: bank, now=SENT))
 
-    options = DispatchOptions(files_dir=tmp_path / "sent", checkpoint=poll_now)
+    options = DispatchOptions(files_dir=tmp_path / "sent", checkpoint=poll_now, zone=OSLO)
     dispatching.dispatch(uow, lambda account: bank, now=SENT, options=options)
 
     assert {r.kind for r in polled} == {"pain.002", "camt.054"}

@@ -11,14 +11,18 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 from wsgiref.simple_server import WSGIServer
+from zoneinfo import ZoneInfo
 
 import pytest
+from slack_bolt import App
+from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
 from sqlalchemy import Engine
 
 from paybot.app import create_app
@@ -30,6 +34,8 @@ from tests.builders import BOX, NOW
 
 SECRET = "test-signing-secret"
 CHANNEL = "C0FINANCE"
+OSLO = ZoneInfo("Europe/Oslo")
+DEADLINE = 30.0  # seconds: only a failing test waits this long for work to get somewhere
 _numbers = count(1)
 
 
@@ -47,12 +53,77 @@ class Clock:
         return self.at
 
 
+class LazyWork(Executor):
+    """The app's work after its answers (Bolt's lazy listeners), counted as it is handed to the
+    app's threads: a test waits until it is all done instead of waiting a while."""
+
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
+        self._futures: list[Future[Any]] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, app: App) -> LazyWork:
+        """Counts the lazy work of `app` from now on."""
+        runner = app.listener_runner.lazy_listener_runner
+        assert isinstance(runner, ThreadLazyListenerRunner)
+        tracked = cls(runner.executor)
+        runner.executor = tracked
+        return tracked
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = self._executor.submit(fn, *args, **kwargs)
+        with self._lock:
+            self._futures.append(future)
+        return future
+
+    def settle(self) -> None:
+        """Returns once all the work handed over so far is done (and whatever it handed over)."""
+        seen = 0
+        while True:
+            with self._lock:
+                pending = self._futures[seen:]
+                seen = len(self._futures)
+            if not pending:
+                return
+            _, running = wait(pending, timeout=DEADLINE)
+            assert not running, f"{len(running)} pieces of work still running after {DEADLINE} s"
+
+
+class Hold:
+    """Slack holding calls until the test lets them go (or DEADLINE passes): the chosen Web API
+    methods (in FakeSlack.slow_down's place) or slack-sdk's wait after a 429 (`sleep`). Whatever
+    got through is in `passed`: an answer that came while it is empty did not wait for them."""
+
+    def __init__(self, *methods: str) -> None:
+        self.methods = set(methods)
+        self.reached = threading.Event()
+        self.released = threading.Event()
+        self.passed: list[str] = []
+
+    def slow_down(self, method: str) -> None:
+        if method in self.methods:
+            self.hold(method)
+
+    def sleep(self, _seconds: float) -> None:
+        self.hold("sleep")
+
+    def hold(self, what: str) -> None:
+        self.reached.set()
+        self.released.wait(timeout=DEADLINE)
+        self.passed.append(what)
+
+
 class SlackEndpoint:
     """paybot's /slack/events on loopback, and the ways Slack calls it."""
 
-    def __init__(self, server: WSGIServer, fake: FakeSlackServer) -> None:
-        self.server, self.fake, self.slack = server, fake, fake.slack
+    def __init__(self, server: WSGIServer, fake: FakeSlackServer, lazy: LazyWork) -> None:
+        self.server, self.fake, self.slack, self.lazy = server, fake, fake.slack, lazy
         self.url = f"http://127.0.0.1:{server.server_port}/slack/events"
+
+    def settle(self) -> None:
+        """Returns once the work after every answer so far is done."""
+        self.lazy.settle()
 
     def post(
         self,
@@ -200,20 +271,30 @@ def clock() -> Clock:
 
 @pytest.fixture
 def deps(engine: Engine, clock: Clock) -> Deps:
-    return Deps(uow=lambda: UnitOfWork(engine), box=lambda: BOX, clock=clock.now)
+    return Deps(uow=lambda: UnitOfWork(engine), box=lambda: BOX, zone=OSLO, clock=clock.now)
 
 
 @pytest.fixture
 def endpoint(deps: Deps) -> Iterator[SlackEndpoint]:
     with FakeSlackServer() as fake:
         app = create_app(token=fake.slack.token, signing_secret=SECRET, api_url=fake.url, deps=deps)
+        lazy = LazyWork.of(app)
         server = http_server(app, "127.0.0.1", 0)  # threaded, as `paybot serve` runs it
         thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
         thread.start()
-        yield SlackEndpoint(server, fake)
+        yield SlackEndpoint(server, fake, lazy)
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def hold(endpoint: SlackEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hold]:
+    """The endpoint's Slack holding the methods a test adds to `hold.methods`."""
+    held = Hold()
+    monkeypatch.setattr(endpoint.slack, "slow_down", held.slow_down)
+    yield held
+    held.released.set()  # nothing stays held after the test
 
 
 def text_of(blocks: Any) -> str:
@@ -221,4 +302,4 @@ def text_of(blocks: Any) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
 
-__all__ = ["CHANNEL", "Clock", "FakeSlack", "SlackEndpoint", "text_of"]
+__all__ = ["CHANNEL", "Clock", "FakeSlack", "Hold", "LazyWork", "SlackEndpoint", "text_of"]

@@ -25,6 +25,7 @@ from tests.builders import (
     APPROVER,
     NOW,
     ORG_NO,
+    OSLO,
     SIGNER,
     VIEWER,
     Authenticator,
@@ -65,7 +66,7 @@ def ts(uow: UnitOfWork, endpoint: SlackEndpoint, shown: list[PaymentView]) -> st
 def post_message(uow: UnitOfWork, endpoint: SlackEndpoint, shown: list[PaymentView]) -> str:
     client = WebClient(token=endpoint.slack.token, base_url=endpoint.fake.url)
     intro = [header("Payment proposals")]
-    blocks = intro + payment_entries(shown, {}, Language.EN)
+    blocks = intro + payment_entries(shown, {}, Language.EN, zone=OSLO)
     posted = client.chat_postMessage(channel=CHANNEL, text="Proposals", blocks=blocks)
     slack_records.record_message(
         uow,
@@ -145,6 +146,7 @@ def test_approve_updates_the_message_in_place_with_who_and_when(
     assert "Approved by <@UAPPROVER> at 10:00" in now  # 09:00 UTC is 10:00 in Oslo
     assert Act.APPROVE.value not in now and Act.SIGN.value in now
     assert Act.APPROVE.value in entry(endpoint, ts, second.id)
+    endpoint.settle()
     assert endpoint.slack.calls_to("response_url") == []
 
 
@@ -157,6 +159,7 @@ def test_a_viewer_is_refused_in_a_sentence_to_them_only(
     assert said["response_type"] == "ephemeral" and said["replace_original"] is False
     assert "may not approve" in said["text"] and "approver role" in said["text"]
     assert status_of(uow, shown[0].id) is PaymentStatus.PROPOSED
+    endpoint.settle()
     assert endpoint.slack.messages[(CHANNEL, ts)] == before
     assert endpoint.slack.calls_to("chat.update") == []
 
@@ -423,6 +426,7 @@ def test_a_refusal_on_the_home_tab_comes_as_a_direct_message(
     [dm] = endpoint.slack.wait_for("chat.postMessage")
     assert dm["channel"] == VIEWER.slack_user_id and "may not approve" in dm["text"]
     assert status_of(uow, shown[0].id) is PaymentStatus.PROPOSED
+    endpoint.settle()
     assert endpoint.slack.calls_to("views.publish") == []
 
 

@@ -18,7 +18,7 @@ from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import Act
 from paybot.services import netbank, payments, returns, signing
 from paybot.store.uow import UnitOfWork
-from tests.builders import BOX, COMPANY_ACCOUNT, SIGNER, VIEWER, Authenticator
+from tests.builders import BOX, COMPANY_ACCOUNT, OSLO, SIGNER, VIEWER, Authenticator
 from tests.services.test_alerts import ALERTS, SENT, Bank, company, proposals, to_silent
 from tests.slack.conftest import Clock, SlackEndpoint, text_of
 from tests.slack.test_alerts import actions_of, post, time_  # noqa: F401 - fixtures
@@ -57,7 +57,7 @@ def held_twice(uow: UnitOfWork, phone: Authenticator, bank: Bank) -> int:
     books the first send while the second is at the bank."""
     [payment] = proposals(uow, to_silent())
     bank.send(uow, phone, [payment], SENT)
-    returns.check_missing(uow, now=DAYS)
+    returns.check_missing(uow, now=DAYS, zone=OSLO)
     netbank.resolve_missing(uow, actor=SIGNER, payment_id=payment, money_left=False, now=DAYS)
     bank.send(uow, phone, [payment], DAYS + timedelta(minutes=5))
     data = camt("LATE-1", f"PAYBOT-P{payment}-1", Decimal("1250.00"))
@@ -148,5 +148,7 @@ def test_money_that_comes_back_is_said_with_fix_and_sign_again(
     # Signed again, it is sent again: a new send.
     phone.at = DAYS + timedelta(minutes=5)
     code, at = phone.code()
-    [again] = signing.sign(uow, BOX, actor=SIGNER, payment_ids=[payment], code=code, now=at)
+    [again] = signing.sign(
+        uow, BOX, actor=SIGNER, payment_ids=[payment], code=code, now=at, zone=OSLO
+    )
     assert again.payment.status is PaymentStatus.DUE

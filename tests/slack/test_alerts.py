@@ -20,12 +20,12 @@ from paybot.core.states import PaymentStatus
 from paybot.handlers.alerting import send_alerts
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act
-from paybot.handlers.posting import Pacer
+from paybot.handlers.proposal_posts import Pacer
 from paybot.handlers.views import alerts as views
 from paybot.services import payments, returns
 from paybot.services.alerts import Alert, AlertKind, PaidBatch
 from paybot.store.uow import UnitOfWork
-from tests.builders import SIGNER, VIEWER, Authenticator
+from tests.builders import OSLO, SIGNER, VIEWER, Authenticator
 from tests.services.test_alerts import (
     ALERTS,
     SENT,
@@ -91,7 +91,7 @@ def scene(uow: UnitOfWork, phone: Authenticator, bank: Bank) -> Scene:
     bank.send(uow, phone, paid, SENT)
     rejected, silent = proposals(uow, to_kid_only_with_a_message(), to_silent())
     bank.send(uow, phone, [rejected, silent], SENT + timedelta(minutes=10))
-    assert returns.check_missing(uow, now=LATER) == [silent]
+    assert returns.check_missing(uow, now=LATER, zone=OSLO) == [silent]
     return Scene(paid, rejected, silent)
 
 
@@ -260,6 +260,7 @@ def test_a_viewers_click_is_refused_to_the_viewer_alone(
 
     [answer] = endpoint.slack.wait_for("response_url")
     assert answer["response_type"] == "ephemeral" and "signer role" in answer["text"]
+    endpoint.settle()
     assert endpoint.slack.calls_to("chat.update") == []
     payment = view(uow, found.silent)
     assert (payment.status, payment.failure_kind) == (PaymentStatus.FAILED, "no_return")
@@ -308,7 +309,7 @@ def test_a_batch_in_several_currencies_and_a_mixed_summary_read_well() -> None:
         language=Language.EN,
         batch=PaidBatch(9, 7, 1, (("EUR", Decimal("10.50")), ("NOK", Decimal("45000.00")))),
     )
-    assert views.message(paid)["text"] == "✅ Batch 7 paid: 1 payment, € 10.50, NOK 45,000.00"
+    assert views.message(paid, OSLO)["text"] == "✅ Batch 7 paid: 1 payment, € 10.50, NOK 45,000.00"
 
     counts = {AlertKind.FAILED: 30, AlertKind.NO_RETURN: 5, AlertKind.STUCK: 1}
     assert views.summary(counts, Language.NB)["text"] == (

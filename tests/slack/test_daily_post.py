@@ -24,6 +24,8 @@ from paybot import jobs
 from paybot.app import web_client
 from paybot.cli import context
 from paybot.cli.main import app as cli_app
+from paybot.config import Settings
+from paybot.container import Container
 from paybot.container import reset as reset_container
 from paybot.core.company import Language
 from paybot.core.errors import ValidationFailed
@@ -31,7 +33,7 @@ from paybot.core.payments import ReferenceType
 from paybot.handlers import cards
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act
-from paybot.handlers.posting import Pacer, PostResult, post_due, post_proposals
+from paybot.handlers.proposal_posts import Pacer, PostResult, post_due, post_proposals
 from paybot.sandbox.slack_api import FakeSlack, FakeSlackServer
 from paybot.services import companies, daily_post, payments, slack_records
 from paybot.store.uow import UnitOfWork
@@ -397,7 +399,7 @@ def test_racing_paybot_processes_post_exactly_once(
 
     def process() -> None:
         client = web_client(fake.slack.token, fake.url)  # one process, one client
-        deps = Deps(uow=lambda: UnitOfWork(engine), box=lambda: BOX)
+        deps = Deps(uow=lambda: UnitOfWork(engine), box=lambda: BOX, zone=OSLO)
         barrier.wait()
         try:
             results.append(post_due(client, deps, MONDAY_EIGHT, pacer=Pacer(sleep=_no_sleep)))
@@ -513,20 +515,17 @@ def test_the_cli_needs_the_bot_token(monkeypatch: pytest.MonkeyPatch, slack: Fak
     assert posted(slack) == []
 
 
-class _MondayAtEight(datetime):
-    @classmethod
-    def now(cls, tz: Any = None) -> _MondayAtEight:  # type: ignore[override]
-        return cls.fromtimestamp(MONDAY_EIGHT.timestamp(), tz)
+def _at_monday_eight() -> Container:
+    """paybot's parts from the environment, on a clock stopped at Monday 08:00."""
+    return Container(Settings(), clock=lambda: MONDAY_EIGHT)
 
 
 @pytest.mark.usefixtures("company", "cli_env")
-def test_the_job_posts_what_is_due(
-    uow: UnitOfWork, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_job_posts_what_is_due(uow: UnitOfWork, slack: FakeSlack) -> None:
     some_proposals(uow, 3)
-    monkeypatch.setattr(jobs, "datetime", _MondayAtEight)
-    jobs.post_proposals()
-    jobs.post_proposals()
+    parts = _at_monday_eight()
+    jobs.post_proposals(parts)
+    jobs.post_proposals(parts)
     assert len(top_level(slack)) == 1
 
 
@@ -537,6 +536,5 @@ def test_the_job_does_nothing_without_a_bot_token(
     some_proposals(uow, 3)
     monkeypatch.delenv("SLACK_BOT_TOKEN")
     reset_container()
-    monkeypatch.setattr(jobs, "datetime", _MondayAtEight)
-    jobs.post_proposals()
+    jobs.post_proposals(_at_monday_eight())
     assert posted(slack) == []

@@ -23,6 +23,7 @@ from tests.builders import (
     APPROVER,
     NOW,
     ORG_NO,
+    OSLO,
     SIGNER,
     a_company,
     a_supplier,
@@ -178,7 +179,7 @@ def a_home(n: int) -> CompanyHome:
 
 @pytest.mark.parametrize("companies", [1, 2, 3, 10, 60])
 def test_the_home_view_never_has_more_than_100_blocks(companies: int) -> None:
-    view = home_view([a_home(n) for n in range(1, companies + 1)], NOW)
+    view = home_view([a_home(n) for n in range(1, companies + 1)], NOW, OSLO)
     assert 1 <= len(view["blocks"]) <= 100
     text = text_of(view)
     assert "Company 1" in text

@@ -18,7 +18,7 @@ import paybot.app
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act, Command, Event, View
 from paybot.sandbox.slack_api import FakeSlackServer
-from tests.builders import BOX
+from tests.builders import BOX, OSLO
 
 ROOT = Path(__file__).parents[2]
 MANIFEST = ROOT / "manifests" / "slack-app.yaml"
@@ -132,7 +132,7 @@ def listeners() -> Iterator[dict[str, set[str | re.Pattern[str]]]]:
             token=fake.slack.token,
             signing_secret="secret",
             api_url=fake.url,
-            deps=Deps(uow=_no_database, box=lambda: BOX),
+            deps=Deps(uow=_no_database, box=lambda: BOX, zone=OSLO),
         )
         assert isinstance(app, _Recording)
         yield app.seen

@@ -46,7 +46,6 @@ class Answer:
     status: int
     body: bytes
     sent: int  # body bytes the server let us send before it answered
-    seconds: float
 
 
 def rss() -> int:
@@ -75,8 +74,7 @@ def raw_post(
     as an answer comes, and reads it."""
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     request = f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}\r\n".encode()
-    started = time.monotonic()
-    deadline = started + timeout
+    deadline = time.monotonic() + timeout
     sent = 0
     with socket.create_connection(("127.0.0.1", endpoint.server.server_port)) as sock:
         sock.sendall(request)
@@ -102,10 +100,9 @@ def raw_post(
                 received += chunk
         except (ConnectionResetError, TimeoutError):
             pass
-    seconds = time.monotonic() - started
     assert received.startswith(b"HTTP/"), f"no answer after {sent} bytes: {received[:200]!r}"
     status = int(received.split(b" ", 2)[1])
-    return Answer(status, received.partition(b"\r\n\r\n")[2], sent, seconds)
+    return Answer(status, received.partition(b"\r\n\r\n")[2], sent)
 
 
 def repeated(total: int) -> Iterator[bytes]:
@@ -148,11 +145,11 @@ def test_a_400_mib_body_is_refused_by_its_length_at_once_and_costs_no_memory(
     answer = raw_post(endpoint, headers, repeated(size))
     grown = rss() - before
     print(
-        f"400 MiB body: {answer.status} in {answer.seconds:.3f} s after {answer.sent} bytes; "
+        f"400 MiB body: {answer.status} after {answer.sent} bytes; "
         f"RSS {before / MiB:.1f} MiB -> +{grown / MiB:.1f} MiB"
     )
     assert answer.status == 413, answer
-    assert answer.seconds < 5 and answer.sent < 64 * MiB  # not read: socket buffers only
+    assert answer.sent < 64 * MiB  # not read: socket buffers only
     assert grown < 16 * MiB
 
 
@@ -173,7 +170,7 @@ def test_a_length_that_lies_low_gets_only_that_much_read(endpoint: SlackEndpoint
     before = rss()
     headers = {"Content-Type": FORM, "Content-Length": "100"}
     answer = raw_post(endpoint, headers, repeated(400 * MiB))
-    assert answer.status == 401 and answer.seconds < 5 and answer.sent < 64 * MiB
+    assert answer.status == 401 and answer.sent < 64 * MiB
     assert rss() - before < 16 * MiB
 
 
@@ -183,7 +180,7 @@ def test_a_chunked_body_without_a_length_is_read_no_further_than_the_cap(
     before = rss()
     headers = {"Content-Type": FORM, "Transfer-Encoding": "chunked"}
     answer = raw_post(endpoint, headers, chunked(400 * MiB))
-    assert answer.status == 413 and answer.seconds < 5 and answer.sent < 64 * MiB
+    assert answer.status == 413 and answer.sent < 64 * MiB
     assert rss() - before < 16 * MiB
 
 

@@ -27,7 +27,7 @@ from paybot.sandbox.slack_api import FakeSlackServer
 from paybot.services import audit_trail, proposals
 from paybot.store.uow import UnitOfWork
 from tests.builders import APPROVER, ORG_NO, SIGNER, a_company, a_supplier, an_item, ledger_with
-from tests.slack.conftest import CHANNEL, SECRET, SlackEndpoint
+from tests.slack.conftest import CHANNEL, DEADLINE, SECRET, Hold, LazyWork, SlackEndpoint
 
 
 @pytest.fixture
@@ -72,11 +72,10 @@ def send_event(
         return response.status, {k.lower(): v for k, v in response.headers.items()}
 
 
-def publishes(endpoint: SlackEndpoint, expected: int = 1) -> int:
-    """How many Home tabs were published, once the lazy work is done and had time to publish
-    one too many."""
-    endpoint.slack.wait_for("views.publish", expected, timeout=5)
-    return len(endpoint.slack.wait_for("views.publish", expected + 1, timeout=0.3))
+def publishes(endpoint: SlackEndpoint) -> int:
+    """How many Home tabs were published, once all the work after the answers is done."""
+    endpoint.settle()
+    return len(endpoint.slack.calls_to("views.publish"))
 
 
 # --- events delivered again ------------------------------------------------------------------
@@ -104,23 +103,21 @@ def test_different_events_are_each_handled(endpoint: SlackEndpoint, payments: li
     send_event(endpoint, "EvA")
     send_event(endpoint, "EvB")
 
-    assert publishes(endpoint, 2) == 2
+    assert publishes(endpoint) == 2
 
 
 def test_a_retry_arriving_while_the_first_is_still_running_is_dropped(
-    endpoint: SlackEndpoint, payments: list[int]
+    endpoint: SlackEndpoint, payments: list[int], hold: Hold
 ) -> None:
-    endpoint.slack.delays["views.publish"] = 1.0
-    first = threading.Thread(target=send_event, args=(endpoint, "EvSLOW"))
-    first.start()
-    time.sleep(0.2)  # the first delivery's work is now waiting on Slack
-    started = time.monotonic()
+    hold.methods.add("views.publish")
+    assert send_event(endpoint, "EvSLOW")[0] == 200
+    assert hold.reached.wait(timeout=DEADLINE)  # the first delivery's work is waiting on Slack
+
     status, headers = send_event(endpoint, "EvSLOW", retry=1)
-    answered = time.monotonic() - started
-    first.join(timeout=10)
 
     assert status == 200 and headers.get("x-slack-no-retry") == "1"
-    assert answered < 1.0  # not after the first delivery's work
+    assert hold.passed == []  # answered while the first delivery's work was still held
+    hold.released.set()
     assert publishes(endpoint) == 1
 
 
@@ -147,10 +144,11 @@ def test_a_socket_mode_retry_is_dropped_too(deps: Deps, payments: list[int]) -> 
 
     with FakeSlackServer() as fake:
         app = create_app(token=fake.slack.token, signing_secret=SECRET, api_url=fake.url, deps=deps)
+        lazy = LazyWork.of(app)
         first = run_bolt_app(app, envelope())
         again = run_bolt_app(app, envelope(retry_attempt=1, retry_reason="timeout"))
-        fake.slack.wait_for("views.publish", 1, timeout=5)
-        published = fake.slack.wait_for("views.publish", 2, timeout=0.3)
+        lazy.settle()
+        published = fake.slack.calls_to("views.publish")
 
     assert first.status == again.status == 200
     assert len(published) == 1
@@ -272,9 +270,10 @@ def test_a_double_click_on_approve_approves_once_and_tells_the_second_click_why_
     for thread in clicks:
         thread.start()
     for thread in clicks:
-        thread.join(timeout=10)
+        thread.join(timeout=DEADLINE)
+    endpoint.settle()
 
-    [refusal] = endpoint.slack.wait_for("response_url", 1, timeout=5)
+    [refusal] = endpoint.slack.calls_to("response_url")
     assert refusal["response_type"] == "ephemeral" and refusal["replace_original"] is False
     assert "approved" in refusal["text"].lower()
     steps = [e["action"] for e in audit_trail.history(uow, payment_id=payment_id)]
@@ -283,4 +282,3 @@ def test_a_double_click_on_approve_approves_once_and_tells_the_second_click_why_
         p for p in proposals.list_payments(uow, company_org_no=ORG_NO) if p.id == payment_id
     ]
     assert payment.status is PaymentStatus.APPROVED
-    assert len(endpoint.slack.wait_for("response_url", 2, timeout=0.3)) == 1

@@ -24,7 +24,7 @@ from paybot.services import audit_trail, companies, dispatching, ledger, proposa
 from paybot.services.dispatching import DispatchOptions
 from paybot.store import db
 from paybot.store.uow import UnitOfWork
-from tests.builders import NOW, ORG_NO, a_company, an_item, ledger_with, sign_with
+from tests.builders import NOW, ORG_NO, OSLO, a_company, an_item, ledger_with, sign_with
 
 _vouchers = itertools.count()
 
@@ -141,7 +141,7 @@ def test_upgrading_gives_the_sends_of_earlier_batches_their_states(
     ids = sorted(int(p.id) for p in found.values())
     sign_with(uow, phone, ids)
     gateways = lambda account: DirectoryGateway(tmp_path / "out", tmp_path / "in")  # noqa: E731
-    options = DispatchOptions(files_dir=tmp_path / "sent")
+    options = DispatchOptions(files_dir=tmp_path / "sent", zone=OSLO)
     dispatching.dispatch(uow, gateways, now=phone.at + timedelta(hours=1), options=options)
     config = db.alembic_config(engine)
     with engine.begin() as connection:

@@ -1,9 +1,9 @@
 """ISO 20022 XSDs for checking bank files before they leave (or after they arrive).
 
 The schemas come from a folder the caller names (`<folder>/<version>.xsd`) or, by default, from
-the copies bundled with the `sepaxml` package (the official pain.001.001.03/.09 files). lxml's
-validator is used rather than `xmlschema`: about 40 times faster on a 10,000-payment file
-(FORMATS.md §10).
+the copies shipped inside paybot (`xsd/`: ISO 20022's official pain.001.001.03 and .09 files, the
+versions the writer produces; package data, read with importlib.resources). lxml's validator is
+used rather than `xmlschema`: about 40 times faster on a 10,000-payment file (FORMATS.md §10).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def load_schema(version: str, folder: Path | None = None) -> etree.XMLSchema:
 
     Args:
         version: the message name, as in the XSD's file name.
-        folder: where `<version>.xsd` lies; None for the schemas bundled with sepaxml.
+        folder: where `<version>.xsd` lies; None for the schemas shipped with paybot.
 
     Raises:
         ValueError: `version` is not a message name, or there is no such schema, or it is broken.
@@ -56,10 +56,10 @@ def load_schema(version: str, folder: Path | None = None) -> etree.XMLSchema:
             raise ValueError(f"no schema {name} in {folder}")
         data, where = source.read_bytes(), str(source)
     else:
-        bundled = importlib.resources.files("sepaxml") / "schemas" / name
+        bundled = importlib.resources.files(__package__) / "xsd" / name
         if not bundled.is_file():
-            raise ValueError(f"sepaxml bundles no schema {name}")
-        data, where = bundled.read_bytes(), f"sepaxml/schemas/{name}"
+            raise ValueError(f"paybot bundles no schema {name}")
+        data, where = bundled.read_bytes(), f"{__package__}/xsd/{name}"
     try:
         return etree.XMLSchema(etree.fromstring(data, _hardened_parser(), base_url=where))
     except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:

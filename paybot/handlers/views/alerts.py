@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from paybot.core.bankfiles.pain002 import reason_text
 from paybot.core.company import Language
@@ -179,8 +180,8 @@ _REASONS_NB = {
 _CODED = re.compile(r"^(.*) \(([A-Z0-9]{4})\)$")
 
 
-def sentence(alert: Alert, language: Language | None = None) -> str:
-    """What happened, in one sentence (mrkdwn, escaped)."""
+def sentence(alert: Alert, zone: ZoneInfo, language: Language | None = None) -> str:
+    """What happened, in one sentence (mrkdwn, escaped), times in `zone`."""
     language = language or alert.language
     if alert.kind is AlertKind.ALARM and alert.alarm is not None:
         return alarm_sentence(alert, language)
@@ -196,7 +197,7 @@ def sentence(alert: Alert, language: Language | None = None) -> str:
         "id": payment.id,
         "payee": escape(payment.payee),
         "amount": money(payment.amount, payment.currency, language),
-        "sent": moment(alert.sent_at, language) if alert.sent_at else "–",
+        "sent": moment(alert.sent_at, language, zone) if alert.sent_at else "–",
     }
     if alert.kind is AlertKind.NO_RETURN:
         return NO_RETURN(language, **fields)
@@ -257,18 +258,18 @@ def reason_words(reason: str | None, language: Language) -> str | None:
     return "; ".join(parts)
 
 
-def intro(alert: Alert) -> list[Block]:
+def intro(alert: Alert, zone: ZoneInfo) -> list[Block]:
     """The blocks above the payment's card; kept, so updates of the card keep them too."""
-    return [section(sentence(alert))]
+    return [section(sentence(alert, zone))]
 
 
-def message(alert: Alert) -> dict[str, Any]:
-    """chat.postMessage arguments: text (the notification) and blocks."""
-    blocks = intro(alert)
+def message(alert: Alert, zone: ZoneInfo) -> dict[str, Any]:
+    """chat.postMessage arguments: text (the notification) and blocks, times in `zone`."""
+    blocks = intro(alert, zone)
     if alert.payment is not None:
         steps = {alert.payment.id: alert.step} if alert.step else {}
-        blocks += payment_entries([alert.payment], steps, alert.language)
-    return {"text": sentence(alert), "blocks": blocks}
+        blocks += payment_entries([alert.payment], steps, alert.language, zone=zone)
+    return {"text": sentence(alert, zone), "blocks": blocks}
 
 
 def summary(counts: Mapping[AlertKind, int], language: Language) -> dict[str, Any]:

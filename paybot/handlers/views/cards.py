@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from paybot.core.company import Language
 from paybot.core.payments import Flag, LastStep, PaymentView
@@ -122,11 +123,11 @@ def payment_text(payment: PaymentView, language: Language) -> str:
     return "\n".join(lines)
 
 
-def step_text(step: LastStep | None, language: Language) -> str | None:
+def step_text(step: LastStep | None, language: Language, zone: ZoneInfo) -> str | None:
     if step is None or step.action not in STEPS:
         return None
     who = f"<@{step.slack_user_id}>" if step.slack_user_id else escape(step.label)
-    at = clock(step.at, language)
+    at = clock(step.at, language, zone)
     if step.action == "payment.first_signature" and step.why:
         why = why_second(step.why, language, to_signer=False)
         return WAITS_BECAUSE(language, who=who, at=at, why=escape(why))
@@ -137,11 +138,17 @@ def longest_step(language: Language, user_id: str) -> LastStep:
     """The step whose line is the longest, done by `user_id` (for sizing messages)."""
     at = datetime(2026, 1, 1, tzinfo=UTC)
     steps = [LastStep(action, user_id, "", at, why=LONGEST_WHY) for action in STEPS]
-    return max(steps, key=lambda step: len(step_text(step, language) or ""))
+    # "HH:mm" is as long in every zone: UTC measures it.
+    return max(steps, key=lambda step: len(step_text(step, language, ZoneInfo("UTC")) or ""))
 
 
 def payment_entry(
-    payment: PaymentView, step: LastStep | None, language: Language, *, follow_up: bool = True
+    payment: PaymentView,
+    step: LastStep | None,
+    language: Language,
+    *,
+    zone: ZoneInfo,
+    follow_up: bool = True,
 ) -> list[Block]:
     """Section, who did what last (if anyone), and the buttons for the state it is in now.
 
@@ -150,7 +157,7 @@ def payment_entry(
     post's entry keeps only Details and stays small enough for many entries per message.
     """
     blocks: list[Block] = [section(payment_text(payment, language))]
-    said = step_text(step, language)
+    said = step_text(step, language, zone)
     if said:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": said}]},
@@ -172,12 +179,13 @@ def payment_entries(
     steps: dict[int, LastStep],
     language: Language,
     *,
+    zone: ZoneInfo,
     follow_up: bool = True,
 ) -> list[Block]:
     return [
         block
         for p in payments
-        for block in payment_entry(p, steps.get(p.id), language, follow_up=follow_up)
+        for block in payment_entry(p, steps.get(p.id), language, zone=zone, follow_up=follow_up)
     ]
 
 

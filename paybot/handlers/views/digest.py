@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from paybot.core.company import Language
 from paybot.core.payments import Flag, LastStep, PaymentView
@@ -57,13 +58,14 @@ class PostMessage:
     blocks: list[Block]
 
 
-def digest_messages(digest: Digest, language: Language) -> list[PostMessage]:
+def digest_messages(digest: Digest, language: Language, zone: ZoneInfo) -> list[PostMessage]:
     """The first message (summary and the first entries), then the rest, for its thread."""
     proposals = digest.proposals
     if not proposals:
         return [_nothing_today(digest, language)]
     entries = [
-        payment_entry(p, digest.steps.get(p.id), language, follow_up=False) for p in proposals
+        payment_entry(p, digest.steps.get(p.id), language, zone=zone, follow_up=False)
+        for p in proposals
     ]
     budget = _Budget(language)
     sizes = [
@@ -205,7 +207,10 @@ class _Budget:
 
     def _measure(self, payment: PaymentView, status: PaymentStatus) -> int:
         later = _as(replace(payment, version=payment.version + 10_000), status)
-        entry = payment_entry(later, self._longest, self.language, follow_up=False)
+        # Any zone: a time is as long in each.
+        entry = payment_entry(
+            later, self._longest, self.language, zone=ZoneInfo("UTC"), follow_up=False
+        )
         return len(json.dumps(entry))
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from paybot.core.company import CompanyInfo, Language
 from paybot.core.payments import LastStep, PaymentView
@@ -107,14 +108,15 @@ def person_lines(roles: Sequence[Role], member: Member | None, language: Languag
     return lines
 
 
-def home_view(companies: Sequence[CompanyHome], now: datetime) -> dict[str, Any]:
-    """The whole tab; lists shrink (3, 2, 1, none per status) until it fits in 100 blocks."""
+def home_view(companies: Sequence[CompanyHome], now: datetime, zone: ZoneInfo) -> dict[str, Any]:
+    """The whole tab, times in `zone`; lists shrink (3, 2, 1, none per status) until it fits in
+    100 blocks."""
     language = companies[0].company.language if companies else Language.EN
     for per_status in range(PER_STATUS, -1, -1):
-        blocks = _blocks(companies, per_status, now, language)
+        blocks = _blocks(companies, per_status, now, language, zone)
         if len(blocks) <= MAX_BLOCKS:
             return {"type": "home", "blocks": blocks}
-    return {"type": "home", "blocks": _cut_companies(companies, now, language)}
+    return {"type": "home", "blocks": _cut_companies(companies, now, language, zone)}
 
 
 def _top(language: Language) -> list[Block]:
@@ -129,36 +131,40 @@ def _top(language: Language) -> list[Block]:
 
 
 def _blocks(
-    companies: Sequence[CompanyHome], per_status: int, now: datetime, language: Language
+    companies: Sequence[CompanyHome],
+    per_status: int,
+    now: datetime,
+    language: Language,
+    zone: ZoneInfo,
 ) -> list[Block]:
     blocks = _top(language)
     if not companies:
         blocks.append(section(NO_ROLE(language)))
     for home in companies:
-        blocks += _company(home, per_status)
-    blocks.append(context(UPDATED(language, at=moment(now, language))))
+        blocks += _company(home, per_status, zone)
+    blocks.append(context(UPDATED(language, at=moment(now, language, zone))))
     return blocks
 
 
 def _cut_companies(
-    companies: Sequence[CompanyHome], now: datetime, language: Language
+    companies: Sequence[CompanyHome], now: datetime, language: Language, zone: ZoneInfo
 ) -> list[Block]:
     """Companies with counts only, as many as fit; the rest named by number."""
     blocks = _top(language)
     reserved = 2  # the "more companies" note and the last line
     shown = 0
     for home in companies:
-        more = _company(home, 0)
+        more = _company(home, 0, zone)
         if len(blocks) + len(more) + reserved > MAX_BLOCKS:
             break
         blocks += more
         shown += 1
     blocks.append(context(MORE_COMPANIES(language, count=len(companies) - shown)))
-    blocks.append(context(UPDATED(language, at=moment(now, language))))
+    blocks.append(context(UPDATED(language, at=moment(now, language, zone))))
     return blocks
 
 
-def _company(home: CompanyHome, per_status: int) -> list[Block]:
+def _company(home: CompanyHome, per_status: int, zone: ZoneInfo) -> list[Block]:
     language = home.company.language
     about = "\n".join(person_lines(home.roles, home.me, language))
     counts = " · ".join(
@@ -179,7 +185,7 @@ def _company(home: CompanyHome, per_status: int) -> list[Block]:
         if not count or not listed:
             continue
         blocks.append(section(f"*{STATUSES[status](language)}* ({count})"))
-        blocks += payment_entries(listed, home.steps, language)
+        blocks += payment_entries(listed, home.steps, language, zone=zone)
         if count > len(listed):
             blocks.append(
                 context(AND_MORE(language, count=count - len(listed), status=status.value))

@@ -7,7 +7,7 @@ by babel for the locale ("kr 12 345,50" in Norwegian, "NOK 12,345.50" in English
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,6 @@ from paybot.core.signing import SecondSigner, WhySecond
 from paybot.core.states import PaymentStatus
 
 LOCALES = {Language.EN: "en_GB", Language.NB: "nb_NO"}
-BUSINESS_ZONE = ZoneInfo("Europe/Oslo")
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ def preload() -> None:
     for language in Language:
         money(Decimal(1), "NOK", language)
         day(date(2026, 1, 1), language)
-        clock(datetime(2026, 1, 1, tzinfo=BUSINESS_ZONE), language)
+        clock(datetime(2026, 1, 1, tzinfo=UTC), language, ZoneInfo("UTC"))
 
 
 def day(value: date | None, language: Language) -> str:
@@ -57,13 +56,13 @@ def day(value: date | None, language: Language) -> str:
     return format_date(value, pattern, locale=LOCALES[language])
 
 
-def clock(value: datetime, language: Language, zone: ZoneInfo = BUSINESS_ZONE) -> str:
-    """Hours and minutes in the business time zone: "09:12"."""
+def clock(value: datetime, language: Language, zone: ZoneInfo) -> str:
+    """Hours and minutes in the business time zone `zone` (Deps.zone): "09:12"."""
     return format_datetime(value.astimezone(zone), "HH:mm", locale=LOCALES[language])
 
 
-def moment(value: datetime, language: Language, zone: ZoneInfo = BUSINESS_ZONE) -> str:
-    """Date and time: "1 Dec 2026 09:12"."""
+def moment(value: datetime, language: Language, zone: ZoneInfo) -> str:
+    """Date and time in the business time zone `zone`: "1 Dec 2026 09:12"."""
     return f"{day(value.astimezone(zone).date(), language)} {clock(value, language, zone)}"
 
 

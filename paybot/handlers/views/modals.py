@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from paybot.core.company import Language
 from paybot.core.identifiers import format_account
@@ -208,9 +209,11 @@ def notice(title: str, text: str, language: Language = Language.EN) -> dict[str,
     }
 
 
-def sign_modal(preview: Preview, *, callback: View, metadata: str) -> dict[str, Any]:
+def sign_modal(
+    preview: Preview, *, callback: View, metadata: str, zone: ZoneInfo
+) -> dict[str, Any]:
     """What will be signed (each payment and the total per currency), then the code field; or,
-    when the person cannot sign, why — and no submit button."""
+    when the person cannot sign, why — and no submit button. Times are in `zone`."""
     language = preview.company.language
     title = (SIGN_BLUE if callback is View.SIGN_ALL_BLUE else SIGN_ONE)(language)
     if len(preview.payments) > 1 and callback is not View.SIGN_ALL_BLUE:
@@ -223,7 +226,7 @@ def sign_modal(preview: Preview, *, callback: View, metadata: str) -> dict[str, 
         "private_metadata": metadata,
     }
     if preview.blocker is not None:
-        until = moment(preview.locked_until, language) if preview.locked_until else NOTHING
+        until = moment(preview.locked_until, language, zone) if preview.locked_until else NOTHING
         text = BLOCKERS[preview.blocker](language, company=preview.company.name, until=until)
         return {**view, "close": _short(CLOSE(language)), "blocks": [section(text)]}
     if not preview.payments:
@@ -413,7 +416,7 @@ def delete_modal(payment: PaymentView, language: Language, *, metadata: str) -> 
     }
 
 
-def details_modal(details: PaymentDetails, language: Language) -> dict[str, Any]:
+def details_modal(details: PaymentDetails, language: Language, zone: ZoneInfo) -> dict[str, Any]:
     """The voucher's fields, the flag with its reasons, the supplier's other open items (for
     orange), who signed, and briefly who did what when."""
     p = details.payment
@@ -451,7 +454,7 @@ def details_modal(details: PaymentDetails, language: Language) -> dict[str, Any]
         lines.append(FAILURE(language, reason=escape(p.failure_reason)))
     if details.signed_by:
         lines.append(SIGNED_BY(language, names=escape(", ".join(details.signed_by))))
-    history = history_lines(details.history, language)
+    history = history_lines(details.history, language, zone)
     if history:
         lines += [HISTORY_TITLE(language), *history]
     blocks += _sections(lines)
@@ -464,7 +467,9 @@ def details_modal(details: PaymentDetails, language: Language) -> dict[str, Any]
     }
 
 
-def history_lines(events: Iterable[dict[str, Any]], language: Language) -> list[str]:
+def history_lines(
+    events: Iterable[dict[str, Any]], language: Language, zone: ZoneInfo
+) -> list[str]:
     """The newest steps, oldest first: "23 Nov 2026 10:12 — Approved by Anders Approver"."""
     lines = []
     for event in events:
@@ -472,7 +477,7 @@ def history_lines(events: Iterable[dict[str, Any]], language: Language) -> list[
         if not isinstance(at, datetime) or action == "payment.refused":
             continue  # a refusal changed nothing; the audit trail keeps it
         who = escape(str(event.get("actor") or "paybot").rsplit(" (", 1)[0])
-        when = moment(at, language)
+        when = moment(at, language, zone)
         if action in STEPS:
             said = STEPS[action](language, who=who, at=when)
         elif action == "payment.propose":

@@ -1,6 +1,7 @@
-"""Posting the daily proposals to each company's proposals channel: the first message in the
-channel, the rest in its thread, at most about one message a second per channel (Slack's
-limit for chat.postMessage), once a day per company however many paybot processes run."""
+"""The daily proposals post to Slack: the first message in the company's proposals channel, the
+rest in its thread, at most about one message a second per channel (Slack's limit for
+chat.postMessage). What is due, the claims and which payments it shows are
+`paybot.services.daily_post`'s; this module renders the messages and makes the Slack calls."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -19,11 +20,9 @@ from paybot.core.errors import PaybotError
 from paybot.handlers.cards import PROPOSALS
 from paybot.handlers.deps import Deps
 from paybot.handlers.views.digest import digest_messages
-from paybot.services import daily_post, slack_records
+from paybot.services import daily_post
 
 log = logging.getLogger("paybot.slack")
-
-KIND = PROPOSALS
 
 
 @dataclass
@@ -83,38 +82,29 @@ def post_proposals(
     `force` posts now whatever was posted today (the CLI's "post now"), under a claim of its
     own. A company without a proposals channel is a ValidationFailed saying how to set one.
     """
-    company = daily_post.post_target(deps.uow(), company_org_no=company_org_no)
-    channel = str(company.proposals_channel)
-    today = now.astimezone(deps.zone).date()
-    make_key = daily_post.post_now_key if force else daily_post.post_key
-    key = make_key(company.org_no, today)
     pacer = pacer or PACER
-    # A long post must not look abandoned while it is still going: give it time for its
-    # messages (a few proposals each, a paced second apart) before another process may take over.
-    waiting = daily_post.waiting(deps.uow(), company_org_no=company.org_no)
-    takeover_after = slack_records.STALE_CLAIM + timedelta(seconds=pacer.interval * waiting / 2)
-    if not slack_records.claim(
+    post = daily_post.begin(
         deps.uow(),
-        key=key,
+        company_org_no=company_org_no,
         now=now,
-        company_org_no=company.org_no,
-        takeover_after=takeover_after,
-    ):
+        zone=deps.zone,
+        force=force,
+        seconds_per_message=pacer.interval,
+    )
+    if post is None:
         return None
-    found = daily_post.digest(deps.uow(), company_org_no=company.org_no, today=today)
     first_ts: str | None = None
-    messages = digest_messages(found, company.language)
+    messages = digest_messages(post.digest, post.company.language, deps.zone)
     for message in messages:
-        with pacer.turn(channel):
+        with pacer.turn(post.channel):
             answer = client.chat_postMessage(
-                channel=channel, text=message.text, blocks=message.blocks, thread_ts=first_ts
+                channel=post.channel, text=message.text, blocks=message.blocks, thread_ts=first_ts
             )
         ts = str(answer["ts"])
-        slack_records.record_message(
+        daily_post.record_posted(
             deps.uow(),
-            company_org_no=company.org_no,
-            kind=KIND,
-            channel=channel,
+            post,
+            kind=PROPOSALS,
             ts=ts,
             thread_ts=first_ts,
             intro=message.intro,
@@ -124,15 +114,15 @@ def post_proposals(
         first_ts = first_ts or ts
     assert first_ts is not None  # digest_messages gives at least one message
     result = PostResult(
-        company_org_no=company.org_no,
+        company_org_no=post.company.org_no,
         messages=len(messages),
-        payments=len(found.proposals),
-        channel=channel,
+        payments=len(post.digest.proposals),
+        channel=post.channel,
         ts=first_ts,
     )
-    slack_records.finish(
+    daily_post.finish(
         deps.uow(),
-        key=key,
+        post,
         now=deps.clock(),
         result={"messages": result.messages, "payments": result.payments, "ts": result.ts},
     )

@@ -1,0 +1,83 @@
+"""Bulk statements in chunks: memory stays flat and drivers stay under their parameter limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
+
+CHUNK = 2000
+
+# Values whose bound form depends on the value alone: each distinct one is converted once.
+_REPEATABLE = frozenset({str, int, date, datetime, type(None)})
+_REMEMBERED = 1024
+
+
+def chunks(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]]]:
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]
+
+
+def id_chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    """Ids for `IN (...)` lists, a chunk at a time (SQLite allows 32,766 parameters)."""
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
+def insert_rows(session: Session, table: Table, keys: Sequence[str], rows: Sequence[Any]) -> None:
+    """INSERT of many rows (mappings holding every one of `keys`), as an executemany.
+
+    The same statement and the same column types' conversions as `session.execute(insert(table),
+    rows)`, but a value repeated down a column (a time, an actor, an action) is converted once,
+    and the rows go to the driver without SQLAlchemy's per-row parameter handling, which
+    otherwise costs more than the database's own work.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+    positional = bool(compiled.positional and compiled.positiontup)
+    names = list(compiled.positiontup or ()) if positional else list(keys)
+    values = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    # Only the columns whose type converts a value cost a call per row.
+    converting = [
+        (index, _converter(process))
+        for index, process in enumerate(
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        )
+        if process is not None
+    ]
+    sql = str(compiled)
+    for chunk in chunks(rows):
+        params: list[Any] = []
+        for row in chunk:
+            line = list(values(row))
+            for index, convert in converting:
+                line[index] = convert(line[index])
+            params.append(tuple(line) if positional else dict(zip(names, line, strict=True)))
+        connection.exec_driver_sql(sql, params)
+
+
+def _converter(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The column type's bind conversion, remembering its result for repeatable values."""
+    seen: dict[tuple[Any, ...], Any] = {}
+
+    def convert(value: Any) -> Any:
+        kind = type(value)
+        if kind not in _REPEATABLE:
+            return process(value)
+        # A time's zone is part of what is bound, though equal instants compare equal.
+        key = (kind, value, value.tzinfo) if kind is datetime else (kind, value)
+        found = seen.get(key, seen)
+        if found is seen:
+            if len(seen) >= _REMEMBERED:  # a column of distinct values: keep memory bounded
+                seen.clear()
+            found = seen[key] = process(value)
+        return found
+
+    return convert

@@ -1,0 +1,179 @@
+"""The supplier ledger: suppliers and their open items."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from paybot.core.flags import PaymentFacts, SupplierFacts
+from paybot.core.payments import ReferenceType
+from paybot.core.states import PaymentStatus
+from paybot.store.bulk import chunks, insert_rows
+from paybot.store.models import OpenItem, Payment, Supplier
+
+# Core table for bulk statements: the ORM's bulk paths cost several times more per row.
+_OPEN_ITEMS = cast(Table, OpenItem.__table__)
+_REFERENCE_TYPE_BY_VALUE = {kind.value: kind for kind in ReferenceType}
+
+
+class LedgerRepository:
+    """Suppliers and their open items."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def suppliers(self, company_id: int) -> dict[str, tuple[int, str, str | None, str | None]]:
+        """match_key -> (id, name, org_no, registered_account)."""
+        query = select(
+            Supplier.match_key,
+            Supplier.id,
+            Supplier.name,
+            Supplier.org_no,
+            Supplier.registered_account,
+        ).where(Supplier.company_id == company_id)
+        return {row[0]: (row[1], row[2], row[3], row[4]) for row in self._session.execute(query)}
+
+    def add_suppliers(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Inserts suppliers; returns match_key -> new id."""
+        ids: dict[str, int] = {}
+        for chunk in chunks(rows):
+            result = self._session.execute(
+                insert(Supplier).returning(
+                    Supplier.match_key, Supplier.id, sort_by_parameter_order=True
+                ),
+                list(chunk),
+            )
+            ids.update({key: supplier_id for key, supplier_id in result})
+        return ids
+
+    def update_supplier(self, supplier_id: int, values: Mapping[str, Any]) -> None:
+        self._session.execute(update(Supplier).where(Supplier.id == supplier_id).values(**values))
+
+    def items_by_voucher(self, company_id: int) -> dict[str, dict[str, Any]]:
+        columns = (
+            OpenItem.voucher_no,
+            OpenItem.invoice_no,
+            OpenItem.supplier_id,
+            OpenItem.account,
+            OpenItem.amount,
+            OpenItem.currency,
+            OpenItem.invoice_date,
+            OpenItem.due_date,
+            OpenItem.reference_type,
+            OpenItem.reference,
+        )
+        query = select(*columns).where(OpenItem.company_id == company_id)
+        return {row.voucher_no: row._asdict() for row in self._session.execute(query)}
+
+    def add_items(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Inserts open items (rows with the same keys, the columns they give)."""
+        if rows:
+            insert_rows(self._session, _OPEN_ITEMS, list(rows[0]), rows)
+
+    def items_without_payment(self, company_id: int) -> list[PaymentFacts]:
+        """What flags open items not yet in the bank module, keyed by open item, in item order."""
+        query = (
+            select(
+                OpenItem.id,
+                OpenItem.supplier_id,
+                OpenItem.account,
+                OpenItem.amount,
+                OpenItem.currency,
+                OpenItem.reference_type,
+                OpenItem.reference,
+                OpenItem.invoice_no,
+            )
+            .outerjoin(Payment, Payment.open_item_id == OpenItem.id)
+            .where(OpenItem.company_id == company_id, OpenItem.is_open, Payment.id.is_(None))
+            .order_by(OpenItem.id)
+        )
+        references = _REFERENCE_TYPE_BY_VALUE
+        rows = self._session.execute(query)
+        return [
+            PaymentFacts(key, supplier, account, amount, currency, references[kind], ref, invoice)
+            for key, supplier, account, amount, currency, kind, ref, invoice in rows
+        ]
+
+    def open_credit_items(self, supplier_id: int) -> list[dict[str, Any]]:
+        """The supplier's open credit notes and earlier payments (negative open items)."""
+        query = (
+            select(
+                OpenItem.voucher_no,
+                OpenItem.invoice_no,
+                OpenItem.amount,
+                OpenItem.currency,
+                OpenItem.invoice_date,
+            )
+            .where(OpenItem.supplier_id == supplier_id, OpenItem.is_open, OpenItem.amount < 0)
+            .order_by(OpenItem.invoice_date, OpenItem.voucher_no)
+        )
+        return [row._asdict() for row in self._session.execute(query)]
+
+    def supplier_facts(
+        self, company_id: int, supplier_ids: Iterable[int] | None = None
+    ) -> dict[int, SupplierFacts]:
+        """Registered account, last paid-to account and open credit items per supplier."""
+        only = None if supplier_ids is None else set(supplier_ids)
+        facts: dict[int, dict[str, Any]] = {}
+        query = select(Supplier.id, Supplier.registered_account).where(
+            Supplier.company_id == company_id
+        )
+        if only is not None:
+            query = query.where(Supplier.id.in_(only))
+        for supplier_id, registered in self._session.execute(query):
+            facts[supplier_id] = {"registered_account": registered, "open_credit_keys": set()}
+        credits = select(OpenItem.supplier_id, OpenItem.id).where(
+            OpenItem.company_id == company_id, OpenItem.is_open, OpenItem.amount < 0
+        )
+        if only is not None:
+            credits = credits.where(OpenItem.supplier_id.in_(only))
+        for supplier_id, item_id in self._session.execute(credits):
+            if supplier_id in facts:
+                facts[supplier_id]["open_credit_keys"].add(item_id)
+        paid = (
+            select(Payment.supplier_id, Payment.account)
+            .where(
+                Payment.company_id == company_id,
+                Payment.status.in_([PaymentStatus.PAID.value, PaymentStatus.POSTED.value]),
+            )
+            .order_by(Payment.paid_at, Payment.id)
+        )
+        if only is not None:
+            paid = paid.where(Payment.supplier_id.in_(only))
+        for supplier_id, account in self._session.execute(paid):
+            if supplier_id in facts:
+                facts[supplier_id]["last_paid_account"] = account  # the latest wins
+        return {
+            supplier_id: SupplierFacts(
+                registered_account=values["registered_account"],
+                last_paid_account=values.get("last_paid_account"),
+                open_credit_keys=frozenset(values["open_credit_keys"]),
+            )
+            for supplier_id, values in facts.items()
+        }
+
+    def known_accounts(self, company_id: int, supplier_id: int) -> tuple[str | None, str | None]:
+        """The supplier's registered account and the account it was last paid to, in one read."""
+        row = self._session.execute(
+            _KNOWN_ACCOUNTS, {"company_id": company_id, "supplier_id": supplier_id}
+        ).first()
+        return (None, None) if row is None else (row[0], row[1])
+
+
+_LAST_PAID_ACCOUNT = (
+    select(Payment.account)
+    .where(
+        Payment.company_id == bindparam("company_id"),
+        Payment.supplier_id == bindparam("supplier_id"),
+        Payment.status.in_([PaymentStatus.PAID.value, PaymentStatus.POSTED.value]),
+    )
+    .order_by(Payment.paid_at.desc(), Payment.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_KNOWN_ACCOUNTS = select(Supplier.registered_account, _LAST_PAID_ACCOUNT).where(
+    Supplier.company_id == bindparam("company_id"), Supplier.id == bindparam("supplier_id")
+)

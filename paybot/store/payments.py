@@ -1,0 +1,360 @@
+"""Payments: bulk writes for proposals, one-payment reads and writes for clicks, searches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from paybot.core.flags import PaymentFacts
+from paybot.core.payments import Flag, PaymentView, Reason, ReferenceType
+from paybot.core.search_query import SearchQuery
+from paybot.core.states import PaymentStatus
+from paybot.store.bulk import chunks, id_chunks
+from paybot.store.models import Company, OpenItem, Payment, Supplier
+from paybot.store.payment_search import list_conditions
+
+# Core table for bulk statements: the ORM's bulk paths cost several times more per row.
+_PAYMENTS = cast(Table, Payment.__table__)
+
+
+# A proposal per open item in `ids`; the columns a new payment needs, nothing left to defaults.
+_PROPOSE = insert(_PAYMENTS).from_select(
+    [
+        _PAYMENTS.c.company_id,
+        _PAYMENTS.c.open_item_id,
+        _PAYMENTS.c.supplier_id,
+        _PAYMENTS.c.payee,
+        _PAYMENTS.c.account,
+        _PAYMENTS.c.amount,
+        _PAYMENTS.c.currency,
+        _PAYMENTS.c.due_date,
+        _PAYMENTS.c.reference_type,
+        _PAYMENTS.c.reference,
+        _PAYMENTS.c.status,
+        _PAYMENTS.c.flag,
+        _PAYMENTS.c.reasons,
+        _PAYMENTS.c.version,
+        _PAYMENTS.c.signature_round,
+        _PAYMENTS.c.editors,
+        _PAYMENTS.c.created_at,
+        _PAYMENTS.c.updated_at,
+    ],
+    select(
+        bindparam("company_id", type_=_PAYMENTS.c.company_id.type),
+        OpenItem.id,
+        OpenItem.supplier_id,
+        Supplier.name,
+        OpenItem.account,
+        OpenItem.amount,
+        OpenItem.currency,
+        OpenItem.due_date,
+        OpenItem.reference_type,
+        OpenItem.reference,
+        literal(PaymentStatus.PROPOSED.value, _PAYMENTS.c.status.type),
+        bindparam("flag", type_=_PAYMENTS.c.flag.type),
+        bindparam("reasons", type_=_PAYMENTS.c.reasons.type),
+        literal(1, _PAYMENTS.c.version.type),
+        literal(1, _PAYMENTS.c.signature_round.type),
+        literal([], _PAYMENTS.c.editors.type),
+        bindparam("now", type_=_PAYMENTS.c.created_at.type),
+        bindparam("now", type_=_PAYMENTS.c.updated_at.type),
+    )
+    .join(Supplier, Supplier.id == OpenItem.supplier_id)
+    .where(OpenItem.id.in_(bindparam("ids", expanding=True)))
+    .order_by(OpenItem.id),
+    include_defaults=False,
+)
+_FLAG_ITEMS = (
+    update(_PAYMENTS)
+    .where(_PAYMENTS.c.open_item_id.in_(bindparam("ids", expanding=True)))
+    .values(flag=bindparam("new_flag"), reasons=bindparam("new_reasons"))
+)
+
+_STATUS_BY_VALUE = {status.value: status for status in PaymentStatus}
+_REFERENCE_TYPE_BY_VALUE = {kind.value: kind for kind in ReferenceType}
+
+# Columns, not the mapped Payment: a view is read-only, and plain rows cost a fraction of
+# ORM instances to load (every Slack click reads a few).
+_VIEW_COLUMNS = (
+    Payment.id,
+    Payment.status,
+    Payment.flag,
+    Payment.reasons,
+    Payment.payee,
+    Payment.account,
+    Payment.amount,
+    Payment.currency,
+    Payment.due_date,
+    Payment.reference_type,
+    Payment.reference,
+    Payment.version,
+    Payment.supplier_id,
+    Payment.signature_round,
+    Payment.changed_by_id,
+    Payment.approved_by_id,
+    Payment.batch_id,
+    Payment.bank_status,
+    Payment.failure_kind,
+    Payment.failure_reason,
+    Payment.bank_text,
+    Payment.updated_at,
+    Payment.editors,
+    Company.org_no,
+    OpenItem.voucher_no,
+    OpenItem.invoice_no,
+)
+
+
+class PaymentRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add_proposals(
+        self, company_id: int, flags: Mapping[int, tuple[str, Sequence[str]]], now: datetime
+    ) -> dict[int, int]:
+        """Proposed payments for open items (open item id -> flag and reason codes); returns
+        open_item_id -> payment id of the new ones.
+
+        The payments' values are copied from the items and their suppliers inside the database
+        (INSERT ... SELECT, in item order): no row travels through Python. Each insert writes
+        the commonest flag; a few UPDATEs per other flag (there are a handful) fix the rest.
+        """
+        if not flags:
+            return {}
+        by_flag: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+        for item_id, (flag, codes) in flags.items():
+            by_flag.setdefault((flag, tuple(codes)), []).append(item_id)
+        common = max(by_flag, key=lambda found: len(by_flag[found]))
+        values = {
+            "company_id": company_id,
+            "now": now,
+            "flag": common[0],
+            "reasons": list(common[1]),
+        }
+        for ids in id_chunks(sorted(flags)):
+            self._session.execute(_PROPOSE, {**values, "ids": ids})
+        for (flag, codes), item_ids in by_flag.items():
+            if (flag, codes) != common:
+                for ids in id_chunks(item_ids):
+                    self._session.execute(
+                        _FLAG_ITEMS, {"ids": ids, "new_flag": flag, "new_reasons": list(codes)}
+                    )
+        query = select(Payment.open_item_id, Payment.id).where(Payment.company_id == company_id)
+        return {item: payment for item, payment in self._session.execute(query) if item in flags}
+
+    def facts(
+        self, company_id: int, supplier_ids: Iterable[int] | None = None
+    ) -> list[tuple[int, PaymentStatus, str, list[str], PaymentFacts]]:
+        """(payment id, status, flag, reasons, facts keyed by open item) for the company."""
+        query = (
+            select(
+                Payment.id,
+                Payment.status,
+                Payment.flag,
+                Payment.reasons,
+                Payment.open_item_id,
+                Payment.supplier_id,
+                Payment.account,
+                Payment.amount,
+                Payment.currency,
+                Payment.reference_type,
+                Payment.reference,
+                OpenItem.invoice_no,
+            )
+            .join(OpenItem, OpenItem.id == Payment.open_item_id)
+            .where(Payment.company_id == company_id)
+        )
+        if supplier_ids is not None:
+            query = query.where(Payment.supplier_id.in_(set(supplier_ids)))
+        statuses, references, deleted = (
+            _STATUS_BY_VALUE,
+            _REFERENCE_TYPE_BY_VALUE,
+            PaymentStatus.DELETED,
+        )
+        result = []
+        for (
+            payment_id,
+            status_value,
+            flag,
+            reasons,
+            item_id,
+            supplier_id,
+            account,
+            amount,
+            currency,
+            reference_type,
+            reference,
+            invoice_no,
+        ) in self._session.execute(query):
+            status = statuses[status_value]
+            facts = PaymentFacts(
+                item_id,
+                supplier_id,
+                account,
+                amount,
+                currency,
+                references[reference_type],
+                reference,
+                invoice_no,
+                status is not deleted,
+            )
+            result.append((payment_id, status, flag, reasons, facts))
+        return result
+
+    def set_flags(self, flags: Sequence[dict[str, Any]]) -> None:
+        """Bulk update of derived flags (rows: id, flag, reasons); the version is not bumped."""
+        statement = (
+            update(_PAYMENTS)
+            .where(_PAYMENTS.c.id == bindparam("payment_id"))
+            .values(flag=bindparam("new_flag"), reasons=bindparam("new_reasons"))
+        )
+        for chunk in chunks(flags):
+            self._session.execute(
+                statement,
+                [
+                    {"payment_id": r["id"], "new_flag": r["flag"], "new_reasons": r["reasons"]}
+                    for r in chunk
+                ],
+            )
+
+    def get(self, payment_id: int, *, lock: bool = False) -> PaymentView | None:
+        """One payment; `lock` holds its row until the transaction ends (PostgreSQL), so no one
+        changes it meanwhile."""
+        query = _LOCKED_VIEW if lock else _ONE_VIEW
+        row = self._session.execute(query, {"payment_id": payment_id}).first()
+        return None if row is None else self._to_view(row)
+
+    def compare_and_set(self, payment_id: int, version: int, values: Mapping[str, Any]) -> bool:
+        """Writes `values` only if nobody changed the payment since `version`; bumps the version."""
+        statement = (
+            update(Payment)
+            .where(Payment.id == payment_id, Payment.version == version)
+            .values(version=Payment.version + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return self._session.execute(statement).rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+    def list(
+        self,
+        *,
+        company_id: int | None = None,
+        statuses: Iterable[PaymentStatus] | None = None,
+        query: SearchQuery | None = None,
+        payment_ids: Iterable[int] | None = None,
+        limit: int | None = None,
+    ) -> list[PaymentView]:
+        statement = self._view_query().where(*list_conditions(company_id, None, statuses, query))
+        if payment_ids is not None:
+            statement = statement.where(Payment.id.in_(list(payment_ids)))
+        statement = statement.order_by(Payment.due_date, Payment.id)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return [self._to_view(row) for row in self._session.execute(statement)]
+
+    def page(
+        self, *, company_ids: Sequence[int], query: SearchQuery, offset: int, limit: int
+    ) -> tuple[int, Sequence[PaymentView]]:
+        """How many payments match, and one page of them, by due date: one scan of the matches
+        (ids and a window count; a second statement only for a page past the end), then the
+        page's payments by id (a statement built once: each new query shape costs little)."""
+        statement = (
+            select(Payment.id, func.count().over().label("matches"))
+            .join(OpenItem, OpenItem.id == Payment.open_item_id)  # the search reads its fields
+            .where(*list_conditions(None, company_ids, None, query))
+            .order_by(Payment.due_date, Payment.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = self._session.execute(statement).all()
+        if not rows:
+            return (self.count(company_ids=company_ids, query=query) if offset else 0), []
+        ids = [row.id for row in rows]
+        found = {
+            view.id: view
+            for view in map(self._to_view, self._session.execute(_VIEWS_BY_ID, {"ids": ids}))
+        }
+        return int(rows[0].matches), [found[i] for i in ids]
+
+    def count(self, *, company_ids: Sequence[int], query: SearchQuery | None = None) -> int:
+        conditions = list_conditions(None, company_ids, None, query)
+        statement = (
+            select(func.count())
+            .select_from(Payment)
+            .join(OpenItem, OpenItem.id == Payment.open_item_id)  # the search reads its fields
+            .where(*conditions)
+        )
+        return int(self._session.scalar(statement) or 0)
+
+    def counts_by_status(self, company_id: int) -> dict[PaymentStatus, int]:
+        query = (
+            select(Payment.status, func.count())
+            .where(Payment.company_id == company_id)
+            .group_by(Payment.status)
+        )
+        counts = dict.fromkeys(PaymentStatus, 0)
+        counts.update({PaymentStatus(s): n for s, n in self._session.execute(query)})
+        return counts
+
+    def flag_counts(self, company_id: int, status: PaymentStatus) -> dict[Flag, int]:
+        query = (
+            select(Payment.flag, func.count())
+            .where(Payment.company_id == company_id, Payment.status == status.value)
+            .group_by(Payment.flag)
+        )
+        counts = dict.fromkeys(Flag, 0)
+        counts.update({Flag(flag): count for flag, count in self._session.execute(query)})
+        return counts
+
+    @staticmethod
+    def _view_query() -> Any:
+        return (
+            select(*_VIEW_COLUMNS)
+            .join(Company, Company.id == Payment.company_id)
+            .join(OpenItem, OpenItem.id == Payment.open_item_id)
+        )
+
+    @staticmethod
+    def _to_view(row: Any) -> PaymentView:
+        """A row of `_view_query` (further columns are ignored)."""
+        return PaymentView(
+            id=row.id,
+            company_org_no=row.org_no,
+            status=_STATUS_BY_VALUE[row.status],
+            flag=Flag(row.flag),
+            reasons=tuple(Reason(code) for code in row.reasons),
+            payee=row.payee,
+            account=row.account,
+            amount=row.amount,
+            currency=row.currency,
+            due_date=row.due_date,
+            reference_type=_REFERENCE_TYPE_BY_VALUE[row.reference_type],
+            reference=row.reference,
+            voucher_no=row.voucher_no,
+            invoice_no=row.invoice_no,
+            version=row.version,
+            supplier_id=row.supplier_id,
+            signature_round=row.signature_round,
+            changed_by_id=row.changed_by_id,
+            approved_by_id=row.approved_by_id,
+            batch_id=row.batch_id,
+            bank_status=row.bank_status,
+            failure_kind=row.failure_kind,
+            failure_reason=row.failure_reason,
+            bank_text=row.bank_text,
+            updated_at=row.updated_at,
+            editors=tuple(row.editors or ()),
+        )
+
+
+# Built once: composing a statement costs more than running it (a click reads several).
+_ONE_VIEW = PaymentRepository._view_query().where(Payment.id == bindparam("payment_id"))
+# NO KEY UPDATE, as an UPDATE of the row takes: an audit event naming the payment (a foreign
+# key check) must not wait for it, or a refusal holding the audit lock would wait in a ring.
+_LOCKED_VIEW = _ONE_VIEW.with_for_update(of=Payment, key_share=True)
+_VIEWS_BY_ID = PaymentRepository._view_query().where(
+    Payment.id.in_(bindparam("ids", expanding=True))
+)
