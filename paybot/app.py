@@ -8,6 +8,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -134,7 +135,14 @@ def bolt_logger() -> logging.Logger:
     logger = logging.getLogger("paybot.bolt")
     if not any(isinstance(f, WithoutBodies) for f in logger.filters):
         logger.addFilter(WithoutBodies())
+        logger.addFilter(_not_about_the_given_client)
     return logger
+
+
+def _not_about_the_given_client(record: logging.LogRecord) -> bool:
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and warns at every start that the
+    client paybot gives it wins; that client carries the same token, so there is nothing to say."""
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 class WithoutBodies(logging.Filter):
