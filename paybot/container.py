@@ -125,6 +125,10 @@ class Container:
     def deps(self) -> Deps:
         """What the Slack listeners need (also the jobs that post to Slack)."""
         from paybot.handlers.deps import Deps
+        from paybot.store.uow import load_repositories
+
+        # The listeners use every repository: loaded before a server forks and answers anyone.
+        load_repositories()
 
         return Deps(
             uow=self.uow,

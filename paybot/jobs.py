@@ -191,6 +191,10 @@ class JobRunner:
         )
         self._stopping = threading.Event()
         self._leading = threading.Event()
+        # Wakes the leader's renewal loop early: to stop, or when a job found the lease lost.
+        self._wake = threading.Event()
+        # The lease's connection is used by the candidate thread and by the jobs' threads.
+        self._lease_lock = threading.Lock()
         self._thread = threading.Thread(
             target=self._candidate, name="paybot-scheduler-lease", daemon=True
         )
@@ -211,13 +215,22 @@ class JobRunner:
     def stop(self, timeout: float = 60) -> None:
         """Stops the scheduler (letting a running job finish) and releases the lease."""
         self._stopping.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
 
     def run_job(self, name: str) -> None:
-        """A job run by the scheduler: skipped once the lease is lost."""
-        if self.leading:
-            run_job(name, self.parts)
+        """A job run by the scheduler, only while the lease is still this process's. It is
+        renewed first: a session the database ended (another process may hold the lock by now)
+        is noticed before the job, not up to a renewal period later."""
+        if not self.leading:
+            return
+        if not self._renew():
+            self._leading.clear()
+            log.warning("lost the lease (holder %s): job %s not run", self.holder, name)
+            self._wake.set()
+            return
+        run_job(name, self.parts)
 
     def _candidate(self) -> None:
         try:
@@ -227,14 +240,15 @@ class JobRunner:
                         self._lead()
                     except Exception:  # this process stays a candidate whatever broke
                         log.exception("the scheduler stopped (holder %s)", self.holder)
-                        self._safely(self.lease.release)
+                        self._safely(self._release)
                 self._stopping.wait(self.check_every)
         finally:
-            self._safely(self.lease.release)
+            self._safely(self._release)
 
     def _acquire(self) -> bool:
         try:
-            return self.lease.try_acquire(self.parts.clock())
+            with self._lease_lock:
+                return self.lease.try_acquire(self.parts.clock())
         except Exception as exc:  # the database may be away for a while: try again later
             log.warning("could not try the scheduler lease: %s", exc)
             return False
@@ -246,7 +260,11 @@ class JobRunner:
         try:
             self._leading.set()
             jobs.start()
-            while not self._stopping.wait(self.renew_every):
+            while True:
+                self._wake.wait(self.renew_every)
+                self._wake.clear()
+                if self._stopping.is_set():
+                    break
                 if not self._renew():
                     lost = True
                     log.warning("lost the lease (holder %s): the jobs stop here", self.holder)
@@ -259,10 +277,15 @@ class JobRunner:
 
     def _renew(self) -> bool:
         try:
-            return self.lease.renew(self.parts.clock())
+            with self._lease_lock:
+                return self.lease.renew(self.parts.clock())
         except Exception as exc:  # whatever broke, this process no longer knows it leads
             log.warning("could not renew the scheduler lease: %s", exc)
             return False
+
+    def _release(self) -> None:
+        with self._lease_lock:
+            self.lease.release()
 
     @staticmethod
     def _safely(action: Callable[[], object]) -> None:

@@ -1,7 +1,5 @@
 """`paybot jobs`: the scheduled jobs in a process of their own."""
 
-from __future__ import annotations
-
 import typer
 
 from paybot.cli import context as ctx

@@ -1,7 +1,5 @@
 """`paybot import`: the supplier ledger from CSV or JSON."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

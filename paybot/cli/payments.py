@@ -1,7 +1,5 @@
 """`paybot proposals`, `paybot payments` and `paybot search`."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -220,7 +218,7 @@ def payments_restore(ids: Ids, as_user: As, team: Team = None) -> None:
     _act(payments.restore, ids, as_user, team, "Restored")
 
 
-def _act(service: BulkAction, ids: list[int], as_user: str, team: str | None, verb: str) -> None:
+def _act(service: "BulkAction", ids: list[int], as_user: str, team: str | None, verb: str) -> None:
     from paybot.services.common import ActorRef
 
     with ctx.user_errors(note=_ALL_OR_NONE if len(ids) > 1 else None):
@@ -316,7 +314,7 @@ def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
             typer.echo(f"      {alarm}")  # an alarm says what a person must do
 
 
-def _print(found: list[PaymentView], as_json: bool, title: str) -> None:
+def _print(found: "list[PaymentView]", as_json: bool, title: str) -> None:
     from paybot.cli.render import payment_dict, payments_table
 
     if as_json:

@@ -1,7 +1,5 @@
 """`paybot users`: people, their roles and signing limits."""
 
-from __future__ import annotations
-
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
@@ -132,7 +130,7 @@ def users_list(
         typer.echo(_describe(member))
 
 
-def _limit(field: str, text: str | None) -> Decimal | None | Keep:
+def _limit(field: str, text: str | None) -> "Decimal | None | Keep":
     from paybot.core.money import AmountError, parse_amount
     from paybot.services.common import KEEP
 
@@ -146,7 +144,7 @@ def _limit(field: str, text: str | None) -> Decimal | None | Keep:
         raise ValidationFailed({field: str(exc)}) from exc
 
 
-def _member_dict(member: Member) -> dict[str, object]:
+def _member_dict(member: "Member") -> dict[str, object]:
     limits = member.limits
     return {
         "slack_user_id": member.slack_user_id,
@@ -159,7 +157,7 @@ def _member_dict(member: Member) -> dict[str, object]:
     }
 
 
-def _describe(member: Member) -> str:
+def _describe(member: "Member") -> str:
     from paybot.core.signing import format_money
 
     roles = ", ".join(role.value for role in member.roles) or "no role"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import typer
@@ -58,6 +59,8 @@ _COLUMNS = (
 _HEADINGS = [heading for heading, _ in _COLUMNS]
 _FLAG = _HEADINGS.index("Flag")
 _FLAG_COLOUR = {Flag.BLUE: "blue", Flag.ORANGE: "yellow", Flag.RED: "red"}
+# A listing has far fewer payees than payments: each account is formatted once.
+_account = lru_cache(maxsize=4096)(format_account)
 
 
 def payments_table(payments: Sequence[PaymentView], title: str | None = None) -> None:
@@ -84,7 +87,7 @@ def _row(p: PaymentView) -> list[str]:
         p.status.value,
         p.flag.value,
         p.payee,
-        format_account(p.account) if p.account else "-",
+        _account(p.account) if p.account else "-",
         f"{format_plain(p.amount, p.currency)} {p.currency}",
         p.due_date.isoformat() if p.due_date else "-",
         f"{p.reference_type.value}: {p.reference}" if p.reference else "-",

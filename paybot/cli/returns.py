@@ -1,7 +1,5 @@
 """`paybot returns`: files from the bank (status reports, notifications) and missing answers."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -72,7 +70,7 @@ def returns_check_missing(company: ctx.OnlyCompany = None, now: ctx.NowOption = 
         typer.echo("Every payment in Processing is within its time.")
 
 
-def _report(result: IngestResult) -> None:
+def _report(result: "IngestResult") -> None:
     if result.error and result.kind == "unread":
         typer.echo(f"{result.name}: could not be read: {result.error}", err=True)
         return

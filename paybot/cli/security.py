@@ -1,7 +1,5 @@
 """`paybot otp`, `paybot rates` and `paybot audit`: codes, exchange rates, the audit trail."""
 
-from __future__ import annotations
-
 import io
 from datetime import date
 from decimal import Decimal

@@ -1,11 +1,8 @@
 """`paybot serve`: the Slack app, over HTTP (gunicorn) or Socket Mode, with the scheduled jobs."""
 
-from __future__ import annotations
-
 import os
 import shutil
 import signal
-import tempfile
 import threading
 from typing import TYPE_CHECKING, Annotated
 
@@ -57,6 +54,8 @@ def serve_command(
     """Run the Slack app with the scheduled jobs: Socket Mode if SLACK_APP_TOKEN is set, else
     HTTP (POST /slack/events, GET /healthz, GET /metrics) with requests checked against
     SLACK_SIGNING_SECRET."""
+    import tempfile  # here: it loads `random`, which no other command needs
+
     # Before anything imports prometheus_client: it reads this once, at import.
     made_dir = None
     if not os.environ.get(METRICS_DIR):
@@ -75,6 +74,7 @@ def _serve(
 ) -> None:
     from paybot.app import check_bot_token
     from paybot.core.errors import ValidationFailed
+    from paybot.services.secrets import SecretBox
 
     # Whatever stops the start is said in one line: the log starts once the settings hold.
     with ctx.user_errors():
@@ -87,6 +87,8 @@ def _serve(
             raise ValidationFailed(
                 {"SLACK_SIGNING_SECRET": "set it for HTTP mode, or SLACK_APP_TOKEN for Socket Mode"}
             )
+        # A missing or malformed key stops the start, not the first signer who enrols.
+        SecretBox(_setting(settings.secret_key))
         ctx.uow()  # refuses an outdated schema before anything runs
         # Once, here, before any worker starts: a token Slack refuses would stop each of them.
         check_bot_token(token, settings.slack_api_url)
@@ -97,7 +99,7 @@ def _serve(
     logs.configure(settings.log_format, settings.log_level)
     parts = container()
 
-    def make_app() -> PaybotApp:
+    def make_app() -> "PaybotApp":
         from paybot.app import create_app
 
         # The schema was checked once above; checking it on every click would cost each
@@ -133,7 +135,7 @@ def _serve(
 
 
 def _socket_mode(
-    make_app: Callable[[], PaybotApp], parts: Container, app_token: str, *, jobs: bool
+    make_app: "Callable[[], PaybotApp]", parts: "Container", app_token: str, *, jobs: bool
 ) -> None:
     """One process: Bolt's Socket Mode client, and the jobs in background threads. SIGTERM
     stops it as gunicorn stops a worker: the work after the acknowledgements is finished."""
@@ -172,7 +174,7 @@ def _socket_mode(
             runner.stop()
 
 
-def _where(settings: Settings, bind: str | None, port: int | None) -> str:
+def _where(settings: "Settings", bind: str | None, port: int | None) -> str:
     """HOST:PORT to listen on: --bind, else PAYBOT_BIND; --port replaces the port."""
     where = bind or settings.bind
     if port is None:
@@ -181,6 +183,6 @@ def _where(settings: Settings, bind: str | None, port: int | None) -> str:
     return f"{host or '127.0.0.1'}:{port}"
 
 
-def _setting(value: SecretStr | None) -> str:
+def _setting(value: "SecretStr | None") -> str:
     """A secret setting's value; blank counts as not set."""
     return "" if value is None else value.get_secret_value().strip()

@@ -6,11 +6,12 @@ import re
 import warnings
 from functools import lru_cache
 
-from schwifty import IBAN
-from schwifty.exceptions import NationalChecksumNotVerified, SchwiftyException
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 from stdnum.no import kontonr, orgnr
+
+# schwifty (with pycountry) is imported by the two functions that check IBANs: it takes longer to
+# load than a quick command takes to run, and each IBAN is checked once (account_problem's cache).
 
 _SEPARATORS = re.compile(r"[\s.\-]")
 
@@ -69,6 +70,9 @@ def _iban_problem(account: str, text: str) -> str | None:
     not thread-safe before Python 3.14; the worst a race does is leave this same filter in place,
     and account_problem's cache brings each account here once per process.)
     """
+    from schwifty import IBAN
+    from schwifty.exceptions import NationalChecksumNotVerified, SchwiftyException
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NationalChecksumNotVerified)
         try:
@@ -80,6 +84,9 @@ def _iban_problem(account: str, text: str) -> str | None:
 
 def bic_for_iban(iban: str | None) -> str | None:
     """The BIC of an IBAN's bank, where the bank registry knows it (payments abroad need it)."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         bic = IBAN(compact_account(iban or "")).bic
     except SchwiftyException:

@@ -18,6 +18,22 @@ _EXACT = Context(prec=40)
 
 _AMOUNT = re.compile(r"^[+-]?(\d{1,3}([ \u00a0\u202f']\d{3})+|\d+)([.,]\d+)?$")
 
+# The minor-unit decimals of the currencies paybot meets most, as pycountry and babel give them
+# (tests/core/test_money_common.py holds them equal): for these neither library is loaded, which
+# takes longer than printing a thousand payments.
+COMMON_EXPONENTS = {
+    "NOK": 2,
+    "SEK": 2,
+    "DKK": 2,
+    "EUR": 2,
+    "USD": 2,
+    "GBP": 2,
+    "CHF": 2,
+    "PLN": 2,
+    "ISK": 0,
+    "JPY": 0,
+}
+
 
 class AmountError(ValueError):
     """Text that is not an amount."""
@@ -26,6 +42,8 @@ class AmountError(ValueError):
 @lru_cache(maxsize=512)
 def is_iso_currency(code: str) -> bool:
     """True for an active ISO 4217 alphabetic code such as NOK or EUR."""
+    if code in COMMON_EXPONENTS:
+        return True
     import pycountry  # its tables load slowly: not at import, which the command line pays for
 
     return len(code) == 3 and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None
@@ -34,6 +52,9 @@ def is_iso_currency(code: str) -> bool:
 @lru_cache(maxsize=512)
 def currency_exponent(code: str) -> int:
     """Decimals of a currency's minor unit (NOK 2, JPY 0, BHD 3); 2 for unknown codes."""
+    common = COMMON_EXPONENTS.get(code)
+    if common is not None:
+        return common
     if not is_iso_currency(code):
         return 2
     from babel.numbers import get_currency_precision

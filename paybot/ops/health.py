@@ -1,5 +1,6 @@
-"""GET /healthz: can this process do its work? The database answers, its schema is the one this
-code was written for, and a scheduler holds the lease (someone runs the scheduled jobs).
+"""GET /healthz: can paybot do its work? The database answers, its schema is the one this code
+was written for, and a scheduler holds the lease (someone runs the scheduled jobs). GET /readyz:
+the first two only, for a load balancer choosing the instances that can answer Slack.
 
 A probe never hangs and never shows a stack trace: the checks run on one thread of their own and
 are waited for at most `timeout` seconds (PostgreSQL also stops a statement after that long); a
@@ -26,6 +27,7 @@ log = logging.getLogger("paybot.health")
 
 OK = "ok"
 TIMEOUT_SECONDS = 2.0
+READINESS = ("database", "schema")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,12 @@ class Report:
 
     def body(self) -> dict[str, Any]:
         return {"status": OK if self.healthy else "unavailable", "checks": self.checks}
+
+    def readiness(self) -> Report:
+        """What GET /readyz answers: can this process answer Slack? The scheduler is left out:
+        it runs elsewhere, and a load balancer that dropped every instance while the jobs
+        change hands would stop Slack's requests too."""
+        return Report({name: self.checks[name] for name in READINESS})
 
 
 class Health:

@@ -1,4 +1,4 @@
-"""The operator's routes in front of the Slack endpoint: GET /healthz and GET /metrics. Each
+"""The operator's routes in front of the Slack endpoint: GET /healthz, /readyz and /metrics. Each
 Slack request gets a request id (in every log record made for it) and is measured: its kind,
 its outcome and how long its acknowledgement took."""
 
@@ -28,7 +28,7 @@ def with_ops(slack: WSGIApplication, *, parts: Container, path: str) -> WSGIAppl
 
 
 class OpsRoutes:
-    """WSGI: /healthz and /metrics answered here; everything else goes to the Slack app."""
+    """WSGI: /healthz, /readyz and /metrics answered here; the rest goes to the Slack app."""
 
     def __init__(self, slack: WSGIApplication, *, parts: Container, path: str) -> None:
         self._slack, self._parts, self._path = slack, parts, path
@@ -36,20 +36,22 @@ class OpsRoutes:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         route = environ.get("PATH_INFO") or "/"
-        if route in ("/healthz", "/metrics"):
+        if route in ("/healthz", "/readyz", "/metrics"):
             if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
                 return _answer(
                     start_response, "405 Method Not Allowed", b"GET only\n", "text/plain"
                 )
-            if route == "/healthz":
-                return self._healthz(start_response)
-            return self._metrics(start_response)
+            if route == "/metrics":
+                return self._metrics(start_response)
+            return self._healthz(start_response, ready_only=route == "/readyz")
         if route != self._path:
             return self._slack(environ, start_response)
         return self._slack_request(environ, start_response)
 
-    def _healthz(self, start_response: StartResponse) -> list[bytes]:
+    def _healthz(self, start_response: StartResponse, *, ready_only: bool) -> list[bytes]:
         report = self._health.probe()
+        if ready_only:
+            report = report.readiness()
         status = "200 OK" if report.healthy else "503 Service Unavailable"
         body = json.dumps(report.body()).encode()
         return _answer(start_response, status, body, "application/json", cache=False)

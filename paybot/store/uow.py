@@ -1,54 +1,177 @@
-"""Unit of work: one session, one transaction; rolls back unless committed."""
+"""Unit of work: one session, one transaction; rolls back unless committed.
+
+Its repositories are made on first use in each `with` block: a repository module is imported
+only by a use case that needs it, so a command that reads companies does not load the XML,
+IBAN and one-time-code libraries the payment and signing repositories bring.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from importlib import import_module
 from types import TracebackType
+from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from paybot.store.alarms import AlarmRepository
-from paybot.store.alert_queries import AlertQueries
-from paybot.store.audit_log import LoggedAuditRepository
-from paybot.store.banking import BankRepository
-from paybot.store.companies import CompanyRepository
-from paybot.store.ledger import LedgerRepository
-from paybot.store.payments import PaymentRepository
-from paybot.store.people import UserRepository
-from paybot.store.polls import PollRepository
-from paybot.store.sends import SendRepository
-from paybot.store.signing import (
-    LimitRepository,
-    OtpRepository,
-    RateRepository,
-    SignatureRepository,
-)
-from paybot.store.slack import SlackRepository
+if TYPE_CHECKING:
+    from paybot.store.alarms import AlarmRepository
+    from paybot.store.alert_queries import AlertQueries
+    from paybot.store.audit_log import LoggedAuditRepository
+    from paybot.store.banking import BankRepository
+    from paybot.store.companies import CompanyRepository
+    from paybot.store.ledger import LedgerRepository
+    from paybot.store.payments import PaymentRepository
+    from paybot.store.people import UserRepository
+    from paybot.store.polls import PollRepository
+    from paybot.store.sends import SendRepository
+    from paybot.store.signing import (
+        LimitRepository,
+        OtpRepository,
+        RateRepository,
+        SignatureRepository,
+    )
+    from paybot.store.slack import SlackRepository
+
+R = TypeVar("R")
+
+
+class _repository(Generic[R]):  # noqa: N801 - a decorator, like `property`
+    """A repository of the unit of work, made on first use (like `functools.cached_property`,
+    without its lock) and kept in the instance's `__dict__`, a plain attribute from then on,
+    until the next `with` opens a new session."""
+
+    def __init__(self, build: Callable[[UnitOfWork], R]) -> None:
+        self._build = build
+        self._name = build.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> _repository[R]: ...
+
+    @overload
+    def __get__(self, uow: UnitOfWork, owner: type) -> R: ...
+
+    def __get__(self, uow: UnitOfWork | None, owner: type) -> _repository[R] | R:
+        if uow is None:
+            return self
+        made = self._build(uow)
+        uow.__dict__[self._name] = made
+        return made
 
 
 class UnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self._factory = sessionmaker(engine, expire_on_commit=False)
         self._session: Session | None = None
+        # The session the repositories are made on: the last one opened, as they were before
+        # repositories were made lazily (a repository used after `with` keeps its session).
+        self._bound: Session | None = None
+
+    def _opened(self) -> Session:
+        if self._bound is None:
+            raise AttributeError("a unit of work's repositories are used inside `with` it")
+        return self._bound
+
+    @_repository
+    def companies(self) -> CompanyRepository:
+        from paybot.store.companies import CompanyRepository
+
+        return CompanyRepository(self._opened())
+
+    @_repository
+    def users(self) -> UserRepository:
+        from paybot.store.people import UserRepository
+
+        return UserRepository(self._opened())
+
+    @_repository
+    def ledger(self) -> LedgerRepository:
+        from paybot.store.ledger import LedgerRepository
+
+        return LedgerRepository(self._opened())
+
+    @_repository
+    def payments(self) -> PaymentRepository:
+        from paybot.store.payments import PaymentRepository
+
+        return PaymentRepository(self._opened())
+
+    @_repository
+    def audit(self) -> LoggedAuditRepository:
+        from paybot.store.audit_log import LoggedAuditRepository
+
+        return LoggedAuditRepository(self._opened())
+
+    @_repository
+    def limits(self) -> LimitRepository:
+        from paybot.store.signing import LimitRepository
+
+        return LimitRepository(self._opened())
+
+    @_repository
+    def rates(self) -> RateRepository:
+        from paybot.store.signing import RateRepository
+
+        return RateRepository(self._opened())
+
+    @_repository
+    def otp(self) -> OtpRepository:
+        from paybot.store.signing import OtpRepository
+
+        return OtpRepository(self._opened())
+
+    @_repository
+    def signatures(self) -> SignatureRepository:
+        from paybot.store.signing import SignatureRepository
+
+        return SignatureRepository(self._opened())
+
+    @_repository
+    def bank(self) -> BankRepository:
+        from paybot.store.banking import BankRepository
+
+        return BankRepository(self._opened())
+
+    @_repository
+    def slack(self) -> SlackRepository:
+        from paybot.store.slack import SlackRepository
+
+        return SlackRepository(self._opened())
+
+    @_repository
+    def alerts(self) -> AlertQueries:
+        from paybot.store.alert_queries import AlertQueries
+
+        return AlertQueries(self._opened())
+
+    @_repository
+    def sends(self) -> SendRepository:
+        from paybot.store.sends import SendRepository
+
+        return SendRepository(self._opened())
+
+    @_repository
+    def alarms(self) -> AlarmRepository:
+        from paybot.store.alarms import AlarmRepository
+
+        return AlarmRepository(self._opened())
+
+    @_repository
+    def polls(self) -> PollRepository:
+        from paybot.store.polls import PollRepository
+
+        return PollRepository(self._opened())
 
     def __enter__(self) -> UnitOfWork:
         session = self._factory()
-        self._session = session
-        self.companies = CompanyRepository(session)
-        self.users = UserRepository(session)
-        self.ledger = LedgerRepository(session)
-        self.payments = PaymentRepository(session)
-        self.audit = LoggedAuditRepository(session)
-        self.limits = LimitRepository(session)
-        self.rates = RateRepository(session)
-        self.otp = OtpRepository(session)
-        self.signatures = SignatureRepository(session)
-        self.bank = BankRepository(session)
-        self.slack = SlackRepository(session)
-        self.alerts = AlertQueries(session)
-        self.sends = SendRepository(session)
-        self.alarms = AlarmRepository(session)
-        self.polls = PollRepository(session)
+        self._session = self._bound = session
+        # Fresh repositories for the new session (each holds its session, audit its pending).
+        for name in _REPOSITORIES:
+            self.__dict__.pop(name, None)
         return self
 
     def __exit__(
@@ -66,5 +189,38 @@ class UnitOfWork:
 
     def commit(self) -> None:
         assert self._session is not None
-        self.audit.flush()
+        # An audit repository nobody asked for holds no events: nothing to append.
+        audit: LoggedAuditRepository | None = self.__dict__.get("audit")
+        if audit is not None:
+            audit.flush()
         self._session.commit()
+
+
+_REPOSITORIES: frozenset[str] = frozenset(
+    name for name, value in vars(UnitOfWork).items() if isinstance(value, _repository)
+)
+
+
+def load_repositories() -> None:
+    """Imports every repository's module now, as importing the unit of work used to: a server
+    does so before it forks its workers (the modules' pages then stay shared) and before its
+    first request (which then does not wait for them)."""
+    for module in _REPOSITORY_MODULES:
+        import_module(module)
+
+
+# Where the repositories above are (tests/store/test_uow.py holds the two lists together).
+_REPOSITORY_MODULES = (
+    "paybot.store.alarms",
+    "paybot.store.alert_queries",
+    "paybot.store.audit_log",
+    "paybot.store.banking",
+    "paybot.store.companies",
+    "paybot.store.ledger",
+    "paybot.store.payments",
+    "paybot.store.people",
+    "paybot.store.polls",
+    "paybot.store.sends",
+    "paybot.store.signing",
+    "paybot.store.slack",
+)

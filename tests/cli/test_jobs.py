@@ -411,6 +411,42 @@ def test_a_holder_whose_database_session_ends_stops_its_jobs_and_becomes_a_candi
     assert said.count("became the scheduler (holder e:5:v)") == 2
 
 
+def test_a_job_is_not_run_once_the_database_ended_the_holder_s_session(
+    world: World, engine: Engine, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process may hold the lock as soon as the session ends: the next job notices,
+    not the renewal a period later (here an hour away)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("the lease's own connection: PostgreSQL only")
+    caplog.set_level(logging.INFO, logger="paybot.jobs")
+    made: list[FakeScheduler] = []
+    leader = runner(world.parts, made, lease_for(engine, "f:6:u"))
+    leader.check_every = leader.renew_every = 3600
+    leader.start()
+    try:
+        wait_for(lambda: leader.leading, "it leads")
+        leader.run_job("check_missing_returns")  # while the lease holds, the job runs
+        with engine.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
+                )
+            )
+        other = lease_for(engine, "g:7:t")
+        assert other.try_acquire(world.clock())  # someone else leads now
+        leader.run_job("check_missing_returns")
+        assert not leader.leading
+        wait_for(lambda: made[0].stopped.is_set(), "its scheduler stops")
+        other.release()
+    finally:
+        leader.stop()
+    said = [r.getMessage() for r in caplog.records]
+    assert sum(m.startswith("job check_missing_returns ran") for m in said) == 1
+    assert "lost the lease (holder f:6:u): job check_missing_returns not run" in said
+
+
 def test_a_scheduler_that_will_not_start_gives_the_lease_up_and_is_tried_again(
     world: World, engine: Engine
 ) -> None:

@@ -30,8 +30,8 @@ def slack_app(environ: object, start_response: object) -> list[bytes]:
     return [b"slack"]
 
 
-def healthz(parts: Container) -> tuple[int, dict[str, object]]:
-    status, headers, body = get(with_ops(slack_app, parts=parts, path=PATH), "/healthz")
+def healthz(parts: Container, route: str = "/healthz") -> tuple[int, dict[str, object]]:
+    status, headers, body = get(with_ops(slack_app, parts=parts, path=PATH), route)
     assert headers["Content-Type"] == "application/json"
     assert b"Traceback" not in body
     return int(status.split()[0]), json.loads(body)
@@ -67,6 +67,14 @@ def test_no_leader_is_unavailable_and_says_so(parts: Container) -> None:
     assert "no scheduler holds the lease" in checks["scheduler"]
 
 
+def test_ready_without_a_scheduler_while_the_jobs_change_hands(parts: Container) -> None:
+    """A load balancer asks /readyz: no instance is dropped because the jobs run nowhere."""
+    assert healthz(parts, "/readyz") == (
+        200,
+        {"status": "ok", "checks": {"database": "ok", "schema": "ok"}},
+    )
+
+
 def test_a_leader_gone_quiet_is_no_leader(parts: Container, engine: Engine, clock: Clock) -> None:
     lead(engine, clock.at - timedelta(minutes=10))
     status, body = healthz(parts)
@@ -98,6 +106,14 @@ def test_an_outdated_schema_is_unavailable_and_names_both_revisions(
     assert outdated in schema and str(head_revision(engine)) in schema
     assert "paybot db upgrade" in schema
     assert body["checks"]["scheduler"] == "ok"  # type: ignore[index]
+
+
+def test_not_ready_with_an_outdated_schema(parts: Container, outdated: str) -> None:
+    status, body = healthz(parts, "/readyz")
+    assert status == 503
+    checks = body["checks"]
+    assert isinstance(checks, dict) and "run `paybot db upgrade`" in checks["schema"]
+    assert "scheduler" not in checks
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])

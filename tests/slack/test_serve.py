@@ -308,6 +308,21 @@ def test_a_missing_token_or_secret_is_told_in_one_line(
     assert lines[0].startswith(f"Error: {named}: ")
 
 
+@pytest.mark.parametrize("key", [None, "abc"], ids=["no-key", "not-a-key"])
+def test_a_missing_or_malformed_secret_key_is_told_in_one_line(
+    tmp_path: Path, key: str | None
+) -> None:
+    """Before Slack is asked anything: without the key no signer's code can be checked."""
+    with FakeSlackServer() as fake:
+        code, lines = _serve_once(
+            tmp_path, fake.url, SLACK_BOT_TOKEN=fake.slack.token, PAYBOT_SECRET_KEY=key
+        )
+        assert fake.slack.calls == []
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith("Error: PAYBOT_SECRET_KEY is not ")
+    assert "paybot otp new-key" in lines[0]
+
+
 def test_a_slack_that_cannot_be_reached_is_told_in_one_line(tmp_path: Path) -> None:
     nowhere = f"http://127.0.0.1:{_free_port()}/api/"
     code, lines = _serve_once(tmp_path, nowhere, SLACK_BOT_TOKEN="xoxb-1")

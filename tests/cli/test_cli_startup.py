@@ -1,0 +1,131 @@
+"""How everyday commands start: what they load (each library imported is paid for at every
+start; bench/cli_startup.py measures the time) and the collector paused while paybot starts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from paybot.cli import bank, jobs, ledger, main, payments, people, returns, security, serve
+from paybot.cli.bank import FileFormat
+from paybot.cli.main import app
+from paybot.container import reset as reset_container
+from paybot.core.bankfiles.model import Pain001Version
+
+ORG = "974760673"
+# Libraries of other commands: bank files (lxml), IBANs (schwifty, pycountry), currencies
+# (babel), migrations, Slack, the scheduler, SFTP.
+NOT_FOR_LISTS = {
+    "lxml", "schwifty", "pycountry", "babel", "alembic",
+    "slack_sdk", "slack_bolt", "apscheduler", "paramiko",
+}  # fmt: skip
+
+
+def test_the_format_option_offers_the_pain001_versions() -> None:
+    assert [v.value for v in FileFormat] == [v.value for v in Pain001Version]
+
+
+@pytest.mark.parametrize(
+    "module", [bank, jobs, ledger, main, payments, people, returns, security, serve]
+)
+def test_command_annotations_are_not_strings_typer_must_evaluate(module: object) -> None:
+    # See paybot/cli/main.py: `from __future__ import annotations` makes every start slower.
+    assert "annotations" not in vars(module)
+
+
+@pytest.fixture
+def database(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A SQLite database with a company and two proposals, made through the command line."""
+    path = tmp_path / "paybot.db"
+    shutil.copy(sqlite_template, path)
+    monkeypatch.setenv("PAYBOT_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "suppliers.csv").write_text(
+        "name;org_no;account\nLeverandør AS;923609016;12345678903\n", encoding="utf-8"
+    )
+    (tmp_path / "items.csv").write_text(
+        "voucher_no;invoice_no;supplier_name;supplier_org_no;account;amount;currency;"
+        "invoice_date;due_date;reference_type;reference\n"
+        "1;F-1;Leverandør AS;923609016;12345678903;1 000,50;NOK;2026-11-01;2026-12-01;kid;"
+        "1234567897\n"
+        "2;F-2;Leverandør AS;923609016;12345678903;250,00;NOK;2026-11-02;2026-12-02;message;"
+        "Faktura 2\n",
+        encoding="utf-8",
+    )
+    reset_container()
+    runner = CliRunner()
+    for args in (
+        ["company", "add", "--org-no", ORG, "--name", "Acme AS", "--account", "86011117947"],
+        ["import", "suppliers", "suppliers.csv", "--company", ORG],
+        ["import", "open-items", "items.csv", "--company", ORG],
+        ["proposals", "refresh", "--company", ORG],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    reset_container()
+    return path
+
+
+def _run(words: list[str]) -> tuple[str, set[str]]:
+    """What `paybot WORDS` prints in a fresh Python, and the top-level packages it loaded."""
+    probe = (
+        "import contextlib, gc, io, json, sys\n"
+        "from paybot.cli import context\n"
+        "from paybot.cli.main import app\n"
+        "seen = []\n"
+        "def uow():\n"
+        "    made = context_uow()\n"
+        "    seen.append(gc.isenabled())\n"
+        "    return made\n"
+        "context_uow, context.uow = context.uow, uow\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    try:\n        app({words!r})\n    except SystemExit as exc:\n"
+        "        assert not exc.code, exc.code\n"
+        "assert seen == [True] and gc.isenabled(), (seen, gc.isenabled())\n"
+        "print(json.dumps([out.getvalue(), sorted({n.split('.')[0] for n in sys.modules})]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    printed, loaded = json.loads(done.stdout.splitlines()[-1])
+    return printed, set(loaded)
+
+
+def test_the_collector_is_paused_while_paybot_starts_and_runs_for_its_work() -> None:
+    probe = (
+        "import gc\nfrom paybot.cli import context\nfrom paybot.cli.main import app\n"
+        "paused = []\n"
+        "@app.command('probe')\n"
+        "def probe() -> None:\n"
+        "    paused.append(not gc.isenabled())\n"
+        "    context.resume_collector()\n"
+        "    paused.append(not gc.isenabled())\n"
+        "try:\n    app(['probe'])\nexcept SystemExit:\n    pass\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(paused, gc.isenabled())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.splitlines()[-1] == "[True, False] True"
+
+
+def test_company_list_loads_neither_identifier_nor_file_libraries(database: Path) -> None:
+    printed, loaded = _run(["company", "list"])
+    assert printed.startswith(f"{ORG}  Acme AS  [86011117947]")
+    assert not loaded & NOT_FOR_LISTS
+
+
+def test_proposals_list_loads_no_library_of_other_commands(database: Path) -> None:
+    printed, loaded = _run(["proposals", "list", "--company", ORG])
+    assert "1234.56.78903" in printed and "1000.50 NOK" in printed
+    assert printed.rstrip().endswith("2 payment(s)")
+    assert not loaded & NOT_FOR_LISTS
