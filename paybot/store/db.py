@@ -54,6 +54,13 @@ def make_engine(url: str) -> Engine:
             f"PAYBOT_DATABASE_URL is not a database URL paybot can use ({exc}).{hint} "
             "The default is sqlite:///paybot.db."
         ) from None
+    except ModuleNotFoundError as exc:
+        # The PostgreSQL driver is the optional extra `postgres`.
+        raise DatabaseUnavailable(
+            f"PAYBOT_DATABASE_URL needs the database driver {exc.name!r}, which is not "
+            "installed: pip install 'paybot[postgres]' (from a clone: pip install -c "
+            "constraints.txt -e '.[postgres]')."
+        ) from None
 
 
 def _make_engine(url: str) -> Engine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -293,6 +294,21 @@ def test_a_wrong_database_setting_is_one_clear_line(
     reset_container()
     assert result.exit_code == 1
     assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_postgresql_without_its_driver_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """psycopg is the optional extra `postgres`: an install without it is told so."""
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if it were not installed
+    monkeypatch.setenv("PAYBOT_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1/x")
+    reset_container()
+    result = CliRunner().invoke(app, ["company", "list"])
+    reset_container()
+    assert result.exit_code == 1
+    assert "needs the database driver 'psycopg'" in result.stderr
+    assert "pip install 'paybot[postgres]'" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 
