@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
-from paybot.core.bankfiles.pain001 import clean_text
 from paybot.core.identifiers import account_problem, compact_account, kid_problem
 from paybot.core.money import is_iso_currency
 from paybot.core.payments import Reason, ReferenceType
@@ -39,6 +38,7 @@ class SupplierFacts:
 
 def completeness_reasons(facts: PaymentFacts) -> set[Reason]:
     """The red reasons: what must be fixed before the payment can be approved or signed."""
+    clean_text = _clean_text()
     reasons: set[Reason] = set()
     if not facts.account:
         reasons.add(Reason.MISSING_ACCOUNT)
@@ -56,25 +56,46 @@ def completeness_reasons(facts: PaymentFacts) -> set[Reason]:
     return reasons
 
 
+@cache
+def _clean_text() -> Callable[[str, int], str]:
+    """pain.001's text cleaning, loaded on first use (and then kept: an import statement in a
+    function called per payment costs microseconds a call): the pain.001 writer loads lxml,
+    which listing payments does not need."""
+    from paybot.core.bankfiles.pain001 import clean_text
+
+    return clean_text
+
+
 def account_changed(facts: PaymentFacts, supplier: SupplierFacts) -> bool:
+    """The payment goes to another account than the supplier's registered or last paid-to one."""
     if not facts.account:
         return False
     account = compact_account(facts.account)
-    known = (supplier.registered_account, supplier.last_paid_account)
-    return any(other and compact_account(other) != account for other in known)
+    return any(other != account for other in _known_accounts(supplier))
 
 
 def duplicate_keys(payments: Iterable[PaymentFacts]) -> set[int]:
     """Keys of payments that share a supplier and an invoice no, or an amount and a KID."""
-    groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    first: dict[tuple[object, ...], int] = {}  # group -> the key of its first payment
+    duplicates: set[int] = set()
+    kid = ReferenceType.KID
     for facts in payments:
         if not facts.counts_for_duplicates or facts.amount <= 0:
             continue
+        key = facts.key
+        groups: list[tuple[object, ...]] = []
         if facts.invoice_no:
-            groups[("invoice", facts.supplier_key, facts.invoice_no.strip())].append(facts.key)
-        if facts.reference_type is ReferenceType.KID and facts.reference:
-            groups[("kid", facts.supplier_key, facts.amount, facts.reference)].append(facts.key)
-    return {key for keys in groups.values() if len(keys) > 1 for key in keys}
+            groups.append(("invoice", facts.supplier_key, facts.invoice_no.strip()))
+        if facts.reference_type is kid and facts.reference:
+            groups.append(("kid", facts.supplier_key, facts.amount, facts.reference))
+        for group in groups:
+            seen = first.get(group)
+            if seen is None:
+                first[group] = key
+            else:
+                duplicates.add(seen)
+                duplicates.add(key)
+    return duplicates
 
 
 def assess(
@@ -91,14 +112,34 @@ def assess(
     if duplicates is None:
         duplicates = duplicate_keys(payments)
     result: dict[int, set[Reason]] = {}
+    nobody = SupplierFacts()
+    # A ledger has far fewer suppliers and accounts than items: each supplier's known accounts
+    # and each item account are compacted once, not once per item (as account_changed does).
+    known: dict[int, tuple[str, ...]] = {}
+    compacted: dict[str, str] = {}
     for facts in payments:
-        supplier = suppliers.get(facts.supplier_key, SupplierFacts())
+        supplier = suppliers.get(facts.supplier_key, nobody)
         reasons = completeness_reasons(facts)
-        if supplier.open_credit_keys - {facts.key}:
+        credits = supplier.open_credit_keys
+        if credits and (len(credits) > 1 or facts.key not in credits):  # credits - {key}, uncopied
             reasons.add(Reason.OPEN_CREDIT_ITEMS)
-        if account_changed(facts, supplier):
-            reasons.add(Reason.ACCOUNT_CHANGED)
+        if facts.account:
+            others = known.get(facts.supplier_key)
+            if others is None:
+                others = known[facts.supplier_key] = _known_accounts(supplier)
+            if others:
+                account = compacted.get(facts.account)
+                if account is None:
+                    account = compacted[facts.account] = compact_account(facts.account)
+                if any(other != account for other in others):
+                    reasons.add(Reason.ACCOUNT_CHANGED)
         if facts.key in duplicates:
             reasons.add(Reason.POSSIBLE_DUPLICATE)
         result[facts.key] = reasons
     return result
+
+
+def _known_accounts(supplier: SupplierFacts) -> tuple[str, ...]:
+    """The supplier's registered and last paid-to accounts that are set, compacted."""
+    known = (supplier.registered_account, supplier.last_paid_account)
+    return tuple(compact_account(other) for other in known if other)

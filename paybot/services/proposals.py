@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,7 +36,7 @@ def refresh(
     uow: UnitOfWork, *, company_org_no: str, now: datetime, actor: Actor = SYSTEM
 ) -> RefreshResult:
     """Every open item not yet in the bank module becomes a proposal; all flags are renewed."""
-    with uow:
+    with _collector_paused(), uow:
         company = company_or_error(uow, company_org_no)
         created, reflagged = _propose_and_flag(uow, company.id, actor, now)
         audit(
@@ -50,6 +52,25 @@ def refresh(
     return RefreshResult(created=created, reflagged=reflagged, flags=counts)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a refresh runs.
+
+    A refresh makes a few objects per open item (facts, flags, audit events) that all live until
+    its commit, and none of them is in a cycle: the collector would walk them all again at each
+    of its full passes, a tenth of the time at 100,000 items, more than in proportion. Only the
+    caller that found it on turns it back on, so nested or concurrent refreshes leave it on.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _propose_and_flag(
     uow: UnitOfWork, company_id: int, actor: Actor, now: datetime
 ) -> tuple[int, int]:
@@ -62,6 +83,9 @@ def _propose_and_flag(
         company_id, {facts.key: flags[facts.key] for facts in new_items}, now
     )
     del new_items
+    # One `after` for every event: it is only read (hashed, then stored), and the store turns a
+    # value it meets again into JSON once.
+    after = {"status": PaymentStatus.PROPOSED.value, "version": 1}
     uow.audit.add_many(
         [
             {
@@ -72,7 +96,7 @@ def _propose_and_flag(
                 "actor_label": actor.label,
                 "action": "payment.propose",
                 "before": None,
-                "after": {"status": PaymentStatus.PROPOSED.value, "version": 1},
+                "after": after,
                 "details": {"open_item_id": item_id},
             }
             for item_id, payment_id in created.items()

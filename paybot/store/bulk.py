@@ -54,13 +54,29 @@ def insert_rows(session: Session, table: Table, keys: Sequence[str], rows: Seque
     ]
     sql = str(compiled)
     for chunk in chunks(rows):
-        params: list[Any] = []
-        for row in chunk:
-            line = list(values(row))
-            for index, convert in converting:
-                line[index] = convert(line[index])
-            params.append(tuple(line) if positional else dict(zip(names, line, strict=True)))
+        # Column by column: the value of the row before again (the same object: a time, a JSON
+        # value shared by every row) reuses its conversion without a call; zip transposes, in C.
+        columns: list[Sequence[Any]] = list(zip(*map(values, chunk), strict=True))
+        for index, convert in converting:
+            columns[index] = _converted(columns[index], convert)
+        lines = zip(*columns, strict=True)
+        if positional:
+            params: list[Any] = list(lines)
+        else:
+            params = [dict(zip(names, line, strict=True)) for line in lines]
         connection.exec_driver_sql(sql, params)
+
+
+def _converted(column: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """`convert` of each value; called once for a run of the very same object."""
+    result: list[Any] = []
+    previous: Any = result  # no value is this list
+    done: Any = None
+    for value in column:
+        if value is not previous:
+            previous, done = value, convert(value)
+        result.append(done)
+    return result
 
 
 def _converter(process: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -1,242 +1,35 @@
 """camt.054 notifications: read what was booked on our accounts; write them for the sandbox bank.
 
-Reading (`read_camt054`) takes camt.054.001.02, .08 and versions of the same shape (.04, ...), by
-local names, as a stream: the header at once, then one `Entry` per `Ntry`, each dropped from the
-tree once read, so memory stays flat however long the file (FORMATS.md §6 for the paths):
-
-- account: the `Ntfctn/Acct/Id` (`IBAN`, else `Othr/Id`) of the notification holding the entry;
-- status: `Sts` (v02) or `Sts/Cd` / `Sts/Prtry` (v08); dates: `BookgDt`/`ValDt` as `Dt` or `DtTm`;
-- batch: the first `NtryDtls/Btch` (`MsgId`, `PmtInfId`);
-- per `TxDtls`: `Refs` ids; amount from `AmtDtls/TxAmt/Amt`, else `Amt` (v04+), else
-  `AmtDtls/InstdAmt/Amt`; `kid` is the first `RmtInf/Strd/CdtrRefInf/Ref` whatever its type (KID,
-  SCOR, RF, ...); `message` joins the `Ustrd` lines with a space; payer name `Dbtr/Nm` (v02) or
-  `Dbtr/Pty/Nm` (v08); payer account as for the account; `RtrInf/Rsn/Cd` (or `Prtry`).
-
-Amounts are `Decimal`, never float. Writing (`write_camt054`) streams a valid camt.054.001.02 with
-`lxml.etree.xmlfile`.
+Reading (`read_camt054`, in camt054_reader) streams camt.054.001.02, .08 and versions of the same
+shape, one `Entry` per `Ntry`, in flat memory. Writing (`write_camt054`) streams a valid
+camt.054.001.02 with `lxml.etree.xmlfile`. Amounts are `Decimal`, never float.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable
+from decimal import Decimal
 from itertools import chain, groupby
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, BinaryIO
 
 from lxml import etree
 
+from paybot.core.bankfiles.camt054_reader import FAMILY, read_camt054
 from paybot.core.bankfiles.model import Entry, EntryTransaction, Notification
-from paybot.core.bankfiles.safe_xml import (
-    Element,
-    XmlData,
-    XmlStream,
-    bounded,
-    date_or_datetime,
-    each,
-    first,
-    group_header,
-    rejected,
-    to_decimal,
-)
+from paybot.core.bankfiles.safe_xml import bounded
 
 if TYPE_CHECKING:
     from paybot.core.bankfiles.safe_xml import XmlWriter
 
-FAMILY = "camt.054"
+__all__ = ["FAMILY", "NS_V02", "read_camt054", "write_camt054"]
+
 NS_V02 = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"
 ENTRY_STATUSES = frozenset({"BOOK", "PDNG", "INFO"})
 DIRECTIONS = frozenset({"CRDT", "DBIT"})
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
-_PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-# --- reading ----------------------------------------------------------------------------------
-
-
-def read_camt054(source: str, data: XmlData) -> tuple[Notification, Iterator[Entry]]:
-    """The notification's header now, and its entries one by one; `source` names the file.
-
-    The byte scan (DTDs/entities), the file kind and the header are checked before this returns;
-    a problem further down (malformed XML, an amount that is not a number, a missing required
-    field) raises `BankFileRejected` during iteration: apply a file's entries all or nothing.
-    """
-    stream = XmlStream(
-        source,
-        data,
-        message="BkToCstmrDbtCdtNtfctn",
-        family=FAMILY,
-        ends=("GrpHdr", "Ntfctn", "Ntry"),
-    )
-    return _header(stream), _entries(stream)
-
-
-def _header(stream: XmlStream) -> Notification:
-    message_id, created_at = group_header(stream)
-    return Notification(message_id, created_at, stream.kind.version or FAMILY)
-
-
-def _entries(stream: XmlStream) -> Iterator[Entry]:
-    notification: Element | None = None  # the Ntfctn whose entries are being read
-    account: str | None = None
-    source = stream.source
-    for _, name, element in stream:
-        if name != "Ntry":
-            continue  # a Ntfctn's end (its entries were read before) or a stray GrpHdr
-        parent = element.getparent()
-        if parent is not notification:
-            notification, account = parent, _account(_parts(parent).get("Acct"))
-        yield _entry(source, element, account)
-
-
-# Reading an entry costs mostly Python objects per element: each element is visited once, by a
-# single pass over its parent's children (`_parts`), and local names come from a small cache.
-_LOCAL_NAMES: dict[str, str] = {}
-_MAX_LOCAL_NAMES = 512  # a hostile file's endless distinct tags must not grow the cache
-
-
-def _parts(element: Element | None) -> Mapping[str, Element]:
-    """Local name -> first child of that name (as safe_xml's `children`, names cached)."""
-    if element is None:
-        return _NONE
-    found: dict[str, Element] = {}
-    names = _LOCAL_NAMES
-    for child in element:
-        tag = child.tag
-        if type(tag) is str:  # not a comment or processing instruction
-            name = names.get(tag)
-            if name is None:
-                name = tag[tag.find("}") + 1 :]
-                if len(names) < _MAX_LOCAL_NAMES:
-                    names[tag] = name
-            found.setdefault(name, child)
-    return found
-
-
-_NONE: Mapping[str, Element] = MappingProxyType({})
-
-
-def _text(element: Element | None) -> str | None:
-    """Stripped text of `element`; None if absent or empty."""
-    if element is None:
-        return None
-    value = element.text
-    return (value.strip() or None) if value is not None else None
-
-
-def _account(holder: Element | None) -> str | None:
-    """`Acct`, `DbtrAcct`, …: `Id/IBAN`, else `Id/Othr/Id` (a BBAN or other number)."""
-    ids = _parts(_parts(holder).get("Id"))
-    return _text(ids.get("IBAN")) or _text(_parts(ids.get("Othr")).get("Id"))
-
-
-def _status(status: Element | None) -> str | None:
-    """`Sts` (v02) or `Sts/Cd`, `Sts/Prtry` (v08)."""
-    if status is None or len(status) == 0:
-        return _text(status)
-    codes = _parts(status)
-    return _text(codes.get("Cd")) or _text(codes.get("Prtry"))
-
-
-def _date(source: str, holder: Element | None) -> date | None:
-    """A `Dt` / `DtTm` choice (BookgDt, ValDt); the common lone `<Dt>YYYY-MM-DD</Dt>` directly,
-    anything else (and any error) by `date_or_datetime`."""
-    if holder is None:
-        return None
-    if len(holder) == 1:
-        day = holder[0]
-        raw = day.text
-        if raw and _PLAIN_DATE.fullmatch(raw) and str(day.tag).rpartition("}")[2] == "Dt":
-            try:
-                return date.fromisoformat(raw)
-            except ValueError:
-                pass  # date_or_datetime says what is wrong, and where
-    return date_or_datetime(source, holder)
-
-
-def _amount(source: str, element: Element) -> Decimal:
-    try:
-        value = Decimal((element.text or "").strip())
-    except InvalidOperation:
-        return to_decimal(source, element)  # refuses it, naming the field and the line
-    return value if value.is_finite() else to_decimal(source, element)
-
-
-def _entry(source: str, element: Element, account: str | None) -> Entry:
-    parts = _parts(element)
-    amount = parts.get("Amt")
-    currency = (amount.get("Ccy") or "").strip() if amount is not None else ""
-    status, direction = _status(parts.get("Sts")), _text(parts.get("CdtDbtInd"))
-    if amount is None or not currency or status is None or direction is None:
-        problem = "<Ntry> needs <Amt Ccy=...>, <CdtDbtInd> and <Sts>"
-        raise rejected(source, element, problem)
-    details = list(each(element, "NtryDtls")) if "NtryDtls" in parts else []
-    batch = next((b for b in (first(d, "Btch") for d in details) if b is not None), None)
-    batch_ids = _parts(batch)
-    return Entry(
-        account,
-        _amount(source, amount),
-        currency,
-        direction,
-        status,
-        _date(source, parts.get("BookgDt")),
-        _date(source, parts.get("ValDt")),
-        _text(parts.get("AcctSvcrRef")),
-        _text(parts.get("RvslInd")) in ("true", "1"),
-        _text(batch_ids.get("MsgId")),
-        _text(batch_ids.get("PmtInfId")),
-        tuple(_transaction(source, tx) for part in details for tx in each(part, "TxDtls")),
-    )
-
-
-def _transaction(source: str, element: Element) -> EntryTransaction:
-    parts = _parts(element)
-    refs = _parts(parts.get("Refs"))
-    amount = _transaction_amount(parts)
-    parties = _parts(parts.get("RltdPties"))
-    debtor = _parts(parties.get("Dbtr"))
-    reason = _parts(_parts(parts.get("RtrInf")).get("Rsn"))
-    remittance = parts.get("RmtInf")
-    return EntryTransaction(
-        _text(refs.get("EndToEndId")),
-        _text(refs.get("InstrId")),
-        _text(refs.get("PmtInfId")),
-        _text(refs.get("MsgId")),
-        _amount(source, amount) if amount is not None else None,
-        (amount.get("Ccy") or "").strip() or None if amount is not None else None,
-        _creditor_reference(remittance),
-        _unstructured(remittance),
-        _text(debtor.get("Nm")) or _text(_parts(debtor.get("Pty")).get("Nm")),
-        _account(parties.get("DbtrAcct")),
-        _text(reason.get("Cd")) or _text(reason.get("Prtry")),
-    )
-
-
-def _transaction_amount(parts: Mapping[str, Element]) -> Element | None:
-    """`AmtDtls/TxAmt/Amt`, else `Amt` (v04 and later), else `AmtDtls/InstdAmt/Amt`."""
-    details = _parts(parts.get("AmtDtls"))
-    for found in (_parts(details.get("TxAmt")).get("Amt"), parts.get("Amt")):
-        if found is not None:
-            return found
-    return _parts(details.get("InstdAmt")).get("Amt")
-
-
-def _creditor_reference(remittance: Element | None) -> str | None:
-    if remittance is None:
-        return None
-    refs = (_text(_parts(_parts(s).get("CdtrRefInf")).get("Ref")) for s in each(remittance, "Strd"))
-    return next((ref for ref in refs if ref is not None), None)
-
-
-def _unstructured(remittance: Element | None) -> str | None:
-    if remittance is None:
-        return None
-    lines = [line for line in map(_text, each(remittance, "Ustrd")) if line is not None]
-    return " ".join(lines) or None
 
 
 # --- writing ----------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ NOT_ALLOWED = "DTDs and entities are not allowed"
 _SCAN_CHUNK = 1 << 18
 _SCAN_OVERLAP = 64  # longer than any marker below, in any encoding
 _SNIFF_LIMIT = 64  # start tags read while looking for the message element
+_MAX_NAMES = 256  # local names a stream remembers by tag (a hostile file may hold endless tags)
 _VERSION = re.compile(r"[a-z]{4}\.\d{3}\.\d{3}\.\d{2}")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 
@@ -63,8 +64,15 @@ def _declaration_patterns() -> tuple[re.Pattern[bytes], ...]:
 _DECLARATIONS = _declaration_patterns()
 
 
-def _find_declaration(data: bytes | memoryview) -> int | None:
-    starts = [found.start() for found in (p.search(data) for p in _DECLARATIONS) if found]
+def _find_declaration(data: bytes | bytearray, end: int) -> int | None:
+    """Where the first declaration in `data[:end]` starts, if any.
+
+    Every spelling above holds the byte `!` (0x21): where there is none, as in most bank files,
+    one memchr-fast search says so, a tenth of the time of the patterns.
+    """
+    if data.find(b"!", 0, end) < 0:
+        return None
+    starts = [found.start() for found in (p.search(data, 0, end) for p in _DECLARATIONS) if found]
     return min(starts) if starts else None
 
 
@@ -75,21 +83,31 @@ def refuse_declarations(source: str, data: XmlData) -> None:
     256 KiB chunks into one reused buffer, so the scan's memory does not grow with the file.
     """
     if isinstance(data, bytes):
-        at = _find_declaration(data)
+        at = _find_declaration(data, len(data))
         if at is not None:
             _refuse(source, data.count(b"\n", 0, at) + 1)
         return
     buffer = bytearray(_SCAN_OVERLAP + _SCAN_CHUNK)
-    lines = kept = 0  # newlines before the buffer; bytes carried over from the last chunk
+    before = kept = 0  # bytes of the file before the buffer; bytes carried over from the last chunk
     with data.open("rb") as file, memoryview(buffer) as view:
         while count := file.readinto(view[kept:]):
             end = kept + count
-            at = _find_declaration(view[:end])
+            at = _find_declaration(buffer, end)
             if at is not None:
-                _refuse(source, lines + buffer.count(b"\n", 0, at) + 1)
+                _refuse(source, _line_at(data, before + at))
             kept = min(_SCAN_OVERLAP, end)
-            lines += buffer.count(b"\n", 0, end - kept)
+            before += end - kept
             buffer[:kept] = buffer[end - kept : end]
+
+
+def _line_at(path: Path, position: int) -> int:
+    """The line of the byte at `position`: counted only for a file being refused."""
+    newlines = 0
+    with path.open("rb") as file:
+        while position > 0 and (chunk := file.read(min(_SCAN_CHUNK, position))):
+            newlines += chunk.count(b"\n")
+            position -= len(chunk)
+    return newlines + 1
 
 
 def _refuse(source: str, line: int | None) -> None:
@@ -207,6 +225,10 @@ class XmlStream(Iterator[tuple[Event, str, Element]]):
         self.kind = sniff(source, data, message, family)
         self._events = self._run(data, frozenset(ends), frozenset(starts))
 
+    def __iter__(self) -> Iterator[tuple[Event, str, Element]]:
+        # The generator itself, so that a `for` loop over the stream pays no `__next__` call.
+        return self._events
+
     def __next__(self) -> tuple[Event, str, Element]:
         return next(self._events)
 
@@ -215,13 +237,19 @@ class XmlStream(Iterator[tuple[Event, str, Element]]):
     ) -> Iterator[tuple[Event, str, Element]]:
         events: tuple[Event, ...] = ("start", "end") if starts else ("end",)
         tags = sorted("{*}" + name for name in ends | starts)
+        names: dict[object, str] = {}  # tag -> local name: a handful in a real file
         checked = False
         try:
             for event, element in _iterparse(data, events, tags):
                 if not checked:
                     _refuse_doctype(self.source, element)
                     checked = True
-                name = local_name(element)
+                tag = element.tag
+                name = names.get(tag)
+                if name is None:
+                    name = local_name(element)
+                    if len(names) < _MAX_NAMES:
+                        names[tag] = name
                 if event == "start":
                     if name in starts:
                         yield "start", name, element

@@ -1,0 +1,252 @@
+"""camt.054 reading, the fast way, reads exactly what FORMATS.md §6 says, whatever the shape.
+
+The reader walks each element's children once and builds the model's objects without their
+__init__ (camt054_reader's comments say why). Here a plain reading of the same paths, with
+safe_xml's generic helpers, is the reference: odd but well-formed entries (repeated, missing or
+reordered elements, other namespaces, blank or broken values) must read the same, or be refused
+with the same message and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paybot.core.bankfiles import camt054_reader
+from paybot.core.bankfiles.camt054 import read_camt054
+from paybot.core.bankfiles.model import BankFileRejected, Entry, EntryTransaction
+from paybot.core.bankfiles.safe_xml import (
+    Element,
+    date_or_datetime,
+    each,
+    first,
+    rejected,
+    text,
+    to_decimal,
+)
+
+NS = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"
+
+
+# --- the reference: each path read on its own ----------------------------------------------------
+
+
+def reference_entry(source: str, ntry: Element) -> Entry:
+    amount = first(ntry, "Amt")
+    currency = (amount.get("Ccy") or "").strip() if amount is not None else ""
+    sts = first(ntry, "Sts")
+    status = text(sts) if sts is None or len(sts) == 0 else text(sts, "Cd") or text(sts, "Prtry")
+    direction = text(ntry, "CdtDbtInd")
+    if amount is None or not currency or status is None or direction is None:
+        raise rejected(source, ntry, "<Ntry> needs <Amt Ccy=...>, <CdtDbtInd> and <Sts>")
+    details = list(each(ntry, "NtryDtls"))
+    batches = [b for b in (first(d, "Btch") for d in details) if b is not None]
+    batch = batches[0] if batches else None
+    return Entry(
+        reference_account(first(ntry.getparent(), "Acct")),
+        to_decimal(source, amount),
+        currency,
+        direction,
+        status,
+        date_or_datetime(source, first(ntry, "BookgDt")),
+        date_or_datetime(source, first(ntry, "ValDt")),
+        text(ntry, "AcctSvcrRef"),
+        text(ntry, "RvslInd") in ("true", "1"),
+        text(batch, "MsgId"),
+        text(batch, "PmtInfId"),
+        tuple(reference_transaction(source, tx) for d in details for tx in each(d, "TxDtls")),
+    )
+
+
+def reference_account(holder: Element | None) -> str | None:
+    return text(holder, "Id", "IBAN") or text(holder, "Id", "Othr", "Id")
+
+
+def reference_transaction(source: str, tx: Element) -> EntryTransaction:
+    paths = (("AmtDtls", "TxAmt", "Amt"), ("Amt",), ("AmtDtls", "InstdAmt", "Amt"))
+    amount = next((a for a in (first(tx, *path) for path in paths) if a is not None), None)
+    remittance = first(tx, "RmtInf")
+    strd = each(remittance, "Strd") if remittance is not None else iter(())
+    kids = [text(s, "CdtrRefInf", "Ref") for s in strd]
+    lines = [text(u) for u in each(remittance, "Ustrd")] if remittance is not None else []
+    return EntryTransaction(
+        text(tx, "Refs", "EndToEndId"),
+        text(tx, "Refs", "InstrId"),
+        text(tx, "Refs", "PmtInfId"),
+        text(tx, "Refs", "MsgId"),
+        to_decimal(source, amount) if amount is not None else None,
+        ((amount.get("Ccy") or "").strip() or None) if amount is not None else None,
+        next((kid for kid in kids if kid is not None), None),
+        " ".join(line for line in lines if line is not None) or None,
+        text(tx, "RltdPties", "Dbtr", "Nm") or text(tx, "RltdPties", "Dbtr", "Pty", "Nm"),
+        reference_account(first(tx, "RltdPties", "DbtrAcct")),
+        text(tx, "RtrInf", "Rsn", "Cd") or text(tx, "RtrInf", "Rsn", "Prtry"),
+    )
+
+
+def reference_read(name: str, data: bytes) -> list[Entry]:
+    from lxml import etree
+
+    root = etree.fromstring(data)
+    return [reference_entry(name, ntry) for ntry in root.iter("{*}Ntry")]
+
+
+def outcome(read: object, name: str, data: bytes) -> list[Entry] | tuple[str, str]:
+    try:
+        if read is reference_read:
+            return reference_read(name, data)
+        return list(read_camt054(name, data)[1])
+    except BankFileRejected as exc:
+        return ("rejected", str(exc))
+
+
+# --- odd but well-formed entries -----------------------------------------------------------------
+
+VALUES = st.sampled_from(
+    (
+        "| |BOOK| DBIT |CRDT|true|1|0|12.50| 7 |1.500,00|NaN|-0|1e3|2026-11-23|2026-02-30"
+        "|2026-11-23+02:00|2026-11-23T10:00:00|x&amp;y|NO9386011117947|86011117947|AC04|Faktura 12"
+    ).split("|")
+)
+
+
+def leaf(name: str) -> st.SearchStrategy[str]:
+    tags = st.sampled_from([(name, ""), (f"o:{name}", ' xmlns:o="urn:other"')])
+    return st.builds(lambda t, v: f"<{t[0]}{t[1]}>{v}</{t[0]}>", tags, VALUES)
+
+
+def node(name: str, *parts: st.SearchStrategy[str], most: int = 4) -> st.SearchStrategy[str]:
+    """`<name>` holding up to `most` of `parts` (any order, repeats allowed) or a bare value."""
+    inner = st.lists(st.one_of(*parts), max_size=most).map("".join) if parts else VALUES
+    return st.builds(lambda body: f"<{name}>{body}</{name}>", st.one_of(inner, VALUES))
+
+
+AMOUNT = st.builds(
+    lambda ccy, value: f"<Amt{ccy}>{value}</Amt>",
+    st.sampled_from(["", ' Ccy="NOK"', ' Ccy=" EUR "', ' Ccy=""']),
+    st.sampled_from(["12.50", " 100 ", "", "1.500,00", "Infinity", "0.1"]),
+)
+DAY = node("BookgDt", leaf("Dt"), leaf("DtTm"), most=2) | node("ValDt", leaf("Dt"), most=2)
+ACCOUNT = node("Id", leaf("IBAN"), node("Othr", leaf("Id"), leaf("SchmeNm")))
+TRANSACTION = node(
+    "TxDtls",
+    node("Refs", leaf("EndToEndId"), leaf("InstrId"), leaf("PmtInfId"), leaf("MsgId")),
+    node("AmtDtls", node("TxAmt", AMOUNT), node("InstdAmt", AMOUNT)),
+    AMOUNT,
+    node("RltdPties", node("Dbtr", leaf("Nm"), node("Pty", leaf("Nm"))), node("DbtrAcct", ACCOUNT)),
+    node("RmtInf", leaf("Ustrd"), node("Strd", node("CdtrRefInf", leaf("Tp"), leaf("Ref")))),
+    node("RtrInf", node("Rsn", leaf("Cd"), leaf("Prtry"))),
+)
+
+
+def mostly(good: str, odd: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """`good` three times in four: most entries then get past the required fields."""
+    return st.one_of(st.just(good), st.just(good), st.just(good), odd)
+
+
+ENTRY = (
+    st.builds(
+        lambda required, extra: required + extra,
+        st.tuples(
+            mostly('<Amt Ccy="NOK">12.50</Amt>', AMOUNT),
+            mostly("<CdtDbtInd>DBIT</CdtDbtInd>", leaf("CdtDbtInd")),
+            mostly("<Sts>BOOK</Sts>", leaf("Sts") | node("Sts", leaf("Cd"), leaf("Prtry"))),
+        ).map(list),
+        st.lists(
+            st.one_of(
+                DAY,
+                leaf("AcctSvcrRef"),
+                leaf("RvslInd"),
+                AMOUNT,
+                leaf("Sts"),
+                node("NtryDtls", node("Btch", leaf("MsgId"), leaf("PmtInfId")), TRANSACTION),
+            ),
+            max_size=6,
+        ),
+    )
+    .flatmap(st.permutations)
+    .map(lambda parts: "<Ntry>" + "".join(parts) + "</Ntry>")
+)
+BASE_ENTRY = (
+    '<Ntry><Amt Ccy="NOK">5.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>'
+    "<BookgDt><Dt>2026-11-23</Dt></BookgDt></Ntry>"
+)
+
+
+def notification(entries: list[str]) -> bytes:
+    return (
+        f'<Document xmlns="{NS}"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>M</MsgId></GrpHdr>'
+        f"<Ntfctn><Acct><Id><IBAN>NO9386011117947</IBAN></Id></Acct>{''.join(entries)}"
+        "</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
+    ).encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ENTRY | st.just(BASE_ENTRY), min_size=1, max_size=3))
+def test_odd_entries_read_as_the_plain_reading_of_each_path(entries: list[str]) -> None:
+    data = notification(entries)
+    assert outcome(read_camt054, "odd.xml", data) == outcome(reference_read, "odd.xml", data)
+
+
+REPEATS = (
+    '<Ntry><Amt Ccy="NOK">1.00</Amt><Amt Ccy="SEK">2.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
+    "<CdtDbtInd>DBIT</CdtDbtInd><Sts><Prtry>P</Prtry><Cd>C</Cd><Cd>D</Cd></Sts><RvslInd>1</RvslInd>"
+    "<NtryDtls><TxDtls><Refs><EndToEndId>E1</EndToEndId><EndToEndId>E2</EndToEndId></Refs>"
+    '<Amt Ccy="NOK">3</Amt><AmtDtls><InstdAmt><Amt Ccy="EUR">4</Amt></InstdAmt></AmtDtls>'
+    "<RmtInf><Strd><CdtrRefInf><Ref> </Ref></CdtrRefInf></Strd><Ustrd>a</Ustrd><Ustrd> </Ustrd>"
+    "<Strd><CdtrRefInf><Ref>K2</Ref></CdtrRefInf></Strd><Strd><CdtrRefInf><Ref>K3</Ref>"
+    "</CdtrRefInf></Strd><Ustrd>b</Ustrd></RmtInf><RltdPties><Dbtr><Pty><Nm>P</Nm></Pty></Dbtr>"
+    "<DbtrAcct><Id><Othr><Id>1</Id></Othr><IBAN>NO9386011117947</IBAN></Id></DbtrAcct>"
+    "</RltdPties></TxDtls><Btch><MsgId>B1</MsgId></Btch><TxDtls/><Btch><MsgId>B2</MsgId></Btch>"
+    "</NtryDtls><NtryDtls><TxDtls><RtrInf><Rsn><Prtry>R</Prtry></Rsn></RtrInf></TxDtls></NtryDtls>"
+    "</Ntry>"
+)
+
+
+def test_repeated_elements_first_counts_but_for_the_lists() -> None:
+    data = notification([REPEATS, BASE_ENTRY])
+    (entry, _) = read = outcome(read_camt054, "r.xml", data)
+    assert read == outcome(reference_read, "r.xml", data)
+    assert (entry.amount, entry.currency, entry.direction, entry.status) == (
+        Decimal("1.00"),
+        "NOK",
+        "CRDT",
+        "C",
+    )
+    assert entry.batch_message_id == "B1" and len(entry.transactions) == 3
+    first_tx = entry.transactions[0]
+    assert (first_tx.end_to_end_id, first_tx.amount, first_tx.kid, first_tx.message) == (
+        "E1",
+        Decimal("3"),
+        "K2",
+        "a b",
+    )
+    assert (first_tx.debtor_name, first_tx.debtor_account) == ("P", "NO9386011117947")
+    assert entry.transactions[2].return_reason == "R"
+
+
+def test_dates_and_amounts_read_once_stay_equal_and_exact() -> None:
+    entry = BASE_ENTRY.replace("</Ntry>", "<ValDt><Dt>2026-11-23</Dt></ValDt></Ntry>")
+    first_read, second_read = (list(read_camt054("d.xml", notification([entry]))[1]) for _ in "ab")
+    assert first_read == second_read
+    (read,) = first_read
+    assert read.booking_date == read.value_date == date(2026, 11, 23)
+    assert str(read.amount) == "5.00" and read.amount == Decimal("5.00")
+
+
+# --- the model's objects, built without __init__ -------------------------------------------------
+
+
+def test_fast_constructors_make_the_dataclasses_own_objects() -> None:
+    for cls, make in (
+        (Entry, camt054_reader._new_entry),
+        (EntryTransaction, camt054_reader._new_transaction),
+    ):
+        values = [f"v{number}" for number, _ in enumerate(fields(cls))]
+        made, built = make(*values), cls(*values)
+        assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
+        assert vars(made) == vars(built) and list(vars(made)) == list(vars(built))
