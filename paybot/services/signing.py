@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from paybot.core.company import CompanyInfo
 from paybot.core.errors import (
+    ConcurrentChange,
     InvalidOtp,
     InvalidTransition,
     NotPermitted,
@@ -35,6 +36,7 @@ from paybot.services.common import ActorRef, record_refusal, resolve_actor, role
 from paybot.services.otp import use_code
 from paybot.services.payments import check_complete, load_payment, payment_facts, write_step
 from paybot.services.secrets import SecretBox
+from paybot.store.signing import SigningFacts
 from paybot.store.uow import UnitOfWork
 
 # Payments one code signs at most. The Sign modal carries the ids (and the version of each it
@@ -120,14 +122,22 @@ def _sign_all(
         for payment_id in ids:  # before the code: a refusal here leaves the code unused
             check_seen(payment_id, versions.get(payment_id), loaded[payment_id][0].signature_round)
         use_code(uow, box, who, code, now)
-        day = _business_day(now, zone)
+        assert who.user_id is not None
+        start, end = _business_day(now, zone)
+        # Each company's limits locked (serializing this signer's signatures there, so a daily
+        # limit holds under races) before what they signed today is read with the rest.
         limits: dict[int, SignerLimits] = {}
+        for _, company in loaded.values():
+            if company.id not in limits:
+                limits[company.id] = uow.limits.lock(who.user_id, company.id)
+        facts = uow.signatures.facts(who.user_id, ids, start, end)
         signed_today: dict[int, Decimal] = {}
         signed = []
         for payment_id in ids:
             payment, company = loaded[payment_id]
+            known = facts[payment_id]
             if company.id not in signed_today:
-                limits[company.id], signed_today[company.id] = _signed_on(uow, who, company, day)
+                signed_today[company.id] = known.signed_in_period
             after, outcome, amount = _sign_one(
                 uow,
                 who,
@@ -135,7 +145,8 @@ def _sign_all(
                 company,
                 roles[company.id],
                 (limits[company.id], signed_today[company.id]),
-                day[0],
+                known,
+                start,
                 now,
             )
             signed_today[company.id] += amount
@@ -151,13 +162,19 @@ def _sign_one(
     company: CompanyInfo,
     roles: set[Role],
     budget: tuple[SignerLimits, Decimal],
+    known: SigningFacts,
     day: datetime,
     now: datetime,
 ) -> tuple[PaymentView, SignatureOutcome, Decimal]:
     """Signs one locked payment; returns it as it is now. `budget`: the signer's limits in the
-    company and what they signed there today."""
+    company and what they signed there today; `known`: the rest a signature depends on."""
     assert who.user_id is not None
     next_status(payment.status, Action.SIGN, payment_id=payment.id)
+    if known.signature_round != payment.signature_round:  # the row is locked: never expected
+        raise ConcurrentChange(
+            f"Payment {payment.id} was changed by someone else just now; nothing was signed. "
+            "Look again and retry."
+        )
     if payment.failure_kind == "no_return":
         raise NotPermitted(
             f"Payment {payment.id} got no answer from the bank and may have been paid. Check the "
@@ -171,8 +188,9 @@ def _sign_one(
         else uow.rates.on(payment.currency, company.currency, day.date())
     )
     amount = in_company_currency(payment.amount, payment.currency, company.currency, rate)
-    registered, last_paid = uow.ledger.known_accounts(company.id, payment.supplier_id)
-    supplier = SupplierFacts(registered_account=registered, last_paid_account=last_paid)
+    supplier = SupplierFacts(
+        registered_account=known.registered_account, last_paid_account=known.last_paid_account
+    )
     case = SignatureCase(
         payment_id=payment.id,
         status=payment.status,
@@ -182,7 +200,7 @@ def _sign_one(
         account_changed=account_changed(facts, supplier),
         dual_control_threshold=company.dual_control_threshold,
         editors=frozenset(payment.editors),
-        signers=uow.signatures.signers(payment.id, payment.signature_round),
+        signers=known.signers,
     )
     outcome = check_signature(
         case,
@@ -241,15 +259,6 @@ def _business_day(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """Start and end of `now`'s day in the business time zone `zone` (the daily limit's day)."""
     start = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
     return start, datetime.combine(start.date() + timedelta(days=1), time(0), tzinfo=zone)
-
-
-def _signed_on(
-    uow: UnitOfWork, who: Actor, company: CompanyInfo, day: tuple[datetime, datetime]
-) -> tuple[SignerLimits, Decimal]:
-    """The signer's limits in this company (locked for the check) and what they signed today."""
-    assert who.user_id is not None
-    limits = uow.limits.lock(who.user_id, company.id)
-    return limits, uow.signatures.total_since(who.user_id, company.id, *day)
 
 
 def unsign(uow: UnitOfWork, *, actor: ActorRef, payment_id: int, now: datetime) -> PaymentView:

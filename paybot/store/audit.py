@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -18,6 +18,10 @@ _AUDIT_EVENTS = cast(Table, AuditEvent.__table__)
 # Key of the PostgreSQL advisory lock that serializes appends to the audit chain.
 AUDIT_CHAIN_LOCK = 0x70617962  # 'payb'
 
+
+# Up to this many events go in one cached INSERT statement; more (an import's thousands) through
+# insert_rows, which converts a repeated value once but compiles its statement on every call.
+_FEW = 32
 
 _SCALARS = frozenset({str, int, bool, type(None)})
 _JSON_FIELDS = ("before", "after", "details")
@@ -71,13 +75,30 @@ class AuditRepository:
             event["prev_hash"] = previous
             event["hash"] = previous = event_hash(previous, event)
             chained.append(event)
-        insert_rows(self._session, _AUDIT_EVENTS, columns, chained)
+        if len(chained) <= _FEW:
+            self._session.connection().execute(_INSERT_EVENT, chained)
+        else:
+            insert_rows(self._session, _AUDIT_EVENTS, columns, chained)
 
     def _last_hash(self) -> str:
-        # One writer at a time appends to the chain; on SQLite the write lock already ensures it.
-        if self._session.get_bind().dialect.name == "postgresql":
+        """The chain's newest hash, read once this transaction holds the chain's lock (until
+        its commit): one writer at a time appends. On SQLite the write lock ensures it."""
+        connection = self._session.connection()
+        if connection.dialect.name != "postgresql":
+            return self._session.scalar(_LAST_HASH) or GENESIS
+        driver: Any = connection.connection.dbapi_connection
+        if not hasattr(driver, "pipeline"):  # a driver other than psycopg 3
             self._session.execute(_LOCK_CHAIN)
-        return self._session.scalar(_LAST_HASH) or GENESIS
+            return self._session.scalar(_LAST_HASH) or GENESIS
+        # Both statements in one round trip: every round trip while the lock is held is paid by
+        # every writer queued behind it (and, in a busy process, waits for the interpreter). Two
+        # statements, not one: the hash must be read with a snapshot taken after the lock is
+        # granted, and a statement's snapshot is taken before it starts waiting.
+        with driver.pipeline():
+            driver.execute(_LOCK_CHAIN_SQL, (AUDIT_CHAIN_LOCK,))
+            newest = driver.execute(_LAST_HASH_SQL)
+        row = newest.fetchone()
+        return str(row[0]) if row else GENESIS
 
     def for_payment(self, payment_id: int) -> list[dict[str, Any]]:
         return self._events(AuditEvent.payment_id == payment_id)
@@ -152,3 +173,7 @@ class AuditRepository:
 
 _LOCK_CHAIN = select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK))
 _LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+# The same two for psycopg's pipeline, which takes the driver's own SQL.
+_LOCK_CHAIN_SQL = "SELECT pg_advisory_xact_lock(%s)"
+_LAST_HASH_SQL = "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1"
+_INSERT_EVENT = insert(_AUDIT_EVENTS)

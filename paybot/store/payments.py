@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, literal, select, update
+from sqlalchemy import Table, Update, bindparam, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from paybot.core.flags import PaymentFacts
@@ -230,13 +231,10 @@ class PaymentRepository:
 
     def compare_and_set(self, payment_id: int, version: int, values: Mapping[str, Any]) -> bool:
         """Writes `values` only if nobody changed the payment since `version`; bumps the version."""
-        statement = (
-            update(Payment)
-            .where(Payment.id == payment_id, Payment.version == version)
-            .values(version=Payment.version + 1, **values)
-            .execution_options(synchronize_session=False)
-        )
-        return self._session.execute(statement).rowcount == 1  # type: ignore[attr-defined, no-any-return]
+        params = {f"new_{column}": value for column, value in values.items()}
+        params |= {"cas_id": payment_id, "cas_version": version}
+        result = self._session.execute(_compare_and_set(frozenset(values)), params)
+        return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 
     def list(
         self,
@@ -263,7 +261,6 @@ class PaymentRepository:
         page's payments by id (a statement built once: each new query shape costs little)."""
         statement = (
             select(Payment.id, func.count().over().label("matches"))
-            .join(OpenItem, OpenItem.id == Payment.open_item_id)  # the search reads its fields
             .where(*list_conditions(None, company_ids, None, query))
             .order_by(Payment.due_date, Payment.id)
             .offset(offset)
@@ -281,12 +278,7 @@ class PaymentRepository:
 
     def count(self, *, company_ids: Sequence[int], query: SearchQuery | None = None) -> int:
         conditions = list_conditions(None, company_ids, None, query)
-        statement = (
-            select(func.count())
-            .select_from(Payment)
-            .join(OpenItem, OpenItem.id == Payment.open_item_id)  # the search reads its fields
-            .where(*conditions)
-        )
+        statement = select(func.count()).select_from(Payment).where(*conditions)
         return int(self._session.scalar(statement) or 0)
 
     def counts_by_status(self, company_id: int) -> dict[PaymentStatus, int]:
@@ -348,6 +340,25 @@ class PaymentRepository:
             updated_at=row.updated_at,
             editors=tuple(row.editors or ()),
         )
+
+
+@lru_cache(maxsize=64)
+def _compare_and_set(columns: frozenset[str]) -> Update:
+    """The compare-and-set of these columns, built once per set of them: composing a statement
+    costs more than running it, and every click writes one."""
+    return (
+        update(_PAYMENTS)
+        .where(
+            _PAYMENTS.c.id == bindparam("cas_id"), _PAYMENTS.c.version == bindparam("cas_version")
+        )
+        .values(
+            version=_PAYMENTS.c.version + 1,
+            **{
+                column: bindparam(f"new_{column}", type_=_PAYMENTS.c[column].type)
+                for column in sorted(columns)
+            },
+        )
+    )
 
 
 # Built once: composing a statement costs more than running it (a click reads several).

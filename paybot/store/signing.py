@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
 from paybot.core.otp import OtpState
 from paybot.core.signing import SignerLimits
-from paybot.store.models import ExchangeRate, OtpDevice, Signature, SignerLimit, User
+from paybot.core.states import PaymentStatus
+from paybot.store.models import (
+    ExchangeRate,
+    OtpDevice,
+    Payment,
+    Signature,
+    SignerLimit,
+    Supplier,
+    User,
+)
 
 
 class LimitRepository:
@@ -137,14 +148,16 @@ class OtpRepository:
 
     def save(self, user_id: int, state: OtpState, *, confirmed_at: datetime | None = None) -> None:
         values: dict[str, object] = {
-            "active": state.active,
-            "last_used_step": state.last_used_step,
-            "failures": state.failures,
-            "locked_until": state.locked_until,
+            "device_user": user_id,
+            "new_active": state.active,
+            "new_last_used_step": state.last_used_step,
+            "new_failures": state.failures,
+            "new_locked_until": state.locked_until,
         }
-        if confirmed_at is not None:
-            values["confirmed_at"] = confirmed_at
-        self._session.execute(update(OtpDevice).where(OtpDevice.user_id == user_id).values(values))
+        if confirmed_at is None:
+            self._session.execute(_SAVE_DEVICE, values)
+        else:
+            self._session.execute(_CONFIRM_DEVICE, {**values, "new_confirmed_at": confirmed_at})
 
     def remove(self, user_id: int) -> bool:
         result = self._session.execute(delete(OtpDevice).where(OtpDevice.user_id == user_id))
@@ -162,9 +175,57 @@ class OtpRepository:
         )
 
 
+@dataclass(frozen=True)
+class SigningFacts:
+    """What a signature on one payment depends on besides the payment and the signer's limits."""
+
+    signature_round: int  # the payment's round these were read for
+    registered_account: str | None  # the supplier's
+    last_paid_account: str | None  # the account the supplier was last paid to
+    signers: frozenset[int]  # who signed the round so far (standing signatures)
+    # What the signer signed in the payment's company in the period asked about.
+    signed_in_period: Decimal
+
+
 class SignatureRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
+
+    def facts(
+        self, user_id: int, payment_ids: Sequence[int], start: datetime, end: datetime
+    ) -> dict[int, SigningFacts]:
+        """Per payment, for `user_id` signing it: its supplier's known accounts (as
+        LedgerRepository.known_accounts reads them), who signed its current round, and what the
+        user signed in its company between `start` and `end`; one statement for all of them.
+
+        Read once the payments and the user's limits are locked: the statement's snapshot must
+        see every signature that was committed before those locks were granted."""
+        # Through the connection: no ORM object is loaded, so the session's ORM step is skipped.
+        rows = (
+            self._session.connection()
+            .execute(
+                _FACTS, {"ids": list(payment_ids), "user_id": user_id, "start": start, "end": end}
+            )
+            .all()
+        )
+        signers: dict[int, set[int]] = {row.id: set() for row in rows}
+        for row in rows:
+            if row.signer is not None:
+                signers[row.id].add(row.signer)
+        return {
+            row.id: SigningFacts(
+                signature_round=row.signature_round,
+                registered_account=row.registered_account,
+                last_paid_account=row.last_paid_account,
+                signers=frozenset(signers[row.id]),
+                signed_in_period=(
+                    row.signed_in_period
+                    if isinstance(row.signed_in_period, Decimal)
+                    else Decimal(0)
+                ),
+            )
+            for row in rows
+        }
 
     def signers(self, payment_id: int, round_no: int) -> frozenset[int]:
         return frozenset(
@@ -242,6 +303,18 @@ _DEVICE = select(
     OtpDevice.locked_until,
 ).where(OtpDevice.user_id == bindparam("user_id"))
 _LOCKED_DEVICE = _DEVICE.with_for_update()
+_DEVICES = cast(Table, OtpDevice.__table__)
+_SAVE_DEVICE = (
+    update(_DEVICES)
+    .where(_DEVICES.c.user_id == bindparam("device_user"))
+    .values(
+        active=bindparam("new_active"),
+        last_used_step=bindparam("new_last_used_step"),
+        failures=bindparam("new_failures"),
+        locked_until=bindparam("new_locked_until"),
+    )
+)
+_CONFIRM_DEVICE = _SAVE_DEVICE.values(confirmed_at=bindparam("new_confirmed_at"))
 _SIGNERS = select(Signature.user_id).where(
     Signature.payment_id == bindparam("payment_id"),
     Signature.round == bindparam("round_no"),
@@ -255,3 +328,58 @@ _SIGNED_BETWEEN = select(func.coalesce(func.sum(Signature.amount_company), 0)).w
     Signature.voided_at.is_(None),
 )
 _INSERT_SIGNATURE = insert(cast(Table, Signature.__table__))
+
+_PAID_BEFORE = aliased(Payment)
+_SIGNED = aliased(Signature)
+_SIGNER = aliased(Signature)
+# LedgerRepository.known_accounts' rule, per payment: the newest paid or posted payment to the
+# same supplier (tests/store/test_signing_facts.py holds the two to the same answers).
+_LAST_PAID_TO = (
+    select(_PAID_BEFORE.account)
+    .where(
+        _PAID_BEFORE.company_id == Payment.company_id,
+        _PAID_BEFORE.supplier_id == Payment.supplier_id,
+        _PAID_BEFORE.status.in_([PaymentStatus.PAID.value, PaymentStatus.POSTED.value]),
+    )
+    .order_by(_PAID_BEFORE.paid_at.desc(), _PAID_BEFORE.id.desc())
+    .limit(1)
+    .correlate(Payment)
+    .scalar_subquery()
+)
+_SIGNED_IN_PERIOD = (
+    select(func.coalesce(func.sum(_SIGNED.amount_company), 0))
+    .where(
+        _SIGNED.user_id == bindparam("user_id"),
+        _SIGNED.company_id == Payment.company_id,
+        _SIGNED.signed_at >= bindparam("start"),
+        _SIGNED.signed_at < bindparam("end"),
+        _SIGNED.voided_at.is_(None),
+    )
+    .correlate(Payment)
+    .scalar_subquery()
+)
+# A row per standing signature of the payment's current round (one with no signer if none).
+_FACTS = (
+    select(
+        Payment.id,
+        Payment.signature_round,
+        Supplier.registered_account,
+        case((Supplier.id.is_not(None), _LAST_PAID_TO)).label("last_paid_account"),
+        _SIGNED_IN_PERIOD.label("signed_in_period"),
+        _SIGNER.user_id.label("signer"),
+    )
+    .select_from(Payment)
+    .outerjoin(
+        Supplier,
+        and_(Supplier.id == Payment.supplier_id, Supplier.company_id == Payment.company_id),
+    )
+    .outerjoin(
+        _SIGNER,
+        and_(
+            _SIGNER.payment_id == Payment.id,
+            _SIGNER.round == Payment.signature_round,
+            _SIGNER.voided_at.is_(None),
+        ),
+    )
+    .where(Payment.id.in_(bindparam("ids", expanding=True)))
+)
