@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnExpressionArgument,
+    ScalarSelect,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
 
 from paybot.core.flags import PaymentFacts, SupplierFacts
 from paybot.core.payments import ReferenceType
@@ -163,17 +171,26 @@ class LedgerRepository:
         return (None, None) if row is None else (row[0], row[1])
 
 
-_LAST_PAID_ACCOUNT = (
-    select(Payment.account)
-    .where(
-        Payment.company_id == bindparam("company_id"),
-        Payment.supplier_id == bindparam("supplier_id"),
-        Payment.status.in_([PaymentStatus.PAID.value, PaymentStatus.POSTED.value]),
+def last_paid_account(
+    company_id: ColumnExpressionArgument[int], supplier_id: ColumnExpressionArgument[int]
+) -> ScalarSelect[str | None]:
+    """The account a supplier was last paid to (its newest paid or posted payment's), as a
+    scalar subquery: a signature compares the payment's account with it (account_changed)."""
+    paid = aliased(Payment)
+    return (
+        select(paid.account)
+        .where(
+            paid.company_id == company_id,
+            paid.supplier_id == supplier_id,
+            paid.status.in_([PaymentStatus.PAID.value, PaymentStatus.POSTED.value]),
+        )
+        .order_by(paid.paid_at.desc(), paid.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    .order_by(Payment.paid_at.desc(), Payment.id.desc())
-    .limit(1)
-    .scalar_subquery()
-)
+
+
+_LAST_PAID_ACCOUNT = last_paid_account(bindparam("company_id"), bindparam("supplier_id"))
 _KNOWN_ACCOUNTS = select(Supplier.registered_account, _LAST_PAID_ACCOUNT).where(
     Supplier.company_id == bindparam("company_id"), Supplier.id == bindparam("supplier_id")
 )

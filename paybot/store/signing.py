@@ -6,14 +6,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnExpressionArgument,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from paybot.core.otp import OtpState
 from paybot.core.signing import SignerLimits
-from paybot.core.states import PaymentStatus
+from paybot.store.ledger import last_paid_account
 from paybot.store.models import (
     ExchangeRate,
     OtpDevice,
@@ -187,6 +199,21 @@ class SigningFacts:
     signed_in_period: Decimal
 
 
+def signed_between(
+    user_id: ColumnExpressionArgument[int], company_id: ColumnExpressionArgument[int]
+) -> Select[Any]:
+    """What a signer signed in a company from :start to before :end, standing signatures only:
+    what a daily limit counts."""
+    signed = aliased(Signature)
+    return select(func.coalesce(func.sum(signed.amount_company), 0)).where(
+        signed.user_id == user_id,
+        signed.company_id == company_id,
+        signed.signed_at >= bindparam("start"),
+        signed.signed_at < bindparam("end"),
+        signed.voided_at.is_(None),
+    )
+
+
 class SignatureRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -320,43 +347,15 @@ _SIGNERS = select(Signature.user_id).where(
     Signature.round == bindparam("round_no"),
     Signature.voided_at.is_(None),
 )
-_SIGNED_BETWEEN = select(func.coalesce(func.sum(Signature.amount_company), 0)).where(
-    Signature.user_id == bindparam("user_id"),
-    Signature.company_id == bindparam("company_id"),
-    Signature.signed_at >= bindparam("start"),
-    Signature.signed_at < bindparam("end"),
-    Signature.voided_at.is_(None),
-)
+_SIGNED_BETWEEN = signed_between(bindparam("user_id"), bindparam("company_id"))
 _INSERT_SIGNATURE = insert(cast(Table, Signature.__table__))
 
-_PAID_BEFORE = aliased(Payment)
-_SIGNED = aliased(Signature)
 _SIGNER = aliased(Signature)
-# LedgerRepository.known_accounts' rule, per payment: the newest paid or posted payment to the
-# same supplier (tests/store/test_signing_facts.py holds the two to the same answers).
-_LAST_PAID_TO = (
-    select(_PAID_BEFORE.account)
-    .where(
-        _PAID_BEFORE.company_id == Payment.company_id,
-        _PAID_BEFORE.supplier_id == Payment.supplier_id,
-        _PAID_BEFORE.status.in_([PaymentStatus.PAID.value, PaymentStatus.POSTED.value]),
-    )
-    .order_by(_PAID_BEFORE.paid_at.desc(), _PAID_BEFORE.id.desc())
-    .limit(1)
-    .correlate(Payment)
-    .scalar_subquery()
-)
+# Per payment, the rules of LedgerRepository.known_accounts and total_since, in one statement
+# (tests/store/test_signing_facts.py holds them to the same answers).
+_LAST_PAID_TO = last_paid_account(Payment.company_id, Payment.supplier_id).correlate(Payment)
 _SIGNED_IN_PERIOD = (
-    select(func.coalesce(func.sum(_SIGNED.amount_company), 0))
-    .where(
-        _SIGNED.user_id == bindparam("user_id"),
-        _SIGNED.company_id == Payment.company_id,
-        _SIGNED.signed_at >= bindparam("start"),
-        _SIGNED.signed_at < bindparam("end"),
-        _SIGNED.voided_at.is_(None),
-    )
-    .correlate(Payment)
-    .scalar_subquery()
+    signed_between(bindparam("user_id"), Payment.company_id).scalar_subquery().correlate(Payment)
 )
 # A row per standing signature of the payment's current round (one with no signer if none).
 _FACTS = (
