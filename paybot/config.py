@@ -1,17 +1,36 @@
-"""Settings from the environment (PAYBOT_*) or a .env file, read once at start."""
+"""Settings from the environment (PAYBOT_*) or a .env file, read once at start.
+
+`SettingsFields` is the one definition of the settings: their names, defaults and checks. It is
+read in two ways, which find the same values (tests/cli/test_settings_read.py holds them equal):
+
+- `read_settings()`, how paybot reads them: the environment and `.env` looked up as
+  pydantic-settings looks them up for these fields (plain values, one variable each), checked by
+  the same model, without loading pydantic-settings, which cost about 12 ms of every command's
+  start;
+- `Settings`, the same fields as a pydantic-settings class: `Settings(database_url=...)` takes
+  what it is given and reads the rest (tests, the demo). It is made on first use.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+
+ENV_PREFIX = "PAYBOT_"
+ENV_FILE = ".env"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PAYBOT_", env_file=".env", extra="ignore")
+class SettingsFields(BaseModel):
+    """paybot's settings. A field with a `validation_alias` is read from that variable (without
+    the prefix), as pydantic-settings does."""
+
+    # As pydantic-settings configures its classes: unknown variables ignored, defaults checked.
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     database_url: str = "sqlite:///paybot.db"
     secret_key: SecretStr | None = None
@@ -21,7 +40,7 @@ class Settings(BaseSettings):
     # How long an "immediate" payment waits after signing, so a signer can take it back.
     undo_window_seconds: int = 60
     # Banking hours without an answer before a payment in Processing counts as failed.
-    no_return_hours: int = 24
+    no_return_hours: float = Field(default=24, gt=0)
     # How often a process that does not run the scheduled jobs tries to take them over (seconds):
     # a dead scheduler's jobs move to another process within about this long.
     lease_check_seconds: float = Field(default=15, gt=0)
@@ -67,3 +86,67 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def read_settings() -> SettingsFields:
+    """The settings from the environment and `.env` (the environment wins), as `Settings()` reads
+    them: variable names in any case, a `.env` in the working directory parsed by python-dotenv
+    (pydantic-settings' own parser, loaded only when there is such a file)."""
+    environment = _lowercased(os.environ)
+    dotenv = _dotenv_values(Path(ENV_FILE).expanduser())
+    values: dict[str, str] = {}
+    for name, field in SettingsFields.model_fields.items():
+        alias = field.validation_alias
+        if alias is not None and not isinstance(alias, str):
+            raise TypeError(f"{name}: read_settings() reads one variable per setting")
+        key = name if alias is None else alias
+        variable = (f"{ENV_PREFIX}{name}" if alias is None else alias).lower()
+        value = environment.get(variable)
+        if value is None:
+            value = dotenv.get(variable)
+        if value is not None:
+            values[key] = value
+    return SettingsFields.model_validate(values)
+
+
+def _lowercased(variables: Mapping[str, str | None]) -> dict[str, str | None]:
+    return {name.lower(): value for name, value in variables.items()}
+
+
+def _dotenv_values(path: Path) -> dict[str, str | None]:
+    if not (path.is_file() or path.is_fifo()):
+        return {}
+    from dotenv import dotenv_values
+
+    return _lowercased(dotenv_values(path, encoding="utf-8"))
+
+
+if TYPE_CHECKING:
+    from typing import ClassVar
+
+    from pydantic_settings import BaseSettings, SettingsConfigDict
+
+    class Settings(BaseSettings, SettingsFields):
+        """The settings as pydantic-settings reads them (made by `__getattr__` below)."""
+
+        model_config: ClassVar[SettingsConfigDict]
+
+else:
+
+    def __getattr__(name: str) -> object:
+        """`Settings`, made when first imported: only then is pydantic-settings loaded."""
+        if name != "Settings":
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from pydantic_settings import BaseSettings, SettingsConfigDict
+
+        class Settings(BaseSettings, SettingsFields):
+            """The settings as pydantic-settings reads them: what is not given is read from the
+            environment (PAYBOT_*) and `.env`."""
+
+            model_config = SettingsConfigDict(
+                env_prefix=ENV_PREFIX, env_file=ENV_FILE, extra="ignore"
+            )
+
+        Settings.__qualname__ = "Settings"
+        globals()["Settings"] = Settings
+        return Settings

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from paybot.config import Settings
+    from paybot.config import SettingsFields
     from paybot.handlers.deps import Deps
     from paybot.services.dispatching import DispatchOptions
     from paybot.services.ports import BankGateway
@@ -39,7 +39,9 @@ def utc_now() -> datetime:
 class Container:
     """paybot's parts for one process, built on first use from `settings`."""
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self, settings: SettingsFields, *, clock: Callable[[], datetime] = utc_now
+    ) -> None:
         self.settings = settings
         self.clock = clock
 
@@ -142,9 +144,9 @@ class Container:
 @cache
 def container() -> Container:
     """The process's container, from the environment (PAYBOT_*) and `.env`."""
-    from paybot.config import Settings  # pydantic-settings: only once a command needs it
+    from paybot.config import read_settings
 
-    return Container(Settings())
+    return Container(read_settings())
 
 
 def reset() -> None:

@@ -21,7 +21,7 @@ from paybot.container import container
 from paybot.core.errors import PaybotError, ValidationFailed
 
 if TYPE_CHECKING:
-    from paybot.config import Settings
+    from paybot.config import SettingsFields
     from paybot.services.dispatching import DispatchOptions
     from paybot.services.ports import BankGateway
     from paybot.services.secrets import SecretBox
@@ -92,7 +92,7 @@ def one_of(kind: type[StrEnum]) -> str:
     return ", ".join(member.value for member in kind)
 
 
-def settings() -> Settings:
+def settings() -> SettingsFields:
     found = container().settings
     resume_collector()
     return found

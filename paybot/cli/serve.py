@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from paybot.app import PaybotApp
-    from paybot.config import Settings
+    from paybot.config import SettingsFields
     from paybot.container import Container
 
 # prometheus-client keeps each process's metrics in files here, so /metrics adds up the workers.
@@ -174,7 +174,7 @@ def _socket_mode(
             runner.stop()
 
 
-def _where(settings: "Settings", bind: str | None, port: int | None) -> str:
+def _where(settings: "SettingsFields", bind: str | None, port: int | None) -> str:
     """HOST:PORT to listen on: --bind, else PAYBOT_BIND; --port replaces the port."""
     where = bind or settings.bind
     if port is None:

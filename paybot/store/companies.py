@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from paybot.core.company import BankAccount, CompanyInfo, DispatchTiming, Language, PostingMode
@@ -34,7 +34,7 @@ class CompanyRepository:
         self._session.execute(update(Company).where(Company.id == company_id).values(**values))
 
     def exists(self, org_no: str) -> bool:
-        query = select(Company.id).where(Company.org_no == org_no)
+        query = select(_COMPANY.id).where(_COMPANY.org_no == org_no)
         return self._session.scalar(query) is not None
 
     def get(self, org_no: str) -> CompanyInfo | None:
@@ -68,13 +68,15 @@ class CompanyRepository:
             rows = self._session.execute(_COMPANIES_BY_ORG_NO, {"org_nos": list(wanted_org_nos)})
         else:
             rows = self._session.execute(_ALL_COMPANIES)
-        companies: dict[int, Company] = {}
+        companies: dict[int, Row[Any]] = {}
         accounts: dict[int, list[BankAccount]] = {}
-        for company, account in rows:  # a row per account, in order
-            companies.setdefault(company.id, company)
-            listed = accounts.setdefault(company.id, [])
-            if account is not None:
-                listed.append(_bank_account(account))
+        for row in rows:  # a row per account, in order
+            columns = row._mapping
+            company_id = columns[_COMPANY.id]
+            companies.setdefault(company_id, row)
+            listed = accounts.setdefault(company_id, [])
+            if columns[_ACCOUNT.id] is not None:
+                listed.append(_bank_account(row))
         found = [_company(row, tuple(accounts[key])) for key, row in companies.items()]
         self._read.update((c.org_no, c) for c in found)
         return found
@@ -84,44 +86,54 @@ def _by_name(company: CompanyInfo) -> tuple[str, int]:
     return company.name, company.id
 
 
-def _company(row: Company, accounts: tuple[BankAccount, ...]) -> CompanyInfo:
+def _company(row: Row[Any], accounts: tuple[BankAccount, ...]) -> CompanyInfo:
+    c = row._mapping
     return CompanyInfo(
-        id=row.id,
-        org_no=row.org_no,
-        name=row.name,
-        currency=row.currency,
-        dispatch_timing=DispatchTiming(row.dispatch_timing),
-        approval_required=row.approval_required,
-        dual_control_threshold=row.dual_control_threshold,
-        posting_mode=PostingMode(row.posting_mode),
-        language=Language(row.language),
-        proposals_channel=row.proposals_channel,
-        alerts_channel=row.alerts_channel,
-        post_at=time.fromisoformat(row.post_at),
+        id=c[_COMPANY.id],
+        org_no=c[_COMPANY.org_no],
+        name=c[_COMPANY.name],
+        currency=c[_COMPANY.currency],
+        dispatch_timing=DispatchTiming(c[_COMPANY.dispatch_timing]),
+        approval_required=c[_COMPANY.approval_required],
+        dual_control_threshold=c[_COMPANY.dual_control_threshold],
+        posting_mode=PostingMode(c[_COMPANY.posting_mode]),
+        language=Language(c[_COMPANY.language]),
+        proposals_channel=c[_COMPANY.proposals_channel],
+        alerts_channel=c[_COMPANY.alerts_channel],
+        post_at=time.fromisoformat(c[_COMPANY.post_at]),
         accounts=accounts,
     )
 
 
-def _bank_account(row: CompanyBankAccount) -> BankAccount:
+def _bank_account(row: Row[Any]) -> BankAccount:
+    a = row._mapping
     return BankAccount(
-        account=row.account,
-        scheme=row.scheme,
-        bank=row.bank,
-        bic=row.bic,
-        incoming=row.incoming,
-        outgoing=row.outgoing,
-        gl_account=row.gl_account,
-        tax_withholding=row.tax_withholding,
+        account=a[_ACCOUNT.account],
+        scheme=a[_ACCOUNT.scheme],
+        bank=a[_ACCOUNT.bank],
+        bic=a[_ACCOUNT.bic],
+        incoming=a[_ACCOUNT.incoming],
+        outgoing=a[_ACCOUNT.outgoing],
+        gl_account=a[_ACCOUNT.gl_account],
+        tax_withholding=a[_ACCOUNT.tax_withholding],
     )
 
 
+# Reads name the tables' columns (Core), not the mapped classes: such a statement costs the ORM
+# nothing, not even setting up the mappers, which a command's first ORM statement pays (8 ms of
+# `paybot company list`). Rows are read by column, as the two tables share column names.
+_COMPANIES = cast(Table, Company.__table__)
+_ACCOUNTS = cast(Table, CompanyBankAccount.__table__)
+_COMPANY = _COMPANIES.c
+_ACCOUNT = _ACCOUNTS.c
+
 # A company and its bank accounts in one statement: a row per account.
 _ALL_COMPANIES = (
-    select(Company, CompanyBankAccount)
-    .outerjoin(CompanyBankAccount, CompanyBankAccount.company_id == Company.id)
-    .order_by(Company.name, Company.id, CompanyBankAccount.id)
+    select(_COMPANIES, _ACCOUNTS)
+    .outerjoin(_ACCOUNTS, _ACCOUNT.company_id == _COMPANY.id)
+    .order_by(_COMPANY.name, _COMPANY.id, _ACCOUNT.id)
 )
-_COMPANIES_BY_ID = _ALL_COMPANIES.where(Company.id.in_(bindparam("ids", expanding=True)))
+_COMPANIES_BY_ID = _ALL_COMPANIES.where(_COMPANY.id.in_(bindparam("ids", expanding=True)))
 _COMPANIES_BY_ORG_NO = _ALL_COMPANIES.where(
-    Company.org_no.in_(bindparam("org_nos", expanding=True))
+    _COMPANY.org_no.in_(bindparam("org_nos", expanding=True))
 )
