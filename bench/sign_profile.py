@@ -56,7 +56,7 @@ import slack_latency as bench  # noqa: E402
 from paybot.app import create_app  # noqa: E402
 from paybot.core.otp import code_at  # noqa: E402
 from paybot.handlers.deps import Deps  # noqa: E402
-from paybot.sandbox.slack_api import FakeSlackServer  # noqa: E402
+from paybot.sandbox.slack_http import FakeSlackServer  # noqa: E402
 from paybot.services.secrets import SecretBox  # noqa: E402
 from paybot.serving import slack_endpoint  # noqa: E402
 from paybot.store import db  # noqa: E402

@@ -78,7 +78,8 @@ from paybot.core.otp import code_at
 from paybot.core.payments import Flag, ReferenceType
 from paybot.core.policy import Role
 from paybot.core.states import PaymentStatus
-from paybot.sandbox.slack_api import FakeSlack, FakeSlackServer
+from paybot.sandbox.slack_api import FakeSlack
+from paybot.sandbox.slack_http import FakeSlackServer
 from paybot.services import companies, ledger, otp, payments, people, proposals, slack_records
 from paybot.services.common import ActorRef
 from paybot.services.secrets import SecretBox

@@ -46,7 +46,8 @@ from paybot.core.payments import ReferenceType
 from paybot.handlers.deps import Deps
 from paybot.handlers.proposal_posts import Pacer, post_proposals
 from paybot.handlers.views.digest import digest_messages
-from paybot.sandbox.slack_api import FakeSlack, FakeSlackServer
+from paybot.sandbox.slack_api import FakeSlack
+from paybot.sandbox.slack_http import FakeSlackServer
 from paybot.services import companies, daily_post, ledger, proposals
 from paybot.services.secrets import SecretBox
 from paybot.store import db

@@ -1,8 +1,14 @@
 """A local Slack Web API: answers like Slack, refuses what Slack refuses, records every call.
 
-The tests and the local demo point `PAYBOT_SLACK_API_URL` here. It checks the bot token, knows a
-fixed set of methods, enforces the Block Kit limits Slack enforces on messages and views, and
-makes trigger ids expire after 3 seconds and work once, as Slack does.
+The tests and the local demo point `PAYBOT_SLACK_API_URL` here (served over HTTP by
+paybot.sandbox.slack_http). It checks the bot token, knows a fixed set of methods, enforces the
+Block Kit limits Slack enforces on messages and views, and makes trigger ids expire after 3
+seconds and work once, as Slack does.
+
+It also keeps what a person would see, for the demo's workspace page: the messages of each
+channel (threads, ephemeral messages for one person), each person's open modals (a stack, as
+`views.push` builds it) and App Home, and a version number that moves on every change, which a
+page waits on (`wait_change`).
 """
 
 from __future__ import annotations
@@ -14,20 +20,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlparse
 
-MAX_MESSAGE_BLOCKS = 50
-MAX_VIEW_BLOCKS = 100
-MAX_SECTION_TEXT = 3000
-MAX_HEADER_TEXT = 150
-# Slack answers msg_blocks_too_long near 13k characters of blocks JSON (bolt-js#2509).
-MAX_MESSAGE_BLOCKS_JSON = 13_000
-MAX_ACTIONS_ELEMENTS = 25
-MAX_BUTTON_TEXT = 75
-MAX_OVERFLOW_OPTIONS = 5
+from paybot.sandbox.block_limits import message_problem, view_of, view_problem
+
 TRIGGER_SECONDS = 3.0
+# Slack keeps at most three views in a modal's stack.
+MAX_MODAL_STACK = 3
 
 Answer = dict[str, Any]
 
@@ -37,6 +36,27 @@ class Call:
     method: str
     body: dict[str, Any]
     token: str | None
+
+
+@dataclass(frozen=True)
+class Ephemeral:
+    """A message only `user` sees, in `channel` (gone when the page reloads, in Slack)."""
+
+    user: str
+    channel: str
+    ts: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ResponseTarget:
+    """Where an interaction's response_url points: the person, the channel, and the message
+    (ephemeral or not) the interaction came from, if any."""
+
+    user: str
+    channel: str
+    message_ts: str | None = None
+    ephemeral: bool = False
 
 
 @dataclass
@@ -55,10 +75,22 @@ class FakeSlack:
     # files.completeUploadExternal ({"id", "title", "channel", "initial_comment", "content"}).
     uploads: dict[str, bytes] = field(default_factory=dict)
     files: list[dict[str, Any]] = field(default_factory=list)
-    upload_root: str = "http://127.0.0.1/upload"  # FakeSlackServer sets its own
+    upload_root: str = "http://127.0.0.1/upload"  # the HTTP server sets its own
     # The next call of a method answers this error, as Slack does for e.g. missing_scope.
     refusals: dict[str, str] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # The workspace, when it has one (the demo): people by id ({"id", "name", "tz"}) and
+    # channels by id (name). Empty: any user and channel id is taken (the tests).
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    channels: dict[str, str] = field(default_factory=dict)
+    ephemerals: list[Ephemeral] = field(default_factory=list)
+    # Each person's modal stack (view ids, the top last) and App Home view.
+    modals: dict[str, list[str]] = field(default_factory=dict)
+    homes: dict[str, str] = field(default_factory=dict)
+    trigger_users: dict[str, str] = field(default_factory=dict)
+    response_targets: dict[str, ResponseTarget] = field(default_factory=dict)
+    version: int = 0
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _changed: threading.Condition = field(init=False)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # Optional, as Slack does under load: calls per second allowed per channel for a method
     # (faster ones get HTTP 429 with Retry-After), and seconds a method takes to answer.
@@ -68,6 +100,9 @@ class FakeSlack:
     ratelimited: list[Call] = field(default_factory=list)
     _throttled: dict[str, tuple[int, int]] = field(default_factory=dict)
     _last_allowed: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._changed = threading.Condition(self._lock)
 
     def throttle(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """The next `times` calls of `method` answer 429 ratelimited, Retry-After `retry_after`."""
@@ -99,11 +134,22 @@ class FakeSlack:
         if delay:
             time.sleep(delay)
 
-    def new_trigger(self) -> str:
-        """A trigger id as Slack puts in an interaction payload (valid 3 s, once)."""
-        trigger = f"{int(time.time())}.{next(self._ts)}.trigger"
-        self.triggers[trigger] = time.monotonic()
+    def new_trigger(self, user: str | None = None) -> str:
+        """A trigger id as Slack puts in an interaction payload (valid 3 s, once); a modal it
+        opens is `user`'s."""
+        with self._lock:
+            trigger = f"{int(time.time())}.{next(self._ts)}.trigger"
+            self.triggers[trigger] = time.monotonic()
+            if user:
+                self.trigger_users[trigger] = user
         return trigger
+
+    def new_response_url(self, root: str, target: ResponseTarget) -> str:
+        """A response_url whose answers land where `target` says, as Slack's do."""
+        with self._lock:
+            name = f"r{next(self._ts)}"
+            self.response_targets[name] = target
+        return f"{root}/response/{name}"
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -118,10 +164,30 @@ class FakeSlack:
                 return found
             time.sleep(0.02)
 
+    def wait_change(self, since: int, timeout: float) -> int:
+        """The version once it is past `since`, or after `timeout` seconds whatever it is."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.version > since, timeout=timeout)
+            return self.version
+
+    def touch(self) -> None:
+        """Something a person sees changed: pages waiting on the version are woken."""
+        with self._changed:
+            self.version += 1
+            self._changed.notify_all()
+
     def answer_response_url(self, path: str, body: dict[str, Any]) -> tuple[int, Answer]:
-        """A `response_url` of an interaction payload (the tests point them here)."""
+        """A `response_url` of an interaction payload: recorded as a call, and, when it is one
+        this workspace issued, applied as Slack applies it."""
         with self._lock:
             self.calls.append(Call("response_url", {"path": path, **body}, None))
+            target = self.response_targets.get(path.rsplit("/", 1)[-1])
+        if target is None:
+            return 200, {"ok": True}
+        problem = message_problem(body) if not body.get("delete_original") else None
+        if problem:
+            return 400, {"ok": False, "error": problem}
+        self._respond(target, body)
         return 200, {"ok": True}
 
     def answer(self, method: str, body: dict[str, Any], token: str | None) -> tuple[int, Answer]:
@@ -136,9 +202,14 @@ class FakeSlack:
             refusal = self.refusals.pop(method, None)
         if refusal:
             return 200, {"ok": False, "error": refusal}
-        problem = handler(body)
+        try:
+            problem = handler(body)
+        except (json.JSONDecodeError, TypeError, AttributeError):
+            # A blocks or view argument that is not the JSON Slack expects.
+            return 200, {"ok": False, "error": "invalid_arguments"}
         if isinstance(problem, str):
             return 200, {"ok": False, "error": problem}
+        self.touch()
         return 200, {"ok": True, **problem}
 
     def _methods(self) -> dict[str, Callable[[dict[str, Any]], Answer | str]]:
@@ -155,14 +226,45 @@ class FakeSlack:
             "chat.postMessage": self._post,
             "chat.postEphemeral": self._post_ephemeral,
             "chat.update": self._update,
+            "chat.delete": self._delete,
             "views.open": self._open,
+            "views.push": self._push,
             "views.publish": self._publish,
             "views.update": self._update_view,
-            "conversations.open": lambda body: {"channel": {"id": f"D{body.get('users', 'X')}"}},
-            "users.info": lambda body: {"user": {"id": body.get("user"), "tz": "Europe/Oslo"}},
+            "conversations.open": self._open_conversation,
+            "users.info": self._user_info,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }
+
+    # --- people and conversations --------------------------------------------------------------
+
+    def _known_user(self, user: object) -> bool:
+        return not self.users or str(user) in self.users
+
+    def _known_channel(self, channel: object) -> bool:
+        return bool(channel) and (not self.channels or str(channel) in self.channels)
+
+    def _user_info(self, body: dict[str, Any]) -> Answer | str:
+        user = str(body.get("user") or "")
+        if not self.users:
+            return {"user": {"id": user, "tz": "Europe/Oslo"}}
+        known = self.users.get(user)
+        return {"user": known} if known else "user_not_found"
+
+    def _open_conversation(self, body: dict[str, Any]) -> Answer | str:
+        user = str(body.get("users") or "")
+        if not user or "," in user and self.users:
+            return "invalid_arguments" if not user else "not_enough_users"
+        if not self._known_user(user):
+            return "user_not_found"
+        channel = f"D{user}"
+        if self.users:
+            with self._lock:
+                self.channels.setdefault(channel, f"@{self.users[user].get('name', user)}")
+        return {"channel": {"id": channel}}
+
+    # --- files ---------------------------------------------------------------------------------
 
     def _upload_url(self, body: dict[str, Any]) -> Answer | str:
         if not body.get("filename") or not str(body.get("length") or "").isdigit():
@@ -196,208 +298,221 @@ class FakeSlack:
             self.files += shared
         return {"files": [{"id": f["id"], "title": f["title"]} for f in shared]}
 
+    # --- messages ------------------------------------------------------------------------------
+
+    def _new_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
     def _post(self, body: dict[str, Any]) -> Answer | str:
-        if not body.get("channel"):
+        if not self._known_channel(body.get("channel")):
             return "channel_not_found"
-        problem = _message_problem(body)
+        problem = message_problem(body)
         if problem:
             return problem
-        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        thread = body.get("thread_ts")
         with self._lock:
-            self.messages[(str(body["channel"]), ts)] = body
+            if thread and (str(body["channel"]), str(thread)) not in self.messages:
+                if self.channels:  # the demo's workspace: a thread needs its first message
+                    return "thread_not_found"
+            ts = self._new_ts()
+            self.messages[(str(body["channel"]), ts)] = {"user": self.bot_user_id, **body}
         return {"channel": body["channel"], "ts": ts}
 
     def _post_ephemeral(self, body: dict[str, Any]) -> Answer | str:
-        if not body.get("user"):
+        if not body.get("user") or not self._known_user(body.get("user")):
             return "user_not_in_channel"
-        if not body.get("channel"):
+        if not self._known_channel(body.get("channel")):
             return "channel_not_found"
-        return _message_problem(body) or {"message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+        problem = message_problem(body)
+        if problem:
+            return problem
+        ts = self._new_ts()
+        with self._lock:
+            shown = Ephemeral(str(body["user"]), str(body["channel"]), ts, body)
+            self.ephemerals.append(shown)
+        return {"message_ts": ts}
 
     def _update(self, body: dict[str, Any]) -> Answer | str:
         key = (str(body.get("channel")), str(body.get("ts")))
         with self._lock:
             if key not in self.messages:
                 return "message_not_found"
-        problem = _message_problem(body)
+        problem = message_problem(body)
         if problem:
             return problem
         with self._lock:
             self.messages[key] = {**self.messages[key], **body}
         return {"channel": body["channel"], "ts": body["ts"]}
 
-    def _open(self, body: dict[str, Any]) -> Answer | str:
-        trigger = body.get("trigger_id")
-        issued = self.triggers.pop(str(trigger), None)
+    def _delete(self, body: dict[str, Any]) -> Answer | str:
+        key = (str(body.get("channel")), str(body.get("ts")))
+        with self._lock:
+            if self.messages.pop(key, None) is None:
+                return "message_not_found"
+        return {"channel": key[0], "ts": key[1]}
+
+    def _respond(self, target: ResponseTarget, body: dict[str, Any]) -> None:
+        """An answer to a response_url: replaces or deletes the message it came from, or adds a
+        message to the channel (in_channel) or one only the person sees (the default)."""
+        with self._lock:
+            key = (target.channel, target.message_ts or "")
+            if body.get("delete_original"):
+                self.messages.pop(key, None)
+                self.ephemerals = [e for e in self.ephemerals if e.ts != target.message_ts]
+            elif body.get("replace_original") and target.message_ts:
+                shown = {k: v for k, v in body.items() if k != "replace_original"}
+                if target.ephemeral:
+                    self.ephemerals = [
+                        Ephemeral(e.user, e.channel, e.ts, shown)
+                        if e.ts == target.message_ts
+                        else e
+                        for e in self.ephemerals
+                    ]
+                elif key in self.messages:
+                    self.messages[key] = {"user": self.bot_user_id, **shown}
+            elif body.get("response_type") == "in_channel":
+                self.messages[(target.channel, self._new_ts())] = {
+                    "user": self.bot_user_id,
+                    **body,
+                }
+            else:
+                self.ephemerals.append(Ephemeral(target.user, target.channel, self._new_ts(), body))
+        self.touch()
+
+    def say_ephemeral(self, user: str, channel: str, body: dict[str, Any]) -> None:
+        """A message only `user` sees, as Slack shows an app's answer to a slash command."""
+        with self._lock:
+            self.ephemerals.append(Ephemeral(user, channel, self._new_ts(), body))
+        self.touch()
+
+    # --- views ---------------------------------------------------------------------------------
+
+    def _take_trigger(self, body: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(the person the trigger is for, an error) for a trigger id, used up as Slack does."""
+        trigger = str(body.get("trigger_id") or "")
+        with self._lock:
+            issued = self.triggers.pop(trigger, None)
+            user = self.trigger_users.pop(trigger, None)
         if issued is None:
-            return "invalid_trigger_id" if trigger not in self.triggers else "exchanged_trigger_id"
+            return None, "invalid_trigger_id" if not trigger else "exchanged_trigger_id"
         if time.monotonic() - issued > TRIGGER_SECONDS:
-            return "expired_trigger_id"
-        return self._keep_view(body, f"V{next(self._ts)}")
+            return None, "expired_trigger_id"
+        return user, None
+
+    def _open(self, body: dict[str, Any]) -> Answer | str:
+        user, error = self._take_trigger(body)
+        if error:
+            return error
+        answer = self._keep_view(body, f"V{next(self._ts)}")
+        if user and not isinstance(answer, str):
+            with self._lock:
+                self.modals[user] = [answer["view"]["id"]]
+        return answer
+
+    def _push(self, body: dict[str, Any]) -> Answer | str:
+        user, error = self._take_trigger(body)
+        if error:
+            return error
+        with self._lock:
+            stack = self.modals.get(user or "", [])
+            if user and not stack:
+                return "not_found"  # no modal open to push onto
+            if len(stack) >= MAX_MODAL_STACK:
+                return "push_limit_reached"
+        answer = self._keep_view(body, f"V{next(self._ts)}")
+        if user and not isinstance(answer, str):
+            with self._lock:
+                self.modals[user] = [*stack, answer["view"]["id"]]
+        return answer
 
     def _publish(self, body: dict[str, Any]) -> Answer | str:
-        return self._keep_view(body, f"V{next(self._ts)}")
+        user = str(body.get("user_id") or "")
+        if not user:
+            return "invalid_arguments"
+        if not self._known_user(user):
+            return "user_not_found"
+        if self.users and view_of(body).get("type") != "home":
+            return "invalid_arguments"
+        with self._lock:
+            view_id = self.homes.get(user) if self.users else None
+        answer = self._keep_view(body, view_id or f"V{next(self._ts)}")
+        if not isinstance(answer, str):
+            with self._lock:
+                self.homes[user] = answer["view"]["id"]
+        return answer
 
     def _update_view(self, body: dict[str, Any]) -> Answer | str:
         view_id = str(body.get("view_id") or "")
+        external = str(body.get("external_id") or "")
         with self._lock:
-            known = view_id in self.views
-        if not known:
+            if not view_id and external:
+                view_id = next(
+                    (i for i, v in self.views.items() if v.get("external_id") == external), ""
+                )
+            known = self.views.get(view_id)
+        if known is None:
             return "not_found"
+        wanted_hash = body.get("hash")
+        if wanted_hash and wanted_hash != known.get("hash"):
+            return "hash_conflict"
         return self._keep_view(body, view_id)
 
     def _keep_view(self, body: dict[str, Any], view_id: str) -> Answer | str:
-        problem = _view_problem(body)
+        problem = view_problem(body)
         if problem:
             return problem
-        view = {"id": view_id, **_view(body)}
+        view = {"id": view_id, "hash": f"{time.time():.6f}.{next(self._ts)}", **view_of(body)}
         with self._lock:
             self.views[view_id] = view
         return {"view": view}
 
+    def replace_view(self, view_id: str, view: dict[str, Any]) -> str | None:
+        """A modal's view replaced in place (`response_action: update`); an error, or None."""
+        with self._lock:
+            if view_id not in self.views:
+                return "not_found"
+        answer = self._keep_view({"view": view}, view_id)
+        if isinstance(answer, str):
+            return answer
+        self.touch()
+        return None
 
-def _blocks(body: dict[str, Any], key: str = "blocks") -> list[dict[str, Any]]:
-    blocks = body.get(key) or []
-    if isinstance(blocks, str):
-        blocks = json.loads(blocks)
-    return list(blocks)
+    def push_view(self, user: str, view: dict[str, Any]) -> str | None:
+        """A view pushed onto `user`'s modal stack (`response_action: push`)."""
+        with self._lock:
+            stack = self.modals.get(user, [])
+            if len(stack) >= MAX_MODAL_STACK:
+                return "push_limit_reached"
+        answer = self._keep_view({"view": view}, f"V{next(self._ts)}")
+        if isinstance(answer, str):
+            return answer
+        with self._lock:
+            self.modals[user] = [*stack, answer["view"]["id"]]
+        self.touch()
+        return None
 
+    def close_view(self, user: str, *, all_views: bool = False) -> None:
+        """The top modal of `user` closed (or the whole stack: `response_action: clear`)."""
+        with self._lock:
+            stack = self.modals.get(user, [])
+            self.modals[user] = [] if all_views else stack[:-1]
+        self.touch()
 
-def _view(body: dict[str, Any]) -> dict[str, Any]:
-    view = body.get("view") or {}
-    return json.loads(view) if isinstance(view, str) else dict(view)
+    def conversation(
+        self, channel: str, user: str
+    ) -> tuple[list[tuple[str, dict[str, Any]]], list[Ephemeral]]:
+        """A channel's messages (ts, body) and the ephemeral ones `user` sees there, as now."""
+        with self._lock:
+            messages = [(ts, dict(b)) for (c, ts), b in self.messages.items() if c == channel]
+            mine = [e for e in self.ephemerals if e.channel == channel and e.user == user]
+        return messages, mine
 
+    def top_view(self, user: str) -> dict[str, Any] | None:
+        with self._lock:
+            stack = self.modals.get(user) or []
+            return self.views.get(stack[-1]) if stack else None
 
-def _message_problem(body: dict[str, Any]) -> str | None:
-    blocks = _blocks(body)
-    if not blocks and not body.get("text"):
-        return "no_text"
-    if len(blocks) > MAX_MESSAGE_BLOCKS:
-        return "invalid_blocks"
-    if len(json.dumps(blocks)) > MAX_MESSAGE_BLOCKS_JSON:
-        return "msg_blocks_too_long"
-    return _block_problem(blocks)
-
-
-def _view_problem(body: dict[str, Any]) -> str | None:
-    blocks = _blocks(_view(body))
-    if not 1 <= len(blocks) <= MAX_VIEW_BLOCKS:
-        return "invalid_arguments"
-    return _block_problem(blocks)
-
-
-def _block_problem(blocks: list[dict[str, Any]]) -> str | None:
-    for block in blocks:
-        kind = block.get("type")
-        if kind == "section":
-            text = (block.get("text") or {}).get("text", "")
-            if len(text) > MAX_SECTION_TEXT:
-                return "invalid_blocks"
-        elif kind == "header" and len((block.get("text") or {}).get("text", "")) > MAX_HEADER_TEXT:
-            return "invalid_blocks"
-        elif kind is None:
-            return "invalid_blocks"
-        elif kind == "actions" and len(block.get("elements") or []) > MAX_ACTIONS_ELEMENTS:
-            return "invalid_blocks"
-        elements = [*(block.get("elements") or []), block.get("accessory") or {}]
-        if any(_element_problem(element) for element in elements):
-            return "invalid_blocks"
-    return None
-
-
-def _element_problem(element: dict[str, Any]) -> bool:
-    """A button whose text is too long, or an overflow menu with too few or too many options."""
-    if element.get("type") == "button":
-        return len((element.get("text") or {}).get("text", "")) > MAX_BUTTON_TEXT
-    if element.get("type") == "overflow":
-        return not 1 <= len(element.get("options") or []) <= MAX_OVERFLOW_OPTIONS
-    return False
-
-
-class _Handler(BaseHTTPRequestHandler):
-    slack: FakeSlack
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        length = int(self.headers.get("Content-Length") or 0)
-        data = self.rfile.read(length) if length else b""
-        upload = urlparse(self.path).path.partition("/upload/")
-        if not upload[0] and upload[2]:  # a file's bytes, not an API call
-            self.slack.receive_upload(upload[2], data)
-            self._send(200, {"ok": True})
-            return
-        raw = data.decode()
-        if "json" in (self.headers.get("Content-Type") or "") and raw:
-            body = json.loads(raw)
-        else:
-            body = dict(parse_qsl(raw))
-        self._reply(body)
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._reply(dict(parse_qsl(urlparse(self.path).query)))
-
-    def _reply(self, body: dict[str, Any]) -> None:
-        path = urlparse(self.path).path
-        if path.startswith("/response/"):
-            status, answer = self.slack.answer_response_url(path, body)
-            self._send(status, answer)
-            return
-        method = path.rsplit("/", 1)[-1]
-        auth = self.headers.get("Authorization") or ""
-        token = auth.removeprefix("Bearer ").strip() or body.pop("token", None)
-        retry_after = self.slack.over_limit(method, body, token)
-        if retry_after is not None:
-            ratelimited = {"ok": False, "error": "ratelimited"}
-            self._send(429, ratelimited, {"Retry-After": str(retry_after)})
-            return
-        self.slack.slow_down(method)
-        status, answer = self.slack.answer(method, body, token)
-        self._send(status, answer)
-
-    def _send(self, status: int, answer: Answer, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return  # quiet: the calls are recorded instead
-
-
-class FakeSlackServer:
-    """The fake on 127.0.0.1 (port 0: a free one), in a daemon thread; a context manager."""
-
-    def __init__(self, slack: FakeSlack | None = None, port: int = 0) -> None:
-        self.slack = slack or FakeSlack()
-        handler = type("Handler", (_Handler,), {"slack": self.slack})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.slack.upload_root = f"{self.root}/upload"
-        # A short poll interval: shutting down (after every test) takes that long at most.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"{self.root}/api/"
-
-    @property
-    def root(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def response_url(self, name: str) -> str:
-        """A response_url that answers like Slack's and is recorded as a call."""
-        return f"{self.root}/response/{name}"
-
-    def __enter__(self) -> FakeSlackServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+    def home_of(self, user: str) -> dict[str, Any] | None:
+        with self._lock:
+            view_id = self.homes.get(user)
+            return self.views.get(view_id) if view_id else None

@@ -31,7 +31,7 @@ from paybot.core.company import DispatchTiming
 from paybot.core.payments import ReferenceType
 from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import Act
-from paybot.sandbox.slack_api import FakeSlackServer
+from paybot.sandbox.slack_http import FakeSlackServer
 from paybot.services import companies, proposals
 from paybot.store.leases import current_leader
 from paybot.store.uow import UnitOfWork

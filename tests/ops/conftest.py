@@ -26,7 +26,7 @@ from paybot.container import Container
 from paybot.handlers.deps import Deps
 from paybot.http_limits import SlackGate
 from paybot.ops.web import with_ops
-from paybot.sandbox.slack_api import FakeSlackServer
+from paybot.sandbox.slack_http import FakeSlackServer
 from paybot.store.uow import UnitOfWork
 from tests.builders import BOX
 from tests.slack.conftest import SECRET, Clock

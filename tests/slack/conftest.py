@@ -27,7 +27,8 @@ from sqlalchemy import Engine
 
 from paybot.app import create_app
 from paybot.handlers.deps import Deps
-from paybot.sandbox.slack_api import FakeSlack, FakeSlackServer
+from paybot.sandbox.slack_api import FakeSlack
+from paybot.sandbox.slack_http import FakeSlackServer
 from paybot.serving import http_server
 from paybot.store.uow import UnitOfWork
 from tests.builders import BOX, NOW

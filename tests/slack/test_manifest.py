@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 import paybot.app
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act, Command, Event, View
-from paybot.sandbox.slack_api import FakeSlackServer
+from paybot.sandbox.slack_http import FakeSlackServer
 from tests.builders import BOX, OSLO
 
 ROOT = Path(__file__).parents[2]

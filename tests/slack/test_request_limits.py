@@ -30,7 +30,7 @@ from paybot.container import reset as reset_container
 from paybot.core.search_query import MAX_PAGE
 from paybot.handlers.deps import Deps
 from paybot.http_limits import MAX_BODY, BadBody, SlackGate, check_body
-from paybot.sandbox.slack_api import FakeSlackServer
+from paybot.sandbox.slack_http import FakeSlackServer
 from paybot.store.uow import UnitOfWork
 from tests.builders import VIEWER, a_company, a_supplier, an_item, ledger_with
 from tests.slack.conftest import SECRET, SlackEndpoint

@@ -23,7 +23,7 @@ from paybot.app import create_app, web_client
 from paybot.core.states import PaymentStatus
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act, Block, View
-from paybot.sandbox.slack_api import FakeSlackServer
+from paybot.sandbox.slack_http import FakeSlackServer
 from paybot.services import audit_trail, proposals
 from paybot.store.uow import UnitOfWork
 from tests.builders import APPROVER, ORG_NO, SIGNER, a_company, a_supplier, an_item, ledger_with

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from paybot.sandbox.slack_api import FakeSlack, FakeSlackServer
+from paybot.sandbox.slack_api import FakeSlack
+from paybot.sandbox.slack_http import FakeSlackServer
 from paybot.store import db
 from paybot.store.uow import UnitOfWork
 from tests.builders import SIGNER, a_company
