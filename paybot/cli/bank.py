@@ -308,8 +308,14 @@ def dispatch_command(company: ctx.OnlyCompany = None, now: ctx.NowOption = None)
             now=ctx.when(now),
             options=ctx.dispatch_options(),
         )
+    from paybot.cli.render import company_language
+    from paybot.core.money import format_money
+
     for batch in result.sent:
-        totals = ", ".join(f"{amount:.2f} {currency}" for currency, amount in batch.totals.items())
+        language = company_language([batch.company])
+        totals = ", ".join(
+            format_money(amount, currency, language) for currency, amount in batch.totals.items()
+        )
         typer.echo(
             f"Sent batch {batch.number} of {batch.company} ({batch.payments} payment(s), "
             f"{totals}) as {batch.file_name}."

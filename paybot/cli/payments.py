@@ -291,6 +291,14 @@ def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
     if as_json:
         ctx.print_json({**data, "history": details.history})
         return
+    from paybot.cli.render import company_language
+    from paybot.core.formatting import reference_type_name
+    from paybot.core.money import format_money
+
+    payment = details.payment
+    language = company_language([payment.company_org_no])
+    data["amount"] = format_money(payment.amount, payment.currency, language)
+    data["reference_type"] = reference_type_name(payment.reference_type, language)
     for key, value in data.items():
         if key not in ("open_credit_items", "failure", "signed_by", "reasons"):
             typer.echo(f"{key:>15}: {'' if value is None else value}")
@@ -303,8 +311,9 @@ def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
         typer.echo(f"{'why':>15}: {failure['reason']}{said} [{failure['kind']}]")
     if credits:
         typer.echo("Open credit items of this supplier (settle them before paying):")
-        for item in credits:
-            typer.echo(f"  voucher {item['voucher_no']}: {item['amount']} {item['currency']}")
+        for item in details.open_credit_items:
+            amount = format_money(item["amount"], item["currency"], language)
+            typer.echo(f"  voucher {item['voucher_no']}: {amount}")
     typer.echo("History:")
     for event in details.history:
         at = event["at"].astimezone(ctx.settings().zone)

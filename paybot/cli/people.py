@@ -158,12 +158,12 @@ def _member_dict(member: "Member") -> dict[str, object]:
 
 
 def _describe(member: "Member") -> str:
-    from paybot.core.signing import format_money
+    from paybot.core.money import format_money
 
     roles = ", ".join(role.value for role in member.roles) or "no role"
     limits = member.limits
     per_payment, per_day = (
-        "no limit" if value is None else format_money(value, member.currency)
+        "no limit" if value is None else format_money(value, member.currency, member.language)
         for value in (limits.per_payment, limits.per_day)
     )
     return (

@@ -1,16 +1,22 @@
-"""How payments look in the terminal and in JSON."""
+"""How payments look in the terminal and in JSON.
+
+The terminal shows amounts and reference types as Slack does, in the company's language
+(English when a listing spans several companies); JSON keeps machine forms ("1234.50", "kid").
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
 import typer
 
+from paybot.core.company import Language
+from paybot.core.formatting import reference_text
 from paybot.core.identifiers import format_account
-from paybot.core.money import format_plain
+from paybot.core.money import format_money, format_plain
 from paybot.core.payments import Flag, PaymentView
 
 
@@ -63,10 +69,28 @@ _FLAG_COLOUR = {Flag.BLUE: "blue", Flag.ORANGE: "yellow", Flag.RED: "red"}
 _account = lru_cache(maxsize=4096)(format_account)
 
 
-def payments_table(payments: Sequence[PaymentView], title: str | None = None) -> None:
+def company_language(org_nos: Iterable[str]) -> Language:
+    """The language of the one company named; English when several (or none) are."""
+    named = set(org_nos)
+    if len(named) != 1:
+        return Language.EN
+    from paybot.cli import context as ctx
+    from paybot.services import companies
+
+    [org_no] = named
+    found = {c.org_no: c.language for c in companies.list_companies(ctx.uow())}
+    return found.get(org_no, Language.EN)
+
+
+def payments_table(
+    payments: Sequence[PaymentView], title: str | None = None, language: Language | None = None
+) -> None:
     """Payments in aligned columns of plain text: a thousand rows print at once, and a pipe gets
-    whole lines (a terminal also sees the flags in colour)."""
-    rows = [_row(p) for p in payments]
+    whole lines (a terminal also sees the flags in colour). Amounts and references in
+    `language`, by default the companies' (`company_language`)."""
+    if language is None:
+        language = company_language(p.company_org_no for p in payments)
+    rows = [_row(p, language) for p in payments]
     widths = [max(map(len, column)) for column in zip(_HEADINGS, *rows, strict=True)]
     colour = sys.stdout.isatty()
     lines = [title] if title else []
@@ -81,16 +105,16 @@ def payments_table(payments: Sequence[PaymentView], title: str | None = None) ->
     typer.echo("\n".join(lines))
 
 
-def _row(p: PaymentView) -> list[str]:
+def _row(p: PaymentView, language: Language) -> list[str]:
     return [
         str(p.id),
         p.status.value,
         p.flag.value,
         p.payee,
         _account(p.account) if p.account else "-",
-        f"{format_plain(p.amount, p.currency)} {p.currency}",
+        format_money(p.amount, p.currency, language),
         p.due_date.isoformat() if p.due_date else "-",
-        f"{p.reference_type.value}: {p.reference}" if p.reference else "-",
+        reference_text(p.reference_type, p.reference, language) or "-",
         p.failure_reason or ", ".join(reason.value for reason in p.reasons),
     ]
 

@@ -1,10 +1,13 @@
-"""Money as Decimal: parsing what people type, currency exponents, exact minor units."""
+"""Money as Decimal: parsing what people type, currency exponents, exact minor units, and the one
+form amounts are shown in to people (the command line and Slack alike)."""
 
 from __future__ import annotations
 
 import re
 from decimal import Context, Decimal, InvalidOperation, localcontext
 from functools import lru_cache
+
+from paybot.core.company import Language
 
 # The store keeps amounts as integers of this many decimals: enough for every ISO 4217 exponent.
 STORAGE_SCALE = 4
@@ -123,3 +126,25 @@ def format_plain(amount: Decimal, currency: str) -> str:
     """Machine form for JSON and CSV: point, no grouping, the currency's decimals ("1234.50")."""
     exponent = max(currency_exponent(currency), 2)
     return f"{amount.quantize(Decimal(1).scaleb(-exponent)):f}"
+
+
+# (thousands separator, decimal mark) of babel's en_GB and nb_NO, which tests/core/test_money.py
+# holds equal for random amounts. Written out, not asked of babel: loading its locale data takes
+# longer than printing a thousand payments, and a listing on the command line must not pay that.
+# Norwegian groups with a no-break space, written as a plain one: it copies and searches better.
+_MARKS = {Language.EN: (",", "."), Language.NB: (" ", ",")}
+_DIGITS = frozenset("123456789")  # a negative amount shown as zero gets no minus
+
+
+def format_money(amount: Decimal, currency: str, language: Language = Language.EN) -> str:
+    """An amount as people read it in `language`: "NOK 25,000.00" in English, "NOK 25 000,00"
+    in Norwegian; "-EUR 1,200.50" for a credit. The ISO code always comes first ("kr" would be
+    the Swedish and Danish krone too), with the currency's decimals (JPY none, BHD three).
+
+    English is the default for the sentences core writes in English (refusals, alarms)."""
+    group, point = _MARKS[language]
+    digits = f"{abs(amount):,.{currency_exponent(currency)}f}"  # half to even, as babel rounds
+    if (group, point) != (",", "."):
+        digits = digits.translate({ord(","): group, ord("."): point})
+    sign = "-" if amount < 0 and not _DIGITS.isdisjoint(digits) else ""
+    return f"{sign}{currency} {digits}"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from paybot.core.company import Language
 from paybot.core.errors import ValidationFailed
+from paybot.core.formatting import reference_type_name
 from paybot.core.identifiers import account_problem, compact_account, kid_problem
 from paybot.core.payments import ReferenceType
 from paybot.core.text import length_problem, text_problem
@@ -39,7 +41,8 @@ def check_payment_details(
         elif problem := kid_problem(text):
             errors["reference"] = problem
     elif reference_type is not ReferenceType.EMPTY and not text:
-        errors["reference"] = f"a reference is required for the type {reference_type.value}"
+        kind = reference_type_name(reference_type, Language.EN)
+        errors["reference"] = f"a reference is required for the type {kind}"
     if errors:
         raise ValidationFailed(errors)
     return {"account": compact, "reference_type": reference_type, "reference": text}

@@ -35,6 +35,7 @@ from paybot.core.errors import (
     ValidationFailed,
 )
 from paybot.core.money import currency_exponent
+from paybot.core.money import format_money as format_money  # English, as refusals are
 from paybot.core.policy import Role
 from paybot.core.states import PaymentStatus
 
@@ -160,13 +161,6 @@ def in_company_currency(
             f"with `paybot rates set {currency} RATE`. Nothing was signed."
         )
     return (amount * rate).quantize(step)
-
-
-def format_money(amount: Decimal, currency: str) -> str:
-    """'NOK 250 000,00': the form refusals use."""
-    exponent = currency_exponent(currency)
-    text = f"{amount:,.{exponent}f}".replace(",", " ").replace(".", ",")
-    return f"{currency} {text}"
 
 
 def second_signer(case: SignatureCase, signer: int) -> WhySecond:

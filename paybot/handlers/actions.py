@@ -180,7 +180,8 @@ def _delete_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[
 def _details_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str, Any]:
     details = _shown(deps, who, value)
     language = language_of(deps, details.payment.company_org_no)
-    return views.details_modal(details, language, deps.zone)
+    today = deps.clock().astimezone(deps.zone).date()
+    return views.details_modal(details, language, deps.zone, today)
 
 
 def _shown(

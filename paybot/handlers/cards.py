@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,14 +22,16 @@ log = logging.getLogger("paybot.slack")
 PROPOSALS = "proposals"  # the kind of message the daily post records
 
 
-def render(message: ShownMessage, zone: ZoneInfo) -> dict[str, Any]:
-    """The message's blocks as posted above the payments, then each payment as it is now."""
+def render(message: ShownMessage, zone: ZoneInfo, today: date | None = None) -> dict[str, Any]:
+    """The message's blocks as posted above the payments, then each payment as it is now (and,
+    given the business `today`, whether it is overdue)."""
     entries = payment_entries(
         message.payments,
         message.steps,
         message.language,
         zone=zone,
         follow_up=message.kind != PROPOSALS,
+        today=today,
     )
     blocks = [*message.intro, *entries]
     return {"text": _fallback(message), "blocks": blocks}
@@ -37,12 +40,13 @@ def render(message: ShownMessage, zone: ZoneInfo) -> dict[str, Any]:
 def refresh(client: WebClient, deps: Deps, payment_ids: Iterable[int]) -> int:
     """Updates every message showing these payments; returns how many were updated."""
     updated = 0
+    today = deps.clock().astimezone(deps.zone).date()
     with deps.follow_ups.when_quiet():
         shown = slack_records.messages_showing(deps.uow(), payment_ids=payment_ids)
     for message in shown:
         try:
             with deps.follow_ups.when_quiet():
-                blocks = render(message, deps.zone)
+                blocks = render(message, deps.zone, today)
             client.chat_update(channel=message.channel, ts=message.ts, **blocks)
             updated += 1
         except SlackApiError as error:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from paybot.core.company import CompanyInfo
+from paybot.core.company import CompanyInfo, Language
 from paybot.core.errors import NotFound, ValidationFailed
 from paybot.core.money import AmountError, quantize
 from paybot.core.policy import Actor, Role
@@ -33,6 +33,7 @@ class Member:
     limits: SignerLimits
     currency: str  # of the limits: the company's
     code: str  # none, pending, active or locked
+    language: Language = Language.EN  # the company's: its limits are shown in it
 
 
 def add_user(
@@ -232,14 +233,16 @@ def _member(
     else:
         state = device[1]
         code = "locked" if state.is_locked(now) else ("active" if state.active else "pending")
+    company = uow.companies.get_by_id(company_id)
     return Member(
         slack_user_id=slack_id,
         slack_team_id=team,
         name=name,
         roles=tuple(sorted(Role(r) for r in uow.users.roles(user_id, company_id))),
         limits=uow.limits.get(user_id, company_id),
-        currency=uow.companies.get_by_id(company_id).currency,
+        currency=company.currency,
         code=code,
+        language=company.language,
     )
 
 

@@ -248,7 +248,7 @@ class PaymentRepository:
         statement = self._view_query().where(*list_conditions(company_id, None, statuses, query))
         if payment_ids is not None:
             statement = statement.where(Payment.id.in_(list(payment_ids)))
-        statement = statement.order_by(Payment.due_date, Payment.id)
+        statement = statement.order_by(Payment.due_date.asc().nulls_last(), Payment.id)
         if limit is not None:
             statement = statement.limit(limit)
         return [self._to_view(row) for row in self._session.execute(statement)]
@@ -262,7 +262,7 @@ class PaymentRepository:
         statement = (
             select(Payment.id, func.count().over().label("matches"))
             .where(*list_conditions(None, company_ids, None, query))
-            .order_by(Payment.due_date, Payment.id)
+            .order_by(Payment.due_date.asc().nulls_last(), Payment.id)
             .offset(offset)
             .limit(limit)
         )

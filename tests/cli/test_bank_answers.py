@@ -353,7 +353,7 @@ def test_a_booking_of_another_amount_holds_the_payment_naming_both(
     held = take(cli, "cent.xml", booking("CENT", f"PAYBOT-P{payment}-1", Decimal("0.01"), "EUR"))
 
     assert "0 paid" in held and "1 on hold" in held
-    assert "EUR 0,01" in held and "NOK 3 450,75" in held
+    assert "EUR 0.01" in held and "NOK 3,450.75" in held
     assert cli.payment(payment)["status"] == "on_hold"
     not_paid = cli("payments", "resolve-hold", str(payment), "--as", "U1", "--not-paid")
     assert "is Failed, not paid" in not_paid

@@ -126,7 +126,7 @@ def test_payments_go_to_the_sandbox_bank_and_come_back_paid_failed_or_silent(
     )
 
     sent = cli("dispatch", "--now", SEND_AT)
-    assert f"Sent batch 1 of {ORG} (3 payment(s), 17669.75 NOK) as PAYBOT-B1.xml" in sent
+    assert f"Sent batch 1 of {ORG} (3 payment(s), NOK 17,669.75) as PAYBOT-B1.xml" in sent
     assert (cli.files / "sent" / ORG / "PAYBOT-B1.xml").is_file()
     assert "Nothing is due to be sent." in cli("dispatch", "--now", SEND_AT)
     assert "cannot be unsigned" in cli("payments", "unsign", str(paid), "--as", "U1", ok=False)

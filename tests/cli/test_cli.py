@@ -336,7 +336,7 @@ def test_company_settings_make_approval_required_and_two_signers_above_a_thresho
         "--dual-control-above",
         "10 000",
     )
-    assert "approval required, two signers above NOK 10 000,00" in out
+    assert "approval required, two signers above NOK 10,000.00" in out
     company("import", "suppliers", "suppliers.csv", "--company", "974760673")
     company("import", "open-items", "items.csv", "--company", "974760673")
     company("proposals", "refresh", "--company", "974760673")

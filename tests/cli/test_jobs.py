@@ -30,7 +30,8 @@ from paybot.core.bankfiles.model import Entry, EntryTransaction, Notification
 from paybot.core.company import DispatchTiming
 from paybot.core.states import PaymentStatus
 from paybot.jobs import JobRunner
-from paybot.sandbox.slack_api import FakeSlack, FakeSlackServer
+from paybot.sandbox.slack_api import FakeSlack
+from paybot.sandbox.slack_http import FakeSlackServer
 from paybot.services import companies, proposals
 from paybot.store.leases import Lease, current_leader, lease_for
 from paybot.store.uow import UnitOfWork

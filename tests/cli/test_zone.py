@@ -85,5 +85,5 @@ def test_signatures_either_side_of_oslo_midnight_count_on_one_tokyo_day(
     first, second = two
     assert "now due" in sign(monkeypatch, secret, first, EVENING)
     refused = sign(monkeypatch, secret, second, MORNING)
-    assert "NOK 200,00 is left today" in refused
+    assert "NOK 200.00 is left today" in refused
     assert payments.show(uow, payment_id=second).payment.status is PaymentStatus.PROPOSED

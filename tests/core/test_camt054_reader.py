@@ -1,35 +1,45 @@
 """camt.054 reading, the fast way, reads exactly what FORMATS.md §6 says, whatever the shape.
 
-The reader walks each element's children once and builds the model's objects without their
-__init__ (camt054_reader's comments say why). Here a plain reading of the same paths, with
-safe_xml's generic helpers, is the reference: odd but well-formed entries (repeated, missing or
-reordered elements, other namespaces, blank or broken values) must read the same, or be refused
-with the same message and line.
+The reader walks each element's children once, parses its stream without the root's default
+namespace and builds the model's objects without their __init__ (camt054_reader's docstring says
+why). Here a plain reading of the same paths, with safe_xml's generic helpers, on the file as it
+is, is the reference: odd but well-formed entries (repeated, missing or reordered elements, other
+namespaces, blank or broken values), in documents whose namespace is a default, a prefix or none,
+must read the same, or be refused with the same message and line; so must the real samples and a
+file long enough to be parsed in many chunks.
 """
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import fields
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paybot.core.bankfiles import camt054_reader
-from paybot.core.bankfiles.camt054 import read_camt054
-from paybot.core.bankfiles.model import BankFileRejected, Entry, EntryTransaction
+from paybot.core.bankfiles.camt054 import read_camt054, write_camt054
+from paybot.core.bankfiles.model import BankFileRejected, Entry, EntryTransaction, Notification
 from paybot.core.bankfiles.safe_xml import (
     Element,
+    XmlStream,
     date_or_datetime,
     each,
     first,
     rejected,
     text,
     to_decimal,
+    without_default_namespace,
 )
+from tests.shared_fixtures import shared_fixture, shared_fixture_names
 
 NS = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"
+SAMPLES = "samples/camt054"
 
 
 # --- the reference: each path read on its own ----------------------------------------------------
@@ -102,6 +112,21 @@ def outcome(read: object, name: str, data: bytes) -> list[Entry] | tuple[str, st
         return list(read_camt054(name, data)[1])
     except BankFileRejected as exc:
         return ("rejected", str(exc))
+
+
+def stream_error(name: str, data: bytes, *, local_names: bool) -> str:
+    """What reading every element of a broken camt.054 says, with or without the namespace."""
+    stream = XmlStream(
+        name,
+        data,
+        message="BkToCstmrDbtCdtNtfctn",
+        family="camt.054",
+        ends=("GrpHdr", "Ntfctn", "Ntry"),
+        local_names=local_names,
+    )
+    with pytest.raises(BankFileRejected) as caught:
+        list(stream)
+    return str(caught.value)
 
 
 # --- odd but well-formed entries -----------------------------------------------------------------
@@ -177,18 +202,33 @@ BASE_ENTRY = (
 )
 
 
-def notification(entries: list[str]) -> bytes:
-    return (
+def notification(entries: list[str], namespace: str = "default") -> bytes:
+    """A camt.054 holding `entries`, its namespace as a `default` one on the root, a `prefix`
+    bound there (every unprefixed element then takes it), `none`, or `nested`: the root's default
+    namespace replaced by another on `Ntfctn`."""
+    inner = f"<Ntfctn><Acct><Id><IBAN>NO9386011117947</IBAN></Id></Acct>{''.join(entries)}</Ntfctn>"
+    if namespace == "nested":
+        inner = inner.replace("<Ntfctn>", '<Ntfctn xmlns="urn:bank:own">', 1)
+    xml = (
         f'<Document xmlns="{NS}"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>M</MsgId></GrpHdr>'
-        f"<Ntfctn><Acct><Id><IBAN>NO9386011117947</IBAN></Id></Acct>{''.join(entries)}"
-        "</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
-    ).encode()
+        f"{inner}</BkToCstmrDbtCdtNtfctn></Document>"
+    )
+    if namespace == "prefix":
+        xml = re.sub(r"<(/?)(?![a-z]+:)(?=[A-Z])", r"<\1c:", xml).replace("xmlns=", "xmlns:c=", 1)
+    elif namespace == "none":
+        xml = xml.replace(f' xmlns="{NS}"', "", 1)
+    return xml.encode()
+
+
+NAMESPACES = st.sampled_from(["default", "default", "prefix", "none", "nested"])
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(ENTRY | st.just(BASE_ENTRY), min_size=1, max_size=3))
-def test_odd_entries_read_as_the_plain_reading_of_each_path(entries: list[str]) -> None:
-    data = notification(entries)
+@given(st.lists(ENTRY | st.just(BASE_ENTRY), min_size=1, max_size=3), NAMESPACES)
+def test_odd_entries_read_as_the_plain_reading_of_each_path(
+    entries: list[str], namespace: str
+) -> None:
+    data = notification(entries, namespace)
     assert outcome(read_camt054, "odd.xml", data) == outcome(reference_read, "odd.xml", data)
 
 
@@ -236,6 +276,140 @@ def test_dates_and_amounts_read_once_stay_equal_and_exact() -> None:
     (read,) = first_read
     assert read.booking_date == read.value_date == date(2026, 11, 23)
     assert str(read.amount) == "5.00" and read.amount == Decimal("5.00")
+
+
+# --- real files, long files -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", shared_fixture_names(SAMPLES))
+def test_real_samples_read_as_the_plain_reading_of_each_path(name: str) -> None:
+    data = shared_fixture(f"{SAMPLES}/{name}").read_bytes()
+    read = outcome(read_camt054, name, data)
+    assert read and read == outcome(reference_read, name, data)
+
+
+def varied_entries(count: int) -> list[Entry]:
+    """Debit notes (with their batch), KID credits from IBAN and BBAN payers and returns with a
+    remittance line, on three accounts in turn (so Ntfctn after Ntfctn), dates shared or not."""
+    accounts = ("86011117947", "NO9386011117947", "15032080119")
+    made: list[Entry] = []
+    for n in range(count):
+        amount, kind = Decimal(n * 7919 % 1_000_000) / 100, n % 7
+        day = date(2026, 11, 23) + timedelta(days=n % 5)
+        if kind < 4:
+            tx = EntryTransaction(f"E2E-{n}", f"INS-{n}", "PMT-1", "PAY-1", amount, "NOK")
+        elif kind < 6:
+            payer = "NO9386011117947" if kind == 4 else "15032080119"
+            tx = EntryTransaction(
+                amount=amount,
+                currency="NOK",
+                kid=f"{n:08d}",
+                debtor_name=f"Betaler ø {n}",
+                debtor_account=payer,
+            )
+        else:
+            tx = EntryTransaction(
+                f"E2E-{n}",
+                amount=amount,
+                currency="NOK",
+                message="Faktura < 12 & 13",
+                return_reason="AC04",
+            )
+        batch = "PAY-1" if kind < 4 else None
+        made.append(
+            Entry(
+                account=accounts[n // 50 % 3],
+                amount=amount,
+                currency="NOK",
+                direction="DBIT" if kind < 4 else "CRDT",
+                status="INFO" if kind == 6 else "BOOK",
+                booking_date=day,
+                value_date=day if n % 3 else None,
+                bank_reference=f"ARCH-{n}",
+                reversal=kind == 6,
+                batch_message_id=batch,
+                batch_payment_info_id=batch and "PMT-1",
+                transactions=(tx,),
+            )
+        )
+    return made
+
+
+def test_a_file_of_many_chunks_reads_back_what_was_written_from_a_path_or_bytes(
+    tmp_path: Path,
+) -> None:
+    entries = varied_entries(600)  # about 350 kB: the parser reads it in many chunks
+    head = Notification("CAMT-VARIED", datetime(2026, 11, 23, 6, 30, tzinfo=UTC), "camt.054.001.02")
+    path = tmp_path / "varied.xml"
+    write_camt054(path, head, entries)
+    data = path.read_bytes()
+    assert len(data) > 10 * 32_768
+    for source in (path, data):
+        notification, read = read_camt054("varied.xml", source)
+        assert (notification, list(read)) == (head, entries)
+    assert outcome(reference_read, "varied.xml", data) == entries
+
+
+# --- the stream without the root's default namespace ----------------------------------------------
+
+
+def test_broken_file_is_refused_at_the_same_line_and_column_without_the_namespace() -> None:
+    one_line = notification([BASE_ENTRY, BASE_ENTRY.replace("</Sts>", "</Stx>")])
+    spread = one_line.replace(
+        b"<Document ", b'<?xml version="1.0"?>\n<!-- a\nnote -->\n<Document\n '
+    )
+    spread = spread.replace(
+        b'.02">', b'.02"\n  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n>'
+    )
+    for data in (one_line, spread):
+        message = stream_error("bad.xml", data, local_names=True)
+        assert "malformed XML" in message and "column" in message
+        assert message == stream_error("bad.xml", data, local_names=False)
+        assert ("rejected", message) == outcome(read_camt054, "bad.xml", data)
+
+
+PLAIN = b'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:x" a="1"><B/></Document>'
+BLANK = b" " * len(b'xmlns="urn:x"')
+SPREAD = b"<!-- <Document xmlns='urn:x'> --><?pi x?>\n<D\n  xmlns = 'urn:x'\n/>"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (PLAIN, PLAIN.replace(b'xmlns="urn:x"', BLANK)),
+        (b"\xef\xbb\xbf" + PLAIN, b"\xef\xbb\xbf" + PLAIN.replace(b'xmlns="urn:x"', BLANK)),
+        (
+            PLAIN.replace(b"UTF-8", b"latin1"),
+            PLAIN.replace(b"UTF-8", b"latin1").replace(b'xmlns="urn:x"', BLANK),
+        ),
+        (SPREAD, SPREAD.replace(b"xmlns = 'urn:x'\n", b" " * 15 + b"\n")),
+        (PLAIN.replace(b"UTF-8", b"UTF-16"), None),  # not one byte per ASCII character
+        (PLAIN.replace(b'xmlns="urn:x"', b'xmlns="urn:\xc3\xb8"'), None),  # not ASCII
+        (PLAIN.replace(b'a="1"', b'xmlns="urn:y"'), None),  # two: malformed, left to libxml2
+        (PLAIN.replace(b"<Document", b"<c:Document").replace(b"xmlns=", b"xmlns:c="), None),
+        (b"<!--" + b"x" * 9000 + b"-->" + PLAIN[39:], None),  # the root beyond the first 8 KiB
+        (b"", None),
+    ],
+)
+def test_only_a_plain_default_namespace_on_the_root_is_blanked(
+    data: bytes, expected: bytes | None
+) -> None:
+    stream = without_default_namespace(data)
+    streamed = b"".join(iter(lambda: stream.read(5), b""))
+    stream.close()
+    assert streamed == (data if expected is None else expected)
+    assert len(streamed) == len(data) and streamed.count(b"\n") == data.count(b"\n")
+
+
+def test_a_stream_read_whole_or_from_a_path_gives_the_same_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "plain.xml"
+    path.write_bytes(PLAIN * 3000)
+    from_path, from_bytes = without_default_namespace(path), without_default_namespace(PLAIN * 3000)
+    whole = from_path.read()
+    assert whole == from_bytes.read(-1) == io.BytesIO(whole).read()
+    assert len(whole) == len(PLAIN) * 3000 and whole.count(b"urn:x") == 2999
+    from_path.close()
+    from_bytes.close()
 
 
 # --- the model's objects, built without __init__ -------------------------------------------------

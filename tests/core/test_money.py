@@ -1,4 +1,5 @@
-"""Money as Decimal: parsing what people type, currency exponents, exact storage units."""
+"""Money as Decimal: parsing what people type, currency exponents, exact storage units, and the
+one form amounts are shown in to people."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from paybot.core.company import Language
 from paybot.core.money import (
     AmountError,
     currency_exponent,
+    format_money,
     format_plain,
     from_storage_units,
     parse_amount,
@@ -201,3 +204,77 @@ def test_format_plain_keeps_two_decimals_for_a_currency_without_minor_units() ->
 
 def test_format_plain_gives_three_decimals_for_a_three_decimal_currency() -> None:
     assert format_plain(Decimal("1.234"), "BHD") == "1.234"
+
+
+# --- format_money --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "english", "norwegian"),
+    [
+        ("25000", "NOK", "NOK 25,000.00", "NOK 25 000,00"),
+        ("4990", "NOK", "NOK 4,990.00", "NOK 4 990,00"),
+        ("1200.5", "EUR", "EUR 1,200.50", "EUR 1 200,50"),
+        ("1234567.89", "SEK", "SEK 1,234,567.89", "SEK 1 234 567,89"),
+        ("0.5", "NOK", "NOK 0.50", "NOK 0,50"),
+        ("0", "NOK", "NOK 0.00", "NOK 0,00"),
+        ("-500", "NOK", "-NOK 500.00", "-NOK 500,00"),
+        ("1000", "JPY", "JPY 1,000", "JPY 1 000"),
+        ("1234.567", "BHD", "BHD 1,234.567", "BHD 1 234,567"),
+        ("99999999999999.99", "NOK", "NOK 99,999,999,999,999.99", "NOK 99 999 999 999 999,99"),
+    ],
+)
+def test_money_has_one_form_per_language_with_the_currency_code_first(
+    amount: str, currency: str, english: str, norwegian: str
+) -> None:
+    assert format_money(Decimal(amount), currency, Language.EN) == english
+    assert format_money(Decimal(amount), currency, Language.NB) == norwegian
+
+
+def test_english_is_the_form_of_the_sentences_core_writes_in_english() -> None:
+    assert format_money(Decimal("250000"), "NOK") == "NOK 250,000.00"
+
+
+def test_a_negative_amount_shown_as_zero_has_no_minus() -> None:
+    assert format_money(Decimal("-0.001"), "NOK", Language.EN) == "NOK 0.00"
+    assert format_money(Decimal("-0.00"), "NOK", Language.NB) == "NOK 0,00"
+
+
+def digits_back(text: str, currency: str, language: Language) -> Decimal:
+    """The amount a person reads in `text`, taken back exactly; its thousands must be grouped in
+    threes by the language's separator."""
+    group, point = (",", ".") if language is Language.EN else (" ", ",")
+    sign = "-" if text.startswith("-") else ""
+    number = text.removeprefix("-").removeprefix(f"{currency} ")
+    whole, _, decimals = number.partition(point)
+    first, *thousands = whole.split(group)
+    assert 1 <= len(first) <= 3 and all(len(part) == 3 for part in thousands), text
+    assert (first + "".join(thousands) + decimals).isdigit(), text
+    return Decimal(f"{sign}{first}{''.join(thousands)}.{decimals or 0}")
+
+
+@pytest.mark.parametrize("language", list(Language))
+@given(
+    amount=st.decimals(
+        min_value=-WIDE, max_value=WIDE, places=2, allow_nan=False, allow_infinity=False
+    ),
+    currency=st.sampled_from(["NOK", "EUR", "SEK", "USD"]),
+)
+def test_any_amount_shown_gives_back_its_digits_in_either_language(
+    language: Language, amount: Decimal, currency: str
+) -> None:
+    shown = format_money(amount, currency, language)
+    assert digits_back(shown, currency, language) == amount
+    assert len(shown.rpartition("," if language is Language.NB else ".")[2]) == 2
+
+
+@pytest.mark.parametrize("language", list(Language))
+@given(
+    units=st.integers(min_value=-(10**14) + 1, max_value=10**14 - 1),
+    currency=st.sampled_from(["JPY", "ISK", "BHD", "KWD"]),
+)
+def test_currencies_with_other_decimals_give_back_their_digits_too(
+    language: Language, units: int, currency: str
+) -> None:
+    amount = Decimal(units).scaleb(-currency_exponent(currency))
+    assert digits_back(format_money(amount, currency, language), currency, language) == amount

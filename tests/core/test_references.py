@@ -8,7 +8,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from paybot.core.company import Language
 from paybot.core.errors import ValidationFailed
+from paybot.core.formatting import reference_type_name
 from paybot.core.payments import ReferenceType
 from paybot.core.references import MAX_ACCOUNT, MAX_MESSAGE, check_payment_details
 
@@ -107,7 +109,8 @@ def test_empty_reference_type_is_refused_on_the_reference_type_field() -> None:
 @pytest.mark.parametrize("reference_type", [ReferenceType.MESSAGE, ReferenceType.INVOICE])
 def test_message_or_invoice_type_without_text_is_refused(reference_type: ReferenceType) -> None:
     errors = errors_of(account=ACCOUNT, reference_type=reference_type, reference="  ")
-    assert errors == {"reference": f"a reference is required for the type {reference_type.value}"}
+    kind = reference_type_name(reference_type, Language.EN)  # "Message", not "message"
+    assert errors == {"reference": f"a reference is required for the type {kind}"}
 
 
 def test_message_of_141_characters_is_refused() -> None:

@@ -141,7 +141,7 @@ def test_in_norwegian_the_ranges_and_amounts_are_norwegian() -> None:
     messages = digest_messages(a_digest(many(40)), Language.NB, OSLO)
     everything = json.dumps([m.blocks for m in messages], ensure_ascii=False)
     assert "Betalingsforslag 1–" in everything and " av 40" in everything
-    assert "*Sum:* kr 493 820,00" in everything
+    assert "*Sum:* NOK 493 820,00" in everything
 
 
 def test_messages_still_fit_after_every_entry_reaches_its_longest_state() -> None:
@@ -149,7 +149,13 @@ def test_messages_still_fit_after_every_entry_reaches_its_longest_state() -> Non
     messages = digest_messages(a_digest(payments), Language.NB, OSLO)
     by_id = {p.id: p for p in payments}
     at = datetime(2026, 11, 23, 8, 12, tzinfo=UTC)
+    fixed: dict[str, Any] = {  # a red one, fixed: orange (or blue), Approve, Sign and a menu
+        "flag": Flag.ORANGE,
+        "reasons": FLAGGED[Flag.ORANGE],
+        "version": 99,
+    }
     for later, step in [
+        (fixed, LastStep("payment.fix", "U0123456789ABCDEFGH", "", at)),
         (
             {"status": PaymentStatus.APPROVED, "version": 99},
             LastStep("payment.first_signature", "U0123456789ABCDEFGH", "", at),
@@ -167,7 +173,10 @@ def test_messages_still_fit_after_every_entry_reaches_its_longest_state() -> Non
         for message in messages:
             now = [replace(by_id[pid], **later) for pid in message.payment_ids]
             steps = {p.id: step for p in now}
-            entries = payment_entries(now, steps, Language.NB, zone=OSLO, follow_up=False)
+            # Updated weeks later, when every one of them is overdue.
+            entries = payment_entries(
+                now, steps, Language.NB, zone=OSLO, follow_up=False, today=date(2027, 1, 4)
+            )
             blocks = [*message.intro, *entries]
             assert len(blocks) <= 50
             assert len(json.dumps(blocks)) <= 12_000

@@ -223,7 +223,7 @@ def test_a_first_signature_says_which_rules_ask_for_a_second(
     )
     assert first.why.sentence() == (
         "the account differs from the supplier's registered account or the account it was last "
-        "paid to; the amount is above the company's dual-control threshold of NOK 100 000,00; "
+        "paid to; the amount is above the company's dual-control threshold of NOK 100,000.00; "
         "and you changed the account or reference"
     )
     event = payments.show(uow, payment_id=payment_id).history[-1]

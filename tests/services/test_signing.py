@@ -232,7 +232,7 @@ def test_above_the_per_payment_limit_is_refused_with_the_amounts_in_nok(
     with pytest.raises(LimitExceeded) as refused:
         sign_with(uow, phone, [payment_id])
     assert refused.value.user_message == (
-        f"NOK 250 000,00 is above your limit of NOK 100 000,00 per payment (payment {payment_id})."
+        f"NOK 250,000.00 is above your limit of NOK 100,000.00 per payment (payment {payment_id})."
     )
     assert_refused_unchanged(uow, engine, payment_id, before, "limit_exceeded")
     assert history(uow, payment_id)[-1]["details"]["message"] == refused.value.user_message
@@ -255,8 +255,8 @@ def test_the_daily_limit_adds_up_payments_signed_earlier_today(
     with pytest.raises(LimitExceeded) as refused:
         sign_with(uow, phone, [second])
     assert refused.value.user_message == (
-        f"Signing NOK 500,00 (payment {second}) would take you above your limit of "
-        "NOK 1 000,00 per day; NOK 400,00 is left today."
+        f"Signing NOK 500.00 (payment {second}) would take you above your limit of "
+        "NOK 1,000.00 per day; NOK 400.00 is left today."
     )
     assert_refused_unchanged(uow, engine, second, before, "limit_exceeded")
     [signed] = sign_with(uow, phone, [third])  # exactly up to the limit
@@ -292,7 +292,7 @@ def test_signatures_on_one_oslo_day_count_together_across_utc_midnight(
     night, morning = proposals(uow, "800.00", "800.00")
     # 00:30 Oslo is still 23 November in UTC; 10:00 Oslo is 24 November in both.
     sign_at(uow, phone, [night], datetime(2026, 11, 24, 0, 30, tzinfo=OSLO))
-    with pytest.raises(LimitExceeded, match="NOK 200,00 is left today"):
+    with pytest.raises(LimitExceeded, match="NOK 200.00 is left today"):
         sign_at(uow, phone, [morning], datetime(2026, 11, 24, 10, 0, tzinfo=OSLO))
 
 
@@ -318,7 +318,7 @@ def test_a_payment_in_another_currency_is_checked_at_its_nok_value(
     limits(uow, per_payment="1000.00")
     payment_id = a_proposal(uow, amount=Decimal("100.00"), currency="EUR")
     before = snapshot(uow, engine, payment_id)
-    with pytest.raises(LimitExceeded, match=r"^NOK 1 150,00 is above your limit of NOK 1 000,00"):
+    with pytest.raises(LimitExceeded, match=r"^NOK 1,150.00 is above your limit of NOK 1,000.00"):
         sign_with(uow, phone, [payment_id])
     assert_refused_unchanged(uow, engine, payment_id, before, "limit_exceeded")
 
@@ -333,7 +333,7 @@ def test_a_payment_in_another_currency_counts_at_its_nok_value_towards_the_day(
     [signed] = sign_with(uow, phone, [in_euro])
     assert signed.payment.amount == Decimal("100.00")
     assert history(uow, in_euro)[-1]["details"]["amount_company"] == "1150.00"
-    with pytest.raises(LimitExceeded, match="NOK 850,00 is left today"):
+    with pytest.raises(LimitExceeded, match="NOK 850.00 is left today"):
         sign_with(uow, phone, [in_nok])
 
 

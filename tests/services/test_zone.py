@@ -72,7 +72,7 @@ def test_signatures_on_two_oslo_days_count_together_on_one_tokyo_day(
 ) -> None:
     first, second = two
     sign_at(uow, phone, first, EVENING, TOKYO)
-    with pytest.raises(LimitExceeded, match="NOK 200,00 is left today"):
+    with pytest.raises(LimitExceeded, match="NOK 200.00 is left today"):
         sign_at(uow, phone, second, MORNING, TOKYO)
     assert status(uow, first) is PaymentStatus.DUE
     assert status(uow, second) is PaymentStatus.PROPOSED

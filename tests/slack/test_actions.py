@@ -5,6 +5,7 @@ Each test starts from a real posted message showing the payments, so there is on
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from paybot.handlers.views.cards import payment_entries
 from paybot.services import companies, payments, people, slack_records
 from paybot.store.uow import UnitOfWork
 from tests.builders import (
+    ACCOUNT_A,
     ACCOUNT_B,
     APPROVER,
     NOW,
@@ -446,7 +448,7 @@ def test_a_norwegian_company_gets_norwegian_modals(
     companies.update_settings(uow, org_no=ORG_NO, language=Language.NB, now=NOW)
     view = sign_modal(endpoint, shown[1].id, ts)
     text = text_of(view)
-    assert "Du signerer 1 betaling(er)" in text and "kr 3 750,00" in text
+    assert "Du signerer 1 betaling(er)" in text and "NOK 3 750,00" in text
     assert view["submit"]["text"] == "Signer"
 
 
@@ -476,3 +478,38 @@ def test_a_large_batch_is_signed_after_the_ack_and_the_modal_shows_the_outcome(
     assert "Signed: 2 payment(s), NOK 5,000.00" in text_of(done["view"])
     assert all(status_of(uow, p.id) is PaymentStatus.DUE for p in shown)
     updated(endpoint)
+
+
+def test_a_red_proposal_offers_fix_and_details_and_once_fixed_approve_and_sign(
+    uow: UnitOfWork, endpoint: SlackEndpoint, phone: Authenticator
+) -> None:
+    found = ledger_with(
+        uow,
+        [an_item(reference_type=ReferenceType.EMPTY, reference=None, due_date=date(2026, 11, 20))],
+        [a_supplier()],
+    )
+    [red] = found.values()
+    assert red.flag is Flag.RED
+    ts = post_message(uow, endpoint, [red])
+    card = entry(endpoint, ts, red.id)
+    assert Act.APPROVE.value not in card and Act.SIGN.value not in card
+    assert Act.FIX.value in card and Act.DETAILS.value in card
+    assert "No payment reference (KID or message)" in card
+
+    ok(endpoint.click(VIEWER.slack_user_id, Act.DETAILS, str(red.id), ts=ts))
+    details = opened_modal(endpoint)
+    text = text_of(details)
+    assert details["callback_id"] == View.DETAILS.value and "submit" not in details
+    assert "*Why red (something missing):*" in text and "No payment reference" in text
+    assert "20 Nov 2026 · *overdue*" in text and "History" in text
+    assert "*Reference type*\\nNone" in text and "NOK 1,250.00" in text
+
+    ok(endpoint.click(APPROVER.slack_user_id, Act.FIX, str(red.id), ts=ts))
+    view = opened_modal(endpoint, count=2)
+    assert view["callback_id"] == View.FIX.value
+    submit_fix(endpoint, view, ACCOUNT_A, "message", "Invoice 77")
+    updated(endpoint)
+    card = entry(endpoint, ts, red.id)
+    assert "🔵" in card and "Message Invoice 77" in card
+    assert "*overdue since 20 Nov 2026*" in card  # 23 Nov in Oslo now
+    assert Act.APPROVE.value in card and Act.SIGN.value in card

@@ -155,14 +155,14 @@ def test_alerts_speak_norwegian_for_a_norwegian_company(
 
     messages = posted(endpoint)
     assert messages["❌"]["text"] == (
-        f"❌ Betaling #{found.rejected} til Kun KID AS, kr 1 250,00, feilet: Se bankens "
+        f"❌ Betaling #{found.rejected} til Kun KID AS, NOK 1 250,00, feilet: Se bankens "
         "forklaring (NARR) (banken: The payee only takes payments with KID)"
     )
     assert messages["❓"]["text"].startswith(
-        f"❓ Betaling #{found.silent} til Stille AS, kr 1 250,00, sendt 23. nov. 2026 11:10: "
+        f"❓ Betaling #{found.silent} til Stille AS, NOK 1 250,00, sendt 23. nov. 2026 11:10: "
         "intet svar fra banken. Gikk pengene?"
     )
-    assert messages["✅"]["text"] == "✅ Bunt 1 betalt: 2 betalinger, kr 5 000,00"
+    assert messages["✅"]["text"] == "✅ Bunt 1 betalt: 2 betalinger, NOK 5 000,00"
     assert "Pengene gikk ikke" in text_of(messages["❓"]["blocks"])
 
 
@@ -309,7 +309,8 @@ def test_a_batch_in_several_currencies_and_a_mixed_summary_read_well() -> None:
         language=Language.EN,
         batch=PaidBatch(9, 7, 1, (("EUR", Decimal("10.50")), ("NOK", Decimal("45000.00")))),
     )
-    assert views.message(paid, OSLO)["text"] == "✅ Batch 7 paid: 1 payment, € 10.50, NOK 45,000.00"
+    said = views.message(paid, OSLO)["text"]
+    assert said == "✅ Batch 7 paid: 1 payment, EUR 10.50, NOK 45,000.00"
 
     counts = {AlertKind.FAILED: 30, AlertKind.NO_RETURN: 5, AlertKind.STUCK: 1}
     assert views.summary(counts, Language.NB)["text"] == (

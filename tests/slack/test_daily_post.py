@@ -34,7 +34,8 @@ from paybot.handlers import cards
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act
 from paybot.handlers.proposal_posts import Pacer, PostResult, post_due, post_proposals
-from paybot.sandbox.slack_api import FakeSlack, FakeSlackServer
+from paybot.sandbox.slack_api import FakeSlack
+from paybot.sandbox.slack_http import FakeSlackServer
 from paybot.services import companies, daily_post, payments, slack_records
 from paybot.store.uow import UnitOfWork
 from tests.builders import (
@@ -260,9 +261,46 @@ def test_counts_and_totals_in_norwegian(
     everything = text_of(blocks_of(message))
     assert "Betalingsforslag · Acme AS · 23. nov. 2026" in everything
     assert "🔵 2 blå · 🟠 0 oransje · 🔴 0 røde" in everything
-    assert "*Sum:* kr 12 345,50" in everything
+    assert "*Sum:* NOK 12 345,50" in everything
     assert "Signer alle blå (2)" in everything
     assert "Godkjenn" in everything
+
+
+@pytest.mark.usefixtures("company")
+@pytest.mark.parametrize(
+    ("language", "overdue", "due"),
+    [
+        (Language.EN, "*overdue since 10 Nov 2026*", "due 1 Dec 2026"),
+        (Language.NB, "*forfalt siden 10. nov. 2026*", "forfall 1. des. 2026"),
+    ],
+)
+def test_overdue_proposals_come_first_and_say_since_when(
+    uow: UnitOfWork,
+    deps: Deps,
+    client: WebClient,
+    slack: FakeSlack,
+    pacer: Pacer,
+    language: Language,
+    overdue: str,
+    due: str,
+) -> None:
+    settings(uow, language=language)
+    made = ledger_with(
+        uow,
+        [
+            an_item(voucher_no="later", due_date=datetime(2026, 12, 1).date()),
+            an_item(voucher_no="late", due_date=datetime(2026, 11, 20).date()),
+            an_item(voucher_no="latest", due_date=datetime(2026, 11, 10).date()),
+        ],
+        [a_supplier()],
+    )
+    post_now(client, deps, pacer)  # Monday 23 November
+
+    [message] = posted(slack)
+    assert shown_ids(message) == [made[v].id for v in ("latest", "late", "later")]
+    sections = [b["text"]["text"] for b in blocks_of(message) if b["type"] == "section"]
+    entries = [text for text in sections if "#" in text]
+    assert overdue in entries[0] and due in entries[2]
 
 
 @pytest.mark.usefixtures("company")

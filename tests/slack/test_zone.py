@@ -89,7 +89,7 @@ def test_the_daily_limit_counts_over_the_companys_day_and_cards_show_its_time(
 
     assert "your daily limit leaves NOK 200.00 today" in text_of(form)
     assert refused["response_action"] == "errors"
-    assert "NOK 200,00 is left today" in text_of(refused["errors"])
+    assert "NOK 200.00 is left today" in text_of(refused["errors"])
     assert status_of(uow, second.id) is PaymentStatus.PROPOSED
 
 

@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 
 from paybot.core.bankfiles.pain002 import reason_text
 from paybot.core.company import Language
+from paybot.core.money import format_money
 from paybot.core.sends import AlarmKind
 from paybot.core.states import PaymentStatus
 from paybot.handlers.views.blocks import Block, escape, section
 from paybot.handlers.views.cards import payment_entries
-from paybot.handlers.views.i18n import Phrase, moment, money
+from paybot.handlers.views.i18n import Phrase, moment
 from paybot.services.alerts import Alert, AlertKind
 
 FAILED = Phrase(
@@ -187,7 +188,9 @@ def sentence(alert: Alert, zone: ZoneInfo, language: Language | None = None) -> 
         return alarm_sentence(alert, language)
     if alert.kind is AlertKind.PAID and alert.batch is not None:
         batch = alert.batch
-        totals = ", ".join(money(total, currency, language) for currency, total in batch.totals)
+        totals = ", ".join(
+            format_money(total, currency, language) for currency, total in batch.totals
+        )
         phrase = PAID_ONE if batch.payments == 1 else PAID
         return phrase(language, number=batch.number, count=batch.payments, totals=totals)
     payment = alert.payment
@@ -196,7 +199,7 @@ def sentence(alert: Alert, zone: ZoneInfo, language: Language | None = None) -> 
     fields: dict[str, Any] = {
         "id": payment.id,
         "payee": escape(payment.payee),
-        "amount": money(payment.amount, payment.currency, language),
+        "amount": format_money(payment.amount, payment.currency, language),
         "sent": moment(alert.sent_at, language, zone) if alert.sent_at else "–",
     }
     if alert.kind is AlertKind.NO_RETURN:
@@ -230,10 +233,10 @@ def alarm_sentence(alert: Alert, language: Language) -> str:
     if payment is not None:
         fields |= {
             "payee": escape(payment.payee),
-            "amount": money(payment.amount, payment.currency, language),
+            "amount": format_money(payment.amount, payment.currency, language),
         }
     if "booked_amount" in details:
-        fields["booked"] = money(
+        fields["booked"] = format_money(
             Decimal(str(details["booked_amount"])), str(details["booked_currency"]), language
         )
     else:

@@ -21,10 +21,9 @@ from paybot.handlers.views.blocks import (
     divider,
     escape,
     header,
-    payment_line,
     section,
 )
-from paybot.handlers.views.cards import payment_text
+from paybot.handlers.views.cards import payment_line, payment_text
 from paybot.handlers.views.home import CODES, ROLES, limit_text, person_lines
 from paybot.handlers.views.i18n import STATUSES, Phrase
 from paybot.services.people import Member
@@ -198,11 +197,11 @@ def search_answer(
     language: Language = Language.EN,
 ) -> dict[str, Any]:
     """One page (`shown`) of the `total` payments that match."""
-    title = MATCH(language, count=total, query=query or EVERYTHING(language))
+    title = MATCH(language, count=total, query=escape(query) or EVERYTHING(language))
     if not shown:
         return answer(title if not total else NO_PAGE(language, title=title, page=page))
     blocks: list[Block] = [section(title), divider()]
-    blocks.append(section("\n".join(payment_line(payment) for payment in shown)))
+    blocks.append(section("\n".join(payment_line(payment, language) for payment in shown)))
     pages = (total + PAGE - 1) // PAGE
     if pages > 1:
         more = NEXT_PAGE(language, page=page + 1) if page < pages else ""

@@ -1,15 +1,22 @@
 """A payment as an entry in a Slack message: what it is, who did what last, and the buttons that
-still apply to its state now. Button values carry only the payment id."""
+still apply to its state now. Button values carry only the payment id.
+
+A red proposal cannot be approved or signed: its entry offers Fix and Details instead. One still
+to be paid whose due date has passed says since when it is overdue (given the business `today`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from paybot.core.company import Language
+from paybot.core.formatting import reference_text
+from paybot.core.identifiers import format_account
+from paybot.core.money import format_money
 from paybot.core.payments import Flag, LastStep, PaymentView
 from paybot.core.signing import SecondSigner, WhySecond
 from paybot.core.states import Action, PaymentStatus, allowed_actions
@@ -22,7 +29,6 @@ from paybot.handlers.views.i18n import (
     Phrase,
     clock,
     day,
-    money,
     why_second,
 )
 
@@ -36,6 +42,7 @@ DETAILS = Phrase("Details", "Detaljer")
 DELETE = Phrase("Delete", "Slett")
 RESTORE = Phrase("Add to bank", "Legg til i Bank")
 DUE_ON = Phrase("due {date}", "forfall {date}")
+OVERDUE = Phrase("overdue since {date}", "forfalt siden {date}")
 NO_ACCOUNT = Phrase("no account", "mangler konto")
 NO_REFERENCE = Phrase("no reference", "mangler referanse")
 CONFIRM_DELETE_TITLE = Phrase("Delete payment?", "Slette betalingen?")
@@ -96,24 +103,49 @@ WAITS_BECAUSE = Phrase(
 LONGEST_WHY = WhySecond(tuple(SecondSigner), Decimal("922337203685477.58"), "NOK")
 
 
-def payment_summary(payment: PaymentView, language: Language) -> str:
-    """One line: flag, payee, amount, due date, reference, number."""
-    reference = (
-        f"{payment.reference_type.value.upper()} {payment.reference}"
-        if payment.reference
-        else NO_REFERENCE(language)
-    )
+def payment_summary(payment: PaymentView, language: Language, today: date | None = None) -> str:
+    """One line: flag, payee, amount, due date (or since when it is overdue), reference, number."""
+    reference = reference_text(payment.reference_type, payment.reference, language)
     return (
         f"{FLAG_EMOJI[payment.flag]} *{escape(payment.payee)}* · "
-        f"{money(payment.amount, payment.currency, language)} · "
-        f"{DUE_ON(language, date=day(payment.due_date, language))} · "
-        f"{escape(reference)} · #{payment.id}"
+        f"{format_money(payment.amount, payment.currency, language)} · "
+        f"{due_text(payment, language, today)} · "
+        f"{escape(reference or NO_REFERENCE(language))} · #{payment.id}"
     )
 
 
-def payment_text(payment: PaymentView, language: Language) -> str:
+def due_text(payment: PaymentView, language: Language, today: date | None) -> str:
+    """ "due 1 Dec 2026"; "*overdue since 1 Dec 2026*" when it is still to be paid and its due
+    date is before `today` (the business day; None: not known, nothing said of overdue)."""
+    shown = day(payment.due_date, language)
+    if is_overdue(payment, today):
+        return f"*{OVERDUE(language, date=shown)}*"
+    return DUE_ON(language, date=shown)
+
+
+def is_overdue(payment: PaymentView, today: date | None) -> bool:
+    """Still to be paid (a proposal, approved, or failed) and due before `today`."""
+    due = payment.due_date
+    return today is not None and due is not None and due < today and payment.status in _TO_BE_PAID
+
+
+def payment_line(payment: PaymentView, language: Language) -> str:
+    """One line of a search answer: flag, payee, amount, due date, status, account, reference."""
+    account = format_account(payment.account) if payment.account else NO_ACCOUNT(language)
+    reference = reference_text(payment.reference_type, payment.reference, language) or "–"
+    why = f" — {payment.failure_reason}" if payment.failure_reason else ""
+    return (
+        f"{FLAG_EMOJI[payment.flag]} *{escape(payment.payee)}* "
+        f"{format_money(payment.amount, payment.currency, language)}, "
+        f"{DUE_ON(language, date=day(payment.due_date, language))} · "
+        f"{STATUSES[payment.status](language)} · {account} · {escape(reference)} · "
+        f"#{payment.id}{escape(why)}"
+    )
+
+
+def payment_text(payment: PaymentView, language: Language, today: date | None = None) -> str:
     """The summary, the state when it is not a proposal, and the flag's reasons in words."""
-    lines = [payment_summary(payment, language)]
+    lines = [payment_summary(payment, language, today)]
     if payment.status is not PaymentStatus.PROPOSED:
         lines.append(f"*{STATUSES[payment.status](language)}*")
     if payment.flag is not Flag.BLUE and payment.status in _OPEN:
@@ -149,14 +181,16 @@ def payment_entry(
     *,
     zone: ZoneInfo,
     follow_up: bool = True,
+    today: date | None = None,
 ) -> list[Block]:
     """Section, who did what last (if anyone), and the buttons for the state it is in now.
 
     `follow_up=False` is for the daily proposals post: once a payment is signed, what follows
     (Fix, Sign again, the netbank check) happens on its alert and on the Home tab, so the
     post's entry keeps only Details and stays small enough for many entries per message.
+    `today` (the business day) lets the entry say that the payment is overdue.
     """
-    blocks: list[Block] = [section(payment_text(payment, language))]
+    blocks: list[Block] = [section(payment_text(payment, language, today))]
     said = step_text(step, language, zone)
     if said:
         blocks.append(
@@ -181,11 +215,14 @@ def payment_entries(
     *,
     zone: ZoneInfo,
     follow_up: bool = True,
+    today: date | None = None,
 ) -> list[Block]:
     return [
         block
         for p in payments
-        for block in payment_entry(p, steps.get(p.id), language, zone=zone, follow_up=follow_up)
+        for block in payment_entry(
+            p, steps.get(p.id), language, zone=zone, follow_up=follow_up, today=today
+        )
     ]
 
 
@@ -197,6 +234,8 @@ def buttons(
     if not follow_up and payment.status not in _BEFORE_SIGNING:
         return [_overflow([(DETAILS(language), Overflow.DETAILS)], value)]
     allowed = allowed_actions(payment.status)
+    if payment.flag is Flag.RED and payment.status in _OPEN:
+        return red_buttons(payment, language)
     elements: list[dict[str, Any]] = []
     if Action.APPROVE in allowed:
         elements.append(button(APPROVE(language), Act.APPROVE, value, style="primary"))
@@ -229,6 +268,19 @@ def buttons(
     if Action.DELETE in allowed:
         options.append((DELETE(language), Overflow.DELETE))
     elements.append(_overflow(options, value))
+    return elements
+
+
+def red_buttons(payment: PaymentView, language: Language) -> list[dict[str, Any]]:
+    """Something required is missing or invalid: no approval or signature can be given, so the
+    entry offers what moves it on (Fix) and what says why (Details); Delete stays in the menu."""
+    value = str(payment.id)
+    elements = [
+        button(FIX(language), Act.FIX, value, style="primary"),
+        button(DETAILS(language), Act.DETAILS, value),
+    ]
+    if Action.DELETE in allowed_actions(payment.status):
+        elements.append(_overflow([(DELETE(language), Overflow.DELETE)], value))
     return elements
 
 
@@ -266,7 +318,7 @@ def button(
 
 def delete_confirm(payment: PaymentView, language: Language) -> dict[str, Any]:
     """The confirm dialog on a Delete button."""
-    amount = money(payment.amount, payment.currency, language)
+    amount = format_money(payment.amount, payment.currency, language)
     return {
         "title": {"type": "plain_text", "text": CONFIRM_DELETE_TITLE(language)},
         "text": {
@@ -305,7 +357,7 @@ def _confirm(
 ) -> dict[str, Any]:
     """A confirm dialog for a button where a signer says what the netbank shows."""
     fields = {
-        "amount": money(payment.amount, payment.currency, language),
+        "amount": format_money(payment.amount, payment.currency, language),
         "payee": payment.payee,
         "id": payment.id,
     }
@@ -319,6 +371,8 @@ def _confirm(
 
 _OPEN = frozenset({PaymentStatus.PROPOSED, PaymentStatus.APPROVED})
 _BEFORE_SIGNING = _OPEN | {PaymentStatus.DELETED}
+# The money has not left and is still meant to: overdue once the due date has passed.
+_TO_BE_PAID = _OPEN | {PaymentStatus.FAILED}
 
 
 HOLD_TITLE = Phrase("What does the netbank show?", "Hva viser nettbanken?")

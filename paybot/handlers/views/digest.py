@@ -11,16 +11,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from paybot.core.company import Language
-from paybot.core.payments import Flag, LastStep, PaymentView
+from paybot.core.money import format_money
+from paybot.core.payments import Flag, LastStep, PaymentView, Reason
 from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import Act
 from paybot.handlers.views.blocks import Block, context, escape, header, section
 from paybot.handlers.views.cards import BLOCKS_PER_ENTRY, button, longest_step, payment_entry
-from paybot.handlers.views.i18n import FLAG_EMOJI, Phrase, day, money
+from paybot.handlers.views.i18n import FLAG_EMOJI, Phrase, day
 from paybot.services.daily_post import Digest
 
 MAX_BLOCKS = 50
@@ -64,7 +66,9 @@ def digest_messages(digest: Digest, language: Language, zone: ZoneInfo) -> list[
     if not proposals:
         return [_nothing_today(digest, language)]
     entries = [
-        payment_entry(p, digest.steps.get(p.id), language, zone=zone, follow_up=False)
+        payment_entry(
+            p, digest.steps.get(p.id), language, zone=zone, follow_up=False, today=digest.today
+        )
         for p in proposals
     ]
     budget = _Budget(language)
@@ -130,7 +134,7 @@ def _summary(digest: Digest, language: Language, *, shown: str | None) -> list[B
         )
     )
     amounts = " · ".join(
-        money(total, currency, language) for currency, total in digest.totals.items()
+        format_money(total, currency, language) for currency, total in digest.totals.items()
     )
     lines.append(TOTAL(language, amounts=amounts))
     summary = section("\n".join(lines))
@@ -207,11 +211,28 @@ class _Budget:
 
     def _measure(self, payment: PaymentView, status: PaymentStatus) -> int:
         later = _as(replace(payment, version=payment.version + 10_000), status)
-        # Any zone: a time is as long in each.
-        entry = payment_entry(
-            later, self._longest, self.language, zone=ZoneInfo("UTC"), follow_up=False
+        return max(len(json.dumps(self._entry(shown))) for shown in _after_fix(later))
+
+    def _entry(self, payment: PaymentView) -> list[Block]:
+        # Any zone: a time is as long in each. Any day after the due date: the entry may say
+        # it is overdue by the time it is updated.
+        return payment_entry(
+            payment,
+            self._longest,
+            self.language,
+            zone=ZoneInfo("UTC"),
+            follow_up=False,
+            today=date.max,
         )
-        return len(json.dumps(entry))
+
+
+def _after_fix(payment: PaymentView) -> list[PaymentView]:
+    """A red entry offers Fix and Details; once fixed it is blue or orange, with Approve, Sign
+    and a menu instead: the longest it may then be is orange with every reason a fix leaves."""
+    if payment.flag is not Flag.RED:
+        return [payment]
+    fixed = tuple(reason for reason in Reason if not reason.is_blocking)
+    return [payment, replace(payment, flag=Flag.ORANGE, reasons=fixed)]
 
 
 def _as(payment: PaymentView, status: PaymentStatus) -> PaymentView:

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from paybot.core.company import CompanyInfo, Language
+from paybot.core.money import format_money
 from paybot.core.payments import LastStep, PaymentView
 from paybot.core.policy import Role
 from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import Act
 from paybot.handlers.views.blocks import Block, context, divider, escape, header, section
 from paybot.handlers.views.cards import button, payment_entries
-from paybot.handlers.views.i18n import STATUSES, Phrase, moment, money
+from paybot.handlers.views.i18n import STATUSES, Phrase, moment
 from paybot.services.people import Member
 
 MAX_BLOCKS = 100
@@ -90,7 +91,7 @@ class CompanyHome:
 
 
 def limit_text(amount: Decimal | None, currency: str, language: Language) -> str:
-    return NO_LIMIT(language) if amount is None else money(amount, currency, language)
+    return NO_LIMIT(language) if amount is None else format_money(amount, currency, language)
 
 
 def person_lines(roles: Sequence[Role], member: Member | None, language: Language) -> list[str]:
@@ -140,8 +141,9 @@ def _blocks(
     blocks = _top(language)
     if not companies:
         blocks.append(section(NO_ROLE(language)))
+    today = now.astimezone(zone).date()
     for home in companies:
-        blocks += _company(home, per_status, zone)
+        blocks += _company(home, per_status, zone, today)
     blocks.append(context(UPDATED(language, at=moment(now, language, zone))))
     return blocks
 
@@ -154,7 +156,7 @@ def _cut_companies(
     reserved = 2  # the "more companies" note and the last line
     shown = 0
     for home in companies:
-        more = _company(home, 0, zone)
+        more = _company(home, 0, zone, None)
         if len(blocks) + len(more) + reserved > MAX_BLOCKS:
             break
         blocks += more
@@ -164,7 +166,7 @@ def _cut_companies(
     return blocks
 
 
-def _company(home: CompanyHome, per_status: int, zone: ZoneInfo) -> list[Block]:
+def _company(home: CompanyHome, per_status: int, zone: ZoneInfo, today: date | None) -> list[Block]:
     language = home.company.language
     about = "\n".join(person_lines(home.roles, home.me, language))
     counts = " · ".join(
@@ -185,7 +187,7 @@ def _company(home: CompanyHome, per_status: int, zone: ZoneInfo) -> list[Block]:
         if not count or not listed:
             continue
         blocks.append(section(f"*{STATUSES[status](language)}* ({count})"))
-        blocks += payment_entries(listed, home.steps, language, zone=zone)
+        blocks += payment_entries(listed, home.steps, language, zone=zone, today=today)
         if count > len(listed):
             blocks.append(
                 context(AND_MORE(language, count=count - len(listed), status=status.value))

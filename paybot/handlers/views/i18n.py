@@ -1,20 +1,20 @@
 """Words, amounts and dates in the company's language: English or Norwegian bokmål.
 
-Each view module declares its own phrases as `Phrase(en, nb)`; amounts and dates are formatted
-by babel for the locale ("kr 12 345,50" in Norwegian, "NOK 12,345.50" in English).
+Each view module declares its own phrases as `Phrase(en, nb)`; dates are formatted by babel for
+the locale. Amounts have one form per language, the command line's too:
+`paybot.core.money.format_money` ("NOK 12 345,50" in Norwegian, "NOK 12,345.50" in English).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
 
 from paybot.core.company import Language
+from paybot.core.money import format_money
 from paybot.core.payments import Flag, Reason
 from paybot.core.signing import SecondSigner, WhySecond
 from paybot.core.states import PaymentStatus
@@ -34,17 +34,10 @@ class Phrase:
         return text.format(**values) if values else text
 
 
-def money(amount: Decimal, currency: str, language: Language) -> str:
-    """The currency first, then the amount with the locale's separators."""
-    text = format_currency(amount, currency, format="¤ #,##0.00", locale=LOCALES[language])
-    return text.replace("\xa0", " ")  # Slack renders either; plain spaces search and copy better
-
-
 def preload() -> None:
     """Loads babel's data for both languages now (tens of milliseconds, once per process), so the
     first answers after a start do not wait for it, one after another."""
     for language in Language:
-        money(Decimal(1), "NOK", language)
         day(date(2026, 1, 1), language)
         clock(datetime(2026, 1, 1, tzinfo=UTC), language, ZoneInfo("UTC"))
 
@@ -92,7 +85,9 @@ AND = Phrase("and", "og")
 
 def why_second(why: WhySecond, language: Language, *, to_signer: bool = True) -> str:
     """ "the account differs ...; and you changed the account or reference"."""
-    threshold = "–" if why.threshold is None else money(why.threshold, why.currency, language)
+    threshold = (
+        "–" if why.threshold is None else format_money(why.threshold, why.currency, language)
+    )
     parts = [
         FIRST_SIGNER_CHANGED(language)
         if reason is SecondSigner.OWN_CHANGE and not to_signer

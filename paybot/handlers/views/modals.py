@@ -4,20 +4,22 @@ confirm step of Delete. Pure builders: results in, Block Kit views out, within S
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from paybot.core import formatting
 from paybot.core.company import Language
 from paybot.core.identifiers import format_account
+from paybot.core.money import format_money
 from paybot.core.otp import DIGITS
 from paybot.core.payments import Flag, PaymentView, ReferenceType
 from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import Block as BlockId
 from paybot.handlers.ids import View
 from paybot.handlers.views.blocks import Block, context, escape, section
-from paybot.handlers.views.cards import STEPS, payment_summary
+from paybot.handlers.views.cards import STEPS, is_overdue, payment_summary
 from paybot.handlers.views.i18n import (
     FLAGS,
     REASONS,
@@ -25,7 +27,6 @@ from paybot.handlers.views.i18n import (
     Phrase,
     day,
     moment,
-    money,
     why_second,
 )
 from paybot.services.payments import PaymentDetails
@@ -155,12 +156,8 @@ REFERENCE_HINT = Phrase(
     "Et KID-nummer med gyldig kontrollsiffer, eller en melding eller et fakturanummer "
     "(høyst 140 tegn).",
 )
-REFERENCE_TYPES = {
-    ReferenceType.KID: Phrase("KID", "KID"),
-    ReferenceType.MESSAGE: Phrase("Message", "Melding"),
-    ReferenceType.INVOICE: Phrase("Invoice no.", "Fakturanr."),
-    ReferenceType.EMPTY: Phrase("None", "Ingen"),
-}
+# "KID", "Message", "Invoice no." (the command line names them the same).
+REFERENCE_TYPES = {kind: Phrase(*names) for kind, names in formatting.REFERENCE_TYPES.items()}
 FIELDS = {
     "voucher_no": Phrase("Voucher no.", "Bilagsnr."),
     "invoice_no": Phrase("Invoice no.", "Fakturanr."),
@@ -173,6 +170,7 @@ FIELDS = {
     "status": Phrase("Status", "Status"),
     "flag": Phrase("Flag", "Flagg"),
 }
+OVERDUE_NOW = Phrase("overdue", "forfalt")
 WHY_FLAG = Phrase("*Why {flag}:*", "*Hvorfor {flag}:*")
 OPEN_ITEMS = Phrase(
     "*The supplier's other open items* (settle them before paying):",
@@ -252,8 +250,8 @@ def sign_modal(
         notes.append(
             ABOVE_DAY(
                 language,
-                total=money(preview.total_company, currency, language),
-                left=money(preview.left_today, currency, language),
+                total=format_money(preview.total_company, currency, language),
+                left=format_money(preview.left_today, currency, language),
             )
         )
     blocks += [context(note) for note in notes[:5]]
@@ -416,19 +414,24 @@ def delete_modal(payment: PaymentView, language: Language, *, metadata: str) -> 
     }
 
 
-def details_modal(details: PaymentDetails, language: Language, zone: ZoneInfo) -> dict[str, Any]:
+def details_modal(
+    details: PaymentDetails, language: Language, zone: ZoneInfo, today: date | None = None
+) -> dict[str, Any]:
     """The voucher's fields, the flag with its reasons, the supplier's other open items (for
-    orange), who signed, and briefly who did what when."""
+    orange), who signed, and briefly who did what when; whether it is overdue on `today`."""
     p = details.payment
     reference_type = REFERENCE_TYPES[p.reference_type](language)
+    due = day(p.due_date, language)
+    if is_overdue(p, today):
+        due = f"{due} · *{OVERDUE_NOW(language)}*"
     values = {
         "voucher_no": p.voucher_no,
         "invoice_no": p.invoice_no or NOTHING,
-        "amount": money(p.amount, p.currency, language),
+        "amount": format_money(p.amount, p.currency, language),
         "currency": p.currency,
         "reference_type": reference_type,
         "reference": p.reference or NOTHING,
-        "due_date": day(p.due_date, language),
+        "due_date": due,
         "account": format_account(p.account) if p.account else NOTHING,
         "status": STATUSES[p.status](language),
         "flag": FLAGS[p.flag](language),
@@ -491,12 +494,12 @@ def history_lines(
 def totals_text(totals: dict[str, Decimal], language: Language) -> str:
     """ "NOK 3,750.00 + EUR 200.00"."""
     return " + ".join(
-        money(amount, currency, language) for currency, amount in sorted(totals.items())
+        format_money(amount, currency, language) for currency, amount in sorted(totals.items())
     )
 
 
 def _open_item(item: dict[str, Any], language: Language) -> str:
-    amount = money(Decimal(item["amount"]), str(item["currency"]), language)
+    amount = format_money(Decimal(item["amount"]), str(item["currency"]), language)
     invoice = f" · {escape(str(item['invoice_no']))}" if item.get("invoice_no") else ""
     dated = f" · {day(item['invoice_date'], language)}" if item.get("invoice_date") else ""
     return f"• {escape(str(item['voucher_no']))}{invoice} · {amount}{dated}"
@@ -505,7 +508,9 @@ def _open_item(item: dict[str, Any], language: Language) -> str:
 def _skip(why: Skip, preview: Preview) -> str:
     language = preview.company.language
     limit = preview.limits.per_payment
-    shown = money(limit, preview.company.currency, language) if limit is not None else NOTHING
+    shown = (
+        format_money(limit, preview.company.currency, language) if limit is not None else NOTHING
+    )
     return SKIPS[why](language, limit=shown, max=MAX_AT_ONCE)
 
 
