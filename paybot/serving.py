@@ -53,14 +53,14 @@ def background_jobs(parts: Container) -> Stoppable:
     return run_in_background(parts)
 
 
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
+class ThreadingServer(ThreadingMixIn, WSGIServer):
     """wsgiref's server with a daemon thread per request (Bolt's `App.start()` has one thread)."""
 
     daemon_threads = True
     request_queue_size = 128
 
 
-class _QuietHandler(WSGIRequestHandler):
+class QuietHandler(WSGIRequestHandler):
     """No access line per request; errors go to the log, shortened."""
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
@@ -83,6 +83,6 @@ def http_server(app: PaybotApp, host: str, port: int, path: str = SLACK_PATH) ->
         host,
         port,
         slack_endpoint(app, path),
-        server_class=_ThreadingServer,
-        handler_class=_QuietHandler,
+        server_class=ThreadingServer,
+        handler_class=QuietHandler,
     )

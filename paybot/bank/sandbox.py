@@ -2,10 +2,10 @@
 
 It reads each file paybot puts in the outbox, decides per payment like a bank would, and leaves
 a pain.002 status report and, for the payments it booked, a camt.054 debit notification in the
-inbox. It refuses an invalid account (AC01), a message to a payee that only takes KID, and
-anything beyond the account's balance (AM04); it books the rest. For payees it is told to keep
-silent about it answers nothing at all. A file with a message id it has seen is ignored, as a
-real bank refuses a duplicate.
+inbox. It refuses an invalid account and one it is told is closed (AC01), a message to a payee
+that only takes KID, and anything beyond the account's balance (AM04); it books the rest. For
+payees it is told to keep silent about it answers nothing at all. A file with a message id it has
+seen is ignored, as a real bank refuses a duplicate.
 
 Two rules imitate a connection that fails: `unreachable` refuses every upload before anything is
 written (`NotSent`, as a refused connection would), and `cut_off` takes and answers the file, then
@@ -47,6 +47,7 @@ class SandboxRules:
     kid_only_accounts: frozenset[str] = frozenset()
     balance: Decimal | None = None
     silent_accounts: frozenset[str] = frozenset()
+    closed_accounts: frozenset[str] = frozenset()
     unreachable: bool = False  # every upload fails before anything is written
     cut_off: bool = False  # every upload reaches the bank, then fails as if the line dropped
 
@@ -61,6 +62,7 @@ class SandboxRules:
             kid_only_accounts=accounts("kid_only_accounts"),
             balance=None if balance in (None, "") else Decimal(str(balance).replace(" ", "")),
             silent_accounts=accounts("silent_accounts"),
+            closed_accounts=accounts("closed_accounts"),
             unreachable=settings.get("unreachable") is True,
             cut_off=settings.get("cut_off") is True,
         )
@@ -156,6 +158,8 @@ class SandboxBank:
     def _refusal(
         self, payment: OrderedPayment, balance: Decimal | None
     ) -> tuple[tuple[str, ...], str | None]:
+        if payment.creditor_account in self._rules.closed_accounts:
+            return ("AC01",), "The account is closed"
         if account_problem(payment.creditor_account):
             return ("AC01",), None
         if payment.creditor_account in self._rules.kid_only_accounts and not payment.kid:

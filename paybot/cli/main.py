@@ -15,6 +15,7 @@ import typer
 
 from paybot.cli import context as ctx
 from paybot.cli.bank import bank_app, dispatch_command
+from paybot.cli.demo import demo_command
 from paybot.cli.jobs import jobs_command
 from paybot.cli.ledger import import_app
 from paybot.cli.payments import payments_app, proposals_app, search_command
@@ -51,6 +52,7 @@ app.add_typer(proposals_app, name="proposals")
 app.add_typer(payments_app, name="payments")
 app.command("search")(search_command)
 app.command("serve")(serve_command)
+app.command("demo")(demo_command)
 app.command("jobs")(jobs_command)
 
 OrgNo = Annotated[
@@ -156,7 +158,7 @@ def company_set(
     ] = None,
 ) -> None:
     """Change a company's settings (what is not given stays as it is)."""
-    from paybot.core.signing import format_money
+    from paybot.core.money import format_money
     from paybot.services import companies
     from paybot.services.common import KEEP
 
@@ -179,8 +181,8 @@ def company_set(
     typer.echo(
         f"{company.name}: timing {company.dispatch_timing.value}, approval "
         f"{'required' if company.approval_required else 'optional'}, two signers above "
-        f"{'(off)' if dual is None else format_money(dual, company.currency)}, posting "
-        f"{company.posting_mode.value}, language {company.language.value}; proposals "
+        f"{'(off)' if dual is None else format_money(dual, company.currency, company.language)}, "
+        f"posting {company.posting_mode.value}, language {company.language.value}; proposals "
         f"{company.proposals_channel or '(no channel)'} at {company.post_at:%H:%M}, alerts "
         f"{company.alerts_channel or '(no channel)'}."
     )
