@@ -98,7 +98,7 @@ def demo_clock(today: datetime | None = None) -> Callable[[], datetime]:
 
 @dataclass
 class Demo:
-    """The running demo; `start()` then `stop()` (or `serve_forever()` until Ctrl-C)."""
+    """The running demo: `start()` serves it in background threads, `stop()` ends it all."""
 
     folder: Path
     port: int = 3000

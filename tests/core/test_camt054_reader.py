@@ -11,11 +11,11 @@ file long enough to be parsed in many chunks.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -40,6 +40,7 @@ from tests.shared_fixtures import shared_fixture, shared_fixture_names
 
 NS = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"
 SAMPLES = "samples/camt054"
+XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
 
 
 # --- the reference: each path read on its own ----------------------------------------------------
@@ -368,6 +369,32 @@ def test_broken_file_is_refused_at_the_same_line_and_column_without_the_namespac
         assert ("rejected", message) == outcome(read_camt054, "bad.xml", data)
 
 
+@pytest.mark.parametrize(
+    "inside",
+    ["<AddtlNtryInf>" + "x" * 11_000_000 + "</AddtlNtryInf>", "<a>" * 300 + "</a>" * 300],
+    ids=["text over libxml2's limit", "nesting deeper than libxml2's limit"],
+)
+def test_libxml2_limits_hold_without_the_namespace(inside: str) -> None:
+    data = notification([BASE_ENTRY.replace("</Ntry>", inside + "</Ntry>")])
+    message = stream_error("huge.xml", data, local_names=True)
+    assert "malformed XML" in message
+    assert message == stream_error("huge.xml", data, local_names=False)
+
+
+@pytest.mark.parametrize(
+    "namespace",
+    ["a b", "urn:%zz", "http://a:b:c", XML_NAMESPACE, "http://www.w3.org/2000/xmlns/", "relative"],
+)
+def test_a_default_namespace_libxml2_refuses_still_refuses_the_file_there(namespace: str) -> None:
+    data = notification([BASE_ENTRY]).replace(NS.encode(), namespace.encode(), 1)
+    read = outcome(read_camt054, "ns.xml", data)
+    if namespace == "relative":  # only a warning
+        assert read == outcome(reference_read, "ns.xml", data) != []
+    else:
+        assert read == ("rejected", stream_error("ns.xml", data, local_names=False))
+        assert "URI" in read[1] or "namespace" in read[1]
+
+
 PLAIN = b'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:x" a="1"><B/></Document>'
 BLANK = b" " * len(b'xmlns="urn:x"')
 SPREAD = b"<!-- <Document xmlns='urn:x'> --><?pi x?>\n<D\n  xmlns = 'urn:x'\n/>"
@@ -386,6 +413,8 @@ SPREAD = b"<!-- <Document xmlns='urn:x'> --><?pi x?>\n<D\n  xmlns = 'urn:x'\n/>"
         (PLAIN.replace(b"UTF-8", b"UTF-16"), None),  # not one byte per ASCII character
         (PLAIN.replace(b'xmlns="urn:x"', b'xmlns="urn:\xc3\xb8"'), None),  # not ASCII
         (PLAIN.replace(b'a="1"', b'xmlns="urn:y"'), None),  # two: malformed, left to libxml2
+        (PLAIN.replace(b"urn:x", XML_NAMESPACE.encode()), None),  # libxml2 refuses it
+        (PLAIN.replace(b'a="1"', b'a="&x;"'), None),  # so it does an undeclared entity
         (PLAIN.replace(b"<Document", b"<c:Document").replace(b"xmlns=", b"xmlns:c="), None),
         (b"<!--" + b"x" * 9000 + b"-->" + PLAIN[39:], None),  # the root beyond the first 8 KiB
         (b"", None),
@@ -395,21 +424,25 @@ def test_only_a_plain_default_namespace_on_the_root_is_blanked(
     data: bytes, expected: bytes | None
 ) -> None:
     stream = without_default_namespace(data)
-    streamed = b"".join(iter(lambda: stream.read(5), b""))
+    streamed = b"".join(iter(partial(stream.read, 5), b""))
     stream.close()
     assert streamed == (data if expected is None else expected)
     assert len(streamed) == len(data) and streamed.count(b"\n") == data.count(b"\n")
 
 
-def test_a_stream_read_whole_or_from_a_path_gives_the_same_bytes(tmp_path: Path) -> None:
+def test_a_stream_reads_in_the_chunks_a_file_would_from_a_path_or_bytes(tmp_path: Path) -> None:
+    data = PLAIN * 3000
     path = tmp_path / "plain.xml"
-    path.write_bytes(PLAIN * 3000)
-    from_path, from_bytes = without_default_namespace(path), without_default_namespace(PLAIN * 3000)
-    whole = from_path.read()
-    assert whole == from_bytes.read(-1) == io.BytesIO(whole).read()
-    assert len(whole) == len(PLAIN) * 3000 and whole.count(b"urn:x") == 2999
-    from_path.close()
-    from_bytes.close()
+    path.write_bytes(data)
+    expected = data.replace(b'xmlns="urn:x"', BLANK, 1)
+    for stream in (without_default_namespace(path), without_default_namespace(data)):
+        chunks = list(iter(partial(stream.read, 32_768), b""))  # what iterparse asks for
+        stream.close()
+        assert b"".join(chunks) == expected
+        assert [len(chunk) for chunk in chunks[:-1]] == [32_768] * (len(data) // 32_768)
+    whole = without_default_namespace(data)
+    assert whole.read() == expected
+    whole.close()
 
 
 # --- the model's objects, built without __init__ -------------------------------------------------

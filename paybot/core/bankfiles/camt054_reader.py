@@ -16,21 +16,43 @@ Where an element is repeated, the first one counts (the `Ntry`'s `NtryDtls`, the
 the `Strd` and `Ustrd` lines of a `RmtInf` excepted: those are all read, in order). Amounts are
 `Decimal`, never float.
 
-Speed: a bank's file has 100,000s of entries, and what reading one costs is mostly Python work
-per element looked at (its proxy object, its tag, its text). So each element is visited once, by
-one pass over its parent's children, stopping early where one child is wanted; local names come
-from a bounded cache, and so do the dates (a file's entries share a few days); the model's
-objects are built without their frozen __init__ (see the end of this module).
+Speed: a bank's file has 100,000s of entries. libxml2's streaming parse of one (lxml's iterparse,
+each entry cleared once read) costs about 8 µs per entry here, so reading 60,000 entries a second
+leaves about as much again for the Python work of an entry and its transaction, some 20
+elements. Per element that work is mostly lxml's: a proxy object, its tag, its text. Hence:
+
+- the stream's elements come without the root's default namespace (`XmlStream(local_names=True)`,
+  see safe_xml): lxml makes a namespaced tag by formatting "{urn:...}Name" on first reading, the
+  dearest part of looking at an element (0.07 µs; a plain "Name" 0.03 µs, the proxy 0.04 µs);
+  this reader matches local names only, so nothing it reads changes (the version still comes
+  from the namespace, read from the file itself by `sniff`);
+- each element is visited once, by one pass over its children as a list (`element[:]`, made in
+  one C call: iterating the element makes an iterator object, which costs as much again),
+  stopping early where one child is wanted; local names and dates come from bounded caches (a
+  file's entries share a few days); a transaction amount written as its entry's reuses the
+  entry's Decimal; the model's objects are built without their frozen __init__ (see the end of
+  this module).
+
+The C side of lxml was tried instead and left, on the bench's 100,000-entry file. The limits
+found: libxslt (lxml.etree.XSLT) pays a few tenths of a µs per `xsl:value-of` and about 1 µs per
+`xsl:for-each` item, as much as Python pays per element, so a stylesheet turning batches of 256
+finished entries into one line each cost about 5.5 µs per entry for 16 of the fields, before any
+Python built an Entry from the lines, with name tests bound to the file's namespace:
+`local-name()` tests, which reading by local name needs, cost more than twice that. A stylesheet
+cannot hold the control characters that make safe separators (XML 1.0 forbids them and
+`XSLT.strparam` refuses them; EXSLT's `str:decode-uri('%1F')` makes one), and it needs a
+finished (sub)tree, while iterparse's tree runs up to a read chunk ahead of its events. A
+compiled `etree.XPath` per entry (one union of the paths, or one `concat()` of them) cost 7-11
+µs per entry on a parsed tree, and `etree.tostring` of an entry alone about 3 µs.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from types import MappingProxyType
 
 from paybot.core.bankfiles.model import Entry, EntryTransaction, Notification
 from paybot.core.bankfiles.safe_xml import (
@@ -61,6 +83,7 @@ def read_camt054(source: str, data: XmlData) -> tuple[Notification, Iterator[Ent
         message="BkToCstmrDbtCdtNtfctn",
         family=FAMILY,
         ends=("GrpHdr", "Ntfctn", "Ntry"),
+        local_names=True,
     )
     return _header(stream), _entries(stream)
 
@@ -84,13 +107,13 @@ def _entries(stream: XmlStream) -> Iterator[Entry]:
 
 
 # --- one pass over an element's children ------------------------------------------------------
+# Each loop below reads `names.get(child.tag) or _local_name(child)`: the cache first.
 
 _LOCAL_NAMES: dict[object, str] = {}  # tag -> local name
 
 
 def _local_name(child: Element) -> str | None:
-    """The local name of a child element (None for a comment or processing instruction);
-    callers try `_LOCAL_NAMES.get(child.tag)` first."""
+    """The local name of a child element (None for a comment or processing instruction)."""
     tag = child.tag
     if type(tag) is not str:  # its tag is a function (etree.Comment, etree.PI)
         return None
@@ -100,45 +123,15 @@ def _local_name(child: Element) -> str | None:
     return name
 
 
-def _parts(element: Element | None) -> Mapping[str, Element]:
-    """Local name -> first child of that name."""
-    if element is None:
-        return _NONE
-    found: dict[str, Element] = {}
-    names = _LOCAL_NAMES
-    for child in element:
-        name = names.get(child.tag) or _local_name(child)
-        if name is not None and name not in found:
-            found[name] = child
-    return found
-
-
 def _first(element: Element | None, name: str) -> Element | None:
-    """The first child with this local name: stops there, unlike `_parts`."""
+    """The first child with this local name."""
     if element is None:
         return None
     names = _LOCAL_NAMES
-    for child in element:
+    for child in element[:]:
         if (names.get(child.tag) or _local_name(child)) == name:
             return child
     return None
-
-
-def _texts(element: Element) -> Mapping[str, str | None]:
-    """Local name -> stripped text (None if empty) of the first child of that name: for a
-    group of leaves (`Refs`, `Btch`), cheaper than `_parts` and a `_text` per field."""
-    found: dict[str, str | None] = {}
-    names = _LOCAL_NAMES
-    for child in element:
-        name = names.get(child.tag) or _local_name(child)
-        if name is not None and name not in found:
-            value = child.text
-            found[name] = (value.strip() or None) if value is not None else None
-    return found
-
-
-_NONE: Mapping[str, Element] = MappingProxyType({})
-_NO_TEXTS: Mapping[str, str | None] = MappingProxyType({})
 
 
 def _text(element: Element | None) -> str | None:
@@ -146,7 +139,52 @@ def _text(element: Element | None) -> str | None:
     if element is None:
         return None
     value = element.text
-    return (value.strip() or None) if value is not None else None
+    return (value.strip() or None) if value else None
+
+
+def _first_text(element: Element | None, name: str) -> str | None:
+    """`_text(_first(element, name))`, in one call."""
+    if element is None:
+        return None
+    names = _LOCAL_NAMES
+    for child in element[:]:
+        if (names.get(child.tag) or _local_name(child)) == name:
+            value = child.text
+            return (value.strip() or None) if value else None
+    return None
+
+
+def _code(holder: Element | None) -> str | None:
+    """The first `Cd`, else the first `Prtry` (`Sts` in v08, `RtrInf/Rsn`)."""
+    if holder is None:
+        return None
+    code = other = None
+    names = _LOCAL_NAMES
+    for child in holder[:]:
+        name = names.get(child.tag) or _local_name(child)
+        if name == "Cd":
+            if code is None:
+                code = child
+        elif name == "Prtry" and other is None:
+            other = child
+    return _text(code) or _text(other)
+
+
+def _account(holder: Element | None) -> str | None:
+    """`Acct`, `DbtrAcct`, …: `Id/IBAN`, else `Id/Othr/Id` (a BBAN or other number)."""
+    ids = _first(holder, "Id")
+    if ids is None:
+        return None
+    iban = other = None
+    names = _LOCAL_NAMES
+    for child in ids[:]:
+        name = names.get(child.tag) or _local_name(child)
+        if name == "IBAN":
+            if iban is None:
+                iban = child
+        elif name == "Othr" and other is None:
+            other = child
+    return _text(iban) or _first_text(other, "Id")
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -154,11 +192,9 @@ def _text(element: Element | None) -> str | None:
 _DATES: dict[str, date] = {}  # `<Dt>` text -> its date: a file's entries share a few days
 
 
-def _date(source: str, holder: Element | None) -> date | None:
+def _date(source: str, holder: Element) -> date | None:
     """A `Dt` / `DtTm` choice (BookgDt, ValDt); the common lone `<Dt>YYYY-MM-DD</Dt>` directly,
     anything else (and any error) by `date_or_datetime`."""
-    if holder is None:
-        return None
     if len(holder) == 1:
         day = holder[0]
         raw = day.text
@@ -178,139 +214,208 @@ def _date(source: str, holder: Element | None) -> date | None:
     return date_or_datetime(source, holder)
 
 
-def _amount(source: str, element: Element) -> Decimal:
+def _amount(source: str, element: Element, raw: str | None) -> Decimal:
+    """The amount `element` holds (`raw` is its text, already read)."""
     try:
-        value = Decimal((element.text or "").strip())
+        value = Decimal(raw.strip() if raw else "")
     except InvalidOperation:
         return to_decimal(source, element)  # refuses it, naming the field and the line
     return value if value.is_finite() else to_decimal(source, element)
-
-
-def _account(holder: Element | None) -> str | None:
-    """`Acct`, `DbtrAcct`, …: `Id/IBAN`, else `Id/Othr/Id` (a BBAN or other number)."""
-    ids = _parts(_first(holder, "Id"))
-    return _text(ids.get("IBAN")) or _text(_first(ids.get("Othr"), "Id"))
-
-
-def _status(status: Element | None) -> str | None:
-    """`Sts` (v02) or `Sts/Cd`, `Sts/Prtry` (v08)."""
-    if status is None or len(status) == 0:
-        return _text(status)
-    codes = _parts(status)
-    return _text(codes.get("Cd")) or _text(codes.get("Prtry"))
 
 
 # --- an entry and its transactions ------------------------------------------------------------
 
 
 def _entry(source: str, element: Element, account: str | None) -> Entry:
-    parts: dict[str, Element] = {}
-    details: list[Element] = []
     names = _LOCAL_NAMES
-    for child in element:
+    amount = direction = status = booked = valued = reference = reversal = None
+    details: list[Element] = []
+    for child in element[:]:  # the first of each (every NtryDtls), in one pass
         name = names.get(child.tag) or _local_name(child)
-        if name is None:
-            continue
-        if name == "NtryDtls":
+        if name == "Amt":
+            if amount is None:
+                amount = child
+        elif name == "CdtDbtInd":
+            if direction is None:
+                direction = child
+        elif name == "Sts":
+            if status is None:
+                status = child
+        elif name == "BookgDt":
+            if booked is None:
+                booked = child
+        elif name == "ValDt":
+            if valued is None:
+                valued = child
+        elif name == "AcctSvcrRef":
+            if reference is None:
+                reference = child
+        elif name == "NtryDtls":
             details.append(child)
-        if name not in parts:
-            parts[name] = child
-    amount = parts.get("Amt")
+        elif name == "RvslInd" and reversal is None:
+            reversal = child
     currency = (amount.get("Ccy") or "").strip() if amount is not None else ""
-    status, direction = _status(parts.get("Sts")), _text(parts.get("CdtDbtInd"))
-    if amount is None or not currency or status is None or direction is None:
-        problem = "<Ntry> needs <Amt Ccy=...>, <CdtDbtInd> and <Sts>"
-        raise rejected(source, element, problem)
+    code = _code(status) if status is not None and len(status) else _text(status)
+    way = _text(direction)
+    if amount is None or not currency or code is None or way is None:
+        raise rejected(source, element, "<Ntry> needs <Amt Ccy=...>, <CdtDbtInd> and <Sts>")
+    raw = amount.text
+    value = _amount(source, amount, raw)
+    booking_date = _date(source, booked) if booked is not None else None
+    value_date = _date(source, valued) if valued is not None else None
     batch: Element | None = None
-    found: list[Element] = []  # the TxDtls of every NtryDtls, in order
-    for detail in details:
-        for child in detail:
+    transactions: list[EntryTransaction] = []
+    for detail in details:  # their TxDtls, read in order: the first bad one refuses the file
+        for child in detail[:]:
             name = names.get(child.tag) or _local_name(child)
             if name == "TxDtls":
-                found.append(child)
+                transactions.append(_transaction(source, child, raw, value))
             elif name == "Btch" and batch is None:
                 batch = child
-    batch_ids = _texts(batch) if batch is not None else _NO_TEXTS
+    message_id = payment_info_id = None
+    if batch is not None:
+        message_id, payment_info_id = _batch(batch)
     return _new_entry(
         account,
-        _amount(source, amount),
+        value,
         currency,
-        direction,
-        status,
-        _date(source, parts.get("BookgDt")),
-        _date(source, parts.get("ValDt")),
-        _text(parts.get("AcctSvcrRef")),
-        _text(parts.get("RvslInd")) in ("true", "1"),
-        batch_ids.get("MsgId"),
-        batch_ids.get("PmtInfId"),
-        tuple([_transaction(source, tx) for tx in found]),
+        way,
+        code,
+        booking_date,
+        value_date,
+        _text(reference),
+        _text(reversal) in ("true", "1"),
+        message_id,
+        payment_info_id,
+        tuple(transactions),
     )
 
 
-def _transaction(source: str, element: Element) -> EntryTransaction:
-    refs = details = amount = parties = returned = remittance = None
+def _batch(batch: Element) -> tuple[str | None, str | None]:
+    """`Btch`: its `MsgId` and `PmtInfId`."""
+    message_id = payment_info_id = None
     names = _LOCAL_NAMES
-    for child in element:  # the first of each, as _parts would give it
+    for child in batch[:]:
+        name = names.get(child.tag) or _local_name(child)
+        if name == "MsgId":
+            if message_id is None:
+                message_id = child
+        elif name == "PmtInfId" and payment_info_id is None:
+            payment_info_id = child
+    return _text(message_id), _text(payment_info_id)
+
+
+def _refs(refs: Element) -> tuple[str | None, str | None, str | None, str | None]:
+    """`Refs`: EndToEndId, InstrId, PmtInfId, MsgId."""
+    end_to_end = instruction = payment_info = message = None
+    names = _LOCAL_NAMES
+    for child in refs[:]:
+        name = names.get(child.tag) or _local_name(child)
+        if name == "EndToEndId":
+            if end_to_end is None:
+                end_to_end = child
+        elif name == "InstrId":
+            if instruction is None:
+                instruction = child
+        elif name == "PmtInfId":
+            if payment_info is None:
+                payment_info = child
+        elif name == "MsgId" and message is None:
+            message = child
+    return _text(end_to_end), _text(instruction), _text(payment_info), _text(message)
+
+
+def _transaction(
+    source: str, element: Element, entry_raw: str | None, entry_amount: Decimal
+) -> EntryTransaction:
+    """A `TxDtls`; `entry_raw` is its entry's `Amt` text, read as `entry_amount`."""
+    refs = details = amount = parties = remittance = returned = None
+    names = _LOCAL_NAMES
+    for child in element[:]:  # the first of each
         name = names.get(child.tag) or _local_name(child)
         if name == "Refs":
-            refs = refs if refs is not None else child
+            if refs is None:
+                refs = child
         elif name == "AmtDtls":
-            details = details if details is not None else child
+            if details is None:
+                details = child
         elif name == "Amt":
-            amount = amount if amount is not None else child
+            if amount is None:
+                amount = child
         elif name == "RltdPties":
-            parties = parties if parties is not None else child
+            if parties is None:
+                parties = child
         elif name == "RmtInf":
-            remittance = remittance if remittance is not None else child
-        elif name == "RtrInf":
-            returned = returned if returned is not None else child
-    ids = _texts(refs) if refs is not None else _NO_TEXTS
+            if remittance is None:
+                remittance = child
+        elif name == "RtrInf" and returned is None:
+            returned = child
     if details is not None:  # AmtDtls/TxAmt/Amt, else Amt (v04 and later), else InstdAmt/Amt
         found = _first(_first(details, "TxAmt"), "Amt")
         if found is not None:
             amount = found
         elif amount is None:
             amount = _first(_first(details, "InstdAmt"), "Amt")
-    debtor_name = debtor_account = return_reason = None
+    value: Decimal | None = None
+    currency: str | None = None
+    if amount is not None:
+        raw = amount.text
+        value = entry_amount if raw and raw == entry_raw else _amount(source, amount, raw)
+        currency = amount.get("Ccy")
+        currency = (currency.strip() or None) if currency else None
+    end_to_end = instruction = payment_info = message_id = None
+    if refs is not None:
+        end_to_end, instruction, payment_info, message_id = _refs(refs)
+    debtor_name = debtor_account = kid = message = None
     if parties is not None:
-        party = _parts(parties)
-        debtor = party.get("Dbtr")
-        debtor_name = _text(_first(debtor, "Nm")) or _text(_first(_first(debtor, "Pty"), "Nm"))
-        debtor_account = _account(party.get("DbtrAcct"))
-    if returned is not None:
-        reason = _parts(_first(returned, "Rsn"))
-        return_reason = _text(reason.get("Cd")) or _text(reason.get("Prtry"))
-    kid, message = _remittance(remittance)
+        debtor_name, debtor_account = _parties(parties)
+    if remittance is not None:
+        kid, message = _remittance(remittance)
     return _new_transaction(
-        ids.get("EndToEndId"),
-        ids.get("InstrId"),
-        ids.get("PmtInfId"),
-        ids.get("MsgId"),
-        _amount(source, amount) if amount is not None else None,
-        ((amount.get("Ccy") or "").strip() or None) if amount is not None else None,
+        end_to_end,
+        instruction,
+        payment_info,
+        message_id,
+        value,
+        currency,
         kid,
         message,
         debtor_name,
         debtor_account,
-        return_reason,
+        _code(_first(returned, "Rsn")) if returned is not None else None,
     )
 
 
-def _remittance(remittance: Element | None) -> tuple[str | None, str | None]:
+def _parties(parties: Element) -> tuple[str | None, str | None]:
+    """`RltdPties`: the payer's name (`Dbtr/Nm`, else `Dbtr/Pty/Nm`) and account."""
+    debtor = holder = None
+    names = _LOCAL_NAMES
+    for child in parties[:]:
+        name = names.get(child.tag) or _local_name(child)
+        if name == "Dbtr":
+            if debtor is None:
+                debtor = child
+        elif name == "DbtrAcct" and holder is None:
+            holder = child
+    debtor_name = None
+    if debtor is not None:
+        debtor_name = _first_text(debtor, "Nm") or _first_text(_first(debtor, "Pty"), "Nm")
+    return debtor_name, _account(holder)
+
+
+def _remittance(remittance: Element) -> tuple[str | None, str | None]:
     """(kid, message): the first `Strd/CdtrRefInf/Ref`, and the `Ustrd` lines joined."""
-    if remittance is None:
-        return None, None
     kid: str | None = None
     lines: list[str] = []
     names = _LOCAL_NAMES
-    for child in remittance:
+    for child in remittance[:]:
         name = names.get(child.tag) or _local_name(child)
         if name == "Ustrd":
             line = _text(child)
             if line is not None:
                 lines.append(line)
         elif name == "Strd" and kid is None:
-            kid = _text(_first(_first(child, "CdtrRefInf"), "Ref"))
+            kid = _first_text(_first(child, "CdtrRefInf"), "Ref")
     return kid, " ".join(lines) or None
 
 
