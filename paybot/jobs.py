@@ -23,7 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from paybot.container import Container, container
 from paybot.core.errors import PaybotError
-from paybot.handlers import alerting, proposal_posts
+from paybot.handlers import alerting, cards, proposal_posts
 from paybot.services import dispatching, returns
 from paybot.store.leases import RENEW_EVERY, Lease, lease_for
 
@@ -38,6 +38,7 @@ def dispatch_due(parts: Container | None = None) -> str:
     )
     for batch in result.sent:
         log.info("sent batch %s of %s: %s payment(s)", batch.number, batch.company, batch.payments)
+    _show_moved(parts, [pid for batch in result.sent for pid in batch.payment_ids])
     for message_id, why in result.refused:
         log.error("did not send %s: %s", message_id, why)
     for message_id, why, retry_at in result.retrying:
@@ -64,6 +65,7 @@ def poll_returns(parts: Container | None = None) -> str:
             len(result.held),
             result.unmatched or "none",
         )
+        _show_moved(parts, [*result.paid, *result.failed, *result.returned, *result.held])
     return f"{sum(1 for r in results if not r.error)} return file(s) read"
 
 
@@ -78,7 +80,19 @@ def check_missing_returns(parts: Container | None = None) -> str:
     )
     if late:
         log.warning("no answer from the bank for payments %s: now Failed", late)
+        _show_moved(parts, late)
     return f"{len(late)} payment(s) without an answer failed"
+
+
+def _show_moved(parts: Container, payment_ids: list[int]) -> None:
+    """The cards showing payments a job moved on (Processing, Paid, Failed…) say so, as they do
+    after a click; a card that cannot be updated leaves the payment as it is."""
+    if not payment_ids or parts.slack_client is None:
+        return
+    try:
+        cards.refresh(parts.slack_client, parts.deps, payment_ids)
+    except Exception:  # Slack away: the job's work is done, the cards catch up on the next change
+        log.exception("could not update the cards of payments %s", payment_ids)
 
 
 def post_proposals(parts: Container | None = None) -> str:

@@ -83,6 +83,8 @@ class SentBatch:
     file_name: str
     payments: int
     totals: dict[str, Decimal]
+    # The payments the batch moved to Processing (their cards say so).
+    payment_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -353,7 +355,13 @@ def _record(
     for line in lines:
         totals[line.currency] += line.amount
     return SentBatch(
-        company.org_no, batch.number, batch.message_id, path.name, len(lines), dict(totals)
+        company.org_no,
+        batch.number,
+        batch.message_id,
+        path.name,
+        len(lines),
+        dict(totals),
+        tuple(payment_id for payment_id, _ in moved),
     )
 
 

@@ -224,6 +224,37 @@ def test_post_proposals_posts_the_daily_post_to_slack_once(
     assert len(posts) == 1 and f"details:{world.payment}" in str(posts[0]["blocks"])
 
 
+def test_the_cards_follow_what_the_jobs_do_to_a_payment(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
+    """Sent (Processing) and answered (Paid) by jobs, not clicks: the daily post's card says so."""
+    companies.update_settings(world.uow, org_no=ORG_NO, proposals_channel=PROPOSALS, now=NOW)
+    with FakeSlackServer() as fake:
+        parts = parts_for(
+            database_url,
+            tmp_path,
+            world.clock,
+            SLACK_BOT_TOKEN=fake.slack.token,
+            slack_api_url=fake.url,
+        )
+        world.parts = parts
+        try:
+            world.clock.at = MONDAY_EIGHT_OSLO
+            jobs.run_job("post_proposals", parts)
+            [(key, _)] = [(k, b) for k, b in fake.slack.messages.items() if k[0] == PROPOSALS]
+            world.sign_and_send()
+            assert "Processing" in str(fake.slack.messages[key]["blocks"])
+            [ordered] = read_order(world.sent_files()[0].read_bytes())
+            world.inbox.mkdir(parents=True, exist_ok=True)
+            booked = _booking(ordered.end_to_end_id, ordered.amount)
+            (world.inbox / "booked.xml").write_bytes(booked)
+            jobs.run_job("poll_returns", parts)
+        finally:
+            parts.engine.dispose()
+        assert world.status() is PaymentStatus.PAID
+        assert "Paid" in str(fake.slack.messages[key]["blocks"])
+
+
 def _posts(slack: FakeSlack) -> list[dict[str, Any]]:
     return [
         body
