@@ -226,6 +226,8 @@ class Demo:
         """The page's view for one person; with `since`, it waits (long polling) until
         something changed or the signer's code turned."""
         member = self._member(query.get("as"))
+        if query.get("fresh") and self.slack.top_view(member.user_id):
+            self.slack.close_view(member.user_id, all_views=True)  # a reload closes modals
         since = int(query.get("since") or -1)
         if since >= 0:
             wait = LONG_POLL_SECONDS

@@ -13,6 +13,8 @@
     paneHtml: null,
     homeAsked: null,
     codeTimer: null,
+    // A page just loaded: modals left open before a reload close, as Slack closes them.
+    fresh: true,
   };
   const $ = (id) => document.getElementById(id);
   const modalLayer = $("modal-layer");
@@ -130,10 +132,12 @@
     const controller = new AbortController();
     page.controller = controller;
     const query = new URLSearchParams({ as: page.user, conv: page.conv, since: String(page.version) });
+    if (page.fresh) query.set("fresh", "1");
     const response = await fetch(`/ui/state?${query}`, { signal: controller.signal });
     const state = await response.json();
     if (controller.signal.aborted) return;
     if (!state.ok) throw new Error(state.error || "no state");
+    page.fresh = false;
     render(state);
   }
 
