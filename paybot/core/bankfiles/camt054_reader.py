@@ -10,7 +10,9 @@ once read, so memory stays flat however long the file (FORMATS.md §6 for the pa
 - per `TxDtls`: `Refs` ids; amount from `AmtDtls/TxAmt/Amt`, else `Amt` (v04+), else
   `AmtDtls/InstdAmt/Amt`; `kid` is the first `RmtInf/Strd/CdtrRefInf/Ref` whatever its type (KID,
   SCOR, RF, ...); `message` joins the `Ustrd` lines with a space; payer name `Dbtr/Nm` (v02) or
-  `Dbtr/Pty/Nm` (v08); payer account as for the account; `RtrInf/Rsn/Cd` (or `Prtry`).
+  `Dbtr/Pty/Nm` (v08); payer account as for the account; `RtrInf/Rsn/Cd` (or `Prtry`);
+- line: where the `Ntry` (an entry's) or the `TxDtls` (a transaction's) starts in the file,
+  which is where it stands, not what it says: `==` leaves it out.
 
 Where an element is repeated, the first one counts (the `Ntry`'s `NtryDtls`, their `TxDtls` and
 the `Strd` and `Ustrd` lines of a `RmtInf` excepted: those are all read, in order). Amounts are
@@ -288,6 +290,7 @@ def _entry(source: str, element: Element, account: str | None) -> Entry:
         message_id,
         payment_info_id,
         tuple(transactions),
+        element.sourceline,
     )
 
 
@@ -383,6 +386,7 @@ def _transaction(
         debtor_name,
         debtor_account,
         _code(_first(returned, "Rsn")) if returned is not None else None,
+        element.sourceline,
     )
 
 
@@ -438,6 +442,7 @@ def _new_entry(
     batch_message_id: str | None,
     batch_payment_info_id: str | None,
     transactions: tuple[EntryTransaction, ...],
+    line: int | None,
 ) -> Entry:
     entry: Entry = _new(Entry)
     entry.__dict__.update(
@@ -454,6 +459,7 @@ def _new_entry(
             "batch_message_id": batch_message_id,
             "batch_payment_info_id": batch_payment_info_id,
             "transactions": transactions,
+            "line": line,
         }
     )
     return entry
@@ -471,6 +477,7 @@ def _new_transaction(
     debtor_name: str | None,
     debtor_account: str | None,
     return_reason: str | None,
+    line: int | None,
 ) -> EntryTransaction:
     transaction: EntryTransaction = _new(EntryTransaction)
     transaction.__dict__.update(
@@ -486,6 +493,7 @@ def _new_transaction(
             "debtor_name": debtor_name,
             "debtor_account": debtor_account,
             "return_reason": return_reason,
+            "line": line,
         }
     )
     return transaction

@@ -122,6 +122,8 @@ class EntryTransaction:
     debtor_name: str | None = None
     debtor_account: str | None = None
     return_reason: str | None = None
+    # Where in the file it stands (its TxDtls), not what it says: left out of ==.
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ class Entry:
     batch_message_id: str | None = None
     batch_payment_info_id: str | None = None
     transactions: tuple[EntryTransaction, ...] = field(default_factory=tuple)
+    # Where in the file it stands (its Ntry), not what it says: left out of ==.
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
