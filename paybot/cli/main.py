@@ -18,8 +18,10 @@ from paybot.cli.bank import bank_app, dispatch_command
 from paybot.cli.demo import demo_command
 from paybot.cli.jobs import jobs_command
 from paybot.cli.ledger import import_app
+from paybot.cli.ledger_out import ledger_app
 from paybot.cli.payments import payments_app, proposals_app, search_command
 from paybot.cli.people import users_app
+from paybot.cli.posting import accounts_command, post_command
 from paybot.cli.returns import returns_app
 from paybot.cli.security import audit_app, otp_app, rates_app
 from paybot.cli.serve import serve_command
@@ -48,12 +50,15 @@ app.add_typer(returns_app, name="returns")
 app.command("dispatch")(dispatch_command)
 app.add_typer(rates_app, name="rates")
 app.add_typer(audit_app, name="audit")
+app.add_typer(ledger_app, name="ledger")
 app.add_typer(proposals_app, name="proposals")
 app.add_typer(payments_app, name="payments")
 app.command("search")(search_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)
 app.command("jobs")(jobs_command)
+app.command("post")(post_command)
+company_app.command("accounts")(accounts_command)
 
 OrgNo = Annotated[
     str, typer.Option("--org-no", metavar="ORG_NO", help="Organisation number (9 digits).")

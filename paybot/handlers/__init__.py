@@ -12,6 +12,7 @@ from paybot.handlers import (
     home,
     limits,
     modals,
+    posting,
 )
 from paybot.handlers.deps import Deps
 
@@ -22,5 +23,6 @@ def register_all(app: App, deps: Deps) -> None:
     enroll.register(app, deps)
     limits.register(app, deps)
     alert_actions.register(app, deps)
+    posting.register(app, deps)
     actions.register(app, deps)
     modals.register(app, deps)

@@ -32,6 +32,7 @@ def render(message: ShownMessage, zone: ZoneInfo, today: date | None = None) -> 
         zone=zone,
         follow_up=message.kind != PROPOSALS,
         today=today,
+        vouchers=message.vouchers,
     )
     blocks = [*message.intro, *entries]
     return {"text": _fallback(message), "blocks": blocks}

@@ -33,6 +33,8 @@ class Act(StrEnum):
     MONEY_NOT_LEFT = "missing.money_not_left"
     HOLD_PAID = "hold.paid"  # a payment On hold: paid once, any other send stopped
     HOLD_NOT_PAID = "hold.not_paid"  # ... or not paid at all, every send stopped
+    POST = "payment.post"  # a paid payment to the ledger (value: "<org no>:<payment id>")
+    POST_BATCH = "batch.post"  # a paid batch, from its alert (value: "<org no>:<batch number>")
     HOME_REFRESH = "home.refresh"
 
 

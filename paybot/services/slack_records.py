@@ -5,12 +5,14 @@ paybot processes."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from paybot.core.company import CompanyInfo, Language
 from paybot.core.payments import LastStep, PaymentView
+from paybot.core.posting import VoucherRef
+from paybot.core.states import PaymentStatus
 from paybot.services.common import company_or_error
 from paybot.store.uow import UnitOfWork
 
@@ -30,6 +32,8 @@ class ShownMessage:
     company: CompanyInfo
     payments: list[PaymentView]
     steps: dict[int, LastStep]
+    # The voucher each posted payment was posted as.
+    vouchers: dict[int, VoucherRef] = field(default_factory=dict)
 
     @property
     def language(self) -> Language:
@@ -100,6 +104,8 @@ def messages_showing(uow: UnitOfWork, *, payment_ids: Iterable[int]) -> list[Sho
         everything = {pid for message in stored for pid in message.payment_ids}
         steps = uow.slack.last_steps(everything)
         payments = {p.id: p for p in uow.payments.list(payment_ids=everything)}
+        posted = [p.id for p in payments.values() if p.status is PaymentStatus.POSTED]
+        vouchers = uow.postings.vouchers_of(posted) if posted else {}
         companies = {c: uow.companies.get_by_id(c) for c in {m.company_id for m in stored}}
         shown = []
         for message in stored:
@@ -114,6 +120,7 @@ def messages_showing(uow: UnitOfWork, *, payment_ids: Iterable[int]) -> list[Sho
                     company=companies[message.company_id],
                     payments=[p for p in listed if p is not None],
                     steps={pid: steps[pid] for pid in message.payment_ids if pid in steps},
+                    vouchers={p: vouchers[p] for p in message.payment_ids if p in vouchers},
                 )
             )
         return shown

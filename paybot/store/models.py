@@ -414,3 +414,82 @@ class BankPoll(Base):
     succeeded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class GlAccount(Base):
+    """A company's own general-ledger account for a role (core.vouchers.AccountRole); a role
+    with no row here uses the standard account (core.vouchers.STANDARD_ACCOUNTS)."""
+
+    __tablename__ = "gl_accounts"
+    __table_args__ = (UniqueConstraint("company_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    account: Mapped[str] = mapped_column(String(10))
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class VoucherSeries(Base):
+    """The next voucher number of a company's series for a year. A posting takes its numbers by
+    updating this row in its own transaction (which locks it): a rollback gives them back."""
+
+    __tablename__ = "voucher_series"
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    next_number: Mapped[int] = mapped_column(Integer)
+
+
+class Voucher(Base):
+    """A posted voucher (bilag): number `number` of its company's series for `year`."""
+
+    __tablename__ = "vouchers"
+    __table_args__ = (
+        UniqueConstraint("company_id", "year", "number"),
+        Index("ix_vouchers_company_day", "company_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(String(200))
+    posted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    posted_by: Mapped[str] = mapped_column(String(200))  # the actor's label
+
+
+class VoucherLine(Base):
+    """One line of a voucher: a debit or a credit in the company's currency (exact, as Money),
+    the amount in the currency paid, and the party (supplier or customer) it is posted with."""
+
+    __tablename__ = "voucher_lines"
+    __table_args__ = (Index("ix_voucher_lines_voucher", "voucher_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    account: Mapped[str] = mapped_column(String(10))
+    debit: Mapped[Decimal] = mapped_column(Money)
+    credit: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_currency: Mapped[Decimal] = mapped_column(Money)
+    text: Mapped[str] = mapped_column(String(200))
+    party_kind: Mapped[str | None] = mapped_column(String(10))  # supplier | customer
+    party_name: Mapped[str | None] = mapped_column(String(200))
+    party_org_no: Mapped[str | None] = mapped_column(String(40))
+    party_key: Mapped[str | None] = mapped_column(String(200))
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+
+
+class VoucherPayment(Base):
+    """The payments a voucher posts: each payment at most once (its unique constraint)."""
+
+    __tablename__ = "voucher_payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)

@@ -3,17 +3,23 @@
 Its repositories are made on first use in each `with` block: a repository module is imported
 only by a use case that needs it, so a command that reads companies does not load the XML,
 IBAN and one-time-code libraries the payment and signing repositories bring.
+
+`rehearsal` gives a unit of work on a private, empty copy of the schema that is thrown away
+afterwards: a server runs its use cases there once before it answers anyone, so the statements
+they send are compiled (and cached) before the first request needs them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 if TYPE_CHECKING:
     from paybot.store.alarms import AlarmRepository
@@ -22,6 +28,7 @@ if TYPE_CHECKING:
     from paybot.store.banking import BankRepository
     from paybot.store.companies import CompanyRepository
     from paybot.store.ledger import LedgerRepository
+    from paybot.store.ledger_posting import PostingRepository
     from paybot.store.payments import PaymentRepository
     from paybot.store.people import UserRepository
     from paybot.store.polls import PollRepository
@@ -64,8 +71,11 @@ class _repository(Generic[R]):  # noqa: N801 - a decorator, like `property`
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine) -> None:
-        self._factory = sessionmaker(engine, expire_on_commit=False)
+    def __init__(self, engine: Engine | Connection) -> None:
+        # A session per `with`, made directly: a sessionmaker would make a new class each time.
+        # On a connection (a rehearsal), `commit` commits a savepoint of the connection's
+        # transaction.
+        self._bind = engine
         self._session: Session | None = None
         # The session the repositories are made on: the last one opened, as they were before
         # repositories were made lazily (a repository used after `with` keeps its session).
@@ -93,6 +103,12 @@ class UnitOfWork:
         from paybot.store.ledger import LedgerRepository
 
         return LedgerRepository(self._opened())
+
+    @_repository
+    def postings(self) -> PostingRepository:
+        from paybot.store.ledger_posting import PostingRepository
+
+        return PostingRepository(self._opened())
 
     @_repository
     def payments(self) -> PaymentRepository:
@@ -167,7 +183,9 @@ class UnitOfWork:
         return PollRepository(self._opened())
 
     def __enter__(self) -> UnitOfWork:
-        session = self._factory()
+        session = Session(
+            self._bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
         self._session = self._bound = session
         # Fresh repositories for the new session (each holds its session, audit its pending).
         for name in _REPOSITORIES:
@@ -209,6 +227,41 @@ def load_repositories() -> None:
         import_module(module)
 
 
+# The schema a connection's temporary tables are made in, per database: such a table hides a
+# table of the same name from that connection (and from no other).
+_TEMPORARY_SCHEMA = {"postgresql": "pg_temp", "sqlite": "temp"}
+
+
+@contextmanager
+def rehearsal(engine: Engine) -> Iterator[UnitOfWork]:
+    """A unit of work on an empty copy of paybot's tables that only it sees, thrown away at the
+    end: the tables made again as temporary tables of one connection (which hide the real ones
+    from it), in a transaction that is always rolled back; each `commit` of the unit of work
+    commits a savepoint of it.
+
+    A use case run in it reads, locks and writes no real row, yet sends the statements it sends
+    for real (a statement names its tables, not their schema), so they are compiled into the
+    engine's statement cache. Its audit events are chained in the copy, though under the real
+    chain's lock (PostgreSQL), held until the end: keep a rehearsal short."""
+    from paybot.store import models  # noqa: F401 - the tables, made in Base.metadata
+    from paybot.store.base import Base
+
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            # The schema named on the DDL only: the statements rehearsed must be compiled as
+            # they are for real, without a schema to translate (a part of the cache's key).
+            schema = _TEMPORARY_SCHEMA[connection.dialect.name]
+            copy: Any = {"schema_translate_map": {None: schema}}
+            for table in Base.metadata.sorted_tables:
+                connection.execute(CreateTable(table), execution_options=copy)
+                for index in table.indexes:
+                    connection.execute(CreateIndex(index), execution_options=copy)
+            yield UnitOfWork(connection)
+        finally:
+            transaction.rollback()
+
+
 # Where the repositories above are (tests/store/test_uow.py holds the two lists together).
 _REPOSITORY_MODULES = (
     "paybot.store.alarms",
@@ -217,6 +270,7 @@ _REPOSITORY_MODULES = (
     "paybot.store.banking",
     "paybot.store.companies",
     "paybot.store.ledger",
+    "paybot.store.ledger_posting",
     "paybot.store.payments",
     "paybot.store.people",
     "paybot.store.polls",

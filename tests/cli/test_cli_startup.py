@@ -13,7 +13,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from paybot.cli import bank, jobs, ledger, main, payments, people, returns, security, serve
+from paybot.cli import (
+    bank,
+    jobs,
+    ledger,
+    main,
+    payments,
+    people,
+    posting,
+    returns,
+    security,
+    serve,
+)
 from paybot.cli.bank import FileFormat
 from paybot.cli.main import app
 from paybot.container import reset as reset_container
@@ -34,7 +45,7 @@ def test_the_format_option_offers_the_pain001_versions() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", [bank, jobs, ledger, main, payments, people, returns, security, serve]
+    "module", [bank, jobs, ledger, main, payments, people, posting, returns, security, serve]
 )
 def test_command_annotations_are_not_strings_typer_must_evaluate(module: object) -> None:
     # See paybot/cli/main.py: `from __future__ import annotations` makes every start slower.

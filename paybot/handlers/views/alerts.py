@@ -4,7 +4,8 @@ card, whose buttons (Fix, Sign again; The money left / did not leave; Details) a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,11 +13,13 @@ from zoneinfo import ZoneInfo
 from paybot.core.bankfiles.pain002 import reason_text
 from paybot.core.company import Language
 from paybot.core.money import format_money
+from paybot.core.posting import VoucherRef
 from paybot.core.sends import AlarmKind
 from paybot.core.states import PaymentStatus
-from paybot.handlers.views.blocks import Block, escape, section
-from paybot.handlers.views.cards import payment_entries
-from paybot.handlers.views.i18n import Phrase, moment
+from paybot.handlers.ids import Act
+from paybot.handlers.views.blocks import Block, context, escape, section
+from paybot.handlers.views.cards import POST, button, payment_entries
+from paybot.handlers.views.i18n import Phrase, clock, moment
 from paybot.services.alerts import Alert, AlertKind
 
 FAILED = Phrase(
@@ -101,6 +104,14 @@ RETURNED_REOPENED = Phrase(
 )
 RETURNED_CHECK = Phrase("Check the netbank.", "Sjekk nettbanken.")
 NO_REASON = Phrase("no reason given", "ingen grunn oppgitt")
+POSTED_BY = Phrase(
+    "📒 Posted as {vouchers} by {who} at {at}", "📒 Bokført som {vouchers} av {who} kl. {at}"
+)
+POSTED = Phrase("📒 Posted as {vouchers}", "📒 Bokført som {vouchers}")
+VOUCHER = Phrase("voucher {numbers}", "bilag {numbers}")
+VOUCHERS = Phrase("vouchers {numbers}", "bilag {numbers}")
+# The block that says a batch's alert was posted (replaced, never doubled, by a later click).
+POSTED_BLOCK = "posted"
 
 MORE: dict[AlertKind, tuple[Phrase, Phrase]] = {
     AlertKind.ALARM: (
@@ -267,12 +278,54 @@ def intro(alert: Alert, zone: ZoneInfo) -> list[Block]:
 
 
 def message(alert: Alert, zone: ZoneInfo) -> dict[str, Any]:
-    """chat.postMessage arguments: text (the notification) and blocks, times in `zone`."""
+    """chat.postMessage arguments: text (the notification) and blocks, times in `zone`. A paid
+    batch's alert offers Post (the service says who may)."""
     blocks = intro(alert, zone)
     if alert.payment is not None:
         steps = {alert.payment.id: alert.step} if alert.step else {}
         blocks += payment_entries([alert.payment], steps, alert.language, zone=zone)
+    if alert.kind is AlertKind.PAID and alert.batch is not None:
+        value = f"{alert.company_org_no}:{alert.batch.number}"
+        post = button(POST(alert.language), Act.POST_BATCH, value, style="primary")
+        blocks.append(
+            {"type": "actions", "block_id": f"batch:{alert.batch.id}", "elements": [post]}
+        )
     return {"text": sentence(alert, zone), "blocks": blocks}
+
+
+def voucher_numbers(refs: Iterable[VoucherRef], language: Language) -> str:
+    """ "voucher 5", "vouchers 5–7", "vouchers 5, 9" (a series' numbers, the year left out)."""
+    numbers = sorted({ref.number for ref in refs})
+    if len(numbers) == 1:
+        return VOUCHER(language, numbers=numbers[0])
+    contiguous = len(numbers) > 2 and numbers[-1] - numbers[0] == len(numbers) - 1
+    listed = f"{numbers[0]}–{numbers[-1]}" if contiguous else ", ".join(map(str, numbers))
+    return VOUCHERS(language, numbers=listed)
+
+
+def posted(
+    blocks: Sequence[Block],
+    refs: Iterable[VoucherRef],
+    language: Language,
+    *,
+    zone: ZoneInfo,
+    who: str | None = None,
+    at: datetime | None = None,
+) -> list[Block]:
+    """A paid batch's alert once posted: its blocks without the Post button, and a line saying
+    as which vouchers (by whom and when, when the click was the one that posted it)."""
+    kept = [
+        block
+        for block in blocks
+        if block.get("type") != "actions" and block.get("block_id") != POSTED_BLOCK
+    ]
+    vouchers = voucher_numbers(refs, language)
+    if who is not None and at is not None:
+        said = POSTED_BY(language, vouchers=vouchers, who=f"<@{who}>", at=clock(at, language, zone))
+    else:
+        said = POSTED(language, vouchers=vouchers)
+    note = context(said)
+    return [*kept, {**note, "block_id": POSTED_BLOCK}]
 
 
 def summary(counts: Mapping[AlertKind, int], language: Language) -> dict[str, Any]:

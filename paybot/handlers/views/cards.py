@@ -1,5 +1,6 @@
 """A payment as an entry in a Slack message: what it is, who did what last, and the buttons that
-still apply to its state now. Button values carry only the payment id.
+still apply to its state now. Button values carry only the payment id (Post: its company's
+organisation number too, which the posting service takes).
 
 A red proposal cannot be approved or signed: its entry offers Fix and Details instead. One still
 to be paid whose due date has passed says since when it is overdue (given the business `today`).
@@ -7,7 +8,7 @@ to be paid whose due date has passed says since when it is overdue (given the bu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from paybot.core.formatting import reference_text
 from paybot.core.identifiers import format_account
 from paybot.core.money import format_money
 from paybot.core.payments import Flag, LastStep, PaymentView
+from paybot.core.posting import VoucherRef
 from paybot.core.signing import SecondSigner, WhySecond
 from paybot.core.states import Action, PaymentStatus, allowed_actions
 from paybot.handlers.ids import Act, Overflow
@@ -41,6 +43,8 @@ FIX = Phrase("Fix", "Rett")
 DETAILS = Phrase("Details", "Detaljer")
 DELETE = Phrase("Delete", "Slett")
 RESTORE = Phrase("Add to bank", "Legg til i Bank")
+POST = Phrase("Post", "Bokfør")
+POSTED_AS = Phrase("Posted as voucher {number}", "Bokført som bilag {number}")
 DUE_ON = Phrase("due {date}", "forfall {date}")
 OVERDUE = Phrase("overdue since {date}", "forfalt siden {date}")
 NO_ACCOUNT = Phrase("no account", "mangler konto")
@@ -92,6 +96,7 @@ STEPS: dict[str, Phrase] = {
     "payment.resolve_not_paid": Phrase(
         "Recorded as not paid by {who} at {at}", "Registrert som ikke betalt av {who} kl. {at}"
     ),
+    "payment.post": Phrase("Posted by {who} at {at}", "Bokført av {who} kl. {at}"),
 }
 # A first signature that recorded why it waits.
 WAITS_BECAUSE = Phrase(
@@ -143,10 +148,18 @@ def payment_line(payment: PaymentView, language: Language) -> str:
     )
 
 
-def payment_text(payment: PaymentView, language: Language, today: date | None = None) -> str:
-    """The summary, the state when it is not a proposal, and the flag's reasons in words."""
+def payment_text(
+    payment: PaymentView,
+    language: Language,
+    today: date | None = None,
+    voucher: VoucherRef | None = None,
+) -> str:
+    """The summary, the state when it is not a proposal (a posted one's voucher number, when
+    known), and the flag's reasons in words."""
     lines = [payment_summary(payment, language, today)]
-    if payment.status is not PaymentStatus.PROPOSED:
+    if payment.status is PaymentStatus.POSTED and voucher is not None:
+        lines.append(f"*{POSTED_AS(language, number=voucher.number)}*")
+    elif payment.status is not PaymentStatus.PROPOSED:
         lines.append(f"*{STATUSES[payment.status](language)}*")
     if payment.flag is not Flag.BLUE and payment.status in _OPEN:
         lines += [f"• {REASONS[reason](language)}" for reason in payment.reasons]
@@ -182,21 +195,25 @@ def payment_entry(
     zone: ZoneInfo,
     follow_up: bool = True,
     today: date | None = None,
+    may_post: bool = False,
+    voucher: VoucherRef | None = None,
 ) -> list[Block]:
     """Section, who did what last (if anyone), and the buttons for the state it is in now.
 
     `follow_up=False` is for the daily proposals post: once a payment is signed, what follows
     (Fix, Sign again, the netbank check) happens on its alert and on the Home tab, so the
     post's entry keeps only Details and stays small enough for many entries per message.
-    `today` (the business day) lets the entry say that the payment is overdue.
+    `today` (the business day) lets the entry say that the payment is overdue. `may_post`:
+    a paid payment offers Post (to one who may post: the Home tab knows). `voucher`: the one a
+    posted payment was posted as.
     """
-    blocks: list[Block] = [section(payment_text(payment, language, today))]
+    blocks: list[Block] = [section(payment_text(payment, language, today, voucher))]
     said = step_text(step, language, zone)
     if said:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": said}]},
         )
-    elements = buttons(payment, language, follow_up=follow_up)
+    elements = buttons(payment, language, follow_up=follow_up, may_post=may_post)
     if elements:
         blocks.append(
             {
@@ -216,21 +233,36 @@ def payment_entries(
     zone: ZoneInfo,
     follow_up: bool = True,
     today: date | None = None,
+    may_post: bool = False,
+    vouchers: Mapping[int, VoucherRef] | None = None,
 ) -> list[Block]:
+    vouchers = vouchers or {}
     return [
         block
         for p in payments
         for block in payment_entry(
-            p, steps.get(p.id), language, zone=zone, follow_up=follow_up, today=today
+            p,
+            steps.get(p.id),
+            language,
+            zone=zone,
+            follow_up=follow_up,
+            today=today,
+            may_post=may_post,
+            voucher=vouchers.get(p.id),
         )
     ]
 
 
 def buttons(
-    payment: PaymentView, language: Language, *, follow_up: bool = True
+    payment: PaymentView, language: Language, *, follow_up: bool = True, may_post: bool = False
 ) -> list[dict[str, Any]]:
     """The buttons that apply to the payment's state; the server re-checks every click."""
     value = str(payment.id)
+    if may_post and payment.status is PaymentStatus.PAID:
+        return [
+            post_button(payment, language),
+            _overflow([(DETAILS(language), Overflow.DETAILS)], value),
+        ]
     if not follow_up and payment.status not in _BEFORE_SIGNING:
         return [_overflow([(DETAILS(language), Overflow.DETAILS)], value)]
     allowed = allowed_actions(payment.status)
@@ -269,6 +301,12 @@ def buttons(
         options.append((DELETE(language), Overflow.DELETE))
     elements.append(_overflow(options, value))
     return elements
+
+
+def post_button(payment: PaymentView, language: Language) -> dict[str, Any]:
+    """Post (Bokfør) a paid payment: its value names the company and the payment."""
+    value = f"{payment.company_org_no}:{payment.id}"
+    return button(POST(language), Act.POST, value, style="primary")
 
 
 def red_buttons(payment: PaymentView, language: Language) -> list[dict[str, Any]]:

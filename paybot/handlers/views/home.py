@@ -14,6 +14,7 @@ from paybot.core.company import CompanyInfo, Language
 from paybot.core.money import format_money
 from paybot.core.payments import LastStep, PaymentView
 from paybot.core.policy import Role
+from paybot.core.posting import POSTING_ROLES
 from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import Act
 from paybot.handlers.views.blocks import Block, context, divider, escape, header, section
@@ -181,13 +182,17 @@ def _company(home: CompanyHome, per_status: int, zone: ZoneInfo, today: date | N
         if any(home.counts.get(status) for status in SHOWN):
             blocks.append(context(TOO_MANY(language)))
         return blocks
+    # Paid payments offer Post to the people who may post them.
+    may_post = not POSTING_ROLES.isdisjoint(home.roles)
     for status in SHOWN:
         count = home.counts.get(status, 0)
         listed = home.lists.get(status, [])[:per_status]
         if not count or not listed:
             continue
         blocks.append(section(f"*{STATUSES[status](language)}* ({count})"))
-        blocks += payment_entries(listed, home.steps, language, zone=zone, today=today)
+        blocks += payment_entries(
+            listed, home.steps, language, zone=zone, today=today, may_post=may_post
+        )
         if count > len(listed):
             blocks.append(
                 context(AND_MORE(language, count=count - len(listed), status=status.value))
