@@ -36,14 +36,22 @@ class SupplierFacts:
     open_credit_keys: frozenset[int] = frozenset()
 
 
-def completeness_reasons(facts: PaymentFacts) -> set[Reason]:
-    """The red reasons: what must be fixed before the payment can be approved or signed."""
+def completeness_reasons(
+    facts: PaymentFacts, *, unsupported_tax_accounts: frozenset[str] = frozenset()
+) -> set[Reason]:
+    """The red reasons: what must be fixed before the payment can be approved or signed.
+
+    `unsupported_tax_accounts`: the company's tax-withholding accounts (compact numbers) at a
+    bank that does not support tax-withholding accounts (core.banks.unsupported_tax_accounts).
+    """
     clean_text = _clean_text()
     reasons: set[Reason] = set()
     if not facts.account:
         reasons.add(Reason.MISSING_ACCOUNT)
     elif account_problem(facts.account):
         reasons.add(Reason.INVALID_ACCOUNT)
+    elif unsupported_tax_accounts and compact_account(facts.account) in unsupported_tax_accounts:
+        reasons.add(Reason.TAX_ACCOUNT_UNSUPPORTED)
     if facts.amount <= 0:
         reasons.add(Reason.NON_POSITIVE_AMOUNT)
     # A reference with nothing a bank accepts (e.g. "€€€") is as good as none.
@@ -103,10 +111,12 @@ def assess(
     suppliers: Mapping[int, SupplierFacts],
     *,
     duplicates: set[int] | None = None,
+    unsupported_tax_accounts: frozenset[str] = frozenset(),
 ) -> dict[int, set[Reason]]:
     """Every reason that applies to each payment; `flag_for` turns a set into its colour.
 
-    `duplicates` may be computed over a wider set than `payments` (e.g. including paid ones).
+    `duplicates` may be computed over a wider set than `payments` (e.g. including paid ones);
+    `unsupported_tax_accounts` as `completeness_reasons` takes them.
     """
     payments = list(payments)
     if duplicates is None:
@@ -119,7 +129,7 @@ def assess(
     compacted: dict[str, str] = {}
     for facts in payments:
         supplier = suppliers.get(facts.supplier_key, nobody)
-        reasons = completeness_reasons(facts)
+        reasons = completeness_reasons(facts, unsupported_tax_accounts=unsupported_tax_accounts)
         credits = supplier.open_credit_keys
         if credits and (len(credits) > 1 or facts.key not in credits):  # credits - {key}, uncopied
             reasons.add(Reason.OPEN_CREDIT_ITEMS)

@@ -31,6 +31,7 @@ class Reason(StrEnum):
     MISSING_REFERENCE = "missing_reference"
     INVALID_KID = "invalid_kid"
     UNSUPPORTED_CURRENCY = "unsupported_currency"
+    TAX_ACCOUNT_UNSUPPORTED = "tax_account_unsupported"
     OPEN_CREDIT_ITEMS = "open_credit_items"
     ACCOUNT_CHANGED = "account_changed"
     POSSIBLE_DUPLICATE = "possible_duplicate"
@@ -52,6 +53,7 @@ RED_REASONS = frozenset(
         Reason.MISSING_REFERENCE,
         Reason.INVALID_KID,
         Reason.UNSUPPORTED_CURRENCY,
+        Reason.TAX_ACCOUNT_UNSUPPORTED,
     }
 )
 
@@ -62,6 +64,10 @@ REASON_TEXTS = {
     Reason.MISSING_REFERENCE: "No payment reference (KID or message)",
     Reason.INVALID_KID: "The KID has a wrong check digit or format",
     Reason.UNSUPPORTED_CURRENCY: "The currency is not an ISO 4217 currency",
+    Reason.TAX_ACCOUNT_UNSUPPORTED: (
+        "The payee account is the company's tax-withholding account, "
+        "and its bank does not support tax-withholding accounts"
+    ),
     Reason.OPEN_CREDIT_ITEMS: "The supplier has open credit notes or earlier payments",
     Reason.ACCOUNT_CHANGED: "The payee account differs from the supplier's known account",
     Reason.POSSIBLE_DUPLICATE: "Another invoice from this supplier looks the same",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from paybot.core.banks import capabilities
 from paybot.core.company import CompanyInfo
 from paybot.core.errors import NotFound, ValidationFailed
 from paybot.core.identifiers import compact_account
@@ -42,6 +43,10 @@ class AccountOverview:
     sftp: dict[str, Any]
     sandbox: dict[str, Any]
     last_poll: LastPoll | None
+    # The company's tax-withholding account (skattetrekkskonto), and whether its bank supports
+    # tax-withholding accounts (core.banks): payments to one whose bank does not are red.
+    tax_withholding: bool = False
+    bank_supports_tax_withholding: bool = True
 
 
 def list_accounts(uow: UnitOfWork, *, company_org_no: str | None = None) -> list[AccountOverview]:
@@ -102,6 +107,8 @@ def _overviews(uow: UnitOfWork, company: CompanyInfo) -> list[AccountOverview]:
                     if poll is None
                     else LastPoll(poll.succeeded_at, poll.failed_at, poll.error)
                 ),
+                tax_withholding=account.tax_withholding,
+                bank_supports_tax_withholding=capabilities(account.bank).tax_withholding_accounts,
             )
         )
     return overviews

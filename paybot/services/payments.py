@@ -259,8 +259,12 @@ def payment_facts(payment: PaymentView) -> PaymentFacts:
 
 
 def check_complete(payment: PaymentView, facts: PaymentFacts, verb: str) -> None:
-    """A red payment cannot be approved or signed: say what to fix."""
-    missing = sorted_reasons(completeness_reasons(facts))
+    """A red payment cannot be approved or signed: say what to fix. Red by its own details
+    (checked again now), or by the company's (a tax-withholding account its bank does not
+    support: flagged with the company's accounts, and flagged again when they change)."""
+    missing = sorted_reasons(
+        completeness_reasons(facts) | {r for r in payment.reasons if r.is_blocking}
+    )
     if missing:
         what = "; ".join(reason.description.lower() for reason in missing)
         raise ValidationFailed(

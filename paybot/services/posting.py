@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from paybot.core.banks import bank_gl_account
 from paybot.core.company import CompanyInfo
 from paybot.core.errors import (
     ConcurrentChange,
@@ -108,7 +109,7 @@ def _post(
         if not to_post:
             return []
         accounts = uow.postings.accounts(company.id)
-        payments = [_paid_payment(row, company, accounts[_BANK], zone, now) for row in to_post]
+        payments = [_paid_payment(row, company, accounts, zone, now) for row in to_post]
         foreign = {p.currency for p in payments if p.currency != company.currency}
         rates = RateTable(company.currency, uow.postings.rate_history(foreign, company.currency))
         drafts = vouchers_for(
@@ -185,9 +186,15 @@ def _refuse_posted(uow: UnitOfWork, posted: list[int], batch: int | None = None)
 
 
 def _paid_payment(
-    row: PaymentToPost, company: CompanyInfo, bank: str, zone: ZoneInfo, now: datetime
+    row: PaymentToPost,
+    company: CompanyInfo,
+    roles: Mapping[AccountRole, str],
+    zone: ZoneInfo,
+    now: datetime,
 ) -> PaidPayment:
-    """`bank`: the BANK role's account, for a payment sent from no known bank account."""
+    """`roles`: the company's GL accounts; a payment sent from no known bank account is
+    credited to the BANK role's, one from the tax-withholding account to its own GL account
+    or else the TAX_WITHHOLDING role's."""
     # What the bank booked counts as the value paid only in the company's own currency.
     bank_amount = (
         row.booked_amount
@@ -200,7 +207,9 @@ def _paid_payment(
         amount=row.amount,
         currency=row.currency,
         paid_on=(row.paid_at or now).astimezone(zone).date(),
-        bank_account=row.bank_gl_account or bank,
+        bank_account=bank_gl_account(
+            row.bank_gl_account, tax_withholding=row.bank_tax_withholding, roles=roles
+        ),
         batch=row.batch,
         invoice_no=row.invoice_no,
         invoice_date=row.invoice_date,
@@ -279,10 +288,19 @@ def accounts(uow: UnitOfWork, *, company_org_no: str) -> GlAccounts:
 
 
 def _accounts(uow: UnitOfWork, company: CompanyInfo) -> GlAccounts:
+    """The roles' accounts, and each bank account's: the tax-withholding account's is the
+    TAX_WITHHOLDING role's unless it has its own."""
+    roles = uow.postings.accounts(company.id)
     return GlAccounts(
         company_org_no=company.org_no,
-        roles=uow.postings.accounts(company.id),
-        bank_accounts=tuple((a.account, a.gl_account) for a in company.accounts),
+        roles=roles,
+        bank_accounts=tuple(
+            (
+                a.account,
+                bank_gl_account(a.gl_account, tax_withholding=a.tax_withholding, roles=roles),
+            )
+            for a in company.accounts
+        ),
     )
 
 
@@ -334,12 +352,21 @@ def set_accounts(
                 **{f"{_BANK_ACCOUNT_KEY}{a}": gl for a, gl in banks.items()},
             },
         )
-        new_bank = roles.get(_BANK, before.roles[_BANK])
+        new_roles = uow.postings.accounts(company.id)
+        old_bank = before.roles[_BANK]
+        new_bank = roles.get(_BANK, old_bank)
         bank_accounts = tuple(
-            (a, banks.get(a, new_bank if gl == before.roles[_BANK] else gl))
-            for a, gl in before.bank_accounts
+            (
+                a.account,
+                bank_gl_account(
+                    banks.get(a.account, new_bank if a.gl_account == old_bank else a.gl_account),
+                    tax_withholding=a.tax_withholding,
+                    roles=new_roles,
+                ),
+            )
+            for a in company.accounts
         )
-        updated = GlAccounts(company.org_no, uow.postings.accounts(company.id), bank_accounts)
+        updated = GlAccounts(company.org_no, new_roles, bank_accounts)
         uow.commit()
     return updated
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from paybot.core.banks import unsupported_tax_accounts
 from paybot.core.flags import PaymentFacts, SupplierFacts, assess, duplicate_keys
 from paybot.core.payments import Flag, PaymentView, Reason, flag_for, sorted_reasons
 from paybot.core.policy import Actor
@@ -78,7 +79,7 @@ def _propose_and_flag(
     new_items = uow.ledger.items_without_payment(company_id)
     known: list[_Known] = list(uow.payments.facts(company_id))
     known.extend([(None, PaymentStatus.PROPOSED, "", (), facts) for facts in new_items])
-    flags = _flags(known, uow.ledger.supplier_facts(company_id))
+    flags = _flags(known, uow.ledger.supplier_facts(company_id), _tax_accounts(uow, company_id))
     created = uow.payments.add_proposals(
         company_id, {facts.key: flags[facts.key] for facts in new_items}, now
     )
@@ -109,20 +110,33 @@ def reflag(uow: UnitOfWork, company_id: int, supplier_ids: Iterable[int] | None 
     """Recomputes flags of the company's payments (or some suppliers'); returns how many changed."""
     supplier_ids = None if supplier_ids is None else set(supplier_ids)
     known: list[_Known] = list(uow.payments.facts(company_id, supplier_ids))
-    flags = _flags(known, uow.ledger.supplier_facts(company_id, supplier_ids))
+    suppliers = uow.ledger.supplier_facts(company_id, supplier_ids)
+    flags = _flags(known, suppliers, _tax_accounts(uow, company_id))
     return _store_changes(uow, known, flags)
 
 
+def _tax_accounts(uow: UnitOfWork, company_id: int) -> frozenset[str]:
+    """The company's tax-withholding accounts at a bank that does not support them (read from
+    the bank accounts, not the unit of work's copy of the company: just changed, maybe)."""
+    return unsupported_tax_accounts(uow.bank.accounts(company_id))
+
+
 def _flags(
-    known: Sequence[_Known], suppliers: dict[int, SupplierFacts]
+    known: Sequence[_Known],
+    suppliers: dict[int, SupplierFacts],
+    tax_accounts: frozenset[str] = frozenset(),
 ) -> dict[int, tuple[str, tuple[str, ...]]]:
-    """(flag, reason codes) per open item, for the payments whose flags still matter."""
+    """(flag, reason codes) per open item, for the payments whose flags still matter;
+    `tax_accounts`: payments to these accounts are red (TAX_ACCOUNT_UNSUPPORTED)."""
     duplicates = duplicate_keys(facts for *_, facts in known)
     to_assess = [facts for _, status, _, _, facts in known if status in REFLAGGED]
     # A handful of distinct reason sets: each is turned into its flag and codes once.
     outcomes: dict[frozenset[Reason], tuple[str, tuple[str, ...]]] = {}
     flags: dict[int, tuple[str, tuple[str, ...]]] = {}
-    for key, found in assess(to_assess, suppliers, duplicates=duplicates).items():
+    assessed = assess(
+        to_assess, suppliers, duplicates=duplicates, unsupported_tax_accounts=tax_accounts
+    )
+    for key, found in assessed.items():
         reasons = frozenset(found)
         outcome = outcomes.get(reasons)
         if outcome is None:

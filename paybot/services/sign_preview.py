@@ -194,7 +194,9 @@ def _why_not(
         return Skip.NOT_SIGNABLE, Decimal(0)
     if payment.failure_kind == "no_return":
         return Skip.MAY_HAVE_LEFT, Decimal(0)
-    if completeness_reasons(payment_facts(payment)):
+    if completeness_reasons(payment_facts(payment)) or any(
+        reason.is_blocking for reason in payment.reasons
+    ):
         return Skip.INCOMPLETE, Decimal(0)
     if company.approval_required and payment.status is PaymentStatus.PROPOSED:
         return Skip.NEEDS_APPROVAL, Decimal(0)

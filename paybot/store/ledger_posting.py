@@ -77,6 +77,8 @@ class PaymentToPost:
     bank_gl_account: str | None
     booked_amount: Decimal | None
     booked_currency: str | None
+    # That bank account is the company's tax-withholding account (core.banks.bank_gl_account).
+    bank_tax_withholding: bool = False
 
 
 class PostingRepository:
@@ -160,6 +162,7 @@ class PostingRepository:
                 Supplier.org_no,
                 Batch.number,
                 CompanyBankAccount.gl_account,
+                CompanyBankAccount.tax_withholding,
             )
             .join(OpenItem, OpenItem.id == Payment.open_item_id)
             .join(Supplier, Supplier.id == Payment.supplier_id)
@@ -204,16 +207,18 @@ class PostingRepository:
                     bank_gl_account=row.gl_account if said is None else said[1],
                     booked_amount=None if said is None else said[2],
                     booked_currency=None if said is None else said[3],
+                    bank_tax_withholding=bool(row.tax_withholding if said is None else said[4]),
                 )
             )
         return found
 
     def _bookings(
         self, payment_ids: Sequence[int]
-    ) -> dict[int, tuple[int, str, Decimal | None, str | None]]:
+    ) -> dict[int, tuple[int, str, Decimal | None, str | None, bool]]:
         """Per payment, its newest send the bank booked: (batch number, the GL account of the
-        batch's bank account, the amount and currency the bank booked, where it said)."""
-        found: dict[int, tuple[int, str, Decimal | None, str | None]] = {}
+        batch's bank account, the amount and currency the bank booked, where it said, whether
+        that bank account is the tax-withholding account)."""
+        found: dict[int, tuple[int, str, Decimal | None, str | None, bool]] = {}
         query = (
             select(
                 BatchPayment.payment_id,
@@ -221,6 +226,7 @@ class PostingRepository:
                 CompanyBankAccount.gl_account,
                 BatchPayment.booked_amount,
                 BatchPayment.booked_currency,
+                CompanyBankAccount.tax_withholding,
             )
             .join(Batch, Batch.id == BatchPayment.batch_id)
             .join(CompanyBankAccount, CompanyBankAccount.id == Batch.bank_account_id)
@@ -228,10 +234,10 @@ class PostingRepository:
             .order_by(BatchPayment.id)
         )
         for chunk in id_chunks(list(payment_ids)):
-            for payment_id, number, gl, amount, currency in self._session.execute(
+            for payment_id, number, gl, amount, currency, tax in self._session.execute(
                 query.where(BatchPayment.payment_id.in_(chunk))
             ):
-                found[payment_id] = (number, gl, amount, currency)  # the newest wins
+                found[payment_id] = (number, gl, amount, currency, tax)  # the newest wins
         return found
 
     def vouchers_of(self, payment_ids: Iterable[int]) -> dict[int, VoucherRef]:

@@ -137,6 +137,11 @@ REASONS = {
     Reason.UNSUPPORTED_CURRENCY: Phrase(
         "The currency is not an ISO 4217 currency", "Valutaen er ikke en ISO 4217-valuta"
     ),
+    Reason.TAX_ACCOUNT_UNSUPPORTED: Phrase(
+        "The payee account is the company's tax-withholding account, "
+        "and its bank does not support tax-withholding accounts",
+        "Mottakerkontoen er selskapets skattetrekkskonto, og banken støtter ikke skattetrekkskonto",
+    ),
     Reason.OPEN_CREDIT_ITEMS: Phrase(
         "The supplier has open credit notes or earlier payments",
         "Leverandøren har åpne kreditnotaer eller tidligere betalinger",
