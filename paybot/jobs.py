@@ -49,12 +49,23 @@ def dispatch_due(parts: Container | None = None) -> str:
 
 
 def poll_returns(parts: Container | None = None) -> str:
-    """Reads the bank's answers waiting in every account's inbox."""
+    """Reads the bank's answers waiting in every account's inbox, and (for an account with an
+    incoming agreement) the payments in: OCR Giro files, camt.054 credits."""
     parts = parts or container()
     results = returns.poll(parts.checked_uow(), parts.gateway_for, now=parts.clock())
     for result in results:
         if result.error:
             log.error("return file %s not taken: %s", result.name, result.error)
+            continue
+        taken = result.incoming
+        if taken is not None and taken.payments:
+            log.info(
+                "incoming payments in %s: %s (%s voucher(s) posted)",
+                result.name,
+                ", ".join(f"{n} {status}" for status, n in sorted(taken.counts.items())),
+                taken.vouchers,
+            )
+        if result.kind == "ocr_giro":
             continue
         log.info(
             "return file %s: %s paid, %s failed, %s returned, %s on hold, unmatched %s",

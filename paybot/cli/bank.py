@@ -56,6 +56,24 @@ def bank_set(
     outgoing: Annotated[
         bool | None, typer.Option("--outgoing/--no-outgoing", help="Agreement for payments out.")
     ] = None,
+    incoming: Annotated[
+        bool | None,
+        typer.Option(
+            "--incoming/--no-incoming",
+            help="Agreement for payments in (KID: OCR Giro, camt.054 credits).",
+        ),
+    ] = None,
+    tax_withholding: Annotated[
+        bool | None,
+        typer.Option(
+            "--tax-withholding/--no-tax-withholding",
+            help="The company's tax-withholding account (skattetrekkskonto); one per company.",
+        ),
+    ] = None,
+    bank: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="The bank's name (what the bank supports follows it)."),
+    ] = None,
     sftp_host: Annotated[
         str | None, typer.Option(metavar="HOST", help="The bank's SFTP server.")
     ] = None,
@@ -118,6 +136,9 @@ def bank_set(
             "inbox": str(inbox.resolve()) if inbox else None,
             "file_format": file_format.value if file_format else None,
             "outgoing": outgoing,
+            "incoming": incoming,
+            "tax_withholding": tax_withholding,
+            "bank": None if bank is None else (bank.strip() or None),
             "sftp_host": sftp_host,
             "sftp_port": sftp_port,
             "sftp_user": sftp_user,
@@ -151,12 +172,69 @@ def bank_set(
         )
     typer.echo(
         f"{shown['account']}: {shown['gateway']}, {shown['file_format']}, outgoing "
-        f"{'yes' if shown['outgoing'] else 'no'}; outbox {shown['outbox'] or '(default)'}, "
+        f"{'yes' if shown['outgoing'] else 'no'}, incoming {'yes' if shown['incoming'] else 'no'}; "
+        f"outbox {shown['outbox'] or '(default)'}, "
         f"inbox {shown['inbox'] or '(default)'}."
     )
     if shown["gateway"] == "sandbox" and shown["sandbox"]:
         rules = "; ".join(f"{key}: {value}" for key, value in shown["sandbox"].items())
         typer.echo(f"Sandbox bank rules: {rules}.")
+    if shown["tax_withholding"]:
+        _say_tax_account(shown["account"], shown["bank"])
+
+
+def _say_tax_account(account: str, bank: str | None) -> None:
+    from paybot.core.banks import capabilities
+
+    typer.echo(f"{_account_number(account)} is the company's tax-withholding account.")
+    if not capabilities(bank).tax_withholding_accounts:
+        typer.echo(
+            f"{bank} does not support tax-withholding accounts: payments to it are red.",
+            err=True,
+        )
+
+
+@bank_app.command("add")
+def bank_add(
+    company: CompanyOption,
+    account: Annotated[str, typer.Option(metavar="ACCOUNT", help="The new bank account.")],
+    bank: Annotated[
+        str | None, typer.Option(metavar="NAME", help="The bank's name, e.g. DNB.")
+    ] = None,
+    tax_withholding: Annotated[
+        bool,
+        typer.Option(
+            "--tax-withholding/--no-tax-withholding",
+            help="The company's tax-withholding account (skattetrekkskonto); one per company.",
+        ),
+    ] = False,
+    incoming: Annotated[
+        bool, typer.Option("--incoming/--no-incoming", help="Agreement for payments in.")
+    ] = False,
+    outgoing: Annotated[
+        bool, typer.Option("--outgoing/--no-outgoing", help="Agreement for payments out.")
+    ] = False,
+) -> None:
+    """Add another bank account to a company, e.g. its tax-withholding account."""
+    from paybot.services import companies
+
+    with ctx.user_errors():
+        added = companies.add_bank_account(
+            ctx.uow(),
+            org_no=company,
+            account=account,
+            bank=bank,
+            tax_withholding=tax_withholding,
+            incoming=incoming,
+            outgoing=outgoing,
+            now=ctx.now(),
+        )
+    typer.echo(
+        f"Added {_account_number(added.account)} ({added.bank or 'bank not named'}), "
+        f"GL account {added.gl_account}."
+    )
+    if added.tax_withholding:
+        _say_tax_account(added.account, added.bank)
 
 
 @bank_app.command("list")
@@ -177,7 +255,8 @@ def bank_list(company: ctx.OnlyCompany = None, as_json: ctx.AsJson = False) -> N
         )
         typer.echo(
             f"{_account_number(account.account)}  {account.company_name} ({account.company_org_no})"
-            f"  {account.gateway}, {account.file_format}, {ways or 'no agreement'}; outbox "
+            f"  {account.gateway}, {account.file_format}, {ways or 'no agreement'}"
+            f"{'; ' + _tax_withholding(account) if account.tax_withholding else ''}; outbox "
             f"{account.outbox or '(default)'}, inbox {account.inbox or '(default)'}; "
             f"{_last_poll(account)}"
         )
@@ -211,6 +290,7 @@ def bank_show(
         ("bic", found.bic or "-"),
         ("incoming", "yes" if found.incoming else "no"),
         ("outgoing", "yes" if found.outgoing else "no"),
+        ("tax-withholding", _tax_withholding_shown(found)),
         ("gateway", found.gateway),
         ("format", found.file_format),
         ("outbox", found.outbox or "(default, under PAYBOT_FILES_DIR)"),
@@ -240,6 +320,8 @@ def _account_dict(account: "AccountOverview") -> dict[str, Any]:
         "bic": account.bic,
         "incoming": account.incoming,
         "outgoing": account.outgoing,
+        "tax_withholding": account.tax_withholding,
+        "bank_supports_tax_withholding": account.bank_supports_tax_withholding,
         "gateway": account.gateway,
         "file_format": account.file_format,
         "outbox": account.outbox,
@@ -262,6 +344,20 @@ def _account_dict(account: "AccountOverview") -> dict[str, Any]:
             }
         ),
     }
+
+
+def _tax_withholding(account: "AccountOverview") -> str:
+    if account.bank_supports_tax_withholding:
+        return "tax-withholding account"
+    return "tax-withholding account (its bank does not support them: payments to it are red)"
+
+
+def _tax_withholding_shown(account: "AccountOverview") -> str:
+    if not account.tax_withholding:
+        return "no"
+    if account.bank_supports_tax_withholding:
+        return "yes"
+    return "yes (its bank does not support tax-withholding accounts: payments to it are red)"
 
 
 def _plain(value: object) -> str:

@@ -1,4 +1,5 @@
-"""`paybot import`: the supplier ledger from CSV or JSON."""
+"""`paybot import`: the supplier ledger, and the customer ledger's open invoices, from CSV or
+JSON."""
 
 from pathlib import Path
 from typing import Annotated
@@ -7,7 +8,7 @@ import typer
 
 from paybot.cli import context as ctx
 
-import_app = ctx.group("Import the supplier ledger (CSV or JSON).")
+import_app = ctx.group("Import the supplier or customer ledger (CSV or JSON).")
 
 # Below this many rows a progress bar would only flicker.
 PROGRESS_FROM = 5000
@@ -65,3 +66,18 @@ def import_open_items(file: FileArgument, company: CompanyOption) -> None:
         f"Open items from {file}: {result.new} new, {result.unchanged} unchanged"
         + (f", {result.new_suppliers} new supplier(s)." if result.new_suppliers else ".")
     )
+
+
+@import_app.command("customer-items")
+def import_customer_items(file: FileArgument, company: CompanyOption) -> None:
+    """Customer invoices incoming payments are matched to: invoice_no, customer_name,
+    customer_org_no, amount, currency, invoice_date, due_date, kid."""
+    from paybot.core.ledger_file import read_customer_item_rows
+    from paybot.services import customer_ledger
+
+    with ctx.user_errors():
+        rows = read_customer_item_rows(str(file), file.read_bytes())
+        result = customer_ledger.import_customer_items(
+            ctx.uow(), company_org_no=company, source=str(file), rows=rows, now=ctx.now()
+        )
+    typer.echo(f"Customer items from {file}: {result.new} new, {result.unchanged} unchanged.")

@@ -16,6 +16,7 @@ import typer
 from paybot.cli import context as ctx
 from paybot.cli.bank import bank_app, dispatch_command
 from paybot.cli.demo import demo_command
+from paybot.cli.incoming import incoming_app
 from paybot.cli.jobs import jobs_command
 from paybot.cli.ledger import import_app
 from paybot.cli.ledger_out import ledger_app
@@ -47,6 +48,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(otp_app, name="otp")
 app.add_typer(bank_app, name="bank")
 app.add_typer(returns_app, name="returns")
+app.add_typer(incoming_app, name="incoming")
 app.command("dispatch")(dispatch_command)
 app.add_typer(rates_app, name="rates")
 app.add_typer(audit_app, name="audit")
@@ -161,6 +163,14 @@ def company_set(
         str | None,
         typer.Option(metavar="HH:MM", help="Time of the daily proposals post, e.g. 08:00."),
     ] = None,
+    rounding_tolerance: Annotated[
+        str | None,
+        typer.Option(
+            metavar="AMOUNT",
+            help="Incoming payments this close to their invoice close it (øreavrunding), the "
+            "difference to the rounding account; 0 (the default) takes the exact amount only.",
+        ),
+    ] = None,
 ) -> None:
     """Change a company's settings (what is not given stays as it is)."""
     from paybot.core.money import format_money
@@ -169,6 +179,7 @@ def company_set(
 
     with ctx.user_errors():
         threshold = KEEP if dual_control_above is None else _amount_or_none(dual_control_above)
+        tolerance = None if rounding_tolerance is None else _tolerance(rounding_tolerance)
         company = companies.update_settings(
             ctx.uow(),
             org_no=org_no,
@@ -180,6 +191,7 @@ def company_set(
             proposals_channel=proposals_channel,
             alerts_channel=alerts_channel,
             post_at=post_at,
+            rounding_tolerance=tolerance,
             now=ctx.now(),
         )
     dual = company.dual_control_threshold
@@ -189,7 +201,8 @@ def company_set(
         f"{'(off)' if dual is None else format_money(dual, company.currency, company.language)}, "
         f"posting {company.posting_mode.value}, language {company.language.value}; proposals "
         f"{company.proposals_channel or '(no channel)'} at {company.post_at:%H:%M}, alerts "
-        f"{company.alerts_channel or '(no channel)'}."
+        f"{company.alerts_channel or '(no channel)'}; rounding tolerance "
+        f"{format_money(company.rounding_tolerance, company.currency, company.language)}."
     )
 
 
@@ -202,6 +215,15 @@ def _amount_or_none(text: str) -> Decimal | None:
         return parse_amount(text)
     except AmountError as exc:
         raise ValidationFailed({"dual_control_above": str(exc)}) from exc
+
+
+def _tolerance(text: str) -> Decimal:
+    from paybot.core.money import AmountError, parse_amount
+
+    try:
+        return parse_amount(text)
+    except AmountError as exc:
+        raise ValidationFailed({"rounding_tolerance": str(exc)}) from exc
 
 
 @company_app.command("list")
@@ -235,6 +257,7 @@ def _company_dict(company: "CompanyInfo") -> dict[str, object]:
         ),
         "posting_mode": company.posting_mode.value,
         "language": company.language.value,
+        "rounding_tolerance": str(company.rounding_tolerance),
         "accounts": [
             {
                 "account": a.account,

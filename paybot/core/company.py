@@ -55,3 +55,6 @@ class CompanyInfo:
     proposals_channel: str | None = None
     alerts_channel: str | None = None
     post_at: time = time(8, 0)  # the daily proposals post, business time zone
+    # The largest difference that still closes an invoice an incoming payment pays
+    # (øreavrunding), in the company's currency.
+    rounding_tolerance: Decimal = Decimal(0)

@@ -1,4 +1,5 @@
-"""Supplier-ledger exports (CSV or JSON) turned into checked rows, or one precise ImportRejected.
+"""Ledger exports (CSV or JSON) turned into checked rows, or one precise ImportRejected: the
+supplier ledger (suppliers, open items) and the customer ledger's open invoices.
 
 Pure domain: callers hand over the file's bytes. Everything a finance user can fix in the file is
 an ImportRejected naming file, line and column; everything that is merely suspicious (an invalid
@@ -20,7 +21,12 @@ from decimal import Decimal
 from typing import NoReturn, TypeVar
 
 from paybot.core.errors import ImportRejected
-from paybot.core.identifiers import account_problem, compact_account, normalize_org_no
+from paybot.core.identifiers import (
+    account_problem,
+    compact_account,
+    kid_problem,
+    normalize_org_no,
+)
 from paybot.core.money import (
     AmountError,
     currency_exponent,
@@ -33,8 +39,11 @@ from paybot.core.text import text_problem, too_long
 
 __all__ = [
     "COLUMN_LIMITS",
+    "CUSTOMER_COLUMN_LIMITS",
+    "CustomerItemRow",
     "OpenItemRow",
     "SupplierRow",
+    "read_customer_item_rows",
     "read_open_item_rows",
     "read_supplier_rows",
 ]
@@ -64,6 +73,16 @@ COLUMN_LIMITS = {
     "supplier_org_no": 40,  # suppliers.org_no
     "reference": 140,  # open_items.reference, payments.reference
 }
+CUSTOMER_ITEM_REQUIRED = ("invoice_no", "customer_name", "amount", "currency")
+CUSTOMER_ITEM_OPTIONAL = ("customer_org_no", "invoice_date", "due_date", "kid")
+# The customer ledger's own columns (customer_items in store/models.py; tests hold them equal);
+# its invoice_no is as long as the supplier ledger's.
+CUSTOMER_COLUMN_LIMITS = {
+    "customer_name": 200,  # customer_items.customer_name
+    "customer_org_no": 40,  # customer_items.customer_org_no
+    "kid": 25,  # customer_items.kid
+}
+_LIMITS = {**COLUMN_LIMITS, **CUSTOMER_COLUMN_LIMITS}
 
 # Only JSON's own whitespace may sit between array items (what json itself skips).
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -101,6 +120,21 @@ class OpenItemRow:
     reference: str | None
 
 
+@dataclass(frozen=True)
+class CustomerItemRow:
+    """An open invoice of the customer ledger, as the file gives it."""
+
+    line: int
+    invoice_no: str
+    customer_name: str
+    customer_org_no: str | None
+    amount: Decimal
+    currency: str
+    invoice_date: date | None
+    due_date: date | None
+    kid: str | None
+
+
 def read_supplier_rows(source: str, data: bytes) -> list[SupplierRow]:
     """Suppliers of a ledger export; the same supplier twice is refused."""
     rows: list[SupplierRow] = []
@@ -132,6 +166,55 @@ def read_open_item_rows(source: str, data: bytes) -> list[OpenItemRow]:
             )
         rows.append(row)
     return rows
+
+
+def read_customer_item_rows(source: str, data: bytes) -> list[CustomerItemRow]:
+    """The customer ledger's open invoices: an invoice_no may appear once, its amount is more
+    than zero and its KID (where given) has a valid MOD10 or MOD11 check digit, since incoming
+    payments find their invoice by it."""
+    rows: list[CustomerItemRow] = []
+    seen: dict[str, int] = {}
+    for record in _records(source, data, CUSTOMER_ITEM_REQUIRED, CUSTOMER_ITEM_OPTIONAL):
+        row = _customer_item(record)
+        earlier = seen.setdefault(row.invoice_no, row.line)
+        if earlier != row.line:
+            record.reject(
+                "invoice_no",
+                f"{row.invoice_no!r} already appears on line {earlier} "
+                "(expected each invoice_no only once)",
+            )
+        rows.append(row)
+    return rows
+
+
+def _customer_item(record: _Record) -> CustomerItemRow:
+    invoice_no = record.limited("invoice_no", record.required("invoice_no"))
+    customer_name = record.limited("customer_name", record.required("customer_name"))
+    customer_org_no = _org_no(record, "customer_org_no")
+    currency = _currency(record)
+    if not is_iso_currency(currency):
+        record.reject("currency", f"{currency!r} is not an ISO 4217 currency (expected e.g. NOK)")
+    amount = _amount(record, currency)
+    if amount <= 0:
+        record.reject(
+            "amount",
+            f"{amount} is not an invoice's amount (expected more than 0: credit notes are not "
+            "matched to incoming payments)",
+        )
+    kid = record.limited("kid", "".join(record.text("kid").split()) or None)
+    if kid is not None and (problem := kid_problem(kid)):
+        record.reject("kid", problem)
+    return CustomerItemRow(
+        line=record.line,
+        invoice_no=invoice_no,
+        customer_name=customer_name,
+        customer_org_no=customer_org_no,
+        amount=amount,
+        currency=currency,
+        invoice_date=_date(record, "invoice_date"),
+        due_date=_date(record, "due_date"),
+        kid=kid,
+    )
 
 
 def _open_item(record: _Record) -> OpenItemRow:
@@ -223,8 +306,8 @@ class _Record:
     def limited(self, column: str, value: _Text) -> _Text:
         """`value` as it will be stored, if it fits its column."""
         # Only the rare value that does not fit costs more than a len().
-        if value is not None and len(value) > COLUMN_LIMITS[column]:
-            self.reject(column, too_long(value, COLUMN_LIMITS[column]))
+        if value is not None and len(value) > _LIMITS[column]:
+            self.reject(column, too_long(value, _LIMITS[column]))
         return value
 
     def optional(self, column: str) -> str | None:

@@ -8,12 +8,14 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from paybot.core.company import CompanyInfo, DispatchTiming, Language, PostingMode
+from paybot.core.company import BankAccount, CompanyInfo, DispatchTiming, Language, PostingMode
 from paybot.core.errors import ValidationFailed
 from paybot.core.identifiers import account_problem, compact_account, is_iban_like, normalize_org_no
 from paybot.core.money import AmountError, quantize
 from paybot.core.policy import Actor
+from paybot.core.vouchers import AccountRole
 from paybot.services.common import KEEP, SYSTEM, Keep, audit, company_or_error
+from paybot.services.proposals import reflag
 from paybot.store.uow import UnitOfWork
 
 
@@ -97,10 +99,13 @@ def update_settings(
     proposals_channel: str | None = None,
     alerts_channel: str | None = None,
     post_at: str | None = None,
+    rounding_tolerance: Decimal | None = None,
     now: datetime,
     actor: Actor = SYSTEM,
 ) -> CompanyInfo:
-    """Changes the settings given; the rest stay. A threshold of None turns dual control off."""
+    """Changes the settings given; the rest stay. A threshold of None turns dual control off.
+    `rounding_tolerance`: the largest difference an incoming payment may have from the invoice
+    it pays and still close it (øreavrunding), 0 or more."""
     values: dict[str, Any] = {}
     for name, channel in (
         ("proposals_channel", proposals_channel),
@@ -122,6 +127,8 @@ def update_settings(
         company = company_or_error(uow, org_no)
         if not isinstance(dual_control_threshold, Keep):
             values["dual_control_threshold"] = _threshold(dual_control_threshold, company.currency)
+        if rounding_tolerance is not None:
+            values["rounding_tolerance"] = _tolerance(rounding_tolerance, company.currency)
         if not values:
             raise ValidationFailed({"settings": "give at least one setting to change"})
         before = {key: _setting(getattr(company, key)) for key in values}
@@ -172,6 +179,16 @@ def _threshold(value: Decimal | None, currency: str) -> Decimal | None:
     return amount
 
 
+def _tolerance(value: Decimal, currency: str) -> Decimal:
+    try:
+        amount = quantize(value, currency)
+    except AmountError as exc:
+        raise ValidationFailed({"rounding_tolerance": str(exc)}) from exc
+    if amount < 0:
+        raise ValidationFailed({"rounding_tolerance": "must be zero or more"})
+    return amount
+
+
 def _setting(value: Any) -> Any:
     if isinstance(value, time):
         return value.strftime("%H:%M")
@@ -189,7 +206,9 @@ def set_bank_account(
     now: datetime,
     actor: Actor = SYSTEM,
 ) -> dict[str, Any]:
-    """Changes how one of the company's accounts reaches its bank (gateway, folders, format)."""
+    """Changes how one of the company's accounts reaches its bank (gateway, folders, format),
+    its agreements (`incoming`, `outgoing`: payments in, payments out), its bank's name (`bank`)
+    and whether it is the company's tax-withholding account (`tax_withholding`; one at most)."""
     compact = compact_account(account)
     with uow:
         company = company_or_error(uow, org_no)
@@ -199,10 +218,14 @@ def set_bank_account(
             raise ValidationFailed(
                 {"account": f"{company.name} has no bank account {account} (it has: {known})"}
             )
+        if values.get("tax_withholding"):
+            _refuse_second_tax_account(uow, company, compact)
         if "sandbox" in values:  # rules given now join the ones set before
             values = {**values, "sandbox": {**matches[0].sandbox, **values["sandbox"]}}
         if values:
             uow.bank.update_account(matches[0].id, values)
+        if "tax_withholding" in values or "bank" in values:
+            reflag(uow, company.id)  # payments to a tax-withholding account may turn red
         audit(
             uow,
             actor=actor,
@@ -215,6 +238,7 @@ def set_bank_account(
             },
         )
         settings = uow.bank.account(matches[0].id)
+        incoming = any(a.incoming for a in company.accounts if a.account == compact)
         uow.commit()
     return {
         "account": settings.account,
@@ -222,6 +246,85 @@ def set_bank_account(
         "file_format": settings.file_format,
         "outbox": settings.outbox,
         "inbox": settings.inbox,
+        "incoming": values.get("incoming", incoming),
         "outgoing": settings.outgoing,
         "sandbox": settings.sandbox,
+        "bank": settings.bank,
+        "tax_withholding": settings.tax_withholding,
     }
+
+
+def _refuse_second_tax_account(uow: UnitOfWork, company: CompanyInfo, account: str) -> None:
+    """A company has one tax-withholding account (skattetrekkskonto) at most."""
+    others = [a.account for a in uow.bank.accounts(company.id) if a.tax_withholding]
+    others = [other for other in others if other != account]
+    if others:
+        raise ValidationFailed(
+            {
+                "tax_withholding": f"{company.name} has a tax-withholding account already "
+                f"({others[0]}): unmark it first (--no-tax-withholding)"
+            }
+        )
+
+
+def add_bank_account(
+    uow: UnitOfWork,
+    *,
+    org_no: str,
+    account: str,
+    bank: str | None = None,
+    tax_withholding: bool = False,
+    incoming: bool = False,
+    outgoing: bool = False,
+    now: datetime,
+    actor: Actor = SYSTEM,
+) -> BankAccount:
+    """Another bank account of the company (e.g. its tax-withholding account); it posts to the
+    BANK role's GL account (a tax-withholding one to the TAX_WITHHOLDING role's).
+
+    Raises:
+        ValidationFailed: an invalid account number, one the company has, or a second
+            tax-withholding account.
+    """
+    problem = account_problem(account)
+    if problem:
+        raise ValidationFailed({"account": problem})
+    compact = compact_account(account)
+    bank = (bank or "").strip() or None
+    with uow:
+        company = company_or_error(uow, org_no)
+        if any(a.account == compact for a in company.accounts):
+            raise ValidationFailed({"account": f"{company.name} has bank account {account}"})
+        if tax_withholding:
+            _refuse_second_tax_account(uow, company, compact)
+        values: dict[str, Any] = {
+            "account": compact,
+            "scheme": "iban" if is_iban_like(compact) else "bban",
+            "bank": bank,
+            "incoming": incoming,
+            "outgoing": outgoing,
+            "gl_account": uow.postings.accounts(company.id)[AccountRole.BANK],
+            "tax_withholding": tax_withholding,
+        }
+        uow.bank.add_account(company.id, values)
+        audit(
+            uow,
+            actor=actor,
+            action="bank_account.add",
+            now=now,
+            company_id=company.id,
+            after=values,
+        )
+        if tax_withholding:
+            reflag(uow, company.id)
+        uow.commit()
+    return BankAccount(
+        account=compact,
+        scheme=values["scheme"],
+        bank=bank,
+        bic=None,
+        incoming=incoming,
+        outgoing=outgoing,
+        gl_account=values["gl_account"],
+        tax_withholding=tax_withholding,
+    )

@@ -5,6 +5,12 @@ A file is parsed whole before anything changes, applied in one transaction, and 
 in core.sends), and only where the file may speak for that send: the batch a pain.002 is about,
 the account a camt.054 is for, the company whose inbox it came from. References that match no
 payment, or that the file may not speak for, are reported, never dropped.
+
+`poll` also hands the incoming payments of an account with an incoming agreement to
+services.incoming: an OCR Giro file goes there alone; a camt.054 goes here (its bookings of our
+payments out, and their returns) and, where it holds payments in, there too (its credits). Each
+side takes the file once (its own record of the file's hash), so a file that one side refused
+stays in the inbox and the other side skips it when it is read again.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from paybot.core.payments import PaymentView
 from paybot.core.policy import Actor
 from paybot.core.sends import AlarmKind, same_account
 from paybot.core.states import PaymentStatus
-from paybot.services import answers
+from paybot.services import answers, incoming
 from paybot.services.common import (
     SYSTEM,
     audit,
@@ -64,6 +70,8 @@ class IngestResult:
     archive_error: str | None = None  # taken, but left in the inbox: why (seen again, skipped)
     # The alarms this file raised: money may have left twice, came back, another amount, ...
     warnings: list[str] = field(default_factory=list)
+    # What services.incoming did with the file's payments in (OCR Giro, camt.054 credits).
+    incoming: incoming.IngestResult | None = None
 
 
 def ingest(
@@ -341,6 +349,9 @@ def poll(
             else [company_or_error(uow, company_org_no)]
         )
         accounts = [a for c in companies for a in uow.bank.accounts(c.id)]
+    # The accounts with an incoming agreement, and each company's organisation number.
+    agreed = {(c.id, a.account) for c in companies for a in c.accounts if a.incoming}
+    org_nos = {c.id: c.org_no for c in companies}
     results: list[IngestResult] = []
     for account in accounts:
         try:
@@ -353,9 +364,21 @@ def poll(
             _record_poll(uow, account, now, error=exc.user_message)
             continue
         for name in names:
-            results.append(_take(uow, gateway, account, name, now, actor))
+            takes_incoming = (account.company_id, account.account) in agreed
+            inbox = _Inbox(account, org_nos[account.company_id], takes_incoming)
+            results.append(_take(uow, gateway, inbox, name, now, actor))
         _record_poll(uow, account, now)
     return results
+
+
+def _incoming(
+    uow: UnitOfWork, inbox: _Inbox, name: str, data: bytes, now: datetime, actor: Actor
+) -> incoming.IngestResult:
+    """The file's payments in, for the inbox's company: refused (naming the account) where
+    the account has no incoming agreement."""
+    return incoming.ingest(
+        uow, company_org_no=inbox.company_org_no, source=name, data=data, now=now, actor=actor
+    )
 
 
 def _record_poll(
@@ -370,19 +393,31 @@ def _record_poll(
         uow.commit()
 
 
+@dataclass(frozen=True)
+class _Inbox:
+    account: BankAccountSettings
+    company_org_no: str
+    takes_incoming: bool  # the account has an incoming agreement
+
+
 def _take(
     uow: UnitOfWork,
     gateway: Any,
-    account: BankAccountSettings,
+    inbox: _Inbox,
     name: str,
     now: datetime,
     actor: Actor,
 ) -> IngestResult:
     """One inbox file: fetched, applied, archived; an error is the result, not an exception."""
     try:
-        result = ingest(
-            uow, name=name, data=gateway.fetch(name), now=now, actor=actor, inbox=account
-        )
+        data = gateway.fetch(name)
+        if incoming.kind_of(data) == incoming.OCR_GIRO:  # payments in only
+            taken = _incoming(uow, inbox, name, data, now, actor)
+            result = IngestResult(name=name, kind=taken.kind, incoming=taken)
+        else:
+            result = ingest(uow, name=name, data=data, now=now, actor=actor, inbox=inbox.account)
+            if inbox.takes_incoming and result.kind == "camt.054":
+                result = replace(result, incoming=_incoming(uow, inbox, name, data, now, actor))
     except BankFileRejected as exc:
         return IngestResult(name=name, kind="rejected", error=exc.user_message)
     except PaybotError as exc:

@@ -42,6 +42,8 @@ class BankAccountSettings:
     inbox: str | None
     sftp: dict[str, Any]
     sandbox: dict[str, Any]
+    bank: str | None
+    tax_withholding: bool
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,13 @@ class BankRepository:
 
     def account(self, account_id: int) -> BankAccountSettings:
         return _account(self._session.get_one(CompanyBankAccount, account_id))
+
+    def add_account(self, company_id: int, values: dict[str, Any]) -> int:
+        """A new bank account of the company; its id."""
+        row = CompanyBankAccount(company_id=company_id, **values)
+        self._session.add(row)
+        self._session.flush()
+        return row.id
 
     def update_account(self, account_id: int, values: dict[str, Any]) -> None:
         self._session.execute(
@@ -490,6 +499,8 @@ def _account(row: CompanyBankAccount) -> BankAccountSettings:
             "host_key": row.sftp_host_key,
         },
         sandbox=dict(row.sandbox or {}),
+        bank=row.bank,
+        tax_withholding=row.tax_withholding,
     )
 
 

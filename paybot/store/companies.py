@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import time
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from paybot.core.company import BankAccount, CompanyInfo, DispatchTiming, Language, PostingMode
+from paybot.core.money import currency_exponent
 from paybot.store.models import Company, CompanyBankAccount
 
 
@@ -101,8 +103,14 @@ def _company(row: Row[Any], accounts: tuple[BankAccount, ...]) -> CompanyInfo:
         proposals_channel=c[_COMPANY.proposals_channel],
         alerts_channel=c[_COMPANY.alerts_channel],
         post_at=time.fromisoformat(c[_COMPANY.post_at]),
+        rounding_tolerance=_to_cents(c[_COMPANY.rounding_tolerance], c[_COMPANY.currency]),
         accounts=accounts,
     )
+
+
+def _to_cents(amount: Decimal, currency: str) -> Decimal:
+    """Money is stored to four decimals: read back to the currency's own."""
+    return amount.quantize(Decimal(1).scaleb(-currency_exponent(currency)))
 
 
 def _bank_account(row: Row[Any]) -> BankAccount:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,11 +41,24 @@ class Company(Base):
     alerts_channel: Mapped[str | None] = mapped_column(String(40))
     post_at: Mapped[str] = mapped_column(String(5), default="08:00")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The largest difference an incoming payment may have from its invoice and still close it
+    # (øreavrunding), in the company's currency; the difference goes to the rounding account.
+    rounding_tolerance: Mapped[Decimal] = mapped_column(Money, default=0, server_default="0")
 
 
 class CompanyBankAccount(Base):
     __tablename__ = "company_bank_accounts"
-    __table_args__ = (UniqueConstraint("company_id", "account"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "account"),
+        # At most one tax-withholding account (skattetrekkskonto) per company.
+        Index(
+            "ix_company_bank_accounts_one_tax_withholding",
+            "company_id",
+            unique=True,
+            sqlite_where=text("tax_withholding"),
+            postgresql_where=text("tax_withholding"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
@@ -493,3 +507,91 @@ class VoucherPayment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), index=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
+
+
+class CustomerItem(Base):
+    """An open item of the customer ledger: an invoice the company sent, and what is left of it
+    (`open_amount`); closed once nothing is."""
+
+    __tablename__ = "customer_items"
+    __table_args__ = (
+        UniqueConstraint("company_id", "invoice_no"),
+        Index("ix_customer_items_company_kid", "company_id", "kid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    invoice_no: Mapped[str] = mapped_column(String(60))
+    customer_name: Mapped[str] = mapped_column(String(200))
+    customer_org_no: Mapped[str | None] = mapped_column(String(40))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    invoice_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    kid: Mapped[str | None] = mapped_column(String(25))
+    open_amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(8))  # open | closed
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IncomingFile(Base):
+    """A file of incoming payments (OCR Giro, camt.054), taken once per company: its hash."""
+
+    __tablename__ = "incoming_files"
+    __table_args__ = (UniqueConstraint("company_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    name: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))  # ocr_giro | camt.054
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    summary: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+class IncomingPaymentRow(Base):
+    """One incoming payment (or, negative, a reversal) and what became of it: matched, settled,
+    partial or overpaid (posted against an invoice), unmatched (for a person), posted by hand,
+    deleted (with the reason), or reversed (with the reversal that took it back)."""
+
+    __tablename__ = "incoming_payments"
+    __table_args__ = (
+        UniqueConstraint("company_id", "account", "key"),
+        Index("ix_incoming_payments_company_status", "company_id", "status"),
+        Index("ix_incoming_payments_company_kid", "company_id", "account", "kid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("incoming_files.id"), index=True)
+    line: Mapped[int | None] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(120))
+    account: Mapped[str] = mapped_column(String(40))  # the company's account paid to
+    amount: Mapped[Decimal] = mapped_column(Money)  # negative: a reversal
+    currency: Mapped[str] = mapped_column(String(3))
+    kid: Mapped[str | None] = mapped_column(String(40))
+    payer_name: Mapped[str | None] = mapped_column(String(200))
+    payer_account: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)
+    bank_reference: Mapped[str | None] = mapped_column(String(60))
+    bank_code: Mapped[str | None] = mapped_column(String(8))
+    payment_date: Mapped[date] = mapped_column(Date)
+    reversal: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10))
+    # Why it matched nothing (core.incoming_match.Unmatched), in words too.
+    reason: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    # The invoice it paid and how: cleared off it, held as credit, to the rounding account.
+    customer_item_id: Mapped[int | None] = mapped_column(ForeignKey("customer_items.id"))
+    cleared: Mapped[Decimal] = mapped_column(Money, default=0)
+    excess: Mapped[Decimal] = mapped_column(Money, default=0)
+    rounding: Mapped[Decimal] = mapped_column(Money, default=0)
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+    # A reversal and the payment it took back name each other.
+    paired_with_id: Mapped[int | None] = mapped_column(ForeignKey("incoming_payments.id"))
+    delete_reason: Mapped[str | None] = mapped_column(Text)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

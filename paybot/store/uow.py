@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from paybot.store.audit_log import LoggedAuditRepository
     from paybot.store.banking import BankRepository
     from paybot.store.companies import CompanyRepository
+    from paybot.store.incoming import IncomingRepository
     from paybot.store.ledger import LedgerRepository
     from paybot.store.ledger_posting import PostingRepository
     from paybot.store.payments import PaymentRepository
@@ -109,6 +110,12 @@ class UnitOfWork:
         from paybot.store.ledger_posting import PostingRepository
 
         return PostingRepository(self._opened())
+
+    @_repository
+    def incoming(self) -> IncomingRepository:
+        from paybot.store.incoming import IncomingRepository
+
+        return IncomingRepository(self._opened())
 
     @_repository
     def payments(self) -> PaymentRepository:
@@ -269,6 +276,7 @@ _REPOSITORY_MODULES = (
     "paybot.store.audit_log",
     "paybot.store.banking",
     "paybot.store.companies",
+    "paybot.store.incoming",
     "paybot.store.ledger",
     "paybot.store.ledger_posting",
     "paybot.store.payments",

@@ -195,6 +195,9 @@ def test_it_answers_signed_requests_from_threaded_workers_on_loopback_only(
         answers = [_command(served.endpoint, "status") for _ in range(6)]
         assert all(status == 200 for status, _ in answers)
         assert len(_children(served.process.pid)) == 2
+        # The master warmed up before it forked them (tests/slack/test_warm_up.py: what for).
+        assert "warmed up in" in served.output()
+        assert "warm-up before the first request failed" not in served.output()
         # Bound to 127.0.0.1, not every address: another loopback address is refused.
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.2", served.port), timeout=5).close()

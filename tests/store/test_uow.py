@@ -7,9 +7,12 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import Engine
 
+from paybot.services import companies
 from paybot.store.companies import CompanyRepository
-from paybot.store.uow import UnitOfWork
+from paybot.store.uow import UnitOfWork, rehearsal
+from tests.builders import COMPANY_ACCOUNT, ORG_NO, a_company
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -39,7 +42,7 @@ def test_loading_the_repositories_loads_every_one_a_unit_of_work_uses() -> None:
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
-    assert done.stdout.strip() == "[] 16"
+    assert done.stdout.strip() == "[] 17"
 
 
 def test_a_repository_is_kept_for_its_with_and_made_anew_for_the_next(uow: UnitOfWork) -> None:
@@ -69,3 +72,38 @@ def test_audit_events_are_appended_when_the_unit_of_work_commits(uow: UnitOfWork
 def test_repositories_are_used_inside_with(uow: UnitOfWork) -> None:
     with pytest.raises(AttributeError):
         uow.companies  # noqa: B018
+
+
+def test_a_rehearsal_works_on_an_empty_copy_of_the_tables_and_leaves_the_real_ones_be(
+    engine: Engine, uow: UnitOfWork
+) -> None:
+    a_company(uow)
+    with uow:
+        events = uow.audit.latest(1000)
+    with rehearsal(engine) as rehearsed:
+        with rehearsed:
+            assert rehearsed.companies.all() == []  # nothing of the real tables is seen
+        # The same organisation number: the copy's unique index knows no real row.
+        companies.add_company(
+            rehearsed, org_no=ORG_NO, name="Copy AS", account=COMPANY_ACCOUNT, now=NOW
+        )
+        with rehearsed:
+            assert [c.name for c in rehearsed.companies.all()] == ["Copy AS"]
+            assert [e["action"] for e in rehearsed.audit.latest(10)] == ["company.add"]
+        if engine.dialect.name == "postgresql":  # (SQLite: the rehearsal holds the write lock)
+            with uow:  # another connection, meanwhile: the real rows as they were
+                assert [c.name for c in uow.companies.all()] == ["Acme AS"]
+    with uow:
+        assert [c.name for c in uow.companies.all()] == ["Acme AS"]
+        assert uow.audit.latest(1000) == events
+        assert uow.audit.first_broken_link() is None
+
+
+def test_a_rehearsal_is_rolled_back_when_what_runs_in_it_fails(engine: Engine) -> None:
+    with pytest.raises(LookupError), rehearsal(engine) as rehearsed:
+        companies.add_company(
+            rehearsed, org_no=ORG_NO, name="Copy AS", account=COMPANY_ACCOUNT, now=NOW
+        )
+        raise LookupError("stop")
+    with UnitOfWork(engine) as uow:
+        assert uow.companies.all() == []

@@ -1,0 +1,367 @@
+"""The work of one incoming file inside its transaction (services.incoming.ingest runs it): its
+payments matched and posted a chunk at a time, so memory stays flat however long the file.
+
+Each chunk: the payments the account had before (by key) are skipped; the customer items with the
+chunk's KIDs are read (as earlier chunks left them), each payment matched, the matched ones posted
+as vouchers numbered from the company's series, the items' open amounts written back. A reversal
+first writes the chunk before it (the payment it takes back may be in it), then undoes what that
+payment did (incoming_match's rules).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from paybot.core import incoming_match
+from paybot.core.company import BankAccount, CompanyInfo
+from paybot.core.errors import ConcurrentChange, NotFound, NotPermitted
+from paybot.core.incoming import CustomerItem, IncomingPayment
+from paybot.core.incoming_match import (
+    Match,
+    MatchStatus,
+    Unmatched,
+    find_reversed,
+    match_payment,
+    mirror_lines,
+    voucher_lines,
+)
+from paybot.core.posting import TEXT_LENGTH, VoucherRef
+from paybot.core.sends import same_account
+from paybot.core.vouchers import AccountRole, VoucherLine, check_balanced
+from paybot.store.incoming import NewVoucher
+from paybot.store.uow import UnitOfWork
+
+CHUNK = 2000
+ZERO = incoming_match.ZERO  # the very object Match uses: the store converts a run of it once
+NO_ORIGINAL = "no_original"  # a reversal of no payment paybot has: for a person
+
+
+class IncomingStatus(StrEnum):
+    """What became of an incoming payment."""
+
+    MATCHED = "matched"  # the exact open amount: posted, the invoice closed
+    SETTLED = "settled"  # within the rounding tolerance: posted, closed, the rest to rounding
+    PARTIAL = "partial"  # less: posted, the rest of the invoice stays open
+    OVERPAID = "overpaid"  # more: posted, the excess held as the customer's credit
+    UNMATCHED = "unmatched"  # for a person: post by hand, match by hand, or delete
+    POSTED = "posted"  # posted by hand to a GL account
+    DELETED = "deleted"  # removed by a person, with the reason, nothing posted
+    REVERSED = "reversed"  # taken back by the bank (and the reversal that took it)
+
+
+@dataclass(frozen=True)
+class Poster:
+    """Who posts (a person, or paybot for a file) and when."""
+
+    user_id: int | None
+    label: str
+    now: datetime
+
+
+class Banks:
+    """The company's bank accounts a file may name: its accounts with an incoming agreement."""
+
+    def __init__(self, company: CompanyInfo, source: str) -> None:
+        self._company = company
+        self._source = source
+        self._found: dict[str, BankAccount] = {}
+
+    def of(self, named: str) -> BankAccount:
+        """The company's account `named` (BBAN or IBAN); refuses one that is not, or that has no
+        incoming agreement, naming it."""
+        found = self._found.get(named)
+        if found is not None:
+            return found
+        company = self._company
+        ours = [a for a in company.accounts if same_account(named, a.account)]
+        if not ours:
+            known = ", ".join(a.account for a in company.accounts) or "none"
+            raise NotFound(
+                f"{self._source}: account {named} is not an account of {company.name} (it has: "
+                f"{known}); nothing was taken from the file."
+            )
+        if not ours[0].incoming:
+            raise NotPermitted(
+                f"{self._source}: account {named} of {company.name} has no incoming agreement; "
+                "nothing was taken from the file. Turn it on with `paybot bank set --company "
+                f"{company.org_no} --account {ours[0].account} --incoming`."
+            )
+        self._found[named] = ours[0]
+        return ours[0]
+
+
+def gl_of(company: CompanyInfo, account: str, accounts: Mapping[AccountRole, str]) -> str:
+    """The GL account of the company's bank account `account`."""
+    for bank in company.accounts:
+        if bank.account == account:
+            return bank.gl_account
+    return accounts[AccountRole.BANK]
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= TEXT_LENGTH else text[: TEXT_LENGTH - 1] + "…"
+
+
+def post_vouchers(
+    uow: UnitOfWork,
+    company_id: int,
+    drafts: Sequence[tuple[date, str, tuple[VoucherLine, ...]]],
+    poster: Poster,
+) -> list[tuple[int, VoucherRef]]:
+    """Writes vouchers (day, text, lines), numbered from each year's series in the order
+    given; their ids and numbers."""
+    counts = Counter(day.year for day, _, _ in drafts)
+    next_of = {
+        year: uow.postings.take_numbers(company_id, year, count)
+        for year, count in sorted(counts.items())
+    }
+    numbered: list[NewVoucher] = []
+    for day, text, lines in drafts:
+        check_balanced(lines)
+        numbered.append(NewVoucher(VoucherRef(day.year, next_of[day.year]), day, clip(text), lines))
+        next_of[day.year] += 1
+    ids = uow.incoming.add_vouchers(
+        company_id, numbered, posted_by_id=poster.user_id, posted_by=poster.label, now=poster.now
+    )
+    return [(voucher_id, voucher.ref) for voucher_id, voucher in zip(ids, numbered, strict=True)]
+
+
+def payment_row(
+    payment: IncomingPayment,
+    account: str,
+    status: IncomingStatus,
+    *,
+    company_id: int,
+    file_id: int,
+    now: datetime,
+    match: Match | None = None,
+    item_id: int | None = None,
+    reason: str | None = None,
+    detail: str | None = None,
+) -> dict[str, Any]:
+    """The stored row of a payment (to `account`, the company's form of it)."""
+    kid = (payment.kid or "").strip() or None
+    return {
+        "company_id": company_id,
+        "file_id": file_id,
+        "line": payment.line,
+        "key": payment.key,
+        "account": account,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "kid": None if kid is None else kid[:40],
+        "payer_name": _cut(payment.payer_name, 200),
+        "payer_account": _cut(payment.payer_account, 40),
+        "message": payment.message,
+        "bank_reference": _cut(payment.bank_reference, 60),
+        "bank_code": _cut(payment.bank_code, 8),
+        "payment_date": payment.payment_date,
+        "reversal": payment.reversal,
+        "status": status.value,
+        "reason": reason if reason is not None else (match.reason if match else None),
+        "detail": detail if detail is not None else (match.detail if match else None),
+        "customer_item_id": item_id,
+        "cleared": match.cleared if match else ZERO,
+        "excess": match.excess if match else ZERO,
+        "rounding": match.rounding if match else ZERO,
+        "voucher_id": None,
+        "paired_with_id": None,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _cut(text: str | None, length: int) -> str | None:
+    return None if text is None else text[:length]
+
+
+@dataclass
+class Run:
+    """One file's payments, taken in chunks; what it did, counted."""
+
+    uow: UnitOfWork
+    company: CompanyInfo
+    banks: Banks
+    file_id: int
+    poster: Poster
+    accounts: Mapping[AccountRole, str]
+    counts: Counter[str] = field(default_factory=Counter)
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    seen_before: int = 0
+    vouchers: int = 0
+    payments: int = 0
+    _pending: list[tuple[IncomingPayment, BankAccount]] = field(default_factory=list)
+
+    def add(self, payment: IncomingPayment) -> None:
+        bank = self.banks.of(payment.account)
+        self.payments += 1
+        if payment.reversal or payment.amount < 0:
+            self.flush()
+            self._reverse(payment, bank)
+            return
+        self._pending.append((payment, bank))
+        if len(self._pending) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        chunk, self._pending = self._pending, []
+        if not chunk:
+            return
+        fresh = self._fresh(chunk)
+        kids = {(p.kid or "").strip() for p, _ in fresh} - {""}
+        items = self.uow.incoming.items_with_kids(self.company.id, kids)
+        ids = {item.invoice_no: item_id for found in items.values() for item_id, item in found}
+        rows: list[dict[str, Any]] = []
+        drafts: list[tuple[date, str, tuple[VoucherLine, ...]]] = []
+        posted_rows: list[int] = []
+        opened: dict[int, Decimal] = {}
+        for payment, bank in fresh:
+            match = self._match(payment, items)
+            item = match.item
+            item_id = None if item is None else ids[item.invoice_no]
+            rows.append(
+                self._row(payment, bank, IncomingStatus(match.status.value), match, item_id)
+            )
+            if item is None or item_id is None or not match.status.posted:
+                continue
+            left = item.open_amount - match.cleared
+            opened[item_id] = left
+            _update(items, item, replace(item, open_amount=left))
+            lines = voucher_lines(
+                match,
+                bank_account=bank.gl_account,
+                accounts=self.accounts,
+                company_currency=self.company.currency,
+            )
+            text = f"Payment in from {item.customer_name}, invoice {item.invoice_no}"
+            drafts.append((payment.payment_date, text, lines))
+            posted_rows.append(len(rows) - 1)
+        for index, (voucher_id, _) in zip(
+            posted_rows, post_vouchers(self.uow, self.company.id, drafts, self.poster), strict=True
+        ):
+            rows[index]["voucher_id"] = voucher_id
+        self.vouchers += len(drafts)
+        self.uow.incoming.add_payments(rows)
+        self.uow.incoming.set_open_amounts(opened)
+
+    def _fresh(
+        self, chunk: list[tuple[IncomingPayment, BankAccount]]
+    ) -> list[tuple[IncomingPayment, BankAccount]]:
+        """The chunk without the payments the account had before (or twice in the chunk)."""
+        by_account: dict[str, list[str]] = {}
+        for payment, bank in chunk:
+            by_account.setdefault(bank.account, []).append(payment.key)
+        known = {
+            (account, key)
+            for account, keys in by_account.items()
+            for key in self.uow.incoming.known_keys(self.company.id, account, keys)
+        }
+        fresh = []
+        for payment, bank in chunk:
+            if (bank.account, payment.key) in known:
+                self.seen_before += 1
+                continue
+            known.add((bank.account, payment.key))
+            fresh.append((payment, bank))
+        return fresh
+
+    def _match(
+        self, payment: IncomingPayment, items: Mapping[str, list[tuple[int, CustomerItem]]]
+    ) -> Match:
+        kid = (payment.kid or "").strip()
+        named = [item for _, item in items.get(kid, ())]
+        tolerance = self.company.rounding_tolerance
+        match = match_payment(payment, named, rounding_tolerance=tolerance)
+        currency = self.company.currency
+        if match.status.posted and payment.currency != currency:
+            detail = (
+                f"paid in {payment.currency}, and the ledger is kept in {currency}: post it by "
+                "hand (at the rate table's rate)"
+            )
+            return Match(payment, MatchStatus.UNMATCHED, reason=Unmatched.CURRENCY, detail=detail)
+        return match
+
+    def _row(
+        self,
+        payment: IncomingPayment,
+        bank: BankAccount,
+        status: IncomingStatus,
+        match: Match | None = None,
+        item_id: int | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        self.counts[status.value] += 1
+        self.amounts[status.value] = self.amounts.get(status.value, ZERO) + payment.amount
+        return payment_row(
+            payment,
+            bank.account,
+            status,
+            company_id=self.company.id,
+            file_id=self.file_id,
+            now=self.poster.now,
+            match=match,
+            item_id=item_id,
+            **extra,
+        )
+
+    def _reverse(self, reversal: IncomingPayment, bank: BankAccount) -> None:
+        """Undoes the payment `reversal` takes back: mirrors its voucher, if it had one, opens
+        its invoice again by what it cleared; both end reversed. One that takes back nothing
+        paybot has is unmatched, for a person."""
+        uow = self.uow
+        if uow.incoming.known_keys(self.company.id, bank.account, [reversal.key]):
+            self.seen_before += 1
+            return
+        kid = (reversal.kid or "").strip() or None
+        ours = replace(reversal, account=bank.account, kid=kid, reversal=True)
+        candidates = uow.incoming.reversible(self.company.id, bank.account, kid, -reversal.amount)
+        taken = find_reversed(ours, [c.payment for c in candidates])
+        if taken is None:
+            detail = (
+                f"takes back {reversal.currency} {-reversal.amount}, and no earlier payment of "
+                f"that amount with KID {kid or '(none)'} is here: post it by hand"
+            )
+            row = self._row(ours, bank, IncomingStatus.UNMATCHED, reason=NO_ORIGINAL, detail=detail)
+            uow.incoming.add_payment(row)
+            return
+        [original] = [c for c in candidates if c.payment.key == taken.key]
+        row = self._row(ours, bank, IncomingStatus.REVERSED)
+        if original.voucher_id is not None:
+            lines = mirror_lines(uow.incoming.voucher_lines(original.voucher_id))
+            text = f"Reversal of incoming payment #{original.id}"
+            drafts = [(reversal.payment_date, text, lines)]
+            [(row["voucher_id"], _)] = post_vouchers(uow, self.company.id, drafts, self.poster)
+            self.vouchers += 1
+        if original.customer_item_id is not None and original.cleared:
+            uow.incoming.add_to_open_amount(original.customer_item_id, original.cleared)
+        row["paired_with_id"] = original.id
+        row["detail"] = f"takes back incoming payment #{original.id}"
+        reversal_id = uow.incoming.add_payment(row)
+        changed = {
+            "status": IncomingStatus.REVERSED.value,
+            "paired_with_id": reversal_id,
+            "updated_at": self.poster.now,
+        }
+        if not uow.incoming.compare_and_set(original.id, original.version, changed):
+            raise ConcurrentChange(
+                f"Incoming payment {original.id} was changed by someone else just now; nothing "
+                "was taken from the file. Retry."
+            )
+
+
+def _update(
+    items: Mapping[str, list[tuple[int, CustomerItem]]], old: CustomerItem, new: CustomerItem
+) -> None:
+    """The chunk's copy of an item, as this payment left it (for the next with its KID)."""
+    found = items[(old.kid or "").strip()]
+    for index, (item_id, item) in enumerate(found):
+        if item is old:
+            found[index] = (item_id, new)
+            return

@@ -1,0 +1,422 @@
+"""The customer ledger's open items, and the incoming payments matched to them: the files they
+came in (each taken once per company), the payments (each once per account: its key), and the
+vouchers that post them (in the company's voucher series and tables, as posting's).
+
+Bulk paths (an ingest of 100,000 payments) use Core statements in chunks, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from paybot.core.incoming import CustomerItem, IncomingPayment
+from paybot.core.money import currency_exponent
+from paybot.core.posting import VoucherRef
+from paybot.core.vouchers import CENT, Party, VoucherLine
+from paybot.store.bulk import chunks, id_chunks, insert_rows
+from paybot.store.models import CustomerItem as CustomerItemRow
+from paybot.store.models import IncomingFile, IncomingPaymentRow, Voucher
+from paybot.store.models import VoucherLine as VoucherLineRow
+
+_ITEMS = cast(Table, CustomerItemRow.__table__)
+_FILES = cast(Table, IncomingFile.__table__)
+_PAYMENTS = cast(Table, IncomingPaymentRow.__table__)
+_VOUCHERS = cast(Table, Voucher.__table__)
+_LINES = cast(Table, VoucherLineRow.__table__)
+_LINE_KEYS = (
+    "voucher_id", "position", "account", "debit", "credit", "currency", "amount_currency", "text",
+    "party_kind", "party_name", "party_org_no", "party_key", "supplier_id", "payment_id",
+)  # fmt: skip
+_VOUCHER_KEYS = (
+    "company_id", "year", "number", "day", "text", "posted_at", "posted_by_id", "posted_by",
+)  # fmt: skip
+PAYMENT_KEYS = (
+    "company_id", "file_id", "line", "key", "account", "amount", "currency", "kid", "payer_name",
+    "payer_account", "message", "bank_reference", "bank_code", "payment_date", "reversal",
+    "status", "reason", "detail", "customer_item_id", "cleared", "excess", "rounding",
+    "voucher_id", "paired_with_id", "version", "created_at", "updated_at",
+)  # fmt: skip
+OPEN, CLOSED = "open", "closed"
+
+
+@dataclass(frozen=True)
+class NewVoucher:
+    """A numbered voucher to write."""
+
+    ref: VoucherRef
+    day: date
+    text: str
+    lines: tuple[VoucherLine, ...]
+
+
+@dataclass(frozen=True)
+class IncomingRecord:
+    """An incoming payment as stored: the payment, and what became of it."""
+
+    id: int
+    company_id: int
+    status: str
+    version: int
+    payment: IncomingPayment
+    reason: str | None
+    detail: str | None
+    customer_item_id: int | None
+    invoice_no: str | None
+    cleared: Decimal
+    excess: Decimal
+    rounding: Decimal
+    voucher_id: int | None
+    voucher: VoucherRef | None
+    paired_with_id: int | None
+    delete_reason: str | None
+    file_name: str
+
+
+class IncomingRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # --- customer items -----------------------------------------------------------------------
+
+    def items_by_invoice(self, company_id: int) -> dict[str, dict[str, Any]]:
+        """invoice_no -> the columns an import compares."""
+        query = select(
+            _ITEMS.c.invoice_no,
+            _ITEMS.c.customer_name,
+            _ITEMS.c.customer_org_no,
+            _ITEMS.c.amount,
+            _ITEMS.c.currency,
+            _ITEMS.c.invoice_date,
+            _ITEMS.c.due_date,
+            _ITEMS.c.kid,
+        ).where(_ITEMS.c.company_id == company_id)
+        return {row.invoice_no: row._asdict() for row in self._session.execute(query)}
+
+    def add_items(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            insert_rows(self._session, _ITEMS, list(rows[0]), rows)
+
+    def items_with_kids(
+        self, company_id: int, kids: Iterable[str]
+    ) -> dict[str, list[tuple[int, CustomerItem]]]:
+        """kid -> the company's items with that KID (open or not), with their ids."""
+        found: dict[str, list[tuple[int, CustomerItem]]] = {}
+        for chunk in chunks(sorted(set(kids))):  # type: ignore[arg-type]
+            rows = self._session.execute(_ITEMS_BY_KID, {"company": company_id, "kids": chunk})
+            for row in rows:
+                found.setdefault(row.kid, []).append((row.id, _item(row)))
+        return found
+
+    def item_by_invoice(self, company_id: int, invoice_no: str) -> tuple[int, CustomerItem] | None:
+        query = _ITEM_COLUMNS.where(
+            _ITEMS.c.company_id == company_id, _ITEMS.c.invoice_no == invoice_no
+        ).with_for_update()
+        row = self._session.execute(query).first()
+        return None if row is None else (row.id, _item(row))
+
+    def set_open_amounts(self, changes: Mapping[int, Decimal]) -> None:
+        """Each item's new open amount; one with nothing left open is closed."""
+        rows = [
+            {"item_id": item_id, "open": amount, "status": OPEN if amount > 0 else CLOSED}
+            for item_id, amount in changes.items()
+        ]
+        for chunk in chunks(rows):
+            self._session.execute(_SET_OPEN, list(chunk))
+
+    def add_to_open_amount(self, item_id: int, amount: Decimal) -> None:
+        """Opens an item again by `amount` (a reversed payment's)."""
+        current = self._session.execute(
+            select(_ITEMS.c.open_amount).where(_ITEMS.c.id == item_id).with_for_update()
+        ).scalar_one()
+        self.set_open_amounts({item_id: current + amount})
+
+    # --- files --------------------------------------------------------------------------------
+
+    def claim_file(
+        self, company_id: int, *, sha256: str, name: str, kind: str, now: datetime
+    ) -> int | None:
+        """Records the file as taken; None if it was (or is being) taken already. The unique
+        hash makes a second taker of the same file wait here for the first, then back off."""
+        values = {
+            "company_id": company_id,
+            "sha256": sha256,
+            "name": name[:300],
+            "kind": kind,
+            "received_at": now,
+        }
+        dialect = self._session.get_bind().dialect.name
+        insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert_into(_FILES).values(values).on_conflict_do_nothing()
+        return self._session.execute(statement.returning(_FILES.c.id)).scalar()
+
+    def set_file_summary(self, file_id: int, summary: dict[str, Any]) -> None:
+        self._session.execute(update(_FILES).where(_FILES.c.id == file_id).values(summary=summary))
+
+    # --- payments -----------------------------------------------------------------------------
+
+    def known_keys(self, company_id: int, account: str, keys: Sequence[str]) -> set[str]:
+        """Which of these payment keys the account has had before."""
+        found: set[str] = set()
+        for chunk in chunks(list(keys)):  # type: ignore[arg-type]
+            params = {"company": company_id, "account": account, "keys": list(chunk)}
+            found.update(self._session.execute(_KNOWN_KEYS, params).scalars())
+        return found
+
+    def add_payments(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Inserts payments (mappings holding every one of PAYMENT_KEYS)."""
+        insert_rows(self._session, _PAYMENTS, PAYMENT_KEYS, rows)
+
+    def add_payment(self, row: Mapping[str, Any]) -> int:
+        return int(
+            self._session.execute(insert(_PAYMENTS).returning(_PAYMENTS.c.id), row).scalar_one()
+        )
+
+    def get(self, payment_id: int, *, lock: bool = False) -> IncomingRecord | None:
+        query = _RECORDS.where(_PAYMENTS.c.id == payment_id)
+        if lock:
+            query = query.with_for_update(of=_PAYMENTS, key_share=True)
+        row = self._session.execute(query).first()
+        return None if row is None else _record(row)
+
+    def reversible(
+        self, company_id: int, account: str, kid: str | None, amount: Decimal
+    ) -> list[IncomingRecord]:
+        """The account's payments of `amount` with this KID (or none) that no reversal took
+        back yet: what a reversal of `amount` may take back."""
+        query = _RECORDS.where(
+            _PAYMENTS.c.company_id == company_id,
+            _PAYMENTS.c.account == account,
+            _PAYMENTS.c.kid.is_(None) if kid is None else _PAYMENTS.c.kid == kid,
+            _PAYMENTS.c.amount == amount,
+            _PAYMENTS.c.reversal.is_(False),
+            _PAYMENTS.c.paired_with_id.is_(None),
+        ).with_for_update(of=_PAYMENTS, key_share=True)
+        return [_record(row) for row in self._session.execute(query)]
+
+    def compare_and_set(self, payment_id: int, version: int, values: Mapping[str, Any]) -> bool:
+        """Writes `values` only if nobody changed the payment since `version`; bumps it."""
+        statement = (
+            update(_PAYMENTS)
+            .where(_PAYMENTS.c.id == payment_id, _PAYMENTS.c.version == version)
+            .values(**values, version=_PAYMENTS.c.version + 1)
+        )
+        result = self._session.execute(statement)
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+    def listed(
+        self, company_id: int, statuses: Iterable[str] | None = None
+    ) -> list[IncomingRecord]:
+        query = _RECORDS.where(_PAYMENTS.c.company_id == company_id)
+        if statuses is not None:
+            query = query.where(_PAYMENTS.c.status.in_(list(statuses)))
+        query = query.order_by(_PAYMENTS.c.payment_date, _PAYMENTS.c.id)
+        return [_record(row) for row in self._session.execute(query)]
+
+    # --- vouchers -----------------------------------------------------------------------------
+
+    def add_vouchers(
+        self,
+        company_id: int,
+        vouchers: Sequence[NewVoucher],
+        *,
+        posted_by_id: int | None,
+        posted_by: str,
+        now: datetime,
+    ) -> list[int]:
+        """Writes numbered vouchers and their lines; their ids, in order."""
+        rows = [
+            {
+                "company_id": company_id,
+                "year": voucher.ref.year,
+                "number": voucher.ref.number,
+                "day": voucher.day,
+                "text": voucher.text,
+                "posted_at": now,
+                "posted_by_id": posted_by_id,
+                "posted_by": posted_by[:200],
+            }
+            for voucher in vouchers
+        ]
+        insert_rows(self._session, _VOUCHERS, _VOUCHER_KEYS, rows)
+        ids = self._voucher_ids(company_id, [voucher.ref for voucher in vouchers])
+        lines = [
+            _line_row(voucher_id, position, line)
+            for voucher_id, voucher in zip(ids, vouchers, strict=True)
+            for position, line in enumerate(voucher.lines, start=1)
+        ]
+        insert_rows(self._session, _LINES, _LINE_KEYS, lines)
+        return ids
+
+    def _voucher_ids(self, company_id: int, refs: Sequence[VoucherRef]) -> list[int]:
+        """The ids of the company's vouchers with these numbers (read back by number, a range
+        per year: cheaper than an INSERT ... RETURNING of many rows)."""
+        found: dict[VoucherRef, int] = {}
+        for year in sorted({ref.year for ref in refs}):
+            numbers = [ref.number for ref in refs if ref.year == year]
+            query = select(_VOUCHERS.c.id, _VOUCHERS.c.number).where(
+                _VOUCHERS.c.company_id == company_id,
+                _VOUCHERS.c.year == year,
+                _VOUCHERS.c.number.between(min(numbers), max(numbers)),
+            )
+            found.update({VoucherRef(year, n): vid for vid, n in self._session.execute(query)})
+        return [found[ref] for ref in refs]
+
+    def voucher_lines(self, voucher_id: int) -> tuple[VoucherLine, ...]:
+        query = select(_LINES).where(_LINES.c.voucher_id == voucher_id).order_by(_LINES.c.position)
+        return tuple(_line(row) for row in self._session.execute(query))
+
+    def voucher_refs(self, voucher_ids: Iterable[int]) -> dict[int, VoucherRef]:
+        found: dict[int, VoucherRef] = {}
+        query = select(_VOUCHERS.c.id, _VOUCHERS.c.year, _VOUCHERS.c.number)
+        for chunk in id_chunks(sorted(set(voucher_ids))):
+            rows = self._session.execute(query.where(_VOUCHERS.c.id.in_(chunk)))
+            found.update({vid: VoucherRef(year, number) for vid, year, number in rows})
+        return found
+
+
+def _item(row: Any) -> CustomerItem:
+    return CustomerItem(
+        invoice_no=row.invoice_no,
+        customer_name=row.customer_name,
+        customer_org_no=row.customer_org_no,
+        amount=_money(row.amount, row.currency),
+        currency=row.currency,
+        due_date=row.due_date,
+        kid=row.kid,
+        open_amount=_money(row.open_amount, row.currency),
+    )
+
+
+def _record(row: Any) -> IncomingRecord:
+    payment = IncomingPayment(
+        key=row.key,
+        amount=_money(row.amount, row.currency),
+        currency=row.currency,
+        kid=row.kid,
+        account=row.account,
+        payment_date=row.payment_date,
+        reversal=row.reversal,
+        source=row.file_name,
+        line=row.line,
+        bank_reference=row.bank_reference,
+        payer_name=row.payer_name,
+        payer_account=row.payer_account,
+        message=row.message,
+        bank_code=row.bank_code,
+    )
+    voucher = (
+        None if row.voucher_number is None else VoucherRef(row.voucher_year, row.voucher_number)
+    )
+    return IncomingRecord(
+        id=row.id,
+        company_id=row.company_id,
+        status=row.status,
+        version=row.version,
+        payment=payment,
+        reason=row.reason,
+        detail=row.detail,
+        customer_item_id=row.customer_item_id,
+        invoice_no=row.invoice_no,
+        cleared=_money(row.cleared, row.currency),
+        excess=_money(row.excess, row.currency),
+        rounding=_money(row.rounding, row.currency),
+        voucher_id=row.voucher_id,
+        voucher=voucher,
+        paired_with_id=row.paired_with_id,
+        delete_reason=row.delete_reason,
+        file_name=row.file_name,
+    )
+
+
+def _money(amount: Decimal, currency: str) -> Decimal:
+    """Stored to four decimals: read back to the currency's own."""
+    return amount.quantize(_unit(currency))
+
+
+@functools.cache
+def _unit(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-currency_exponent(currency))
+
+
+def _line_row(voucher_id: int, position: int, line: VoucherLine) -> dict[str, Any]:
+    party = line.party
+    return {
+        "voucher_id": voucher_id,
+        "position": position,
+        "account": line.account,
+        "debit": line.debit,
+        "credit": line.credit,
+        "currency": line.currency,
+        "amount_currency": line.amount_currency,
+        "text": line.text[:200],
+        "party_kind": None if party is None else party.kind,
+        "party_name": None if party is None else party.name,
+        "party_org_no": None if party is None else party.org_no,
+        "party_key": None if party is None else party.key,
+        "supplier_id": None,
+        "payment_id": None,
+    }
+
+
+def _line(row: Any) -> VoucherLine:
+    party = None
+    if row.party_kind is not None:
+        party = Party(row.party_kind, row.party_name, row.party_org_no, row.party_key)
+    return VoucherLine(
+        account=row.account,
+        debit=row.debit.quantize(CENT),
+        credit=row.credit.quantize(CENT),
+        currency=row.currency,
+        amount_currency=_money(row.amount_currency, row.currency),
+        text=row.text,
+        party=party,
+    )
+
+
+_ITEM_COLUMNS = select(
+    _ITEMS.c.id,
+    _ITEMS.c.invoice_no,
+    _ITEMS.c.customer_name,
+    _ITEMS.c.customer_org_no,
+    _ITEMS.c.amount,
+    _ITEMS.c.currency,
+    _ITEMS.c.due_date,
+    _ITEMS.c.kid,
+    _ITEMS.c.open_amount,
+)
+_ITEMS_BY_KID = _ITEM_COLUMNS.where(
+    _ITEMS.c.company_id == bindparam("company"),
+    _ITEMS.c.kid.in_(bindparam("kids", expanding=True)),
+).order_by(_ITEMS.c.id)
+_SET_OPEN = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("item_id"))
+    .values(open_amount=bindparam("open"), status=bindparam("status"))
+)
+_KNOWN_KEYS = select(_PAYMENTS.c.key).where(
+    _PAYMENTS.c.company_id == bindparam("company"),
+    _PAYMENTS.c.account == bindparam("account"),
+    _PAYMENTS.c.key.in_(bindparam("keys", expanding=True)),
+)
+_RECORDS = (
+    select(
+        _PAYMENTS,
+        _ITEMS.c.invoice_no,
+        _FILES.c.name.label("file_name"),
+        _VOUCHERS.c.year.label("voucher_year"),
+        _VOUCHERS.c.number.label("voucher_number"),
+    )
+    .join(_FILES, _FILES.c.id == _PAYMENTS.c.file_id)
+    .outerjoin(_ITEMS, _ITEMS.c.id == _PAYMENTS.c.customer_item_id)
+    .outerjoin(_VOUCHERS, _VOUCHERS.c.id == _PAYMENTS.c.voucher_id)
+)
