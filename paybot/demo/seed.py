@@ -14,11 +14,22 @@ from stdnum import luhn
 from stdnum.no import kontonr, orgnr
 
 from paybot.container import Container
+from paybot.core.bankfiles.ocr_giro_writer import OcrPayment, write_ocr_giro
 from paybot.core.company import DispatchTiming, Language
-from paybot.core.ledger_file import OpenItemRow, SupplierRow
+from paybot.core.ledger_file import CustomerItemRow, OpenItemRow, SupplierRow
 from paybot.core.payments import ReferenceType
 from paybot.core.policy import Role
-from paybot.services import companies, ledger, otp, payments, people, proposals, rates, signing
+from paybot.services import (
+    companies,
+    customer_ledger,
+    ledger,
+    otp,
+    payments,
+    people,
+    proposals,
+    rates,
+    signing,
+)
 from paybot.services.common import ActorRef
 
 PROPOSALS_CHANNEL = "C0PROPOSALS"
@@ -270,7 +281,55 @@ def seed(
         )
         devices[person.user_id] = device
     _send_the_troubled_ones(parts, devices[SIGNER_1.user_id], now)
+    _customers_pay(parts, today, now)
     return DemoCompany(ORG_NO, name, devices)
+
+
+def _customer_items(today: date) -> list[CustomerItemRow]:
+    """Invoices the bakery sent its customers, with KIDs."""
+    rows = [
+        ("2026-501", "Kafé Solsiden AS", "91888777", "4500.00", kid("2026501")),
+        ("2026-502", "Hotell Fjordgløtt AS", "92777666", "12800.00", kid("2026502")),
+        ("2026-503", "Skolekantina Nord", "93666555", "2350.00", kid("2026503")),
+    ]
+    return [
+        CustomerItemRow(
+            line=n,
+            invoice_no=invoice,
+            customer_name=customer,
+            customer_org_no=_completed(org, orgnr.is_valid),
+            amount=Decimal(amount),
+            currency="NOK",
+            invoice_date=today - timedelta(days=14),
+            due_date=today,
+            kid=reference,
+        )
+        for n, (invoice, customer, org, amount, reference) in enumerate(rows, start=2)
+    ]
+
+
+def _customers_pay(parts: Container, today: date, now: datetime) -> None:
+    """The customer ledger, and an OCR Giro file from the bank waiting in the inbox: one invoice
+    paid in full, one in part, and a payment with a KID nobody knows (a refund from NAV, say),
+    which a person posts by hand. The returns poll takes the file as soon as the demo runs."""
+    items = _customer_items(today)
+    customer_ledger.import_customer_items(
+        parts.uow(), company_org_no=ORG_NO, source="demo-customer-items", rows=items, now=now
+    )
+    exact, part = items[0], items[1]
+    assert exact.kid is not None and part.kid is not None
+    data = write_ocr_giro(
+        [
+            OcrPayment(exact.amount, exact.kid),
+            OcrPayment(Decimal("5000.00"), part.kid),
+            OcrPayment(Decimal("1730.00"), kid("88812345")),
+        ],
+        account=kontonr.compact(COMPANY_ACCOUNT),
+        settled=today,
+    )
+    inbox = parts.settings.files_dir / "bank" / kontonr.compact(COMPANY_ACCOUNT) / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / f"OCR.D{today:%d%m%y}.ocr").write_bytes(data)
 
 
 def _send_the_troubled_ones(parts: Container, device: pyotp.TOTP, now: datetime) -> None:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,17 @@ def test_a_reloaded_page_closes_the_modals_left_open(page: DemoPage) -> None:
     assert page.state(SIGNER, PROPOSALS)["modal"]["title"] == "Details"
     status, state = page.get(f"/ui/state?as={SIGNER}&conv={PROPOSALS}&fresh=1")
     assert status == 200 and state["modal"] is None
+
+
+def test_the_customers_payments_come_in_matched_partial_and_unknown(demo: Demo) -> None:
+    """The bank's OCR Giro file waiting at start: one invoice paid in full, one in part, one KID
+    nobody knows, for a person to post by hand."""
+    from paybot.services import incoming
+
+    deadline = time.monotonic() + 30
+    while not (found := incoming.list_incoming(demo.parts.uow(), seed.ORG_NO)):
+        assert time.monotonic() < deadline, "the OCR file was not taken"
+        time.sleep(0.2)
+    assert sorted(p.status for p in found) == ["matched", "partial", "unmatched"]
+    matched = next(p for p in found if p.status == "matched")
+    assert matched.invoice_no == "2026-501" and matched.voucher is not None
