@@ -204,7 +204,7 @@ def test_approve_then_sign_with_the_code_and_see_it_paid(workspace: Workspace) -
         ws.state(KONTORREKVISITA),
         "the #payments card should follow the payment to Paid once the bank has confirmed it "
         "(the 'Batch … paid' alert is already out); it stays at Due",
-    ).to_have_text("Paid", timeout=5_000)
+    ).to_have_text("Paid", timeout=WAIT_MS)
 
 
 def test_fix_a_red_proposal(workspace: Workspace) -> None:
