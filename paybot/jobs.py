@@ -23,7 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from paybot.container import Container, container
 from paybot.core.errors import PaybotError
-from paybot.handlers import alerting, cards, proposal_posts
+from paybot.handlers import alerting, cards, incoming, proposal_posts
 from paybot.services import dispatching, returns
 from paybot.store.leases import RENEW_EVERY, Lease, lease_for
 
@@ -146,6 +146,19 @@ def _no_token_for_alerts() -> None:
     log.info("SLACK_BOT_TOKEN is not set: no alerts are posted to Slack")
 
 
+def post_incoming(parts: Container | None = None) -> str:
+    """The daily summary of incoming payments of every company whose time has come (its
+    post_at, on banking days; once a day each, and only when there is something to say)."""
+    parts = parts or container()
+    if parts.slack_client is None:
+        _no_token_for_alerts()
+        return "no Slack token"
+    posted = incoming.post_due(parts.slack_client, parts.deps, parts.clock())
+    for org_no in posted:
+        log.info("posted the incoming payments summary of %s", org_no)
+    return f"{len(posted)} incoming summary post(s) made"
+
+
 Job = Callable[[Container | None], str]
 
 # What runs, and how often.
@@ -153,6 +166,7 @@ JOBS: dict[str, tuple[Job, timedelta]] = {
     "dispatch_due": (dispatch_due, timedelta(minutes=1)),
     "post_proposals": (post_proposals, timedelta(minutes=1)),
     "send_alerts": (send_alerts, timedelta(minutes=1)),
+    "post_incoming": (post_incoming, timedelta(minutes=1)),
     "poll_returns": (poll_returns, timedelta(minutes=5)),
     "check_missing_returns": (check_missing_returns, timedelta(minutes=15)),
 }

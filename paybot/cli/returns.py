@@ -9,6 +9,7 @@ import typer
 from paybot.cli import context as ctx
 
 if TYPE_CHECKING:
+    from paybot.services import incoming
     from paybot.services.returns import IngestResult
 
 returns_app = ctx.group("Files from the bank: status reports, notifications.")
@@ -77,8 +78,13 @@ def _report(result: "IngestResult") -> None:
     if result.error:
         typer.echo(f"{result.name}: not taken, left in the inbox: {result.error}", err=True)
         return
+    if result.incoming is not None and result.kind != "camt.054":  # payments in only
+        typer.echo(f"{result.name} ({result.kind}): {_incoming_report(result.incoming)}.")
+        _archive_report(result)
+        return
     if result.already_applied:
         typer.echo(f"{result.name}: applied before; nothing changed.")
+        _incoming_line(result)
         return
     parts = [
         f"{len(result.paid)} paid",
@@ -91,14 +97,46 @@ def _report(result: "IngestResult") -> None:
         parts.append(f"{len(result.held)} on hold")
     if result.unchanged:
         parts.append(f"{result.unchanged} moving nothing (about earlier sends, or said before)")
-    if result.incoming_entries:
-        parts.append(f"{result.incoming_entries} incoming entr(y/ies) not handled here")
     typer.echo(f"{result.name} ({result.kind}): " + ", ".join(parts) + ".")
+    _incoming_line(result)
     if result.unmatched:
         typer.echo(f"  References that match no payment: {', '.join(result.unmatched)}", err=True)
     if result.foreign:
         typer.echo(f"  Not applied (not this file's): {', '.join(result.foreign)}", err=True)
     for warning in result.warnings:
         typer.echo(f"  ALARM: {warning}", err=True)
+    _archive_report(result)
+
+
+def _archive_report(result: "IngestResult") -> None:
     if result.archive_error:
         typer.echo(f"  Taken, but left in the inbox: {result.archive_error}", err=True)
+
+
+def _incoming_line(result: "IngestResult") -> None:
+    """What the incoming side did with a camt.054's payments in (or that it did not take them)."""
+    if result.incoming is not None:
+        typer.echo(f"  Incoming: {_incoming_report(result.incoming)}.")
+    elif result.incoming_entries:
+        typer.echo(
+            f"  {result.incoming_entries} incoming entr(y/ies) not taken as payments in: the "
+            "account has no incoming agreement here (`paybot incoming ingest FILE` takes them "
+            "for one that has)."
+        )
+
+
+def _incoming_report(taken: "incoming.IngestResult") -> str:
+    """ "3 payment(s) in: 1 matched (1250.00), 2 unmatched (350.00); 1 voucher(s)"."""
+    if taken.taken_already:
+        return "payments in taken before; nothing changed"
+    if not taken.payments and not taken.seen_before:
+        return "no payments in"
+    groups = [
+        f"{count} {status} ({taken.amounts.get(status, 0)})"
+        for status, count in taken.counts.items()
+        if count
+    ]
+    text = f"{taken.payments} payment(s) in" + (": " + ", ".join(groups) if groups else "")
+    if taken.seen_before:
+        text += f"; {taken.seen_before} seen in an earlier file, skipped"
+    return f"{text}; {taken.vouchers} voucher(s)"

@@ -36,6 +36,16 @@ SEARCH_FIELDS: tuple[str, ...] = (
     "page",
 )
 
+# `direction:in` searches incoming payments (services.incoming), `direction:out` (the default)
+# the payments out. It is no field of SEARCH_FIELDS: those are the fields of a payment out.
+DIRECTION = "direction"
+DIRECTIONS = ("in", "out")
+# The statuses of an incoming payment (services.incoming_run.IncomingStatus; a test holds them
+# equal), for `status:` under `direction:in`.
+INCOMING_STATUSES: tuple[str, ...] = (
+    "matched", "settled", "partial", "overpaid", "unmatched", "posted", "deleted", "reversed",
+)  # fmt: skip
+
 # The last page a search may ask for: a page number becomes an offset in the database, and no one
 # pages through ten thousand pages. Where no page size is given, a page holds PAGE_SIZE matches.
 MAX_PAGE = 10_000
@@ -49,6 +59,7 @@ _EXPECTED = {
     "status": "statuses separated by commas, such as failed,processing",
     "currency": "3-letter currency codes separated by commas, such as NOK or EUR,USD",
     "page": f"a page number between 1 and {MAX_PAGE}",
+    DIRECTION: "in (incoming payments) or out (payments out, the default)",
 }
 
 # Matched against the raw text, not the unquoted token, so that a quoted "INV:17" stays a word.
@@ -110,6 +121,12 @@ class SearchQuery:
     currencies: frozenset[str] | None = None
     words: tuple[str, ...] = ()
     page: int = 1  # which page of the matches is asked for; not a filter
+    direction: str = "out"  # "in": incoming payments, filtered by `incoming_statuses`
+    incoming_statuses: frozenset[str] | None = None  # status: under direction:in
+
+    @property
+    def incoming(self) -> bool:
+        return self.direction == "in"
 
 
 _OPERATORS: tuple[tuple[str, Callable[[Decimal], AmountRange]], ...] = (
@@ -123,9 +140,12 @@ _OPERATORS: tuple[tuple[str, Callable[[Decimal], AmountRange]], ...] = (
 
 def parse_query(text: str) -> SearchQuery:
     """Parse a query; raises QueryError with a message for the user when it cannot."""
-    query = SearchQuery()
+    terms = list(_terms(text))
+    query = SearchQuery(direction=_direction(terms))
     page: str | None = None  # as typed, to name both when a second one comes
-    for field_name, value in _terms(text):
+    for field_name, value in terms:
+        if field_name is not None and field_name.lower() == DIRECTION:
+            continue
         if field_name is None:
             if value.strip():
                 query = replace(query, words=(*query.words, value))
@@ -136,6 +156,17 @@ def parse_query(text: str) -> SearchQuery:
             page = _clip(value)
         query = _apply_field(query, field_name, value)
     return query
+
+
+def _direction(terms: list[tuple[str | None, str]]) -> str:
+    """The direction the query gives (read first: `status:` depends on it); out unless given."""
+    given = {value.strip().lower() for name, value in terms if name and name.lower() == DIRECTION}
+    for value in given:
+        if value not in DIRECTIONS:
+            raise QueryError(f"direction: expected {_EXPECTED[DIRECTION]}, got {_clip(value)!r}")
+    if len(given) > 1:
+        raise QueryError("direction: give one direction, in or out")
+    return given.pop() if given else "out"
 
 
 def _terms(text: str) -> Iterator[tuple[str | None, str]]:
@@ -171,7 +202,8 @@ def _apply_field(query: SearchQuery, typed_name: str, value: str) -> SearchQuery
     name = typed_name.lower()
     if name not in SEARCH_FIELDS:
         raise QueryError(
-            f"{typed_name}: unknown search field; known fields are {', '.join(SEARCH_FIELDS)}"
+            f"{typed_name}: unknown search field; known fields are "
+            f"{', '.join((*SEARCH_FIELDS, DIRECTION))}"
             " (put the term in quotes to search for it as text)"
         )
     value = value.strip()
@@ -185,6 +217,9 @@ def _apply_field(query: SearchQuery, typed_name: str, value: str) -> SearchQuery
         return replace(query, amount_ranges=(*query.amount_ranges, _parse_amount_range(value)))
     if name == "due":
         return replace(query, due_ranges=(*query.due_ranges, _parse_date_range(value)))
+    if name == "status" and query.incoming:
+        found = _parse_incoming_statuses(value)
+        return replace(query, incoming_statuses=_intersect(query.incoming_statuses, found))
     if name == "status":
         return replace(query, statuses=_intersect(query.statuses, _parse_statuses(value)))
     if name == "page":
@@ -281,6 +316,18 @@ def _parse_statuses(value: str) -> frozenset[PaymentStatus]:
             known = ", ".join(member.value for member in PaymentStatus)
             raise QueryError(f"status: unknown status {item!r} (expected one of {known})")
         statuses.add(status)
+    return frozenset(statuses)
+
+
+def _parse_incoming_statuses(value: str) -> frozenset[str]:
+    statuses: set[str] = set()
+    for item in _comma_items("status", value):
+        if item.lower() not in INCOMING_STATUSES:
+            known = ", ".join(INCOMING_STATUSES)
+            raise QueryError(
+                f"status: unknown status of an incoming payment {item!r} (expected one of {known})"
+            )
+        statuses.add(item.lower())
     return frozenset(statuses)
 
 

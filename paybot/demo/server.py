@@ -51,6 +51,7 @@ JOB_EVERY = {
     "send_alerts": timedelta(seconds=2),
     "poll_returns": timedelta(seconds=2),
     "check_missing_returns": timedelta(seconds=2),
+    "post_incoming": timedelta(seconds=2),
 }
 UNDO_WINDOW_SECONDS = 5
 NO_RETURN_HOURS = 0.01

@@ -10,6 +10,7 @@ from paybot.handlers import (
     bank_command,
     enroll,
     home,
+    incoming,
     limits,
     modals,
     posting,
@@ -24,5 +25,6 @@ def register_all(app: App, deps: Deps) -> None:
     limits.register(app, deps)
     alert_actions.register(app, deps)
     posting.register(app, deps)
+    incoming.register(app, deps)
     actions.register(app, deps)
     modals.register(app, deps)

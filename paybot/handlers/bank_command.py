@@ -20,6 +20,7 @@ from paybot.handlers import enroll, limits
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Block, Command, View
 from paybot.handlers.views import bank as views
+from paybot.handlers.views import incoming as incoming_views
 from paybot.services import people, proposals, search
 from paybot.services.common import ActorRef
 
@@ -101,12 +102,27 @@ def answer(deps: Deps, who: ActorRef, word: str, rest: str) -> dict[str, Any]:
 
 
 def _search_answer(deps: Deps, who: ActorRef, rest: str) -> dict[str, Any]:
+    if parse_query(rest).incoming:
+        return _incoming_answer(deps, who, rest)
     found = search.person_matches(deps.uow(), user=who, query=rest, limit=views.PAGE)
     language = views.language_of(found.companies)
     if not found.companies:
         return views.no_role(language)
     title = _PAGE_TERM.sub("", rest).strip()
     return views.search_answer(title, found.payments, found.total, found.page, language)
+
+
+def _incoming_answer(deps: Deps, who: ActorRef, rest: str) -> dict[str, Any]:
+    """`/bank search direction:in ...`: incoming payments, unmatched ones with their buttons."""
+    per_page = incoming_views.PAGE
+    found = search.incoming_matches(deps.uow(), user=who, query=rest, limit=per_page)
+    language = views.language_of(found.companies)
+    if not found.companies:
+        return views.no_role(language)
+    title = _PAGE_TERM.sub("", rest).strip()
+    return incoming_views.search_answer(
+        title, found.lines, found.total, found.page, per_page, language
+    )
 
 
 def open_search(client: WebClient, deps: Deps, who: ActorRef, trigger_id: str) -> None:

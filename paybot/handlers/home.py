@@ -11,10 +11,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from paybot.core.posting import POSTING_ROLES
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act, Event
 from paybot.handlers.views.home import PER_STATUS, SHOWN, CompanyHome, home_view
-from paybot.services import people, proposals, search, slack_records
+from paybot.services import incoming_summary, people, proposals, search, slack_records
 from paybot.services.common import ActorRef
 
 log = logging.getLogger("paybot.slack")
@@ -66,6 +67,12 @@ def _homes(deps: Deps, who: ActorRef, now: datetime) -> list[CompanyHome]:
             if counts.get(status)
         }
         listed = [payment.id for payments in lists.values() for payment in payments]
+        # Unmatched incoming payments only for those who may post them.
+        waiting, first = (
+            incoming_summary.unmatched(uow(), company_org_no=org_no, limit=PER_STATUS)
+            if not POSTING_ROLES.isdisjoint(membership.roles)
+            else (0, [])
+        )
         homes.append(
             CompanyHome(
                 company=membership.company,
@@ -74,6 +81,8 @@ def _homes(deps: Deps, who: ActorRef, now: datetime) -> list[CompanyHome]:
                 counts=counts,
                 lists=lists,
                 steps=slack_records.last_steps(uow(), payment_ids=listed) if listed else {},
+                incoming_count=waiting,
+                incoming=first,
             )
         )
     return homes

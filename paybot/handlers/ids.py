@@ -36,6 +36,9 @@ class Act(StrEnum):
     POST = "payment.post"  # a paid payment to the ledger (value: "<org no>:<payment id>")
     POST_BATCH = "batch.post"  # a paid batch, from its alert (value: "<org no>:<batch number>")
     HOME_REFRESH = "home.refresh"
+    # An unmatched incoming payment (value: "<org no>:<incoming payment id>:<version>").
+    INCOMING_POST = "incoming.post"  # opens the Post to account modal
+    INCOMING_MATCH = "incoming.match"  # opens the Match to invoice modal
 
 
 class View(StrEnum):
@@ -49,6 +52,8 @@ class View(StrEnum):
     SEARCH = "search"
     ENROLL = "enroll"
     LIMITS = "limits"
+    INCOMING_POST = "incoming_post"
+    INCOMING_MATCH = "incoming_match"
 
 
 class Block(StrEnum):
@@ -68,6 +73,10 @@ class Block(StrEnum):
     LIMIT_USER = "user"
     LIMIT_PER_PAYMENT = "per_payment"
     LIMIT_PER_DAY = "per_day"
+    GL_ACCOUNT = "gl_account"
+    POST_TEXT = "post_text"
+    CUSTOMER = "customer"
+    INVOICE = "invoice"
 
 
 class Overflow(StrEnum):

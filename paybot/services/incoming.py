@@ -58,12 +58,14 @@ __all__ = [
     "IncomingStatus",
     "IncomingView",
     "IngestResult",
+    "check",
     "delete",
     "ingest",
     "kind_of",
     "list_incoming",
     "match_by_hand",
     "post_by_hand",
+    "view_of",
 ]
 
 OCR_GIRO = "ocr_giro"
@@ -235,6 +237,11 @@ def list_incoming(
         return [_view(company, record) for record in uow.incoming.listed(company.id, wanted)]
 
 
+def view_of(company: CompanyInfo, record: IncomingRecord) -> IncomingView:
+    """A stored payment as a person sees it (for the use cases that read them otherwise)."""
+    return _view(company, record)
+
+
 def _view(company: CompanyInfo, record: IncomingRecord) -> IncomingView:
     payment = record.payment
     return IncomingView(
@@ -295,6 +302,26 @@ def _open(
             f"Incoming payment {payment_id} {_fate(record)}: {doing} only an unmatched one."
         )
     return _Opened(who, company, record)
+
+
+def check(
+    uow: UnitOfWork,
+    *,
+    payment_id: int,
+    actor: ActorRef,
+    version: int | None = None,
+    doing: str = "handle",
+) -> IncomingView:
+    """The payment, if the actor may handle it by hand now (before a form is shown for it).
+    Refused as `post_by_hand` would refuse: what became of it first, then a changed version."""
+    with uow:
+        opened = _open(uow, actor, payment_id, None, doing)
+        if version is not None and version != opened.record.version:
+            raise ConcurrentChange(
+                f"Incoming payment {payment_id} was changed since you saw it; look again, then "
+                f"{doing} it."
+            )
+        return _view(opened.company, opened.record)
 
 
 def _fate(record: IncomingRecord) -> str:

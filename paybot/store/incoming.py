@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from paybot.core.posting import VoucherRef
 from paybot.core.vouchers import CENT, Party, VoucherLine
 from paybot.store.bulk import chunks, id_chunks, insert_rows
 from paybot.store.models import CustomerItem as CustomerItemRow
-from paybot.store.models import IncomingFile, IncomingPaymentRow, Voucher
+from paybot.store.models import IncomingFile, IncomingPaymentRow, User, Voucher
 from paybot.store.models import VoucherLine as VoucherLineRow
 
 _ITEMS = cast(Table, CustomerItemRow.__table__)
@@ -80,6 +80,15 @@ class IncomingRecord:
     paired_with_id: int | None
     delete_reason: str | None
     file_name: str
+
+
+@dataclass(frozen=True)
+class Handled:
+    """Who handled a payment by hand, and where a hand posting went."""
+
+    slack_user_id: str | None
+    name: str
+    account: str | None  # the GL account of a payment posted by hand
 
 
 class IncomingRepository:
@@ -221,6 +230,41 @@ class IncomingRepository:
             query = query.where(_PAYMENTS.c.status.in_(list(statuses)))
         query = query.order_by(_PAYMENTS.c.payment_date, _PAYMENTS.c.id)
         return [_record(row) for row in self._session.execute(query)]
+
+    def arrived(self, company_id: int, since: datetime, until: datetime) -> list[IncomingRecord]:
+        """The company's payments that came in files taken from `since` until before `until`."""
+        query = _RECORDS.where(
+            _PAYMENTS.c.company_id == company_id,
+            _PAYMENTS.c.created_at >= since,
+            _PAYMENTS.c.created_at < until,
+        ).order_by(_PAYMENTS.c.payment_date, _PAYMENTS.c.id)
+        return [_record(row) for row in self._session.execute(query)]
+
+    def of_ids(self, company_id: int, payment_ids: Iterable[int]) -> list[IncomingRecord]:
+        found: list[IncomingRecord] = []
+        for chunk in id_chunks(sorted(set(payment_ids))):
+            query = _RECORDS.where(_PAYMENTS.c.company_id == company_id, _PAYMENTS.c.id.in_(chunk))
+            found += [_record(row) for row in self._session.execute(query)]
+        return found
+
+    def handled(self, payment_ids: Iterable[int]) -> dict[int, Handled]:
+        """Who handled each payment by hand (their Slack id and name), and for one posted by
+        hand the GL account it went to (its voucher's second line)."""
+        query = (
+            select(_PAYMENTS.c.id, User.slack_user_id, User.name, _LINES.c.account)
+            .join(User, User.id == _PAYMENTS.c.handled_by_id)
+            .outerjoin(
+                _LINES,
+                and_(_LINES.c.voucher_id == _PAYMENTS.c.voucher_id, _LINES.c.position == 2),
+            )
+        )
+        found: dict[int, Handled] = {}
+        for chunk in id_chunks(sorted(set(payment_ids))):
+            for pid, slack_user_id, name, account in self._session.execute(
+                query.where(_PAYMENTS.c.id.in_(chunk))
+            ):
+                found[pid] = Handled(slack_user_id or None, name, account)
+        return found
 
     # --- vouchers -----------------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ from paybot.handlers.ids import Act
 from paybot.handlers.views.blocks import Block, context, divider, escape, header, section
 from paybot.handlers.views.cards import button, payment_entries
 from paybot.handlers.views.i18n import STATUSES, Phrase, moment
+from paybot.handlers.views.incoming import home_entries
+from paybot.services.incoming_summary import Line
 from paybot.services.people import Member
 
 MAX_BLOCKS = 100
@@ -89,6 +91,9 @@ class CompanyHome:
     # The first payments of each status (at most PER_STATUS), and who did what last.
     lists: dict[PaymentStatus, list[PaymentView]] = field(default_factory=dict)
     steps: dict[int, LastStep] = field(default_factory=dict)
+    # Unmatched incoming payments, for those who may post them: how many, and the first few.
+    incoming_count: int = 0
+    incoming: list[Line] = field(default_factory=list)
 
 
 def limit_text(amount: Decimal | None, currency: str, language: Language) -> str:
@@ -179,7 +184,7 @@ def _company(home: CompanyHome, per_status: int, zone: ZoneInfo, today: date | N
         section(counts),
     ]
     if per_status == 0:
-        if any(home.counts.get(status) for status in SHOWN):
+        if any(home.counts.get(status) for status in SHOWN) or home.incoming_count:
             blocks.append(context(TOO_MANY(language)))
         return blocks
     # Paid payments offer Post to the people who may post them.
@@ -197,4 +202,6 @@ def _company(home: CompanyHome, per_status: int, zone: ZoneInfo, today: date | N
             blocks.append(
                 context(AND_MORE(language, count=count - len(listed), status=status.value))
             )
+    if may_post:
+        blocks += home_entries(home.incoming_count, home.incoming, language, per_status)
     return blocks
