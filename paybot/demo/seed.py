@@ -22,6 +22,7 @@ from paybot.core.policy import Role
 from paybot.services import (
     companies,
     customer_ledger,
+    incoming,
     ledger,
     otp,
     payments,
@@ -309,12 +310,18 @@ def _customer_items(today: date) -> list[CustomerItemRow]:
 
 
 def _customers_pay(parts: Container, today: date, now: datetime) -> None:
-    """The customer ledger, and an OCR Giro file from the bank waiting in the inbox: one invoice
-    paid in full, one in part, and a payment with a KID nobody knows (a refund from NAV, say),
-    which a person posts by hand. The returns poll takes the file as soon as the demo runs."""
+    """The customer ledger, and the OCR Giro file the bank sent yesterday: one invoice paid in
+    full, one in part, and a payment with a KID nobody knows (a refund from NAV, say), which a
+    person posts by hand. Taken as it was yesterday, so the day's incoming summary in the alerts
+    channel (payments since the last one) counts it; the file is kept as the bank sent it."""
     items = _customer_items(today)
+    yesterday = now - timedelta(days=1)
     customer_ledger.import_customer_items(
-        parts.uow(), company_org_no=ORG_NO, source="demo-customer-items", rows=items, now=now
+        parts.uow(),
+        company_org_no=ORG_NO,
+        source="demo-customer-items",
+        rows=items,
+        now=yesterday,
     )
     exact, part = items[0], items[1]
     assert exact.kid is not None and part.kid is not None
@@ -325,11 +332,13 @@ def _customers_pay(parts: Container, today: date, now: datetime) -> None:
             OcrPayment(Decimal("1730.00"), kid("88812345")),
         ],
         account=kontonr.compact(COMPANY_ACCOUNT),
-        settled=today,
+        settled=yesterday.date(),
     )
-    inbox = parts.settings.files_dir / "bank" / kontonr.compact(COMPANY_ACCOUNT) / "inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
-    (inbox / f"OCR.D{today:%d%m%y}.ocr").write_bytes(data)
+    name = f"OCR.D{yesterday:%d%m%y}.ocr"
+    incoming.ingest(parts.uow(), company_org_no=ORG_NO, source=name, data=data, now=yesterday)
+    archive = parts.settings.files_dir / "bank" / kontonr.compact(COMPANY_ACCOUNT) / "received"
+    archive.mkdir(parents=True, exist_ok=True)
+    (archive / name).write_bytes(data)
 
 
 def _send_the_troubled_ones(parts: Container, device: pyotp.TOTP, now: datetime) -> None:
