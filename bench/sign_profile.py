@@ -7,16 +7,19 @@ socket or server in between. Two modes:
 
 - one request at a time (the default), the lazy work after each ack waited for before the next:
   per kind, the ack's wall and CPU time (median, max), the SQL statements the answering thread
-  sends through SQLAlchemy (an event listener), with --split the CPU time inside the sign's
-  parts, with --profile cProfile's table (CPU time of the answering thread only);
+  sends through SQLAlchemy (an event listener), the first ack's CPU time and how many statements
+  it compiled (not found in the engine's statement cache), with --split the CPU time inside the
+  sign's parts, with --profile cProfile's table (CPU time of the answering thread only);
 - --burst N: rounds of N signs at once, a thread each (as a gthread worker answers them), and
   how long each waited for the audit chain's lock and held it.
 
-CPU times are `time.thread_time`, which other work on a shared machine disturbs less than wall
-time.
+--warm-up runs serving.warm_up first, as `paybot serve` does in gunicorn's master before it forks
+its workers. CPU times are `time.thread_time`, which other work on a shared machine disturbs less
+than wall time.
 
   .venv/bin/python bench/sign_profile.py
   .venv/bin/python bench/sign_profile.py --kinds sign --split --sql
+  .venv/bin/python bench/sign_profile.py --kinds sign search --warm-up
   .venv/bin/python bench/sign_profile.py --kinds search --profile --sort tottime
   .venv/bin/python bench/sign_profile.py --burst 20 --requests 5
 """
@@ -48,6 +51,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.default import CACHE_MISS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -58,7 +62,7 @@ from paybot.core.otp import code_at  # noqa: E402
 from paybot.handlers.deps import Deps  # noqa: E402
 from paybot.sandbox.slack_http import FakeSlackServer  # noqa: E402
 from paybot.services.secrets import SecretBox  # noqa: E402
-from paybot.serving import slack_endpoint  # noqa: E402
+from paybot.serving import slack_endpoint, warm_up  # noqa: E402
 from paybot.store import db  # noqa: E402
 from paybot.store.uow import UnitOfWork  # noqa: E402
 
@@ -90,16 +94,22 @@ class Lazy(Executor):
 
 
 class Statements:
-    """The SQL statements the answering thread sends through SQLAlchemy, per request."""
+    """The SQL statements the answering thread sends through SQLAlchemy, per request, and how
+    many of them it compiled (not found in the engine's statement cache)."""
 
     def __init__(self) -> None:
         self.on = False
         self.thread = 0
         self.seen: list[str] = []
+        self.compiled = 0
 
-    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def __call__(
+        self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
         if self.on and threading.get_ident() == self.thread:
             self.seen.append(" ".join(statement.split())[:160])
+            if getattr(context, "cache_hit", None) is CACHE_MISS:
+                self.compiled += 1
 
 
 class Split:
@@ -264,8 +274,9 @@ class Endpoint:
 
 
 @contextmanager
-def endpoint(url: str, key: str, data: bench.Seed) -> Iterator[Endpoint]:
-    """The app, warmed by one request (imports, compiled statements, the pool)."""
+def endpoint(url: str, key: str, data: bench.Seed, *, warm: bool) -> Iterator[Endpoint]:
+    """The app, warmed by one request (imports, the pool, and the compiled statements of a
+    status); `warm`: and first by serving.warm_up, as `paybot serve` is before it forks."""
     engine = db.make_engine(url)
     deps = Deps(
         uow=lambda: UnitOfWork(engine),
@@ -287,6 +298,9 @@ def endpoint(url: str, key: str, data: bench.Seed) -> Iterator[Endpoint]:
         lazy = Lazy(runner.executor)
         runner.executor = lazy
         wsgi = slack_endpoint(app)
+        if warm:
+            took = warm_up(engine, deps)
+            print(f"warm-up: {'failed' if took is None else f'{took * 1000:.0f} ms'}")
         _call(wsgi, bench.bank_command(fake, data.approvers[0], "status", 0))
         lazy.settle()
         yield Endpoint(wsgi, lazy, fake, engine)
@@ -305,6 +319,7 @@ def one_at_a_time(here: Endpoint, data: bench.Seed, args: argparse.Namespace) ->
         walls: list[float] = []
         cpus: list[float] = []
         counts: list[int] = []
+        compiled: list[int] = []
         verbs: Counter[str] = Counter()
         for n in range(args.requests):
             if kind == "sign":
@@ -313,7 +328,7 @@ def one_at_a_time(here: Endpoint, data: bench.Seed, args: argparse.Namespace) ->
                 words = "search " + bench.SEARCHES[n % len(bench.SEARCHES)]
                 approver = data.approvers[n % len(data.approvers)]
                 request = bench.bank_command(here.fake, approver, words, n)
-            statements.seen, statements.on = [], True
+            statements.seen, statements.compiled, statements.on = [], 0, True
             wall, cpu = time.perf_counter(), time.thread_time()
             if args.profile:
                 profile.enable()
@@ -326,6 +341,7 @@ def one_at_a_time(here: Endpoint, data: bench.Seed, args: argparse.Namespace) ->
             if problem:
                 raise SystemExit(f"{kind} {n}: {problem}")
             counts.append(len(statements.seen))
+            compiled.append(statements.compiled)
             verbs.update(s.split()[0] for s in statements.seen)
             if args.sql and n == args.requests - 1:
                 print(f"--- the statements of one {kind}:")
@@ -338,6 +354,10 @@ def one_at_a_time(here: Endpoint, data: bench.Seed, args: argparse.Namespace) ->
             f"{max(walls) * 1000:.1f} ms; CPU median {median(cpus) * 1000:.1f} ms, min "
             f"{min(cpus) * 1000:.1f} ms; SQL statements through SQLAlchemy per ack "
             f"{median(counts):.0f} ({per_verb})"
+        )
+        print(
+            f"  the first {kind}: CPU {cpus[0] * 1000:.1f} ms, {compiled[0]} statement(s) "
+            f"compiled (not in the engine's cache); the later ones: {sum(compiled[1:])} in all"
         )
         if split.cpu:
             print("  CPU medians inside:", split.report())
@@ -395,6 +415,11 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative", help="the table's order")
     parser.add_argument("--top", type=int, default=40, help="the table's length")
     parser.add_argument("--burst", type=int, default=0, help="signs at once (a burst mode)")
+    parser.add_argument(
+        "--warm-up",
+        action="store_true",
+        help="run serving.warm_up first, as `paybot serve` does before it forks its workers",
+    )
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     key = SecretBox.new_key()
@@ -403,7 +428,7 @@ def main() -> None:
         data = bench.seed(
             url, SecretBox(key), users=signers, rounds=1, count=args.payments, rng_seed=7
         )
-        with endpoint(url, key, data) as here:
+        with endpoint(url, key, data, warm=args.warm_up) as here:
             if args.burst:
                 bursts(here, data, args.burst, args.requests)
             else:

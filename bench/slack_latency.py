@@ -23,11 +23,13 @@ before; with --back-to-back at once, a harder load: 100 people within a few seco
 
 The figure is the time from sending the request to having read paybot's HTTP answer (the ack),
 per kind: count, median, p99 (nearest rank), max, and PASS/FAIL against p99 < 300 ms; the same
-for the rounds after the first (the first burst meets a just-started server: nothing compiled or
-cached yet, so the first kind that works before its ack pays for that); and the slowest answer
-of each round. The lazy work after the acks (card updates, Home tabs) is waited for and counted,
-and the database is checked (every acked Approve approved, every acked Sign signed). Figures
-only: the exit code is 0 whether the target is met or not.
+for the rounds after the first; and the slowest answer of each round. The first burst meets a
+just-started server: its statements are compiled already (gunicorn's master warms up before it
+forks, serving.warm_up), but a worker may still be opening its connections, and the scheduler
+runs every job at once as it starts, so the first round is the slowest still. The lazy work
+after the acks (card updates, Home tabs) is waited for and counted, and the database is checked
+(every acked Approve approved, every acked Sign signed). Figures only: the exit code is 0
+whether the target is met or not.
 
   .venv/bin/python bench/slack_latency.py
   .venv/bin/python bench/slack_latency.py --users 20 --rounds 5 --payments 2000 \\

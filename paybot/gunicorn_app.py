@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from gunicorn.app.base import BaseApplication
 
 from paybot.ops import logs, metrics
-from paybot.serving import WARM_CONNECTIONS, Stoppable, background_jobs, wsgi_app
+from paybot.serving import WARM_CONNECTIONS, Stoppable, background_jobs, warm_up, wsgi_app
 from paybot.store import db
 
 if TYPE_CHECKING:
@@ -92,11 +92,15 @@ class PaybotServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no ty
             self.cfg.set(name, value)
 
     def load(self) -> WSGIApplication:
-        """In the master (preload): the app, then the master's own database connections closed
+        """In the master (preload): the app; the warm-up (serving.warm_up), whose compiled
+        statements every worker inherits; then the master's own database connections closed
         (it answers nothing) and every object built so far left alone by the workers' garbage
         collector, so the pages stay shared instead of being copied into each worker."""
         self._app = self._make_app()
         served = wsgi_app(self._app, self._parts)
+        took = warm_up(self._parts.engine, self._parts.deps)
+        if took is not None:
+            log.info("warmed up in %.2f s: the first requests find their statements compiled", took)
         self._parts.engine.dispose()
         gc.freeze()
         return served

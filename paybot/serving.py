@@ -1,10 +1,15 @@
-"""What `paybot serve` runs, whatever runs it: the WSGI stack in front of the Slack app, and the
-scheduled jobs of a serving process. gunicorn runs them in production (paybot/gunicorn_app.py);
-`http_server` runs the Slack endpoint in-process for the tests."""
+"""What `paybot serve` runs, whatever runs it: the WSGI stack in front of the Slack app, the
+warm-up before the first request, and the scheduled jobs of a serving process. gunicorn runs them
+in production (paybot/gunicorn_app.py); `http_server` runs the Slack endpoint in-process for the
+tests."""
 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any, Protocol
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -19,6 +24,9 @@ if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
 
     from paybot.container import Container
+    from paybot.handlers.deps import Deps
+    from paybot.services.common import ActorRef
+    from paybot.store.db import Engine
 
 log = logging.getLogger("paybot.http")
 
@@ -51,6 +59,149 @@ def background_jobs(parts: Container) -> Stoppable:
     from paybot.jobs import run_in_background
 
     return run_in_background(parts)
+
+
+def warm_up(engine: Engine, deps: Deps) -> float | None:
+    """Runs what Slack's requests run once before anyone asks, so the first twenty people to
+    click do not each compile the same statements: a sign, an approve, `/bank status` and
+    searches, the Home tab and the card updates after them, on a company of its own, in a
+    rehearsal (paybot/store/uow.py: a throwaway copy of the tables that only it sees; no real
+    row is read, locked or written). The statements they send stay compiled in the engine's
+    cache, which a server's workers inherit when it warms up before it forks them.
+
+    Returns the seconds it took, or None if it failed: then the first requests compile them, as
+    they would without it (the failure is logged)."""
+    from paybot.store.uow import rehearsal
+
+    started = time.perf_counter()
+    shown = logging.root.manager.disable
+    # What the rehearsal does is undone: its audit lines would tell of payments no one has.
+    logging.disable(logging.INFO)
+    failure: Exception | None = None
+    try:
+        with rehearsal(engine) as uow:
+            _rehearse(replace(deps, uow=lambda: uow), deps.clock())
+    except Exception as error:  # noqa: BLE001 - a failed warm-up costs the first requests time
+        failure = error
+    finally:
+        logging.disable(shown)
+    if failure is not None:
+        log.warning("the warm-up before the first request failed", exc_info=failure)
+        return None
+    return time.perf_counter() - started
+
+
+# The rehearsal's company, its supplier and payment reference: valid numbers, which pass the
+# same checks as real ones. The company and its people exist only in the rehearsal.
+_ORG_NO = "974760673"
+_ACCOUNT = "86011117947"
+_SUPPLIER_ORG_NO = "923609016"
+_SUPPLIER_ACCOUNT = "12345678903"
+_KID = "12345678903"
+# Searches of the shapes people type most (each shape is a statement of its own).
+_SEARCHES = ("status:proposed", "Leverandør", "Leverandør AS", "amount:>1000", "amount:<1000")
+
+
+def _rehearse(deps: Deps, now: datetime) -> None:
+    """A company with an approver and an enrolled signer, and two proposals; then what Slack's
+    requests run with them: their acknowledgements, and the work after those."""
+    from paybot.core.company import Language
+    from paybot.core.otp import code_at
+    from paybot.handlers import bank_command, cards
+    from paybot.handlers.ids import View
+    from paybot.handlers.views import modals as modal_views
+    from paybot.handlers.views.home import PER_STATUS, SHOWN
+    from paybot.services import (
+        payments,
+        people,
+        proposals,
+        search,
+        sign_preview,
+        signing,
+        slack_records,
+    )
+
+    uow, zone = deps.uow, deps.zone
+    approver, signer, secret = _company(deps, now)
+    ids = [p.id for p in proposals.list_payments(uow(), company_org_no=_ORG_NO)]
+    slack_records.record_message(
+        uow(), company_org_no=_ORG_NO, kind="proposals", channel="C0WARMUP", ts="1.000001",
+        thread_ts=None, intro=[], payment_ids=ids, now=now,
+    )  # fmt: skip
+
+    # The acknowledgements: /bank status and searches, an event's first delivery, a sign.
+    bank_command.answer(deps, approver, "status", "")
+    for query in _SEARCHES:
+        bank_command.answer(deps, approver, "search", query)
+    slack_records.claim(uow(), key="event:warm-up", now=now, takeover_after=None)
+    payments.approve(uow(), actor=approver, payment_ids=ids, now=now)  # after an Approve's ack
+    preview = sign_preview.to_sign(uow(), actor=signer, payment_ids=ids[:1], now=now, zone=zone)
+    signed = signing.sign(
+        uow(), deps.box(), actor=signer, payment_ids=ids[:1], code=code_at(secret, now),
+        now=now, zone=zone, versions={p.id: p.signature_round for p in preview.payments},
+    )  # fmt: skip
+    modal_views.signed_view(signed, Language.EN, callback=View.SIGN)
+
+    # The work after them: the cards that show the payments updated, a Home tab built.
+    today = now.astimezone(zone).date()
+    for message in slack_records.messages_showing(uow(), payment_ids=ids):
+        cards.render(message, zone, today)
+    for membership in people.memberships(uow(), user=signer):
+        counts = proposals.status_counts(uow(), company_org_no=membership.company.org_no)
+        people.list_users(uow(), company_org_no=membership.company.org_no, now=now)
+        for status in (s for s in SHOWN if counts.get(s)):
+            query = f"status:{status.value}"
+            search.search(uow(), query=query, company_org_no=_ORG_NO, limit=PER_STATUS)
+        slack_records.last_steps(uow(), payment_ids=ids)
+
+
+def _company(deps: Deps, now: datetime) -> tuple[ActorRef, ActorRef, str]:
+    """The rehearsal's company and two proposals; (approver, signer, the signer's secret)."""
+    import pyotp
+
+    from paybot.core.ledger_file import OpenItemRow, SupplierRow
+    from paybot.core.otp import code_at
+    from paybot.core.payments import ReferenceType
+    from paybot.core.policy import Role
+    from paybot.services import companies, ledger, otp, people, proposals
+    from paybot.services.common import ActorRef
+
+    uow, org_no = deps.uow, _ORG_NO
+    companies.add_company(uow(), org_no=org_no, name="Warm-up AS", account=_ACCOUNT, now=now)
+    approver, signer = ActorRef("U0WARMUPA"), ActorRef("U0WARMUPS")
+    for who, role in ((approver, Role.APPROVER), (signer, Role.SIGNER)):
+        people.add_user(
+            uow(), company_org_no=org_no, slack_user_id=who.slack_user_id, name="Warm-up",
+            roles=[role], now=now,
+        )  # fmt: skip
+    enrolled = now - timedelta(minutes=5)  # a step before the sign's: its code is unused
+    enrollment = otp.enroll(uow(), deps.box(), company_org_no=org_no, user=signer, now=enrolled)
+    secret = pyotp.parse_uri(enrollment.uri).secret
+    otp.confirm(uow(), deps.box(), user=signer, code=code_at(secret, enrolled), now=enrolled)
+    supplier = SupplierRow(
+        line=2, name="Leverandør AS", org_no=_SUPPLIER_ORG_NO, account=_SUPPLIER_ACCOUNT
+    )
+    ledger.import_suppliers(uow(), company_org_no=org_no, source="-", rows=[supplier], now=now)
+    items = [
+        OpenItemRow(
+            line=2 + n,
+            voucher_no=str(100 + n),
+            invoice_no=f"F-{100 + n}",
+            supplier_name=supplier.name,
+            supplier_org_no=supplier.org_no,
+            account=supplier.account,
+            amount=Decimal("1250.00"),
+            currency="NOK",
+            invoice_date=date(2026, 11, 1),
+            due_date=date(2026, 12, 1),
+            reference_type=ReferenceType.KID,
+            reference=_KID,
+        )
+        for n in range(2)
+    ]
+    ledger.import_open_items(uow(), company_org_no=org_no, source="-", rows=items, now=now)
+    proposals.refresh(uow(), company_org_no=org_no, now=now)
+    return approver, signer, secret
 
 
 class ThreadingServer(ThreadingMixIn, WSGIServer):
