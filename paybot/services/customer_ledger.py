@@ -9,10 +9,9 @@ from typing import Any
 
 from paybot.core.errors import ImportRejected
 from paybot.core.ledger_file import CustomerItemRow
-from paybot.core.money import format_plain
 from paybot.core.policy import Actor
 from paybot.services.common import SYSTEM, audit, company_or_error
-from paybot.services.ledger import ImportResult
+from paybot.services.ledger import ImportResult, shown_value
 from paybot.store.uow import UnitOfWork
 
 # What a new import of an invoice seen before must say again: an invoice is never changed by one.
@@ -89,7 +88,9 @@ def _refuse_changed(
 ) -> None:
     for column in _COMPARED:
         if values[column] != before[column]:
-            was, now = (_shown(column, v, row.currency) for v in (before[column], values[column]))
+            was, now = (
+                shown_value(column, v, row.currency) for v in (before[column], values[column])
+            )
             raise ImportRejected(
                 source,
                 row.line,
@@ -98,11 +99,3 @@ def _refuse_changed(
                 "an invoice is never changed by a new import (correct it in the ledger with a "
                 "credit note and a new invoice)",
             )
-
-
-def _shown(column: str, value: Any, currency: str) -> str:
-    if value is None or value == "":
-        return "empty"
-    if column == "amount":
-        return format_plain(value, currency)
-    return str(value)

@@ -212,7 +212,8 @@ def _refuse_changed_item(
     for column in _COMPARED:
         if values[column] != before[column]:
             was, now = (
-                _shown(column, value, row.currency) for value in (before[column], values[column])
+                shown_value(column, value, row.currency)
+                for value in (before[column], values[column])
             )
             raise ImportRejected(
                 source,
@@ -224,7 +225,8 @@ def _refuse_changed_item(
             )
 
 
-def _shown(column: str, value: Any, currency: str) -> str:
+def shown_value(column: str, value: Any, currency: str) -> str:
+    """A ledger value as a refusal shows it ("empty", an amount in plain figures)."""
     if value is None or value == "":
         return "empty"
     if column == "amount":
