@@ -35,14 +35,18 @@ from paybot.handlers import views as views_package
 from paybot.handlers.ids import Act, View
 from paybot.handlers.ids import Block as BlockId
 from paybot.handlers.views import alerts, bank, cards, digest, enroll, home, modals
+from paybot.handlers.views import incoming as incoming_views
 from paybot.services.alerts import Alert, AlertKind, PaidBatch
 from paybot.services.daily_post import Digest
+from paybot.services.incoming_summary import Line
 from paybot.services.payments import PaymentDetails
 from paybot.services.people import Member
 from paybot.services.sign_preview import Blocker, LeftOut, Preview, Skip
 from paybot.services.signing import Signed
 from paybot.store.alarms import AlarmRecord
 from tests.builders import OSLO
+from tests.handlers.test_incoming_views import ACME, a_summary
+from tests.handlers.test_incoming_views import a_payment as an_incoming_payment
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 12, 24)  # after the payments' due date: they are overdue
@@ -697,6 +701,11 @@ def messages() -> Iterator[tuple[str, dict[str, Any]]]:
     limits = [bank.CompanyLimits(COMPANY, (Role.ADMIN,), me, [me, member("UX", "pending")])]
     yield "limits", bank.limits_answer(limits)
     yield "limits set", bank.limits_set(me, COMPANY)
+    waiting = [Line(an_incoming_payment(n)) for n in (1, 2)]
+    yield (
+        "incoming summary",
+        incoming_views.summary_message(ACME, a_summary(2), waiting, Language.NB),
+    )
 
 
 def views() -> Iterator[tuple[str, dict[str, Any]]]:
@@ -736,6 +745,12 @@ def views() -> Iterator[tuple[str, dict[str, Any]]]:
         ),
     )
     yield "fixed", modals.fixed_view(payments[2], Language.EN)
+    meta = incoming_views.Meta(ACME.org_no, 5, 2, Language.EN, channel="C1", ts="1.2")
+    yield "incoming post", incoming_views.post_modal(Line(an_incoming_payment(5, version=2)), meta)
+    yield (
+        "incoming match",
+        incoming_views.match_modal(Line(an_incoming_payment(5, version=2)), meta),
+    )
     yield "delete", modals.delete_modal(payments[0], Language.EN, metadata="{}")
     history = [{"action": a, "at": AT, "actor": "Ann (U1)"} for a in [*cards.STEPS, "x.y"]]
     items = [{"voucher_no": "9", "invoice_no": "C-1", "amount": "-100", "currency": "NOK"}]

@@ -51,7 +51,16 @@ def test_the_daily_post_shows_and_a_click_approves(page: DemoPage) -> None:
         },
     )
     assert status == 200 and answer["status"] == 200
-    page.until(ACC, PROPOSALS, lambda s: "Approved by" in s["pane"]["html"])
+    try:
+        page.until(ACC, PROPOSALS, lambda s: "Approved by" in s["pane"]["html"])
+    except AssertionError as late:
+        # What paybot told the person instead (an ephemeral answer, a response_url reply).
+        told = [
+            (call.method, str(call.body.get("text"))[:200])
+            for call in page.demo.slack.calls
+            if call.method in ("chat.postEphemeral", "response_url", "chat.update")
+        ]
+        raise AssertionError(f"{late}; paybot answered the click with: {told}") from None
     # Bolt's signature check is on: the request paybot took was signed as Slack signs.
     assert page.demo.slack.calls_to("chat.update")
 
