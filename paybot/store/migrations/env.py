@@ -13,7 +13,10 @@ target_metadata = Base.metadata
 
 
 def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Tables paybot does not model (the scheduler's job store) are not its migrations' business."""
+    """Tables paybot does not model (the scheduler's job store) are not its migrations' business;
+    nor are the indexes only its migrations make (models.MIGRATION_ONLY_INDEXES)."""
+    if type_ == "index" and name in models.MIGRATION_ONLY_INDEXES:
+        return False
     return not (type_ == "table" and reflected and compare_to is None)
 
 
