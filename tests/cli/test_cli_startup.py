@@ -146,3 +146,16 @@ def test_proposals_list_loads_no_library_of_other_commands(database: Path) -> No
     assert "1234.56.78903" in printed and "NOK 1,000.50" in printed and "KID 1234567897" in printed
     assert printed.rstrip().endswith("2 payment(s)")
     assert not loaded & NOT_FOR_LISTS
+
+
+def test_the_models_load_no_sql_dialect() -> None:
+    """A dialect-specific option in a model (an index's `postgresql_where`) makes SQLAlchemy
+    import that dialect whenever the models are imported: 60 ms of every command's start."""
+    probe = (
+        "import sys\nimport paybot.store.models\n"
+        "print(sorted(m for m in sys.modules if m.startswith('sqlalchemy.dialects.')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.splitlines()[-1] == "[]"
