@@ -254,8 +254,8 @@ class FakeSlack:
 
     def _open_conversation(self, body: dict[str, Any]) -> Answer | str:
         user = str(body.get("users") or "")
-        if not user or "," in user and self.users:
-            return "invalid_arguments" if not user else "not_enough_users"
+        if not user:
+            return "invalid_arguments"
         if not self._known_user(user):
             return "user_not_found"
         channel = f"D{user}"

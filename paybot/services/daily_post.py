@@ -9,7 +9,7 @@ it once across all paybot processes (`begin`); the Slack side
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -63,6 +63,20 @@ def due_companies(uow: UnitOfWork, *, now: datetime, zone: ZoneInfo) -> list[Com
     A post claimed but not finished still counts as due: the claim decides whether this caller
     may post it (another process is posting it, or died doing so and may be taken over).
     """
+    return due_posts(uow, now=now, zone=zone, channel=lambda c: c.proposals_channel, key=post_key)
+
+
+def due_posts(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    channel: Callable[[CompanyInfo], str | None],
+    key: Callable[[str, date], str],
+) -> list[CompanyInfo]:
+    """Companies with a `channel` whose post time has passed on this banking day and whose
+    once-a-day post (claimed under `key(org_no, day)`) is not done: the daily proposals post,
+    the incoming summary."""
     local = now.astimezone(zone)
     today = local.date()
     if not is_banking_day(today):
@@ -71,10 +85,9 @@ def due_companies(uow: UnitOfWork, *, now: datetime, zone: ZoneInfo) -> list[Com
         waiting = [
             company
             for company in uow.companies.all()
-            if company.proposals_channel
-            and local >= datetime.combine(today, company.post_at, tzinfo=zone)
+            if channel(company) and local >= datetime.combine(today, company.post_at, tzinfo=zone)
         ]
-        return [c for c in waiting if uow.slack.claim_result(post_key(c.org_no, today)) is None]
+        return [c for c in waiting if uow.slack.claim_result(key(c.org_no, today)) is None]
 
 
 def post_target(uow: UnitOfWork, *, company_org_no: str) -> CompanyInfo:

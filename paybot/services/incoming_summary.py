@@ -20,10 +20,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from paybot.core.banking_days import banking_days_before, is_banking_day
+from paybot.core.banking_days import banking_days_before
 from paybot.core.company import CompanyInfo
 from paybot.services import slack_records
 from paybot.services.common import company_or_error
+from paybot.services.daily_post import due_posts
 from paybot.services.incoming import IncomingStatus, IncomingView, view_of
 from paybot.store.uow import UnitOfWork
 
@@ -106,18 +107,7 @@ def window(company: CompanyInfo, day: date, zone: ZoneInfo) -> tuple[datetime, d
 def due_companies(uow: UnitOfWork, *, now: datetime, zone: ZoneInfo) -> list[CompanyInfo]:
     """Companies with an alerts channel whose post time has passed on this banking day and whose
     summary for today is not done (a claimed, unfinished one counts: the claim decides)."""
-    local = now.astimezone(zone)
-    today = local.date()
-    if not is_banking_day(today):
-        return []
-    with uow:
-        waiting = [
-            company
-            for company in uow.companies.all()
-            if company.alerts_channel
-            and local >= datetime.combine(today, company.post_at, tzinfo=zone)
-        ]
-        return [c for c in waiting if uow.slack.claim_result(summary_key(c.org_no, today)) is None]
+    return due_posts(uow, now=now, zone=zone, channel=lambda c: c.alerts_channel, key=summary_key)
 
 
 def summary(uow: UnitOfWork, *, company_org_no: str, day: date, zone: ZoneInfo) -> Summary:

@@ -11,6 +11,7 @@ from typing import BinaryIO
 from paybot.core.company import CompanyInfo
 from paybot.core.errors import ValidationFailed
 from paybot.core.ledgerfiles.balance import AccountBalance, LedgerSummary, account_balances
+from paybot.core.ledgerfiles.saft import Period
 from paybot.core.vouchers import Voucher
 from paybot.services.common import company_or_error
 from paybot.store.uow import UnitOfWork
@@ -70,7 +71,12 @@ def export(
     with uow:
         company = company_or_error(uow, company_org_no)
         vouchers = _vouchers(uow, company, day_from, day_to)
-        earlier = _vouchers(uow, company, None, day_from - timedelta(days=1))
+        # SAF-T opens each account at what was posted before the period; the others need none.
+        earlier = (
+            _vouchers(uow, company, None, day_from - timedelta(days=1))
+            if kind is LedgerFormat.SAFT
+            else []
+        )
     if kind is LedgerFormat.CSV:
         from paybot.core.ledgerfiles.csv_export import write_csv
 
@@ -80,26 +86,25 @@ def export(
 
         return Exported(company, write_json(vouchers, out))
     assert contact is not None
-    return Exported(
-        company, _write_saft(company, vouchers, earlier, day_from, day_to, out, now, contact)
+    saft = _write_saft(
+        company, vouchers, earlier, Period(day_from, day_to), out, now, contact, software_version
     )
+    return Exported(company, saft)
 
 
 def _write_saft(
     company: CompanyInfo,
     vouchers: list[Voucher],
     earlier: list[Voucher],
-    day_from: date,
-    day_to: date,
+    period: Period,
     out: BinaryIO,
     now: datetime,
     contact: ContactPerson,
-    software_version: str = "0.1.0",
+    software_version: str,
 ) -> LedgerSummary:
     from paybot.core.ledgerfiles.balance import summarize
     from paybot.core.ledgerfiles.saft import (
         Contact,
-        Period,
         SaftCompany,
         opening_accounts,
         parties_of,
@@ -115,7 +120,7 @@ def _write_saft(
             currency=company.currency,
             contact=Contact(first, last, contact.telephone, contact.email),
         ),
-        period=Period(day_from, day_to),
+        period=period,
         accounts=opening_accounts(account_balances(earlier)),
         parties=parties_of(vouchers),
         summary=summarize(vouchers),

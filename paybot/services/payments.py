@@ -17,7 +17,7 @@ from paybot.core.errors import (
     ValidationFailed,
 )
 from paybot.core.flags import PaymentFacts, completeness_reasons
-from paybot.core.payments import PaymentView, ReferenceType, sorted_reasons
+from paybot.core.payments import PaymentView, Reason, ReferenceType, sorted_reasons
 from paybot.core.policy import Actor, require_role
 from paybot.core.references import check_payment_details
 from paybot.core.signing import editors_after_approval, editors_after_fix
@@ -258,13 +258,16 @@ def payment_facts(payment: PaymentView) -> PaymentFacts:
     )
 
 
-def check_complete(payment: PaymentView, facts: PaymentFacts, verb: str) -> None:
-    """A red payment cannot be approved or signed: say what to fix. Red by its own details
-    (checked again now), or by the company's (a tax-withholding account its bank does not
+def red_reasons(payment: PaymentView, facts: PaymentFacts) -> set[Reason]:
+    """What keeps a payment from being approved or signed: its own details, checked again now,
+    and what the company's details make red (a tax-withholding account its bank does not
     support: flagged with the company's accounts, and flagged again when they change)."""
-    missing = sorted_reasons(
-        completeness_reasons(facts) | {r for r in payment.reasons if r.is_blocking}
-    )
+    return completeness_reasons(facts) | {r for r in payment.reasons if r.is_blocking}
+
+
+def check_complete(payment: PaymentView, facts: PaymentFacts, verb: str) -> None:
+    """A red payment cannot be approved or signed: say what to fix."""
+    missing = sorted_reasons(red_reasons(payment, facts))
     if missing:
         what = "; ".join(reason.description.lower() for reason in missing)
         raise ValidationFailed(

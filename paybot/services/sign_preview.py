@@ -13,13 +13,12 @@ from zoneinfo import ZoneInfo
 
 from paybot.core.company import CompanyInfo
 from paybot.core.errors import MissingRate, ValidationFailed
-from paybot.core.flags import completeness_reasons
 from paybot.core.payments import Flag, PaymentView
 from paybot.core.policy import Actor, Role
 from paybot.core.signing import SignerLimits, in_company_currency, only_editors
 from paybot.core.states import Action, PaymentStatus, allowed_actions
 from paybot.services.common import ActorRef, company_or_error, roles_of
-from paybot.services.payments import load_payment, payment_facts
+from paybot.services.payments import load_payment, payment_facts, red_reasons
 
 # A preview offers no more than one code signs; the rest are left out as TOO_MANY.
 from paybot.services.signing import MAX_AT_ONCE as MAX_AT_ONCE
@@ -194,9 +193,7 @@ def _why_not(
         return Skip.NOT_SIGNABLE, Decimal(0)
     if payment.failure_kind == "no_return":
         return Skip.MAY_HAVE_LEFT, Decimal(0)
-    if completeness_reasons(payment_facts(payment)) or any(
-        reason.is_blocking for reason in payment.reasons
-    ):
+    if red_reasons(payment, payment_facts(payment)):
         return Skip.INCOMPLETE, Decimal(0)
     if company.approval_required and payment.status is PaymentStatus.PROPOSED:
         return Skip.NEEDS_APPROVAL, Decimal(0)
