@@ -533,3 +533,25 @@ def test_the_money_did_not_leave_is_refused_while_its_file_still_waits_in_the_ou
     sign(cli, payment)
     cli("dispatch", "--now", DAYS_LATER)
     assert sent(cli) == Counter({f"PAYBOT-P{payment}-2": 1})
+
+
+def test_money_that_comes_back_after_the_payment_was_posted_raises_an_alarm_and_pays_nothing(
+    acme: dict[str, int], cli: Cli
+) -> None:
+    """Posting adds a state after Paid: money that comes back then is not lost on it, and the
+    payment is not sent again on its own — a person hears of it and reverses the voucher."""
+    use_folders(cli)
+    payment = acme["1001"]
+    first = f"PAYBOT-P{payment}-1"
+    sign(cli, payment)
+    cli("dispatch", "--now", SEND_AT)
+    take(cli, "booked.xml", booking("B-1", first, Decimal("3450.75")))
+    assert "as voucher 1" in cli("post", "--company", ORG, "--as", "U1", str(payment))
+
+    back = take(cli, "returned.xml", booking("R-1", first, Decimal("3450.75"), returned="AC04"))
+
+    assert "ALARM" in back and "came back" in back
+    assert cli.payment(payment)["status"] == "posted"
+    sent = sorted(outbox(cli).glob("*.xml"))
+    cli("dispatch", "--now", "2026-12-31T12:00:00+00:00")
+    assert sorted(outbox(cli).glob("*.xml")) == sent  # nothing sent again
