@@ -327,6 +327,8 @@ def test_two_instances_answer_slack_and_run_the_jobs_once_and_take_over_from_a_d
     _eventually(lambda: other.count("became the scheduler (holder "), "it says so")
     # Its first run sends it, or the next a minute later if that ran before the signature.
     _eventually(lambda: setup.status(fourth) is PaymentStatus.PROCESSING, "the other sends it", 120)
+    # The job logs its line after its transaction commits: wait for it as for the leader's.
+    _eventually(lambda: other.count(JOB + "dispatch_due ran: 1 batch(es) sent"), "its line")
     assert other.count(JOB + "dispatch_due ran: 1 batch(es) sent") == 1
     assert len(setup.batches()) == 2
     assert setup.status(third) is PaymentStatus.PROCESSING  # sent once, not again
