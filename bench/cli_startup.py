@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name:<16} {median:>9.3f} {min(walls):>7.3f} {max(walls):>7.3f} "
                 f"{statistics.median(r.cpu for r in runs):>7.3f} {TARGETS[name]:>9.1f}  {verdict}"
             )
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

@@ -1,4 +1,9 @@
-"""Setting up companies and the people who work in them."""
+"""Setting up companies and the people who work in them.
+
+`paybot company list` (and the CLI's look-up of a company's language) reads companies only: the
+identifier checks (python-stdnum), the flags and the vouchers' accounts are imported by the use
+cases that change companies and accounts, when they run.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,9 @@ from typing import Any
 
 from paybot.core.company import BankAccount, CompanyInfo, DispatchTiming, Language, PostingMode
 from paybot.core.errors import ValidationFailed
-from paybot.core.identifiers import account_problem, compact_account, is_iban_like, normalize_org_no
 from paybot.core.money import AmountError, quantize
 from paybot.core.policy import Actor
-from paybot.core.vouchers import AccountRole
 from paybot.services.common import KEEP, SYSTEM, Keep, audit, company_or_error
-from paybot.services.proposals import reflag
 from paybot.store.uow import UnitOfWork
 
 
@@ -30,6 +32,13 @@ def add_company(
     now: datetime,
     actor: Actor = SYSTEM,
 ) -> CompanyInfo:
+    from paybot.core.identifiers import (
+        account_problem,
+        compact_account,
+        is_iban_like,
+        normalize_org_no,
+    )
+
     errors: dict[str, str] = {}
     try:
         org_no = normalize_org_no(org_no)
@@ -209,6 +218,9 @@ def set_bank_account(
     """Changes how one of the company's accounts reaches its bank (gateway, folders, format),
     its agreements (`incoming`, `outgoing`: payments in, payments out), its bank's name (`bank`)
     and whether it is the company's tax-withholding account (`tax_withholding`; one at most)."""
+    from paybot.core.identifiers import compact_account
+    from paybot.services.proposals import reflag
+
     compact = compact_account(account)
     with uow:
         company = company_or_error(uow, org_no)
@@ -286,6 +298,10 @@ def add_bank_account(
         ValidationFailed: an invalid account number, one the company has, or a second
             tax-withholding account.
     """
+    from paybot.core.identifiers import account_problem, compact_account, is_iban_like
+    from paybot.core.vouchers import AccountRole
+    from paybot.services.proposals import reflag
+
     problem = account_problem(account)
     if problem:
         raise ValidationFailed({"account": problem})

@@ -1,43 +1,48 @@
-"""Companies and their bank accounts."""
+"""Companies and their bank accounts, in SQLAlchemy Core on the tables: a command that only
+reads companies (`paybot company list`, and every command's look-up of its company) loads no ORM
+(see store/uow.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import time
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, Table, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, bindparam, insert, select, update
 
 from paybot.core.company import BankAccount, CompanyInfo, DispatchTiming, Language, PostingMode
 from paybot.core.money import currency_exponent
-from paybot.store.models import Company, CompanyBankAccount
+from paybot.store.tables import companies as _COMPANIES
+from paybot.store.tables import company_bank_accounts as _ACCOUNTS
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
 
 
 class CompanyRepository:
     """Companies; each is read once per unit of work (a use case asks for it several times)."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, statements: Callable[[], Connection | Session]) -> None:
+        # The unit of work's connection, or its session once it has one: asked per statement.
+        self._sql = statements
         self._read: dict[str, CompanyInfo] = {}
 
     def add(self, values: Mapping[str, Any], account: Mapping[str, Any]) -> int:
+        """A company and its first bank account (columns not given take their defaults)."""
         self._read.clear()
-        company = Company(**values)
-        self._session.add(company)
-        self._session.flush()
-        self._session.add(CompanyBankAccount(company_id=company.id, **account))
-        self._session.flush()
-        return company.id
+        company_id = int(self._sql().execute(_ADD_COMPANY, dict(values)).scalar_one())
+        self._sql().execute(insert(_ACCOUNTS), {**account, "company_id": company_id})
+        return company_id
 
     def update(self, company_id: int, values: Mapping[str, Any]) -> None:
         self._read.clear()
-        self._session.execute(update(Company).where(Company.id == company_id).values(**values))
+        self._sql().execute(update(_COMPANIES).where(_COMPANY.id == company_id).values(**values))
 
     def exists(self, org_no: str) -> bool:
         query = select(_COMPANY.id).where(_COMPANY.org_no == org_no)
-        return self._session.scalar(query) is not None
+        return self._sql().scalar(query) is not None
 
     def get(self, org_no: str) -> CompanyInfo | None:
         found = self.many(org_nos=[org_no])
@@ -64,12 +69,13 @@ class CompanyRepository:
             return sorted((self._read[o] for o in wanted_org_nos), key=_by_name)
         if wanted_ids is not None and wanted_ids <= by_id.keys():
             return sorted((by_id[i] for i in wanted_ids), key=_by_name)
+        sql = self._sql()
         if wanted_ids is not None:
-            rows = self._session.execute(_COMPANIES_BY_ID, {"ids": list(wanted_ids)})
+            rows = sql.execute(_COMPANIES_BY_ID, {"ids": list(wanted_ids)})
         elif wanted_org_nos is not None:
-            rows = self._session.execute(_COMPANIES_BY_ORG_NO, {"org_nos": list(wanted_org_nos)})
+            rows = sql.execute(_COMPANIES_BY_ORG_NO, {"org_nos": list(wanted_org_nos)})
         else:
-            rows = self._session.execute(_ALL_COMPANIES)
+            rows = sql.execute(_ALL_COMPANIES)
         companies: dict[int, Row[Any]] = {}
         accounts: dict[int, list[BankAccount]] = {}
         for row in rows:  # a row per account, in order
@@ -127,11 +133,7 @@ def _bank_account(row: Row[Any]) -> BankAccount:
     )
 
 
-# Reads name the tables' columns (Core), not the mapped classes: such a statement costs the ORM
-# nothing, not even setting up the mappers, which a command's first ORM statement pays (8 ms of
-# `paybot company list`). Rows are read by column, as the two tables share column names.
-_COMPANIES = cast(Table, Company.__table__)
-_ACCOUNTS = cast(Table, CompanyBankAccount.__table__)
+# Rows are read by column, as the two tables share column names.
 _COMPANY = _COMPANIES.c
 _ACCOUNT = _ACCOUNTS.c
 
@@ -145,3 +147,4 @@ _COMPANIES_BY_ID = _ALL_COMPANIES.where(_COMPANY.id.in_(bindparam("ids", expandi
 _COMPANIES_BY_ORG_NO = _ALL_COMPANIES.where(
     _COMPANY.org_no.in_(bindparam("org_nos", expanding=True))
 )
+_ADD_COMPANY = insert(_COMPANIES).returning(_COMPANY.id)

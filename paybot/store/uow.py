@@ -1,8 +1,16 @@
-"""Unit of work: one session, one transaction; rolls back unless committed.
+"""Unit of work: one transaction; rolls back unless committed.
 
 Its repositories are made on first use in each `with` block: a repository module is imported
 only by a use case that needs it, so a command that reads companies does not load the XML,
 IBAN and one-time-code libraries the payment and signing repositories bring.
+
+Most repositories work on an ORM session; a few read and write plain rows in SQLAlchemy Core on
+the tables (store/tables.py): companies, and the payment lists of `paybot proposals list`. A unit
+of work whose repositories are all of those few runs on a connection of its own and never loads
+the ORM (sqlalchemy.orm and the mapped classes cost an everyday command more than its queries).
+The first repository that needs the session gets one on that same connection and transaction,
+which the session then commits or rolls back; Core statements go through the session from then
+on, so they see what it has not flushed yet.
 
 `rehearsal` gives a unit of work on a private, empty copy of the schema that is thrown away
 afterwards: a server runs its use cases there once before it answers anyone, so the statements
@@ -18,18 +26,21 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from paybot.store.alarms import AlarmRepository
     from paybot.store.alert_queries import AlertQueries
     from paybot.store.audit_log import LoggedAuditRepository
     from paybot.store.banking import BankRepository
     from paybot.store.companies import CompanyRepository
+    from paybot.store.ehf import EhfRepository
     from paybot.store.incoming import IncomingRepository
     from paybot.store.ledger import LedgerRepository
     from paybot.store.ledger_posting import PostingRepository
+    from paybot.store.payment_search import PaymentLists
     from paybot.store.payments import PaymentRepository
     from paybot.store.people import UserRepository
     from paybot.store.polls import PollRepository
@@ -43,6 +54,10 @@ if TYPE_CHECKING:
     from paybot.store.slack import SlackRepository
 
 R = TypeVar("R")
+
+# Where a Core repository sends a statement: the unit of work's connection, or its session once
+# it has one (both execute a statement with its parameters, and give a scalar).
+Statements = Callable[[], "Connection | Session"]
 
 
 class _repository(Generic[R]):  # noqa: N801 - a decorator, like `property`
@@ -73,25 +88,62 @@ class _repository(Generic[R]):  # noqa: N801 - a decorator, like `property`
 
 class UnitOfWork:
     def __init__(self, engine: Engine | Connection) -> None:
-        # A session per `with`, made directly: a sessionmaker would make a new class each time.
+        # Per `with`: a session (made directly: a sessionmaker would make a new class each time)
+        # when a repository needs one, else a connection of its own for Core statements alone.
         # On a connection (a rehearsal), `commit` commits a savepoint of the connection's
-        # transaction.
+        # transaction, which the session keeps.
         self._bind = engine
+        self._inside = False
         self._session: Session | None = None
-        # The session the repositories are made on: the last one opened, as they were before
-        # repositories were made lazily (a repository used after `with` keeps its session).
+        self._connection: Connection | None = None
+        # The session the repositories are made on outside `with`: the last one opened, as they
+        # were before repositories were made lazily (a repository used after `with` keeps its
+        # session).
         self._bound: Session | None = None
 
     def _opened(self) -> Session:
-        if self._bound is None:
-            raise AttributeError("a unit of work's repositories are used inside `with` it")
-        return self._bound
+        """The session of this `with`, made on first use."""
+        if not self._inside:
+            if self._bound is None:
+                raise AttributeError("a unit of work's repositories are used inside `with` it")
+            return self._bound
+        if self._session is None:
+            self._session = self._bound = self._new_session()
+        return self._session
+
+    def _new_session(self) -> Session:
+        from sqlalchemy.orm import Session
+
+        if self._connection is not None:
+            # Core statements came first: the session carries on in their connection and
+            # transaction, and commits or rolls it back from now on.
+            return Session(
+                self._connection, expire_on_commit=False, join_transaction_mode="control_fully"
+            )
+        return Session(self._bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
+
+    def _core(self) -> Statements:
+        """What a Core repository is made on: `_statements`, asked for each statement."""
+        if not self._inside:
+            self._opened()  # refused before the first `with`, as for the session's repositories
+        return self._statements
+
+    def _statements(self) -> Connection | Session:
+        """Where a Core repository's statement goes: the session once there is one (it flushes
+        what it holds first), else this unit of work's own connection (opened on first use; its
+        transaction begins with the first statement)."""
+        if self._session is not None or not self._inside or isinstance(self._bind, Connection):
+            # (A rehearsal's savepoints are the session's to keep.)
+            return self._opened()
+        if self._connection is None:
+            self._connection = self._bind.connect()
+        return self._connection
 
     @_repository
     def companies(self) -> CompanyRepository:
         from paybot.store.companies import CompanyRepository
 
-        return CompanyRepository(self._opened())
+        return CompanyRepository(self._core())
 
     @_repository
     def users(self) -> UserRepository:
@@ -104,6 +156,12 @@ class UnitOfWork:
         from paybot.store.ledger import LedgerRepository
 
         return LedgerRepository(self._opened())
+
+    @_repository
+    def ehf(self) -> EhfRepository:
+        from paybot.store.ehf import EhfRepository
+
+        return EhfRepository(self._opened())
 
     @_repository
     def postings(self) -> PostingRepository:
@@ -122,6 +180,12 @@ class UnitOfWork:
         from paybot.store.payments import PaymentRepository
 
         return PaymentRepository(self._opened())
+
+    @_repository
+    def payment_lists(self) -> PaymentLists:
+        from paybot.store.payment_search import PaymentLists
+
+        return PaymentLists(self._core())
 
     @_repository
     def audit(self) -> LoggedAuditRepository:
@@ -190,11 +254,10 @@ class UnitOfWork:
         return PollRepository(self._opened())
 
     def __enter__(self) -> UnitOfWork:
-        session = Session(
-            self._bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
-        )
-        self._session = self._bound = session
-        # Fresh repositories for the new session (each holds its session, audit its pending).
+        self._inside = True
+        self._session = None
+        self._connection = None
+        # Fresh repositories for the new transaction (each holds its session, audit its pending).
         for name in _REPOSITORIES:
             self.__dict__.pop(name, None)
         return self
@@ -205,20 +268,30 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._session is not None
+        session, connection = self._session, self._connection
+        self._inside = False
+        self._session = self._connection = None
         try:
-            self._session.rollback()
+            if session is not None:
+                session.rollback()
+            elif connection is not None:
+                connection.rollback()
         finally:
-            self._session.close()
-            self._session = None
+            if session is not None:
+                session.close()
+            if connection is not None:
+                connection.close()
 
     def commit(self) -> None:
-        assert self._session is not None
+        assert self._inside
         # An audit repository nobody asked for holds no events: nothing to append.
         audit: LoggedAuditRepository | None = self.__dict__.get("audit")
         if audit is not None:
             audit.flush()
-        self._session.commit()
+        if self._session is not None:
+            self._session.commit()
+        elif self._connection is not None:
+            self._connection.commit()
 
 
 _REPOSITORIES: frozenset[str] = frozenset(
@@ -250,8 +323,7 @@ def rehearsal(engine: Engine) -> Iterator[UnitOfWork]:
     for real (a statement names its tables, not their schema), so they are compiled into the
     engine's statement cache. Its audit events are chained in the copy, though under the real
     chain's lock (PostgreSQL), held until the end: keep a rehearsal short."""
-    from paybot.store import models  # noqa: F401 - the tables, made in Base.metadata
-    from paybot.store.base import Base
+    from paybot.store.tables import metadata
 
     with engine.connect() as connection:
         transaction = connection.begin()
@@ -260,7 +332,7 @@ def rehearsal(engine: Engine) -> Iterator[UnitOfWork]:
             # they are for real, without a schema to translate (a part of the cache's key).
             schema = _TEMPORARY_SCHEMA[connection.dialect.name]
             copy: Any = {"schema_translate_map": {None: schema}}
-            for table in Base.metadata.sorted_tables:
+            for table in metadata.sorted_tables:
                 connection.execute(CreateTable(table), execution_options=copy)
                 for index in table.indexes:
                     connection.execute(CreateIndex(index), execution_options=copy)
@@ -276,9 +348,11 @@ _REPOSITORY_MODULES = (
     "paybot.store.audit_log",
     "paybot.store.banking",
     "paybot.store.companies",
+    "paybot.store.ehf",
     "paybot.store.incoming",
     "paybot.store.ledger",
     "paybot.store.ledger_posting",
+    "paybot.store.payment_search",
     "paybot.store.payments",
     "paybot.store.people",
     "paybot.store.polls",

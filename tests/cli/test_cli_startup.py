@@ -1,6 +1,6 @@
 """How everyday commands start: what they load (each library imported is paid for at every
-start; bench/cli_startup.py measures the time), the ORM's set-up they skip, and the collector
-paused while paybot starts."""
+start; bench/cli_startup.py measures the time), the ORM they do without (their reads are Core
+statements on store/tables.py), and the collector paused while paybot starts."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
 from paybot.cli import (
@@ -85,9 +87,15 @@ def database(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     return path
 
 
+# The ORM and the mapped classes: everyday reads need neither (sqlalchemy.orm and the classes'
+# mapping cost them more than their queries).
+ORM = {"sqlalchemy.orm", "paybot.store.models", "paybot.store.base"}
+
+
 def _run(words: list[str]) -> tuple[str, set[str], bool]:
-    """What `paybot WORDS` prints in a fresh Python, the top-level packages it loaded, and
-    whether it set the ORM's mappers up (which its first ORM statement does)."""
+    """What `paybot WORDS` prints in a fresh Python, the top-level packages it loaded (and of
+    ORM, the modules it loaded), and whether it set the ORM's mappers up (which its first ORM
+    statement does)."""
     probe = (
         "import contextlib, gc, io, json, sys\n"
         "from paybot.cli import context\n"
@@ -103,8 +111,9 @@ def _run(words: list[str]) -> tuple[str, set[str], bool]:
         f"    try:\n        app({words!r})\n    except SystemExit as exc:\n"
         "        assert not exc.code, exc.code\n"
         "assert seen and all(seen) and gc.isenabled(), (seen, gc.isenabled())\n"
+        "loaded = {n.split('.')[0] for n in sys.modules}\n"
+        f"loaded = sorted(loaded | set(sys.modules) & {ORM!r})\n"
         "from paybot.store.models import Company\n"
-        "loaded = sorted({n.split('.')[0] for n in sys.modules})\n"
         "print(json.dumps([out.getvalue(), loaded, Company.__mapper__.configured]))"
     )
     done = subprocess.run(
@@ -113,6 +122,29 @@ def _run(words: list[str]) -> tuple[str, set[str], bool]:
     assert done.returncode == 0, done.stderr
     printed, loaded, mapped = json.loads(done.stdout.splitlines()[-1])
     return printed, set(loaded), mapped
+
+
+ROOT_NAMES = [g.name for g in app.registered_groups] + [c.name for c in app.registered_commands]
+
+
+@pytest.mark.parametrize(
+    "words",
+    [[name, "--help"] for name in ROOT_NAMES]
+    + [["company", "list", "--help"], ["proposals", "list", "--help"], ["company", "nothing"]],
+)
+def test_a_command_line_reads_as_it_would_with_every_command_made(
+    words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """paybot makes only the group or command a command line names (paybot/cli/context.py)."""
+
+    def outcome(run: Callable[..., object]) -> tuple[object, object]:
+        try:
+            said: object = run(words, prog_name="paybot", standalone_mode=False)
+        except Exception as refused:  # noqa: BLE001 - a usage error, compared as it reads
+            said = (type(refused), str(refused))
+        return said, capsys.readouterr()
+
+    assert outcome(app) == outcome(typer.main.get_command(app).main)
 
 
 def test_the_collector_is_paused_while_paybot_starts_and_runs_for_its_work() -> None:
@@ -138,19 +170,22 @@ def test_company_list_loads_neither_identifier_nor_file_libraries(database: Path
     printed, loaded, mapped = _run(["company", "list"])
     assert printed.startswith(f"{ORG}  Acme AS  [86011117947]")
     assert not loaded & NOT_FOR_LISTS
-    assert not mapped  # its statements name the tables' columns (paybot/store/companies.py)
+    assert not loaded & ORM  # it reads the tables in Core (paybot/store/companies.py)
+    assert not mapped
 
 
 def test_proposals_list_loads_no_library_of_other_commands(database: Path) -> None:
-    printed, loaded, _ = _run(["proposals", "list", "--company", ORG])
+    printed, loaded, mapped = _run(["proposals", "list", "--company", ORG])
     assert "1234.56.78903" in printed and "NOK 1,000.50" in printed and "KID 1234567897" in printed
     assert printed.rstrip().endswith("2 payment(s)")
     assert not loaded & NOT_FOR_LISTS
+    assert not loaded & ORM  # Core too (paybot/store/payment_search.py)
+    assert not mapped
 
 
 def test_the_models_load_no_sql_dialect() -> None:
-    """A dialect-specific option in a model (an index's `postgresql_where`) makes SQLAlchemy
-    import that dialect whenever the models are imported: 60 ms of every command's start."""
+    """A dialect-specific option in a table (an index's `postgresql_where`) makes SQLAlchemy
+    import that dialect whenever the tables are imported: 60 ms of every command's start."""
     probe = (
         "import sys\nimport paybot.store.models\n"
         "print(sorted(m for m in sys.modules if m.startswith('sqlalchemy.dialects.')))"

@@ -5,17 +5,17 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from paybot.store import models  # noqa: F401  (registers the tables on Base.metadata)
-from paybot.store.base import Base
+from paybot.store import tables
 
 config = context.config
-target_metadata = Base.metadata
+# The tables as paybot declares them (the ORM's classes are mapped onto these same tables).
+target_metadata = tables.metadata
 
 
 def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """Tables paybot does not model (the scheduler's job store) are not its migrations' business;
-    nor are the indexes only its migrations make (models.MIGRATION_ONLY_INDEXES)."""
-    if type_ == "index" and name in models.MIGRATION_ONLY_INDEXES:
+    nor are the indexes only its migrations make (tables.MIGRATION_ONLY_INDEXES)."""
+    if type_ == "index" and name in tables.MIGRATION_ONLY_INDEXES:
         return False
     return not (type_ == "table" and reflected and compare_to is None)
 
