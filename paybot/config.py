@@ -46,6 +46,12 @@ class SettingsFields(BaseModel):
     lease_check_seconds: float = Field(default=15, gt=0)
     # A folder with the pain.001 XSDs; by default the ones shipped in paybot/core/bankfiles/xsd.
     schema_dir: Path | None = None
+    # EHF: the OASIS UBL 2.1 schemas (the `xsd` folder of UBL-2.1.zip, holding maindoc/ and
+    # common/), which every EHF file is checked against before it is imported; and a folder an
+    # access point or an e-mail robot drops EHF files into (read every minute; done/ and
+    # rejected/ beside the files).
+    ubl_schema_dir: Path | None = None
+    ehf_inbox: Path | None = None
     # Slack: the bot token, the signing secret (HTTP mode), the app token (Socket Mode), and
     # where the Web API is (Slack's own, or a local stand-in for the demo and the tests).
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from paybot.config import SettingsFields
+    from paybot.core.ehf import EhfValidator
     from paybot.handlers.deps import Deps
     from paybot.services.dispatching import DispatchOptions
     from paybot.services.ports import BankGateway
@@ -112,6 +113,17 @@ class Container:
             zone=self.zone,
             checkpoint=checkpoint,
         )
+
+    @cached_property
+    def ehf_validator(self) -> EhfValidator | None:
+        """The checks of every EHF (the UBL 2.1 schema, the EN 16931 and PEPPOL rules), compiled
+        once per process; None while PAYBOT_UBL_SCHEMA_DIR is not set."""
+        folder = self.settings.ubl_schema_dir
+        if folder is None:
+            return None
+        from paybot.core.ehf import EhfValidator
+
+        return EhfValidator(folder)
 
     @cached_property
     def slack_client(self) -> WebClient | None:

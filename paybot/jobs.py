@@ -24,7 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from paybot.container import Container, container
 from paybot.core.errors import PaybotError
 from paybot.handlers import alerting, cards, incoming, proposal_posts
-from paybot.services import dispatching, returns
+from paybot.services import dispatching, ehf_inbox, returns
 from paybot.store.leases import RENEW_EVERY, Lease, lease_for
 
 log = logging.getLogger("paybot.jobs")
@@ -159,6 +159,42 @@ def post_incoming(parts: Container | None = None) -> str:
     return f"{len(posted)} incoming summary post(s) made"
 
 
+def read_ehf_inbox(parts: Container | None = None) -> str:
+    """Imports the EHF files dropped into the inbox folder (PAYBOT_EHF_INBOX), each for the
+    company that is its buyer; moves each to done/ or rejected/."""
+    parts = parts or container()
+    inbox = parts.settings.ehf_inbox
+    if inbox is None:
+        return "no EHF inbox"
+    validator = parts.ehf_validator
+    if validator is None:
+        _no_ubl_schemas()
+        return "no UBL schemas"
+    outcomes = ehf_inbox.read_inbox(parts.checked_uow(), validator, inbox, now=parts.clock())
+    for outcome in outcomes:
+        if outcome.imported is None:
+            log.error("EHF file %s refused: %s", outcome.path.name, outcome.problem)
+        elif outcome.outcome == "known":
+            log.info("EHF file %s known already: %s", outcome.path.name, outcome.imported.detail)
+        else:
+            log.info(
+                "EHF file %s imported for %s: payment %s",
+                outcome.path.name,
+                outcome.imported.company_org_no,
+                outcome.imported.payment_id,
+            )
+    return f"{len(outcomes)} EHF file(s) read"
+
+
+@cache
+def _no_ubl_schemas() -> None:
+    """Said once per process, not every minute."""
+    log.error(
+        "PAYBOT_EHF_INBOX is set but PAYBOT_UBL_SCHEMA_DIR is not: the inbox is not read until "
+        "the UBL 2.1 schemas are there"
+    )
+
+
 Job = Callable[[Container | None], str]
 
 # What runs, and how often.
@@ -167,6 +203,7 @@ JOBS: dict[str, tuple[Job, timedelta]] = {
     "post_proposals": (post_proposals, timedelta(minutes=1)),
     "send_alerts": (send_alerts, timedelta(minutes=1)),
     "post_incoming": (post_incoming, timedelta(minutes=1)),
+    "read_ehf_inbox": (read_ehf_inbox, timedelta(minutes=1)),
     "poll_returns": (poll_returns, timedelta(minutes=5)),
     "check_missing_returns": (check_missing_returns, timedelta(minutes=15)),
 }

@@ -81,3 +81,24 @@ def import_customer_items(file: FileArgument, company: CompanyOption) -> None:
             ctx.uow(), company_org_no=company, source=str(file), rows=rows, now=ctx.now()
         )
     typer.echo(f"Customer items from {file}: {result.new} new, {result.unchanged} unchanged.")
+
+
+@import_app.command("ehf")
+def import_ehf(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            exists=True,
+            readable=True,
+            metavar="FILE_OR_FOLDER...",
+            help="EHF files, or folders whose .xml files are read.",
+        ),
+    ],
+    company: CompanyOption,
+) -> None:
+    """EHF (PEPPOL BIS Billing 3.0) invoices and credit notes: each checked against the UBL 2.1
+    schema and the EN 16931 and PEPPOL rules, then taken whole or refused on its own. Exits 1
+    when a file was refused (after taking the good ones)."""
+    from paybot.cli.ehf import import_paths
+
+    import_paths(paths, company)

@@ -40,6 +40,8 @@ class Digest:
     proposals: list[PaymentView]
     steps: dict[int, LastStep] = field(default_factory=dict)
     today: date | None = None
+    # How many of the proposals came in as EHF invoices (straight from the supplier).
+    electronic: int = 0
 
     @property
     def blue(self) -> list[PaymentView]:
@@ -118,6 +120,7 @@ def digest(uow: UnitOfWork, *, company_org_no: str, today: date | None = None) -
         company = company_or_error(uow, company_org_no)
         found = uow.payments.list(company_id=company.id, statuses=SHOWN)
         steps = uow.slack.last_steps(p.id for p in found)
+        electronic = uow.ehf.count_for_payments(p.id for p in found)
     # Both databases then agree on where payments without a due date go: last.
     found.sort(key=lambda p: (p.due_date is None, p.due_date or date.max, p.id))
     flags = Counter(p.flag for p in found)
@@ -132,6 +135,7 @@ def digest(uow: UnitOfWork, *, company_org_no: str, today: date | None = None) -
         proposals=found,
         steps=steps,
         today=today,
+        electronic=electronic,
     )
 
 

@@ -51,6 +51,8 @@ class PaymentDetails:
     open_credit_items: list[dict[str, Any]]
     # Who has signed so far (a payment under dual control waits for a second name).
     signed_by: list[str]
+    # The EHF the payment's invoice came as (store/ehf.py's for_payment), if it did.
+    ehf: dict[str, Any] | None = None
 
 
 class BulkAction(Protocol):
@@ -184,6 +186,7 @@ def show(
             history=uow.audit.for_payment(payment_id),
             open_credit_items=credits,
             signed_by=uow.signatures.names(payment.id, payment.signature_round),
+            ehf=uow.ehf.for_payment(payment_id),
         )
 
 

@@ -106,6 +106,14 @@ def _propose_and_flag(
     return len(created), _store_changes(uow, known, flags)
 
 
+def propose_new(uow: UnitOfWork, company_id: int, actor: Actor, now: datetime) -> int:
+    """Inside the caller's transaction: the company's open items not yet in the bank module
+    become proposals, and every flag is renewed (a new invoice may make another a duplicate).
+    Returns how many proposals were made."""
+    created, _ = _propose_and_flag(uow, company_id, actor, now)
+    return created
+
+
 def reflag(uow: UnitOfWork, company_id: int, supplier_ids: Iterable[int] | None = None) -> int:
     """Recomputes flags of the company's payments (or some suppliers'); returns how many changed."""
     supplier_ids = None if supplier_ids is None else set(supplier_ids)
@@ -166,7 +174,7 @@ def list_payments(
 ) -> list[PaymentView]:
     with uow:
         company_id = None if company_org_no is None else company_or_error(uow, company_org_no).id
-        return uow.payments.list(company_id=company_id, statuses=statuses)
+        return uow.payment_lists.list(company_id=company_id, statuses=statuses)
 
 
 def status_counts(uow: UnitOfWork, *, company_org_no: str) -> dict[PaymentStatus, int]:

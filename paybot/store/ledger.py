@@ -14,6 +14,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from paybot.core.flags import PaymentFacts, SupplierFacts
@@ -75,6 +76,36 @@ class LedgerRepository:
         )
         query = select(*columns).where(OpenItem.company_id == company_id)
         return {row.voucher_no: row._asdict() for row in self._session.execute(query)}
+
+    def supplier_id(self, row: dict[str, Any]) -> int:
+        """The id of the company's supplier with the row's match key, added from the row when
+        missing (a racing import that adds the same supplier makes this one wait, then read)."""
+        query = select(Supplier.id).where(
+            Supplier.company_id == row["company_id"], Supplier.match_key == row["match_key"]
+        )
+        found = self._session.execute(query).scalar_one_or_none()
+        if found is not None:
+            return found
+        try:
+            with self._session.begin_nested():
+                return int(
+                    self._session.execute(insert(Supplier).returning(Supplier.id), row).scalar_one()
+                )
+        except IntegrityError:
+            return self._session.execute(query).scalar_one()
+
+    def add_item(self, row: dict[str, Any]) -> int | None:
+        """Inserts one open item; returns its id, or None when the company has its voucher
+        number already (the unique voucher makes a second, racing import wait, then back off)."""
+        try:
+            with self._session.begin_nested():
+                return int(
+                    self._session.execute(
+                        insert(_OPEN_ITEMS).returning(_OPEN_ITEMS.c.id), row
+                    ).scalar_one()
+                )
+        except IntegrityError:
+            return None
 
     def add_items(self, rows: Sequence[dict[str, Any]]) -> None:
         """Inserts open items (rows with the same keys, the columns they give)."""

@@ -48,7 +48,8 @@ _PROPOSE = insert(_PAYMENTS).from_select(
         bindparam("company_id", type_=_PAYMENTS.c.company_id.type),
         OpenItem.id,
         OpenItem.supplier_id,
-        Supplier.name,
+        # An EHF may name a payee other than the seller (factoring): the payment is to it.
+        func.coalesce(OpenItem.payee_name, Supplier.name),
         OpenItem.account,
         OpenItem.amount,
         OpenItem.currency,
@@ -146,6 +147,11 @@ class PaymentRepository:
                     )
         query = select(Payment.open_item_id, Payment.id).where(Payment.company_id == company_id)
         return {item: payment for item, payment in self._session.execute(query) if item in flags}
+
+    def id_for_open_item(self, open_item_id: int) -> int | None:
+        """The payment made of an open item, if one was."""
+        query = select(Payment.id).where(Payment.open_item_id == open_item_id)
+        return self._session.execute(query).scalar_one_or_none()
 
     def facts(
         self, company_id: int, supplier_ids: Iterable[int] | None = None

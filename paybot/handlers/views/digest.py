@@ -40,6 +40,10 @@ APPROVED_WAITING = Phrase(
     "{count} approved, waiting for a signer", "{count} godkjent, venter på signering"
 )
 TOTAL = Phrase("*Total:* {amounts}", "*Sum:* {amounts}")
+ELECTRONIC = Phrase(
+    ":incoming_envelope: {count} came in electronically (EHF), read straight from the invoice",
+    ":incoming_envelope: {count} kom inn elektronisk (EHF), lest rett fra fakturaen",
+)
 SIGN_ALL_BLUE = Phrase("Sign all blue ({count})", "Signer alle blå ({count})")
 RANGE = Phrase("Proposals {first}–{last} of {count}", "Betalingsforslag {first}–{last} av {count}")
 IN_THREAD = Phrase("the rest are in the thread", "resten ligger i tråden")
@@ -137,6 +141,8 @@ def _summary(digest: Digest, language: Language, *, shown: str | None) -> list[B
         format_money(total, currency, language) for currency, total in digest.totals.items()
     )
     lines.append(TOTAL(language, amounts=amounts))
+    if digest.electronic:
+        lines.append(ELECTRONIC(language, count=digest.electronic))
     summary = section("\n".join(lines))
     blue = len(digest.blue)
     if blue:

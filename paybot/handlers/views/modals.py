@@ -20,6 +20,7 @@ from paybot.handlers.ids import Block as BlockId
 from paybot.handlers.ids import View
 from paybot.handlers.views.blocks import Block, context, escape, section
 from paybot.handlers.views.cards import STEPS, is_overdue, payment_summary
+from paybot.handlers.views.ehf import ehf_lines
 from paybot.handlers.views.i18n import (
     FLAGS,
     REASONS,
@@ -183,6 +184,9 @@ FAILURE = Phrase("*Why it failed:* {reason}", "*Hvorfor den feilet:* {reason}")
 SIGNED_BY = Phrase("*Signed by:* {names}", "*Signert av:* {names}")
 HISTORY_TITLE = Phrase("*History*", "*Historikk*")
 PROPOSED = Phrase("Proposed from the ledger at {at}", "Foreslått fra reskontro kl. {at}")
+CAME_AS_EHF = Phrase(
+    "Came in as an electronic invoice (EHF) at {at}", "Kom inn som elektronisk faktura (EHF) {at}"
+)
 NOTHING = "–"
 
 
@@ -457,6 +461,8 @@ def details_modal(
         lines.append(FAILURE(language, reason=escape(p.failure_reason)))
     if details.signed_by:
         lines.append(SIGNED_BY(language, names=escape(", ".join(details.signed_by))))
+    if details.ehf is not None:
+        lines += ehf_lines(details.ehf, language)
     history = history_lines(details.history, language, zone)
     if history:
         lines += [HISTORY_TITLE(language), *history]
@@ -485,6 +491,8 @@ def history_lines(
             said = STEPS[action](language, who=who, at=when)
         elif action == "payment.propose":
             said = PROPOSED(language, at=when)
+        elif action == "import.ehf":
+            said = CAME_AS_EHF(language, at=when)
         else:
             said = f"{escape(action)} · {who} · {when}"
         lines.append(f"• {said}")

@@ -1,0 +1,105 @@
+"""What paybot reads from an EHF invoice or credit note (PEPPOL BIS Billing 3.0, UBL 2.1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+# The specification identifiers (CustomizationID, BT-24) paybot takes, and nothing else.
+BIS_BILLING_3_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+EHF_FORWARD_BILLING_ID = (
+    BIS_BILLING_3_ID + "#conformant#urn:fdc:anskaffelser.no:2019:ehf:forward-billing:3.0"
+)
+EN16931_ID = "urn:cen.eu:en16931:2017"
+
+
+class EhfProfile(StrEnum):
+    """The rule set a document declares it follows, by its CustomizationID."""
+
+    BIS_BILLING_3 = "bis_billing_3"
+    EHF_FORWARD_BILLING = "ehf_forward_billing"
+    EN16931 = "en16931"  # the CEN core alone, `urn:cen.eu:en16931:2017`
+
+
+PROFILES = {
+    BIS_BILLING_3_ID: EhfProfile.BIS_BILLING_3,
+    EHF_FORWARD_BILLING_ID: EhfProfile.EHF_FORWARD_BILLING,
+    EN16931_ID: EhfProfile.EN16931,
+}
+
+
+def profile_of(customization_id: str) -> EhfProfile | None:
+    """The profile a CustomizationID names, or None for one paybot does not take."""
+    return PROFILES.get(" ".join(customization_id.split()))
+
+
+@dataclass(frozen=True)
+class EhfParty:
+    """A party of the document: its name, and its Norwegian organisation number where valid."""
+
+    name: str
+    org_no: str | None
+
+
+@dataclass(frozen=True)
+class RuleMessage:
+    """One finding of the EN 16931 or PEPPOL rules (SVRL), as paybot keeps it.
+
+    `flag` is "fatal" or "warning" as paybot applies it: a PEPPOL rule that is fatal for BIS
+    Billing 3.0 is a warning for an EHF Forward Billing document. `location` is the element's
+    path (`Invoice/cac:AccountingSupplierParty/cac:Party`), `line` its line where found.
+    """
+
+    rule_id: str
+    flag: str
+    text: str
+    location: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class EhfLine:
+    """An invoice or credit note line, for the details view, as the document writes it:
+    `amount` is its LineExtensionAmount (net of line allowances and charges, before VAT) with the
+    document's sign, not the payment's (a credit note's lines are usually positive, and agree
+    with their quantities); `quantity` and `unit` (a UN/ECE rec 20 code) where given."""
+
+    description: str
+    quantity: Decimal | None
+    unit: str | None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class EhfDocument:
+    """An EHF invoice or credit note, as far as paying it goes.
+
+    `payable_amount` is signed as a payment: a CreditNote's (positive) amount is negative here,
+    an Invoice's negative amount stays negative. `kid` is any KID-shaped PaymentID, kept even
+    with a wrong check digit (see `kid_check`); any other PaymentID is `payment_message`.
+    `lines` are the document's lines, in order, for the details view.
+    """
+
+    source: str
+    kind: Literal["invoice", "credit_note"]
+    type_code: str
+    customization_id: str
+    profile: EhfProfile
+    invoice_no: str
+    issue_date: date
+    due_date: date | None
+    currency: str
+    payable_amount: Decimal
+    seller: EhfParty
+    payee: EhfParty | None
+    buyer: EhfParty
+    account: str | None
+    account_kind: Literal["iban", "bban", "other"] | None
+    bic: str | None
+    kid: str | None
+    payment_message: str | None
+    note: str | None
+    lines: tuple[EhfLine, ...] = ()
