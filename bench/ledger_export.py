@@ -24,6 +24,19 @@ builds the whole tree.
   .venv/bin/python bench/ledger_export.py --sizes 10000 100000 --formats saft csv
   .venv/bin/python bench/ledger_export.py --sizes 100000 --formats saft --validate all
 
+With --store the same vouchers go through paybot instead: a fresh database per size (SQLite, or
+a new database on the PostgreSQL server of --database-url, dropped afterwards) gets a company
+and the vouchers (the store's bulk writes, not timed), and a fresh child process times
+`services.ledger_out.export` of the year to a file, as `paybot ledger export` runs it: reading
+the vouchers from the store (a chunk at a time, through a server-side cursor on PostgreSQL),
+and for SAF-T the opening balances and its first pass, then the writer. Its peak RSS is the
+figure that says whether the export streams (the target: at most 10 MB more at the largest
+size than at the smallest).
+
+  .venv/bin/python bench/ledger_export.py --store --sizes 10000 100000
+  .venv/bin/python bench/ledger_export.py --store --database-url \
+      postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
 Figures only: the exit code is 0 whether the target is met or not.
 """
 
@@ -39,7 +52,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -212,6 +226,138 @@ def child_main(args: argparse.Namespace) -> None:
     print(json.dumps(measure(args.child, args.size, args.seed, Path(args.data_dir), xsd)))
 
 
+# ---------------------------------------------------------------- through the store and the service
+
+
+def seed(url: str, size: int, seed_: int) -> None:
+    """A company and `size` vouchers (iter_vouchers') in the database at `url`, in one
+    transaction per 10,000 through the incoming store's bulk writes (numbers from the series)."""
+    from itertools import islice
+
+    from paybot.core.posting import VoucherRef
+    from paybot.services import companies
+    from paybot.store import db
+    from paybot.store.incoming import NewVoucher
+    from paybot.store.uow import UnitOfWork
+
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    uow = UnitOfWork(engine)
+    now = datetime(YEAR + 1, 1, 15, 9, tzinfo=UTC)
+    company = companies.add_company(
+        uow, org_no=ORG_NO, name="Bench Rør & Sønn AS", account="86011117947", now=now
+    )
+    vouchers = iter_vouchers(size, seed_)
+    while batch := list(islice(vouchers, 10_000)):
+        with uow:
+            first = uow.postings.take_numbers(company.id, YEAR, len(batch))
+            new = [
+                NewVoucher(VoucherRef(YEAR, first + n), v.day, v.text, tuple(v.lines))
+                for n, v in enumerate(batch)
+            ]
+            uow.incoming.add_vouchers(
+                company.id, new, posted_by_id=None, posted_by="bench", now=now
+            )
+            uow.commit()
+    engine.dispose()
+
+
+def measure_store(fmt: str, url: str, directory: Path, xsd: Path | None) -> dict[str, Any]:
+    """`services.ledger_out.export` of the year to a file: wall, CPU and peak RSS."""
+    from paybot.services import ledger_out
+    from paybot.store import db
+    from paybot.store.uow import UnitOfWork
+
+    engine = db.make_engine(url)
+    uow = UnitOfWork(engine)
+    with uow:  # connect and load the repositories before timing
+        uow.postings  # noqa: B018
+    base_mb = _peak_mb()
+    path = directory / f"ledger-store.{'xml' if fmt == 'saft' else fmt}"
+
+    def export() -> Any:
+        with path.open("wb") as out:
+            return ledger_out.export(
+                uow,
+                company_org_no=ORG_NO,
+                day_from=date(YEAR, 1, 1),
+                day_to=date(YEAR, 12, 31),
+                kind=ledger_out.LedgerFormat(fmt),
+                out=out,
+                now=datetime(YEAR + 1, 1, 15, 9, tzinfo=UTC),
+                contact=ledger_out.ContactPerson("Kari Nordmann", "22334455"),
+            )
+
+    done, write_s, write_cpu_s = _timed(export)
+    result: dict[str, Any] = {
+        "format": fmt,
+        "size": done.summary.entries,
+        "lines": done.summary.lines,
+        "generate_cpu_s": 0.0,
+        "summary_cpu_s": 0.0,
+        "write_s": write_s,
+        "write_cpu_s": write_cpu_s,
+        "base_mb": base_mb,
+        "peak_mb": _peak_mb(),
+        "file_mb": path.stat().st_size / 2**20,
+    }
+    if fmt == "saft" and xsd is not None:
+        from lxml import etree
+
+        schema = etree.XMLSchema(etree.parse(str(xsd)))
+        result["valid"] = schema.validate(etree.parse(str(path)))
+    path.unlink()
+    engine.dispose()
+    return result
+
+
+@contextmanager
+def fresh_database(server_url: str | None, directory: Path, size: int) -> Iterator[str]:
+    """A new empty database: a SQLite file in `directory`, or a database made on the
+    PostgreSQL server of `server_url` and dropped afterwards."""
+    if server_url is None:
+        yield f"sqlite:///{directory}/ledger-{size}.db"
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    admin_url = make_url(server_url)
+    name = f"paybot_bench_ledger_{os.getpid()}_{size}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run_store(
+    formats: list[str], sizes: list[int], seed_: int, server_url: str | None, xsd: Path | None
+) -> list[dict[str, Any]]:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="paybot-ledger-export-") as directory:
+        for size in sizes:
+            with fresh_database(server_url, Path(directory), size) as url:
+                command = [sys.executable, __file__, "--child-seed", url, "--size", str(size)]
+                subprocess.run(command + ["--seed", str(seed_)], check=True)
+                for fmt in formats:
+                    check = xsd if size <= VALIDATE_UP_TO else None
+                    command = [sys.executable, __file__, "--child-store", fmt, "--url", url]
+                    command += ["--data-dir", directory, "--xsd", str(check or "")]
+                    child = subprocess.run(command, capture_output=True, text=True)
+                    if child.returncode != 0 or not child.stdout.strip():
+                        sys.stderr.write(child.stderr)
+                        last = (child.stderr.strip().splitlines() or ["failed"])[-1]
+                        result: dict[str, Any] = {"error": last, "format": fmt, "size": size}
+                    else:
+                        result = json.loads(child.stdout.strip().splitlines()[-1])
+                    results.append(result)
+                    print(_row(result), flush=True)
+    return results
+
+
 # ---------------------------------------------------------------- the parent: runs and the table
 
 
@@ -241,6 +387,20 @@ def _row(r: dict[str, Any]) -> str:
     )
 
 
+def run_generated(args: argparse.Namespace, xsd: Path | None) -> list[dict[str, Any]]:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="paybot-ledger-export-") as directory:
+        for fmt in args.formats:
+            for size in sorted(args.sizes):
+                check = args.validate == "all" or (
+                    args.validate == "small" and size <= VALIDATE_UP_TO
+                )
+                result = run_child(fmt, size, args.seed, Path(directory), xsd if check else None)
+                results.append(result)
+                print(_row(result), flush=True)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES))
@@ -253,12 +413,31 @@ def main() -> None:
         default="small",
         help=f"validate the SAF-T files up to {VALIDATE_UP_TO:,} vouchers, all or none",
     )
+    parser.add_argument(
+        "--store", action="store_true", help="through the database and the export use case"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="with --store: a PostgreSQL server (a fresh database is made on it per size); "
+        "default: a SQLite file per size",
+    )
     parser.add_argument("--child", choices=FORMATS, help=argparse.SUPPRESS)
+    parser.add_argument("--child-seed", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--child-store", choices=FORMATS, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_main(args)
+        return
+    if args.child_seed:
+        seed(args.child_seed, args.size, args.seed)
+        return
+    if args.child_store:
+        xsd_path = Path(args.xsd) if args.xsd else None
+        found = measure_store(args.child_store, args.url, Path(args.data_dir), xsd_path)
+        print(json.dumps(found))
         return
 
     xsd = Path(args.xsd) if args.xsd and Path(args.xsd).exists() else None
@@ -266,16 +445,12 @@ def main() -> None:
         print(f"(no XSD at {args.xsd!r}: SAF-T files are not validated)")
     print(f"load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
     print("fmt   vouchers     lines  gen cpu  sum cpu  write s  wr. cpu  base MB  peak MB  file MB")
-    results: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="paybot-ledger-export-") as directory:
-        for fmt in args.formats:
-            for size in sorted(args.sizes):
-                check = args.validate == "all" or (
-                    args.validate == "small" and size <= VALIDATE_UP_TO
-                )
-                result = run_child(fmt, size, args.seed, Path(directory), xsd if check else None)
-                results.append(result)
-                print(_row(result), flush=True)
+    if args.store:
+        where = "PostgreSQL" if args.database_url else "SQLite"
+        print(f"(through the store, {where}: write = services.ledger_out.export, all of it)")
+        results = run_store(args.formats, sorted(args.sizes), args.seed, args.database_url, xsd)
+    else:
+        results = run_generated(args, xsd)
     print(f"load after:  {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
     sizes = sorted(args.sizes)
     if len(sizes) > 1:

@@ -78,7 +78,9 @@ def export_command(
             else f"ledger-{company}-{first}-{last}.{chosen.value}"
         )
         out = Path(name)
-    # Written beside the target and renamed when whole: a refused export leaves nothing.
+    # Written as the vouchers are read, beside the target, and renamed when whole (on disk
+    # first, so a crash cannot leave the name with part of the file): a refused or interrupted
+    # export leaves nothing.
     folder = out.resolve().parent
     handle, partial = tempfile.mkstemp(prefix=f".{out.name}.", dir=folder)
     try:
@@ -93,6 +95,8 @@ def export_command(
                 now=now,
                 contact=person,
             )
+            stream.flush()
+            os.fsync(stream.fileno())
         os.replace(partial, out)
     finally:
         if os.path.exists(partial):

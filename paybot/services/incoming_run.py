@@ -223,7 +223,7 @@ class Run:
         posted_rows: list[int] = []
         opened: dict[int, Decimal] = {}
         for payment, bank in fresh:
-            match = self._match(payment, items)
+            match = self._match(payment, items, opened)
             item = match.item
             item_id = None if item is None else ids[item.invoice_no]
             rows.append(
@@ -231,9 +231,7 @@ class Run:
             )
             if item is None or item_id is None or not match.status.posted:
                 continue
-            left = item.open_amount - match.cleared
-            opened[item_id] = left
-            _update(items, item, replace(item, open_amount=left))
+            opened[item_id] = item.open_amount - match.cleared
             lines = voucher_lines(
                 match,
                 bank_account=bank.gl_account,
@@ -273,10 +271,18 @@ class Run:
         return fresh
 
     def _match(
-        self, payment: IncomingPayment, items: Mapping[str, list[tuple[int, CustomerItem]]]
+        self,
+        payment: IncomingPayment,
+        items: Mapping[str, list[tuple[int, CustomerItem]]],
+        opened: Mapping[int, Decimal],
     ) -> Match:
+        """The payment matched to the items with its KID, as the chunk's payments before it
+        left them (`opened`: their open amounts now, by id)."""
         kid = (payment.kid or "").strip()
-        named = [item for _, item in items.get(kid, ())]
+        named = [
+            item if item_id not in opened else replace(item, open_amount=opened[item_id])
+            for item_id, item in items.get(kid, ())
+        ]
         tolerance = self.company.rounding_tolerance
         match = match_payment(payment, named, rounding_tolerance=tolerance)
         currency = self.company.currency
@@ -354,14 +360,3 @@ class Run:
                 f"Incoming payment {original.id} was changed by someone else just now; nothing "
                 "was taken from the file. Retry."
             )
-
-
-def _update(
-    items: Mapping[str, list[tuple[int, CustomerItem]]], old: CustomerItem, new: CustomerItem
-) -> None:
-    """The chunk's copy of an item, as this payment left it (for the next with its KID)."""
-    found = items[(old.kid or "").strip()]
-    for index, (item_id, item) in enumerate(found):
-        if item is old:
-            found[index] = (item_id, new)
-            return

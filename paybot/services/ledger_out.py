@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -40,8 +41,10 @@ class ContactPerson:
 
 def _vouchers(
     uow: UnitOfWork, company: CompanyInfo, day_from: date | None, day_to: date | None
-) -> list[Voucher]:
-    return uow.postings.read(company.id, company.org_no, day_from=day_from, day_to=day_to)
+) -> Iterator[Voucher]:
+    """The company's vouchers dated `day_from`..`day_to`, by year and number, read as they are
+    taken (inside `uow`'s transaction): memory stays flat however many there are."""
+    return uow.postings.stream(company.id, company.org_no, day_from=day_from, day_to=day_to)
 
 
 def export(
@@ -56,7 +59,12 @@ def export(
     contact: ContactPerson | None = None,
     software_version: str = "0.1.0",
 ) -> Exported:
-    """Writes the vouchers dated `day_from`..`day_to` (both included) to `out`.
+    """Writes the vouchers dated `day_from`..`day_to` (both included) to `out`, as they are read:
+    CSV and JSON in one pass; SAF-T reads what was posted before the period first (its opening
+    balances), then the period twice (the header's totals and the parties, then the entries).
+
+    `out` gets what was written so far when this raises: write to a temporary file and keep it
+    only when this returns.
 
     Raises:
         ValidationFailed: dates the wrong way round; a SAF-T file without a contact person;
@@ -70,47 +78,41 @@ def export(
         )
     with uow:
         company = company_or_error(uow, company_org_no)
-        vouchers = _vouchers(uow, company, day_from, day_to)
-        # SAF-T opens each account at what was posted before the period; the others need none.
-        earlier = (
-            _vouchers(uow, company, None, day_from - timedelta(days=1))
-            if kind is LedgerFormat.SAFT
-            else []
-        )
-    if kind is LedgerFormat.CSV:
-        from paybot.core.ledgerfiles.csv_export import write_csv
+        if kind is LedgerFormat.CSV:
+            from paybot.core.ledgerfiles.csv_export import write_csv
 
-        return Exported(company, write_csv(vouchers, out, language=company.language))
-    if kind is LedgerFormat.JSON:
-        from paybot.core.ledgerfiles.json_export import write_json
+            vouchers = _vouchers(uow, company, day_from, day_to)
+            return Exported(company, write_csv(vouchers, out, language=company.language))
+        if kind is LedgerFormat.JSON:
+            from paybot.core.ledgerfiles.json_export import write_json
 
-        return Exported(company, write_json(vouchers, out))
-    assert contact is not None
-    saft = _write_saft(
-        company, vouchers, earlier, Period(day_from, day_to), out, now, contact, software_version
-    )
-    return Exported(company, saft)
+            return Exported(company, write_json(_vouchers(uow, company, day_from, day_to), out))
+        assert contact is not None
+        period = Period(day_from, day_to)
+        saft = _write_saft(uow, company, period, out, now, contact, software_version)
+        return Exported(company, saft)
 
 
 def _write_saft(
+    uow: UnitOfWork,
     company: CompanyInfo,
-    vouchers: list[Voucher],
-    earlier: list[Voucher],
     period: Period,
     out: BinaryIO,
     now: datetime,
     contact: ContactPerson,
     software_version: str,
 ) -> LedgerSummary:
-    from paybot.core.ledgerfiles.balance import summarize
     from paybot.core.ledgerfiles.saft import (
         Contact,
         SaftCompany,
+        first_pass,
         opening_accounts,
-        parties_of,
         write_saft,
     )
 
+    # Each account opens at what was posted before the period.
+    openings = account_balances(_vouchers(uow, company, None, period.start - timedelta(days=1)))
+    summary, parties = first_pass(_vouchers(uow, company, period.start, period.end))
     first, _, last = contact.name.strip().rpartition(" ")
     return write_saft(
         out,
@@ -121,10 +123,10 @@ def _write_saft(
             contact=Contact(first, last, contact.telephone, contact.email),
         ),
         period=period,
-        accounts=opening_accounts(account_balances(earlier)),
-        parties=parties_of(vouchers),
-        summary=summarize(vouchers),
-        vouchers=vouchers,
+        accounts=opening_accounts(openings),
+        parties=parties,
+        summary=summary,
+        vouchers=_vouchers(uow, company, period.start, period.end),
         created=now.date(),
         software_version=software_version,
     )
@@ -137,5 +139,4 @@ def balances(
     `up_to` (everything when None)."""
     with uow:
         company = company_or_error(uow, company_org_no)
-        vouchers = _vouchers(uow, company, None, up_to)
-    return company, account_balances(vouchers)
+        return company, account_balances(_vouchers(uow, company, None, up_to))

@@ -14,13 +14,26 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.types import ARRAY
 
 from paybot.core.incoming import CustomerItem, IncomingPayment
-from paybot.core.money import currency_exponent
+from paybot.core.money import STORAGE_SCALE, currency_exponent
 from paybot.core.posting import VoucherRef
 from paybot.core.vouchers import CENT, Party, VoucherLine
 from paybot.store.bulk import chunks, id_chunks, insert_rows
@@ -122,8 +135,19 @@ class IncomingRepository:
         found: dict[str, list[tuple[int, CustomerItem]]] = {}
         for chunk in chunks(sorted(set(kids))):  # type: ignore[arg-type]
             rows = self._session.execute(_ITEMS_BY_KID, {"company": company_id, "kids": chunk})
-            for row in rows:
-                found.setdefault(row.kid, []).append((row.id, _item(row)))
+            for item_id, kid, no, name, org_no, amount, currency, due, left in rows:
+                unit = _unit(currency)
+                item = CustomerItem(
+                    invoice_no=no,
+                    customer_name=name,
+                    customer_org_no=org_no,
+                    amount=_from_units(amount, unit),
+                    currency=currency,
+                    due_date=due,
+                    kid=kid,
+                    open_amount=_from_units(left, unit),
+                )
+                found.setdefault(kid, []).append((item_id, item))
         return found
 
     def item_by_invoice(self, company_id: int, invoice_no: str) -> tuple[int, CustomerItem] | None:
@@ -175,11 +199,25 @@ class IncomingRepository:
 
     def known_keys(self, company_id: int, account: str, keys: Sequence[str]) -> set[str]:
         """Which of these payment keys the account has had before."""
+        postgresql = self._session.get_bind().dialect.name == "postgresql"
         found: set[str] = set()
         for chunk in chunks(list(keys)):  # type: ignore[arg-type]
             params = {"company": company_id, "account": account, "keys": list(chunk)}
-            found.update(self._session.execute(_KNOWN_KEYS, params).scalars())
+            if postgresql:
+                found.update(self._unprepared(_KNOWN_KEYS_POSTGRESQL, params))
+            else:
+                found.update(self._session.execute(_KNOWN_KEYS, params).scalars())
         return found
+
+    def _unprepared(self, query: Select[Any], params: dict[str, Any]) -> list[Any]:
+        """The first column of `query`'s rows, run by psycopg without preparing it: planned
+        for these values each time, never a generic plan (see _KNOWN_KEYS_POSTGRESQL)."""
+        self._session.flush()  # as the session's own statements see what it holds
+        connection = self._session.connection()
+        sql = str(query.compile(dialect=connection.dialect))
+        with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(sql, params, prepare=False)
+            return [row[0] for row in cursor]
 
     def add_payments(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Inserts payments (mappings holding every one of PAYMENT_KEYS)."""
@@ -387,6 +425,12 @@ def _money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(_unit(currency))
 
 
+def _from_units(units: int, unit: Decimal) -> Decimal:
+    """Stored units as types.Money reads them back (from_storage_units), quantized to `unit`
+    as `_money` does: the same Decimal, in one step."""
+    return Decimal(units).scaleb(-STORAGE_SCALE).quantize(unit)
+
+
 @functools.cache
 def _unit(currency: str) -> Decimal:
     return Decimal(1).scaleb(-currency_exponent(currency))
@@ -438,10 +482,26 @@ _ITEM_COLUMNS = select(
     _ITEMS.c.kid,
     _ITEMS.c.open_amount,
 )
-_ITEMS_BY_KID = _ITEM_COLUMNS.where(
-    _ITEMS.c.company_id == bindparam("company"),
-    _ITEMS.c.kid.in_(bindparam("kids", expanding=True)),
-).order_by(_ITEMS.c.id)
+# The items of a chunk of payments, with their amounts as stored (integer units): each Decimal
+# is made in one step (`_from_units`), for 100,000 items of a file.
+_ITEMS_BY_KID = (
+    select(
+        _ITEMS.c.id,
+        _ITEMS.c.kid,
+        _ITEMS.c.invoice_no,
+        _ITEMS.c.customer_name,
+        _ITEMS.c.customer_org_no,
+        type_coerce(_ITEMS.c.amount, BigInteger),
+        _ITEMS.c.currency,
+        _ITEMS.c.due_date,
+        type_coerce(_ITEMS.c.open_amount, BigInteger),
+    )
+    .where(
+        _ITEMS.c.company_id == bindparam("company"),
+        _ITEMS.c.kid.in_(bindparam("kids", expanding=True)),
+    )
+    .order_by(_ITEMS.c.id)
+)
 _SET_OPEN = (
     update(_ITEMS)
     .where(_ITEMS.c.id == bindparam("item_id"))
@@ -451,6 +511,17 @@ _KNOWN_KEYS = select(_PAYMENTS.c.key).where(
     _PAYMENTS.c.company_id == bindparam("company"),
     _PAYMENTS.c.account == bindparam("account"),
     _PAYMENTS.c.key.in_(bindparam("keys", expanding=True)),
+)
+# PostgreSQL: one array of keys, `key = ANY(...)`. Run as a prepared statement, an IN list of
+# parameters gets a generic plan that compares every row of the account with each key of the
+# list in turn, and with no statistics on the table (a first file, or the payments this
+# transaction wrote) the planner reads the account's rows by the (company, account, kid) index
+# rather than probe the unique key: minutes for a file of 100,000 payments. With the keys as a
+# constant the comparison is a hash lookup whichever index it takes.
+_KNOWN_KEYS_POSTGRESQL = select(_PAYMENTS.c.key).where(
+    _PAYMENTS.c.company_id == bindparam("company"),
+    _PAYMENTS.c.account == bindparam("account"),
+    _PAYMENTS.c.key == func.any(bindparam("keys", type_=ARRAY(String))),
 )
 _RECORDS = (
     select(

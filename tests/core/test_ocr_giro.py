@@ -535,6 +535,36 @@ def test_a_file_netsgiro_writes_reads_back_to_its_transactions() -> None:
     ]
 
 
+def test_every_record_reads_as_netsgiro_reads_it_dates_kept_once_each() -> None:
+    from netsgiro.records import Record
+
+    from paybot.core.bankfiles.ocr_giro import _CLASSES, _parse
+
+    built = transmission_lines(
+        payment_and_reversal(),
+        Assignment((Tx(100, reference="000000002"), Tx(200, type=21, text="x")), "0000002"),
+    )
+    sample = shared_fixture(SAMPLE).read_text("latin-1").splitlines()
+    for number, line in enumerate([*built, *sample, *built], 1):
+        cls: type[Record] = _CLASSES[line[6:8]]
+        assert _parse("f", number, line, cls) == cls.from_string(line), line
+
+
+def test_the_dates_kept_are_the_fields_netsgiro_reads_as_dates_with_its_converters() -> None:
+    import attrs
+    from netsgiro.converters import to_date, to_date_or_none
+
+    from paybot.core.bankfiles.ocr_giro import _CLASSES, _DATE_FIELDS
+
+    for cls in _CLASSES.values():
+        theirs = {
+            (field.alias, field.converter)
+            for field in attrs.fields(cls)
+            if field.converter in (to_date, to_date_or_none)
+        }
+        assert set(_DATE_FIELDS.get(cls, ())) == theirs, cls.__name__
+
+
 # --- random files --------------------------------------------------------------------------------
 
 KIDS = st.text("0123456789", min_size=2, max_size=25)

@@ -15,12 +15,12 @@ urn:StandardAuditFile-Taxation-Financial:NO):
   CurrencyCode, CurrencyAmount and ExchangeRate (CurrencyAmount x ExchangeRate = Amount).
 
 The header's totals and the accounts' closing balances come before the entries they sum, so the
-caller hands them in as a `LedgerSummary` (a first pass, `balance.summarize`, or a SQL
-aggregate), and the writer checks at the end that the vouchers it wrote add up to it. Everything
-that can be checked before the first byte (company, period, accounts, parties) is; a voucher
-refused on the way, or vouchers that do not add up to the summary, raise ValidationFailed with
-the file left unfinished (no closing tags), so write to a temporary file and keep it only when
-`write_saft` returns.
+caller hands them in as a `LedgerSummary` (a first pass, `first_pass` or `balance.summarize`,
+or a SQL aggregate), and the writer checks at the end that the vouchers it wrote add up to it.
+Everything that can be checked before the first byte (company, period, accounts, parties) is; a
+voucher refused on the way, or vouchers that do not add up to the summary, raise ValidationFailed
+with the file left unfinished (no closing tags), so write to a temporary file and keep it only
+when `write_saft` returns.
 
 The schema's key and keyref constraints use unqualified XPaths, so a validating parser does not
 enforce them on this namespaced file; the writer keeps them itself: every AccountID, CustomerID
@@ -57,6 +57,7 @@ __all__ = [
     "Period",
     "SaftAccount",
     "SaftCompany",
+    "first_pass",
     "opening_accounts",
     "parties_of",
     "saft_file_name",
@@ -142,11 +143,30 @@ def parties_of(vouchers: Iterable[Voucher]) -> list[Party]:
     """The suppliers and customers the lines of `vouchers` name, each once (by kind and id)."""
     seen: dict[tuple[str, str], Party] = {}
     for voucher in vouchers:
-        for line in voucher.lines:
-            party = line.party
-            if party is not None:
-                seen.setdefault((party.kind, party_id(party)), party)
+        _note_parties(voucher, seen)
     return list(seen.values())
+
+
+def first_pass(vouchers: Iterable[Voucher]) -> tuple[LedgerSummary, list[Party]]:
+    """What `write_saft` needs before the vouchers, in one pass over them (a stream read once):
+    their summary (`balance.summarize`) and the parties their lines name (`parties_of`).
+
+    Raises:
+        ValidationFailed: a voucher that does not balance or holds fractions of a cent.
+    """
+    fold = LedgerFold()
+    seen: dict[tuple[str, str], Party] = {}
+    for voucher in vouchers:
+        fold.add(voucher)
+        _note_parties(voucher, seen)
+    return fold.summary(), list(seen.values())
+
+
+def _note_parties(voucher: Voucher, seen: dict[tuple[str, str], Party]) -> None:
+    for line in voucher.lines:
+        party = line.party
+        if party is not None:
+            seen.setdefault((party.kind, party_id(party)), party)
 
 
 def saft_file_name(org_no: str, created: datetime, part: int = 1, parts: int = 1) -> str:
