@@ -392,9 +392,16 @@ def post_by_hand(
         opened = _open(uow, actor, payment_id, version, "post")
         company, payment = opened.company, opened.record.payment
         accounts = uow.postings.accounts(company.id)
-        lines = _hand_lines(
-            uow, company, payment, gl_of(company, payment.account, accounts), gl, words, party
-        )
+        bank_gl = gl_of(company, payment.account, accounts)
+        if gl == bank_gl:
+            raise ValidationFailed(
+                {
+                    "account": f"{gl} is the GL account of the bank account the money came in "
+                    "on: posted there it would be debited and credited at once, and the money "
+                    "would not show in the ledger. Give the account that says what it is for"
+                }
+            )
+        lines = _hand_lines(uow, company, payment, bank_gl, gl, words, party)
         [(voucher_id, ref)] = post_vouchers(
             uow, company.id, [(payment.payment_date, words, lines)], _poster(opened, now)
         )
@@ -494,6 +501,14 @@ def match_by_hand(
         if found is None:
             raise NotFound(f"{company.name} has no customer invoice {invoice_no}.")
         item_id, item = found
+        if item.open_amount <= 0:
+            raise ValidationFailed(
+                {
+                    "invoice": f"invoice {item.invoice_no} of {item.customer_name} is paid in "
+                    "full already: matched to it, the whole payment would be held as that "
+                    "customer's credit. Give the invoice it pays, or post it by hand"
+                }
+            )
         if payment.amount <= 0:
             raise ValidationFailed(
                 {"payment": f"payment {payment_id} is a reversal: post it by hand"}

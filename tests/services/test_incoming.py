@@ -23,6 +23,7 @@ from paybot.core.errors import (
     NotFound,
     NotPermitted,
     PaybotError,
+    ValidationFailed,
 )
 from paybot.core.ledger_file import CUSTOMER_COLUMN_LIMITS, read_customer_item_rows
 from paybot.core.vouchers import Voucher, check_balanced
@@ -410,6 +411,31 @@ def test_a_payment_matched_by_hand_is_posted_against_the_invoice(
     assert open_amounts(engine)["F-2"] == (Decimal("0.00"), "closed")
     [voucher] = vouchers(acme)
     check_balanced(voucher.lines)
+
+
+def test_posting_by_hand_to_the_bank_account_itself_is_refused_and_posts_nothing(
+    acme: UnitOfWork, unmatched: list[int], engine: Engine
+) -> None:
+    # Debit and credit on 1920 would leave the money out of the ledger, and the list.
+    with pytest.raises(ValidationFailed, match="1920 is the GL account of the bank account"):
+        incoming.post_by_hand(
+            acme, payment_id=unmatched[0], account="1920", text="NAV", actor=SIGNER, now=NOW
+        )
+    assert count(engine, VoucherRow) == 0
+    assert unmatched[0] in [v.id for v in listed(acme, IncomingStatus.UNMATCHED)]
+
+
+def test_matching_by_hand_to_an_invoice_paid_in_full_is_refused(
+    acme: UnitOfWork, unmatched: list[int], engine: Engine
+) -> None:
+    incoming.match_by_hand(acme, payment_id=unmatched[2], invoice_no="F-2", actor=SIGNER, now=NOW)
+    # A mistyped invoice number would put the whole payment on the wrong customer's credit.
+    with pytest.raises(ValidationFailed, match="invoice F-2 .* is paid in full already"):
+        incoming.match_by_hand(
+            acme, payment_id=unmatched[0], invoice_no="F-2", actor=SIGNER, now=NOW
+        )
+    assert count(engine, VoucherRow) == 1
+    assert unmatched[0] in [v.id for v in listed(acme, IncomingStatus.UNMATCHED)]
 
 
 def test_a_viewer_may_not_handle_and_an_old_version_is_refused(
