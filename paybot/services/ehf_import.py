@@ -112,7 +112,7 @@ def import_ehf(
                 detail=f"invoice {doc.invoice_no} was imported at the same time by another run",
             )
         uow.ehf.add(_document_row(company.id, item_id, file, now))
-        propose_new(uow, company.id, actor, now)
+        propose_new(uow, company.id, supplier_id, actor, now)
         payment_id = uow.payments.id_for_open_item(item_id)
         audit(
             uow,

@@ -73,13 +73,22 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _propose_and_flag(
-    uow: UnitOfWork, company_id: int, actor: Actor, now: datetime
+    uow: UnitOfWork,
+    company_id: int,
+    actor: Actor,
+    now: datetime,
+    supplier_ids: frozenset[int] | None = None,
 ) -> tuple[int, int]:
-    """Flags are computed before the new payments are written, so each row is written once."""
+    """Flags are computed before the new payments are written, so each row is written once.
+    With `supplier_ids`, only those suppliers' items and payments: every flag is a matter of one
+    supplier (its accounts, its credit notes, its duplicates), so theirs come out the same."""
     new_items = uow.ledger.items_without_payment(company_id)
-    known: list[_Known] = list(uow.payments.facts(company_id))
+    if supplier_ids is not None:
+        new_items = [facts for facts in new_items if facts.supplier_key in supplier_ids]
+    known: list[_Known] = list(uow.payments.facts(company_id, supplier_ids))
     known.extend([(None, PaymentStatus.PROPOSED, "", (), facts) for facts in new_items])
-    flags = _flags(known, uow.ledger.supplier_facts(company_id), _tax_accounts(uow, company_id))
+    suppliers = uow.ledger.supplier_facts(company_id, supplier_ids)
+    flags = _flags(known, suppliers, _tax_accounts(uow, company_id))
     created = uow.payments.add_proposals(
         company_id, {facts.key: flags[facts.key] for facts in new_items}, now
     )
@@ -106,11 +115,13 @@ def _propose_and_flag(
     return len(created), _store_changes(uow, known, flags)
 
 
-def propose_new(uow: UnitOfWork, company_id: int, actor: Actor, now: datetime) -> int:
-    """Inside the caller's transaction: the company's open items not yet in the bank module
-    become proposals, and every flag is renewed (a new invoice may make another a duplicate).
-    Returns how many proposals were made."""
-    created, _ = _propose_and_flag(uow, company_id, actor, now)
+def propose_new(
+    uow: UnitOfWork, company_id: int, supplier_id: int, actor: Actor, now: datetime
+) -> int:
+    """Inside the caller's transaction: the supplier's open items not yet in the bank module
+    become proposals, and the supplier's flags are renewed (a new invoice may make another a
+    duplicate, a credit note flags the others). Returns how many proposals were made."""
+    created, _ = _propose_and_flag(uow, company_id, actor, now, frozenset([supplier_id]))
     return created
 
 
