@@ -171,3 +171,19 @@ def test_home_entries_list_the_first_few_and_count_the_rest() -> None:
 
 def test_the_search_knows_every_status_of_an_incoming_payment() -> None:
     assert set(INCOMING_STATUSES) == {status.value for status in IncomingStatus}
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [(Language.EN, "no invoice has this KID"), (Language.NB, "ingen faktura har denne KID-en")],
+)
+def test_why_a_payment_matched_nothing_is_said_in_the_companys_language(
+    language: Language, said: str
+) -> None:
+    line = Line(payment=a_payment(), handled_by=None, handled_by_name=None, account=None)
+    text = views.payment_text(line, language)
+    assert said in text and "KID 1000049" in text
+    # What the ingest noted in English is not shown in a Norwegian view.
+    matched = a_payment(status=IncomingStatus.MATCHED, detail="matched by hand (was: x)")
+    shown = views.payment_text(Line(matched, None, None, None), Language.NB)
+    assert "matched by hand" not in shown

@@ -11,13 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from paybot.core.company import CompanyInfo, Language
+from paybot.core.incoming_match import Unmatched
 from paybot.core.money import format_money
 from paybot.handlers.ids import Act, View
 from paybot.handlers.ids import Block as BlockId
 from paybot.handlers.views.blocks import Block, context, escape, header, section
 from paybot.handlers.views.cards import button
 from paybot.handlers.views.i18n import Phrase, day
-from paybot.services.incoming import IncomingStatus
+from paybot.services.incoming import IncomingStatus, IncomingView
 from paybot.services.incoming_summary import Line, Summary
 
 # Slack refuses a message of more than 50 blocks, or of about 13k characters of blocks JSON.
@@ -78,7 +79,24 @@ GL_ACCOUNT = Phrase("GL account", "Hovedbokskonto")
 GL_HINT = Phrase("3 to 10 digits, e.g. 3900", "3 til 10 siffer, f.eks. 3900")
 TEXT = Phrase("Text", "Tekst")
 TEXT_HINT = Phrase("On the voucher, e.g. Refund from NAV", "På bilaget, f.eks. Refusjon fra NAV")
-CUSTOMER = Phrase("Customer (optional)", "Kunde (valgfritt)")
+UNMATCHED_REASONS = {
+    Unmatched.NO_KID.value: Phrase("no KID", "uten KID"),
+    Unmatched.INVALID_KID.value: Phrase(
+        "the KID has a wrong check digit", "KID-en har feil kontrollsiffer"
+    ),
+    Unmatched.UNKNOWN_KID.value: Phrase(
+        "no invoice has this KID", "ingen faktura har denne KID-en"
+    ),
+    Unmatched.CURRENCY.value: Phrase(
+        "paid in another currency than the invoice", "betalt i en annen valuta enn fakturaen"
+    ),
+    Unmatched.AMBIGUOUS.value: Phrase(
+        "several invoices have this KID and the amount picks none",
+        "flere fakturaer har denne KID-en, og beløpet peker ikke ut én",
+    ),
+    Unmatched.NOTHING_PAID.value: Phrase("nothing paid (zero)", "ingenting betalt (null)"),
+}
+CUSTOMER = Phrase("Customer", "Kunde")  # Slack adds "(optional)" itself
 INVOICE = Phrase("Invoice number", "Fakturanummer")
 INVOICE_HINT = Phrase(
     "A customer invoice of the company, e.g. F-1234", "En kundefaktura i selskapet, f.eks. F-1234"
@@ -108,11 +126,22 @@ def payment_text(line: Line, language: Language) -> str:
     if payment.kid:
         parts.append(f"KID {escape(payment.kid)}")
     parts.append(day(payment.payment_date, language))
-    if payment.detail:
-        parts.append(escape(payment.detail))
+    why = _why(payment, language)
+    if why:
+        parts.append(why)
     elif payment.message:
         parts.append(escape(payment.message[:200]))
     return f"#{payment.id} " + " · ".join(parts)
+
+
+def _why(payment: IncomingView, language: Language) -> str | None:
+    """Why an unmatched payment matched nothing, in the company's language; otherwise what the
+    ingest noted (a reversal's original, a hand match), which the store keeps in English."""
+    if payment.status is IncomingStatus.UNMATCHED and payment.reason in UNMATCHED_REASONS:
+        return UNMATCHED_REASONS[payment.reason](language)
+    if payment.detail and language is Language.EN:
+        return escape(payment.detail)
+    return None
 
 
 def fate(line: Line, language: Language) -> str | None:
