@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -15,6 +16,7 @@ CHUNK = 2000
 # Values whose bound form depends on the value alone: each distinct one is converted once.
 _REPEATABLE = frozenset({str, int, date, datetime, type(None)})
 _REMEMBERED = 1024
+_AMOUNTS_REMEMBERED = 8192  # the distinct amounts of a few chunks of rows
 
 
 def chunks(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]]]:
@@ -45,20 +47,28 @@ def insert_rows(session: Session, table: Table, keys: Sequence[str], rows: Seque
     names = list(compiled.positiontup or ()) if positional else list(keys)
     values = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
     # Only the columns whose type converts a value cost a call per row.
-    converting = [
-        (index, _converter(process))
-        for index, process in enumerate(
-            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-        )
-        if process is not None
-    ]
+    converting: list[tuple[int, Callable[[Any], Any], dict[Decimal, Any] | None]] = []
+    # Amounts, shared by the columns of a type that binds equal amounts alike (Money): a voucher
+    # line's amount in its currency is its debit or its credit again.
+    amounts: dict[type, dict[Decimal, Any]] = {}
+    for index, name in enumerate(names):
+        column_type = table.c[name].type
+        process = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if process is None:
+            continue
+        by_value = getattr(column_type, "binds_by_value", False)
+        seen = amounts.setdefault(type(column_type), {}) if by_value else None
+        converting.append((index, _converter(process), seen))
     sql = str(compiled)
     for chunk in chunks(rows):
         # Column by column: the value of the row before again (the same object: a time, a JSON
         # value shared by every row) reuses its conversion without a call; zip transposes, in C.
         columns: list[Sequence[Any]] = list(zip(*map(values, chunk), strict=True))
-        for index, convert in converting:
-            columns[index] = _converted(columns[index], convert)
+        for index, convert, seen in converting:
+            if seen is None:
+                columns[index] = _converted(columns[index], convert)
+            else:
+                columns[index] = _converted_amounts(columns[index], convert, seen)
         lines = zip(*columns, strict=True)
         if positional:
             params: list[Any] = list(lines)
@@ -76,6 +86,33 @@ def _converted(column: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any
         if value is not previous:
             previous, done = value, convert(value)
         result.append(done)
+    return result
+
+
+def _converted_amounts(
+    column: Sequence[Any], convert: Callable[[Any], Any], seen: dict[Decimal, Any]
+) -> list[Any]:
+    """`convert` of each value, remembered in `seen` for each finite Decimal by value: for a type
+    whose bound form depends on the amount alone (1.5 and 1.50 alike). Voucher lines alternate an
+    amount and zero down the debit and credit columns, and repeat them in the amount in currency.
+    """
+    result: list[Any] = []
+    append, get = result.append, seen.get
+    for value in column:
+        if type(value) is not Decimal:
+            append(convert(value))
+            continue
+        try:
+            done = get(value, seen)
+        except TypeError:  # a signalling NaN has no hash
+            done = seen
+        if done is seen:
+            done = convert(value)
+            if value.is_finite():  # NaN equals nothing: never found again
+                if len(seen) >= _AMOUNTS_REMEMBERED:
+                    seen.clear()
+                seen[value] = done
+        append(done)
     return result
 
 

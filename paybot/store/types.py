@@ -17,9 +17,14 @@ class Money(TypeDecorator[Decimal]):
 
     impl = BigInteger
     cache_ok = True
+    # What is bound depends on the amount's value alone (1.5 and 1.50 bind alike): a bulk insert
+    # may convert each distinct finite amount once.
+    binds_by_value = True
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
-        return None if value is None else to_storage_units(Decimal(value))
+        if value is None:
+            return None
+        return to_storage_units(value if type(value) is Decimal else Decimal(value))
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else from_storage_units(int(value))
