@@ -132,7 +132,8 @@ def kid_problem(text: str) -> str | None:
     if not 2 <= len(kid) <= 25:
         return f"KID {kid!r} must be 2 to 25 digits"
     body, check = kid[:-1], kid[-1]
-    if not body.isdigit() or not (check.isdigit() or check == "-"):
+    # ASCII digits only: str.isdigit takes "²" and other scripts' digits, which int() refuses.
+    if not (body.isascii() and body.isdigit()) or check not in "0123456789-":
         return f"KID {kid!r} may hold only digits (and '-' as a MOD11 check digit)"
     if check != "-" and luhn.is_valid(kid):
         return None
