@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from paybot.cli import context as ctx
+from paybot.container import container
 
 if TYPE_CHECKING:
     from paybot.core.ehf import EhfValidator
@@ -36,17 +37,15 @@ def import_paths(paths: list[Path], company: str) -> None:
 
 
 def ehf_validator() -> EhfValidator:
-    from paybot.core.ehf import EhfValidator
-
-    folder = ctx.settings().ubl_schema_dir
-    if folder is None:
+    found = container().ehf_validator
+    if found is None:
         ctx.fail(
             "EHF files are checked against the OASIS UBL 2.1 schemas first: set "
             "PAYBOT_UBL_SCHEMA_DIR to the xsd folder of UBL-2.1.zip "
             "(https://docs.oasis-open.org/ubl/os-UBL-2.1/UBL-2.1.zip), the one holding "
             "maindoc/ and common/"
         )
-    return EhfValidator(folder)
+    return found
 
 
 def _said(outcome: FileOutcome) -> str:

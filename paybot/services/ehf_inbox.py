@@ -10,7 +10,6 @@ moves the file to `done/`.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,8 +23,6 @@ from paybot.core.policy import Actor
 from paybot.services.common import SYSTEM
 from paybot.services.ehf_import import EhfFile, EhfImported, import_ehf
 from paybot.store.uow import UnitOfWork
-
-log = logging.getLogger("paybot.ehf")
 
 DONE = "done"
 REJECTED = "rejected"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -63,16 +62,6 @@ class EhfRepository:
         row = self._session.execute(query).first()
         return None if row is None else row._asdict()
 
-    def document(self, payment_id: int) -> tuple[str, bytes] | None:
-        """The file name and bytes of the EHF behind a payment, as received."""
-        query = (
-            select(EhfDocumentRow.file_name, EhfDocumentRow.document)
-            .join(Payment, Payment.open_item_id == EhfDocumentRow.open_item_id)
-            .where(Payment.id == payment_id)
-        )
-        row = self._session.execute(query).first()
-        return None if row is None else (row[0], bytes(row[1]))
-
     def count_for_payments(self, payment_ids: Iterable[int]) -> int:
         """How many of these payments came from an EHF document."""
         total = 0
@@ -85,10 +74,3 @@ class EhfRepository:
             )
             total += int(self._session.execute(query).scalar_one())
         return total
-
-    def count_since(self, company_id: int, since: datetime) -> int:
-        """How many EHF documents the company received from `since` on."""
-        query = select(func.count()).where(
-            EhfDocumentRow.company_id == company_id, EhfDocumentRow.imported_at >= since
-        )
-        return int(self._session.execute(query).scalar_one())

@@ -11,12 +11,12 @@ from sqlalchemy import Table, Update, bindparam, func, insert, literal, select, 
 from sqlalchemy.orm import Session
 
 from paybot.core.flags import PaymentFacts
-from paybot.core.payments import Flag, PaymentView, Reason, ReferenceType
+from paybot.core.payments import Flag, PaymentView, ReferenceType
 from paybot.core.search_query import SearchQuery
 from paybot.core.states import PaymentStatus
 from paybot.store.bulk import chunks, id_chunks
-from paybot.store.models import Company, OpenItem, Payment, Supplier
-from paybot.store.payment_search import list_conditions
+from paybot.store.models import OpenItem, Payment, Supplier
+from paybot.store.payment_search import list_conditions, to_view, view_query
 
 # Core table for bulk statements: the ORM's bulk paths cost several times more per row.
 _PAYMENTS = cast(Table, Payment.__table__)
@@ -78,37 +78,6 @@ _FLAG_ITEMS = (
 
 _STATUS_BY_VALUE = {status.value: status for status in PaymentStatus}
 _REFERENCE_TYPE_BY_VALUE = {kind.value: kind for kind in ReferenceType}
-
-# Columns, not the mapped Payment: a view is read-only, and plain rows cost a fraction of
-# ORM instances to load (every Slack click reads a few).
-_VIEW_COLUMNS = (
-    Payment.id,
-    Payment.status,
-    Payment.flag,
-    Payment.reasons,
-    Payment.payee,
-    Payment.account,
-    Payment.amount,
-    Payment.currency,
-    Payment.due_date,
-    Payment.reference_type,
-    Payment.reference,
-    Payment.version,
-    Payment.supplier_id,
-    Payment.signature_round,
-    Payment.changed_by_id,
-    Payment.approved_by_id,
-    Payment.batch_id,
-    Payment.bank_status,
-    Payment.failure_kind,
-    Payment.failure_reason,
-    Payment.bank_text,
-    Payment.updated_at,
-    Payment.editors,
-    Company.org_no,
-    OpenItem.voucher_no,
-    OpenItem.invoice_no,
-)
 
 
 class PaymentRepository:
@@ -233,7 +202,7 @@ class PaymentRepository:
         changes it meanwhile."""
         query = _LOCKED_VIEW if lock else _ONE_VIEW
         row = self._session.execute(query, {"payment_id": payment_id}).first()
-        return None if row is None else self._to_view(row)
+        return None if row is None else to_view(row)
 
     def compare_and_set(self, payment_id: int, version: int, values: Mapping[str, Any]) -> bool:
         """Writes `values` only if nobody changed the payment since `version`; bumps the version."""
@@ -251,13 +220,13 @@ class PaymentRepository:
         payment_ids: Iterable[int] | None = None,
         limit: int | None = None,
     ) -> list[PaymentView]:
-        statement = self._view_query().where(*list_conditions(company_id, None, statuses, query))
+        statement = view_query().where(*list_conditions(company_id, None, statuses, query))
         if payment_ids is not None:
             statement = statement.where(Payment.id.in_(list(payment_ids)))
         statement = statement.order_by(Payment.due_date.asc().nulls_last(), Payment.id)
         if limit is not None:
             statement = statement.limit(limit)
-        return [self._to_view(row) for row in self._session.execute(statement)]
+        return [to_view(row) for row in self._session.execute(statement)]
 
     def page(
         self, *, company_ids: Sequence[int], query: SearchQuery, offset: int, limit: int
@@ -278,7 +247,7 @@ class PaymentRepository:
         ids = [row.id for row in rows]
         found = {
             view.id: view
-            for view in map(self._to_view, self._session.execute(_VIEWS_BY_ID, {"ids": ids}))
+            for view in map(to_view, self._session.execute(_VIEWS_BY_ID, {"ids": ids}))
         }
         return int(rows[0].matches), [found[i] for i in ids]
 
@@ -307,46 +276,6 @@ class PaymentRepository:
         counts.update({Flag(flag): count for flag, count in self._session.execute(query)})
         return counts
 
-    @staticmethod
-    def _view_query() -> Any:
-        return (
-            select(*_VIEW_COLUMNS)
-            .join(Company, Company.id == Payment.company_id)
-            .join(OpenItem, OpenItem.id == Payment.open_item_id)
-        )
-
-    @staticmethod
-    def _to_view(row: Any) -> PaymentView:
-        """A row of `_view_query` (further columns are ignored)."""
-        return PaymentView(
-            id=row.id,
-            company_org_no=row.org_no,
-            status=_STATUS_BY_VALUE[row.status],
-            flag=Flag(row.flag),
-            reasons=tuple(Reason(code) for code in row.reasons),
-            payee=row.payee,
-            account=row.account,
-            amount=row.amount,
-            currency=row.currency,
-            due_date=row.due_date,
-            reference_type=_REFERENCE_TYPE_BY_VALUE[row.reference_type],
-            reference=row.reference,
-            voucher_no=row.voucher_no,
-            invoice_no=row.invoice_no,
-            version=row.version,
-            supplier_id=row.supplier_id,
-            signature_round=row.signature_round,
-            changed_by_id=row.changed_by_id,
-            approved_by_id=row.approved_by_id,
-            batch_id=row.batch_id,
-            bank_status=row.bank_status,
-            failure_kind=row.failure_kind,
-            failure_reason=row.failure_reason,
-            bank_text=row.bank_text,
-            updated_at=row.updated_at,
-            editors=tuple(row.editors or ()),
-        )
-
 
 @lru_cache(maxsize=64)
 def _compare_and_set(columns: frozenset[str]) -> Update:
@@ -368,10 +297,10 @@ def _compare_and_set(columns: frozenset[str]) -> Update:
 
 
 # Built once: composing a statement costs more than running it (a click reads several).
-_ONE_VIEW = PaymentRepository._view_query().where(Payment.id == bindparam("payment_id"))
+# Views are plain rows (payment_search.view_query), not mapped Payments: a view is read-only,
+# and rows cost a fraction of ORM instances to load (every Slack click reads a few).
+_ONE_VIEW = view_query().where(Payment.id == bindparam("payment_id"))
 # NO KEY UPDATE, as an UPDATE of the row takes: an audit event naming the payment (a foreign
 # key check) must not wait for it, or a refusal holding the audit lock would wait in a ring.
 _LOCKED_VIEW = _ONE_VIEW.with_for_update(of=Payment, key_share=True)
-_VIEWS_BY_ID = PaymentRepository._view_query().where(
-    Payment.id.in_(bindparam("ids", expanding=True))
-)
+_VIEWS_BY_ID = view_query().where(Payment.id.in_(bindparam("ids", expanding=True)))

@@ -624,5 +624,4 @@ ehf_documents = Table(
     column("warnings", JSON),
     column("document", LargeBinary),
     column("imported_at", UtcDateTime),
-    Index("ix_ehf_documents_company_imported", "company_id", "imported_at"),
 )

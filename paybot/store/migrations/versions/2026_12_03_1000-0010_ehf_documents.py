@@ -55,15 +55,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ehf_documents")),
         sa.UniqueConstraint("open_item_id", name=op.f("uq_ehf_documents_open_item_id")),
     )
-    with op.batch_alter_table("ehf_documents", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_ehf_documents_company_imported", ["company_id", "imported_at"], unique=False
-        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("ehf_documents", schema=None) as batch_op:
-        batch_op.drop_index("ix_ehf_documents_company_imported")
     op.drop_table("ehf_documents")
     # DROP COLUMN in place (SQLite 3.35+), not a copy of the table (see upgrade).
     op.drop_column("open_items", "payee_name")
