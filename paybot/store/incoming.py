@@ -37,6 +37,7 @@ from paybot.core.money import STORAGE_SCALE, currency_exponent
 from paybot.core.posting import VoucherRef
 from paybot.core.vouchers import CENT, Party, VoucherLine
 from paybot.store.bulk import chunks, id_chunks, insert_rows
+from paybot.store.ledger_posting import LINE_KEYS
 from paybot.store.models import CustomerItem as CustomerItemRow
 from paybot.store.models import IncomingFile, IncomingPaymentRow, User, Voucher
 from paybot.store.models import VoucherLine as VoucherLineRow
@@ -46,10 +47,6 @@ _FILES = cast(Table, IncomingFile.__table__)
 _PAYMENTS = cast(Table, IncomingPaymentRow.__table__)
 _VOUCHERS = cast(Table, Voucher.__table__)
 _LINES = cast(Table, VoucherLineRow.__table__)
-_LINE_KEYS = (
-    "voucher_id", "position", "account", "debit", "credit", "currency", "amount_currency", "text",
-    "party_kind", "party_name", "party_org_no", "party_key", "supplier_id", "payment_id",
-)  # fmt: skip
 _VOUCHER_KEYS = (
     "company_id", "year", "number", "day", "text", "posted_at", "posted_by_id", "posted_by",
 )  # fmt: skip
@@ -336,7 +333,7 @@ class IncomingRepository:
             for voucher_id, voucher in zip(ids, vouchers, strict=True)
             for position, line in enumerate(voucher.lines, start=1)
         ]
-        insert_rows(self._session, _LINES, _LINE_KEYS, lines)
+        insert_rows(self._session, _LINES, LINE_KEYS, lines)
         return ids
 
     def _voucher_ids(self, company_id: int, refs: Sequence[VoucherRef]) -> list[int]:

@@ -60,7 +60,8 @@ _VOUCHERS = cast(Table, Voucher.__table__)
 _LINES = cast(Table, VoucherLine.__table__)
 _VOUCHER_PAYMENTS = cast(Table, VoucherPayment.__table__)
 _SERIES = cast(Table, VoucherSeries.__table__)
-_LINE_KEYS = (
+# The columns a voucher line is written with (the incoming payments write theirs alike).
+LINE_KEYS = (
     "voucher_id", "position", "account", "debit", "credit", "currency", "amount_currency", "text",
     "party_kind", "party_name", "party_org_no", "party_key", "supplier_id", "payment_id",
 )  # fmt: skip
@@ -335,7 +336,7 @@ class PostingRepository:
         for voucher_id, (_, draft) in zip(ids, drafts, strict=True):
             posts += [{"voucher_id": voucher_id, "payment_id": p} for p in draft.payment_ids]
             lines += _line_rows(voucher_id, draft, supplier_ids)
-        insert_rows(self._session, _LINES, _LINE_KEYS, lines)
+        insert_rows(self._session, _LINES, LINE_KEYS, lines)
         insert_rows(self._session, _VOUCHER_PAYMENTS, ("voucher_id", "payment_id"), posts)
 
     def mark_posted(self, payment_ids: Sequence[int], now: datetime) -> int:
