@@ -41,20 +41,35 @@ def domestic_account(text: str) -> str:
     return account
 
 
+_FOREIGN_ACCOUNT = re.compile(r"[A-Z0-9]{1,34}")
+
+
+def is_foreign_account(account: str, country: str | None) -> bool:
+    """An account abroad that is not an IBAN (a US or Canadian account number, say): the payee's
+    country is known and not Norway, and the account does not start with two letters."""
+    return bool(country) and country != "NO" and not is_iban_like(compact_account(account))
+
+
 # A ledger has far fewer distinct accounts than items; checking each once keeps refresh linear.
 @lru_cache(maxsize=65536)
-def account_problem(text: str) -> str | None:
+def account_problem(text: str, country: str | None = None) -> str | None:
     """None for a valid account; otherwise why not.
 
     A Norwegian account is 11 digits with a MOD11 check digit; anything starting with two letters
     is an IBAN, checked with its national check digit too (so a Norwegian IBAN is checked
-    like its BBAN).
+    like its BBAN). With the payee's `country` (ISO 3166 alpha-2) known and not NO, an account
+    that is not an IBAN is a foreign account number: 1-34 letters and digits, paid with the
+    bank's BIC (its format is the payee's bank's business).
     """
     account = compact_account(text)
     if not account:
         return "no account number"
     if is_iban_like(account):
         return _iban_problem(account, text)
+    if country and country != "NO":
+        if _FOREIGN_ACCOUNT.fullmatch(account):
+            return None
+        return f"{text.strip()} is not an account number (1-34 letters and digits)"
     if not account.isdigit() or len(account) != 11:
         return f"{text.strip()} is not an 11-digit Norwegian account number"
     try:

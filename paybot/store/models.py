@@ -50,6 +50,7 @@ class Company(Base):
         post_at: Mapped[str]
         created_at: Mapped[datetime]
         rounding_tolerance: Mapped[Decimal]
+        reporting_threshold: Mapped[Decimal]
 
 
 class CompanyBankAccount(Base):
@@ -76,6 +77,7 @@ class CompanyBankAccount(Base):
         sftp_key_path: Mapped[str | None]
         sftp_host_key: Mapped[str | None]
         sandbox: Mapped[dict[str, object] | None]
+        profile: Mapped[str | None]
 
 
 class Supplier(Base):
@@ -88,6 +90,15 @@ class Supplier(Base):
         name: Mapped[str]
         org_no: Mapped[str | None]
         registered_account: Mapped[str | None]
+        street: Mapped[str | None]
+        building_no: Mapped[str | None]
+        post_code: Mapped[str | None]
+        town: Mapped[str | None]
+        country: Mapped[str | None]
+        bic: Mapped[str | None]
+        charge_bearer: Mapped[str | None]
+        purpose_code: Mapped[str | None]
+        purpose_text: Mapped[str | None]
 
 
 class OpenItem(Base):
@@ -152,6 +163,7 @@ class BatchPayment(Base):
         updated_at: Mapped[datetime]
         booked_amount: Mapped[Decimal | None]
         booked_currency: Mapped[str | None]
+        uetr: Mapped[str | None]
 
 
 class ReturnFile(Base):
@@ -206,6 +218,16 @@ class Payment(Base):
         failure_kind: Mapped[str | None]
         failure_reason: Mapped[str | None]
         bank_text: Mapped[str | None]
+        street: Mapped[str | None]
+        building_no: Mapped[str | None]
+        post_code: Mapped[str | None]
+        town: Mapped[str | None]
+        country: Mapped[str | None]
+        bic: Mapped[str | None]
+        charge_bearer: Mapped[str | None]
+        purpose_code: Mapped[str | None]
+        purpose_text: Mapped[str | None]
+        urgent: Mapped[bool]
 
 
 class User(Base):

@@ -37,6 +37,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from paybot.store.types import Money, Rate, UtcDateTime
@@ -62,6 +63,38 @@ def column(name: str, *args: Any, nullable: bool = False, **kwargs: Any) -> Colu
     return Column(name, *args, nullable=nullable, **kwargs)
 
 
+# A payee's master data for payments abroad, the same columns on a supplier (its defaults) and on
+# a payment (what is signed and sent): postal address as ISO 20022 structures it, the payee's
+# bank's BIC (a non-IBAN account abroad), who bears the charges (DEBT, CRED or SHAR; none: the
+# payment type's default) and the purpose reported to the Currency Register (a code of Norges
+# Bank's list and a short text).
+PAYEE_DETAILS = (
+    "street",
+    "building_no",
+    "post_code",
+    "town",
+    "country",
+    "bic",
+    "charge_bearer",
+    "purpose_code",
+    "purpose_text",
+)
+
+
+def _payee_details() -> list[Column[Any]]:
+    return [
+        column("street", String(70), nullable=True),
+        column("building_no", String(16), nullable=True),
+        column("post_code", String(16), nullable=True),
+        column("town", String(35), nullable=True),
+        column("country", String(2), nullable=True),
+        column("bic", String(11), nullable=True),
+        column("charge_bearer", String(4), nullable=True),
+        column("purpose_code", String(10), nullable=True),
+        column("purpose_text", String(35), nullable=True),
+    ]
+
+
 # The companies using paybot, with their settings.
 companies = Table(
     "companies",
@@ -83,6 +116,9 @@ companies = Table(
     # The largest difference an incoming payment may have from its invoice and still close it
     # (øreavrunding), in the company's currency; the difference goes to the rounding account.
     column("rounding_tolerance", Money, default=0, server_default="0"),
+    # Payments abroad above this (in NOK, or its equivalent) carry their purpose (Valutaregisteret);
+    # the server default is NOK 100,000 in storage units (types.Money).
+    column("reporting_threshold", Money, default=100000, server_default="1000000000"),
 )
 
 # A company's own bank accounts. At most one is a tax-withholding account (skattetrekkskonto):
@@ -114,6 +150,8 @@ company_bank_accounts = Table(
     column("sftp_host_key", Text, nullable=True),
     # The simulated bank's behaviour: KID-only payee accounts, balance, payments it ignores.
     column("sandbox", JSON, nullable=True),
+    # Whose pain.001 guide the files follow (core.bank_profiles); none: from the bank's name.
+    column("profile", String(20), nullable=True),
     UniqueConstraint("company_id", "account"),
 )
 
@@ -128,6 +166,7 @@ suppliers = Table(
     column("name", String(200)),
     column("org_no", String(40), nullable=True),
     column("registered_account", String(40), nullable=True),
+    *_payee_details(),
     UniqueConstraint("company_id", "match_key"),
 )
 
@@ -205,6 +244,9 @@ batch_payments = Table(
     # What the bank booked for it (camt.054), where it said: held if it differs from the send.
     column("booked_amount", Money, nullable=True),
     column("booked_currency", String(3), nullable=True),
+    # The send's UETR (a UUID v4, written in pain.001.001.09): made once, so a file written
+    # again is the same.
+    column("uetr", String(36), nullable=True),
     Index("ix_batch_payments_batch", "batch_id"),
 )
 
@@ -268,6 +310,9 @@ payments = Table(
     column("failure_kind", String(16), nullable=True),
     column("failure_reason", Text, nullable=True),
     column("bank_text", Text, nullable=True),
+    *_payee_details(),
+    # Sent as an urgent payment (SvcLvl URGP) where the payment type allows it.
+    column("urgent", Boolean, default=False, server_default=false()),
     Index("ix_payments_company_status", "company_id", "status"),
     Index("ix_payments_supplier", "supplier_id"),
 )

@@ -32,9 +32,30 @@ class Pain001Version(StrEnum):
 
 
 @dataclass(frozen=True)
+class PostalAddress:
+    """A postal address as ISO 20022 structures it (PstlAdr)."""
+
+    street: str | None = None  # StrtNm, at most 70
+    building_no: str | None = None  # BldgNb, at most 16
+    post_code: str | None = None  # PstCd, at most 16
+    town: str | None = None  # TwnNm, at most 35
+    country: str | None = None  # Ctry, ISO 3166 alpha-2
+
+
+@dataclass(frozen=True)
 class Party:
     name: str
     org_no: str | None = None
+    address: PostalAddress | None = None
+
+
+@dataclass(frozen=True)
+class RegulatoryReport:
+    """The purpose of a payment abroad, for the Currency Register (RgltryRptg): a code of
+    Norges Bank's list and a short text."""
+
+    code: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -46,21 +67,27 @@ class CreditTransfer:
     amount: Decimal
     currency: str
     creditor: Party
-    creditor_account: str  # compact: an 11-digit BBAN or an IBAN
+    creditor_account: str  # compact: an 11-digit BBAN, an IBAN, or a foreign account number
     reference_type: ReferenceType  # kid, message or invoice
     reference: str
     creditor_bic: str | None = None
+    regulatory_report: RegulatoryReport | None = None
+    uetr: str | None = None  # a UUID v4; written in pain.001.001.09 only
 
 
 @dataclass(frozen=True)
 class PaymentBlock:
-    """One PmtInf: payments from one account, on one execution date, of one payment type."""
+    """One PmtInf: payments from one account, on one execution date, of one payment type
+    (core.payment_types), with one charge bearer and service level."""
 
     payment_info_id: str  # 1-35 characters, unique for ever
     debtor_account: str  # compact BBAN or IBAN
     execution_date: date
     transfers: Sequence[CreditTransfer]
     debtor_bic: str | None = None
+    # None: as the transfers' payment type says (core.payment_types.ChargeBearer).
+    charge_bearer: str | None = None
+    urgent: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,70 @@
+"""Which kind of payment a transfer is, for the bank: domestic, SEPA or other cross-border.
+
+Domestic: NOK to a Norwegian account. SEPA credit transfer: EUR to an IBAN of a country in the
+SEPA zone (schwifty's registry). Everything else is a cross-border payment (SWIFT): another
+currency, an account outside the SEPA zone, or an account that is not an IBAN abroad.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache
+
+from paybot.core.identifiers import compact_account, is_iban_like
+
+# The amount (in NOK, or its equivalent) above which a payment abroad needs its purpose reported
+# to the Currency Register (Valutaregisteret): the default of the company setting.
+REPORTING_THRESHOLD_NOK = Decimal("100000")
+
+
+class PaymentType(StrEnum):
+    DOMESTIC = "domestic"
+    SEPA = "sepa"
+    CROSS_BORDER = "cross_border"
+
+
+class ChargeBearer(StrEnum):
+    """Who pays the banks' charges (ChrgBr)."""
+
+    DEBT = "DEBT"  # the payer pays all
+    CRED = "CRED"  # the payee pays all
+    SHAR = "SHAR"  # each pays its own bank
+    SLEV = "SLEV"  # as the scheme (SEPA) says
+
+
+def payment_type(account: str | None, currency: str, country: str | None = None) -> PaymentType:
+    """The kind of payment a transfer of `currency` to `account` is; `country` is the payee's
+    (ISO 3166 alpha-2), where known: a non-IBAN account with a country other than NO is abroad."""
+    compact = compact_account(account or "")
+    if is_iban_like(compact):
+        norwegian = compact.startswith("NO")
+    else:
+        norwegian = not country or country == "NO"
+    if currency == "NOK" and norwegian:
+        return PaymentType.DOMESTIC
+    if currency == "EUR" and is_iban_like(compact) and in_sepa_zone(compact):
+        return PaymentType.SEPA
+    return PaymentType.CROSS_BORDER
+
+
+@lru_cache(maxsize=4096)
+def in_sepa_zone(iban: str) -> bool:
+    """The IBAN's country is in the SEPA zone (a broken IBAN is not)."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    try:
+        return bool(IBAN(iban).in_sepa_zone)
+    except SchwiftyException:
+        return False
+
+
+def needs_purpose(
+    kind: PaymentType, amount_nok: Decimal | None, threshold: Decimal = REPORTING_THRESHOLD_NOK
+) -> bool:
+    """A payment that is not domestic needs its purpose above the threshold; one whose NOK value
+    is unknown (no rate for its currency) needs it too, since nobody can tell it is below."""
+    if kind is PaymentType.DOMESTIC:
+        return False
+    return amount_nok is None or amount_nok > threshold
