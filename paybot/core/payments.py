@@ -88,6 +88,26 @@ def sorted_reasons(reasons: frozenset[Reason] | set[Reason]) -> tuple[Reason, ..
 
 
 @dataclass(frozen=True)
+class PayeeDetails:
+    """What a payment abroad needs of its payee beyond name and account (store.tables'
+    PAYEE_DETAILS): the postal address, the payee's bank's BIC, who bears the charges, and the
+    purpose reported to the Currency Register. Every field may be missing."""
+
+    street: str | None = None
+    building_no: str | None = None
+    post_code: str | None = None
+    town: str | None = None
+    country: str | None = None  # ISO 3166 alpha-2
+    bic: str | None = None
+    charge_bearer: str | None = None  # DEBT, CRED or SHAR; None: the payment type's default
+    purpose_code: str | None = None
+    purpose_text: str | None = None
+
+
+NO_PAYEE_DETAILS = PayeeDetails()
+
+
+@dataclass(frozen=True)
 class PaymentView:
     """A payment as services return it and the CLI, JSON and Slack render it."""
 
@@ -121,6 +141,8 @@ class PaymentView:
     steps: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     # Who changed account or reference since the last approval by someone else (user ids).
     editors: tuple[int, ...] = ()
+    payee_details: PayeeDetails = NO_PAYEE_DETAILS
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
