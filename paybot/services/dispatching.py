@@ -18,12 +18,14 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from paybot.core import alarms as alarm_texts
@@ -34,13 +36,17 @@ from paybot.core.bankfiles.model import (
     Party,
     PaymentBlock,
     PaymentOrder,
+    PostalAddress,
+    RegulatoryReport,
 )
 from paybot.core.bankfiles.pain001 import write_pain001
 from paybot.core.bankfiles.schemas import validate_file
 from paybot.core.banking_days import execution_date, ready_to_send
 from paybot.core.company import CompanyInfo
 from paybot.core.errors import PaybotError
-from paybot.core.identifiers import bic_for_iban, is_iban_like
+from paybot.core.identifiers import bank_bic, bic_for_iban, is_iban_like
+from paybot.core.payment_types import PaymentType, payment_type
+from paybot.core.payments import PayeeDetails
 from paybot.core.policy import Actor
 from paybot.core.sends import AlarmKind, SendState
 from paybot.core.states import PaymentStatus
@@ -198,11 +204,12 @@ def _lines(
     uow: UnitOfWork, batch: BatchInfo, payments: Sequence[DuePayment], today: date, now: datetime
 ) -> list[dict[str, object]]:
     sends = uow.bank.sends_of(p.id for p in payments)
-    blocks: dict[date, str] = {}
+    blocks: dict[tuple[object, ...], str] = {}
     rows = []
     for payment in payments:
         day = execution_date(payment.due_date, today)
-        block = blocks.setdefault(day, f"{batch.message_id}-{len(blocks) + 1}")
+        key = (day, *_block_kind(payment.account, payment.currency, payment))
+        block = blocks.setdefault(key, f"{batch.message_id}-{len(blocks) + 1}")
         rows.append(
             {
                 "batch_id": batch.id,
@@ -215,9 +222,29 @@ def _lines(
                 "currency": payment.currency,
                 "status": "prepared",
                 "updated_at": now,
+                # Made once with the send, so the file written again after a crash is the same.
+                "uetr": str(uuid.uuid4()),
             }
         )
     return rows
+
+
+class _Routed(Protocol):
+    @property
+    def payee_details(self) -> PayeeDetails: ...
+    @property
+    def urgent(self) -> bool: ...
+
+
+def _block_kind(
+    account: str | None, currency: str, payment: _Routed
+) -> tuple[PaymentType, str | None, bool]:
+    """What a PmtInf holds one of: the payment type, the charge bearer a person chose (only
+    cross-border payments have a choice) and whether it is urgent (cross-border only)."""
+    kind = payment_type(account, currency, payment.payee_details.country)
+    if kind is not PaymentType.CROSS_BORDER:
+        return kind, None, False
+    return kind, payment.payee_details.charge_bearer, payment.urgent
 
 
 def _finish(
@@ -530,33 +557,63 @@ def _order(
     blocks: dict[str, list[BatchLine]] = defaultdict(list)
     for line in lines:
         blocks[line.payment_info_id].append(line)
+    debtor_bic = account.bic or bank_bic(account.account)
     return PaymentOrder(
         message_id=batch.message_id,
         created_at=batch.created_at,
         initiator=Party(company.name, company.org_no),
         debtor=Party(company.name, company.org_no),
         blocks=[
-            PaymentBlock(
-                payment_info_id=block_id,
-                debtor_account=account.account,
-                debtor_bic=account.bic,
-                execution_date=block_lines[0].execution_date,
-                transfers=[_transfer(line) for line in block_lines],
-            )
+            _block(block_id, block_lines, account, debtor_bic)
             for block_id, block_lines in blocks.items()
         ],
     )
 
 
+def _block(
+    block_id: str, lines: Sequence[BatchLine], account: BankAccountSettings, debtor_bic: str | None
+) -> PaymentBlock:
+    first = lines[0]
+    _, charge_bearer, urgent = _block_kind(first.account, first.currency, first)
+    return PaymentBlock(
+        payment_info_id=block_id,
+        debtor_account=account.account,
+        debtor_bic=debtor_bic,
+        execution_date=first.execution_date,
+        transfers=[_transfer(line) for line in lines],
+        charge_bearer=charge_bearer,
+        urgent=urgent,
+    )
+
+
 def _transfer(line: BatchLine) -> CreditTransfer:
+    details = line.payee_details
+    domestic = payment_type(line.account, line.currency, details.country) is PaymentType.DOMESTIC
+    bic = details.bic
+    if bic is None and is_iban_like(line.account or ""):
+        bic = bic_for_iban(line.account)
+    address = None
+    if not domestic and (details.town or details.country or details.street):
+        address = PostalAddress(
+            street=details.street,
+            building_no=details.building_no,
+            post_code=details.post_code,
+            town=details.town,
+            country=details.country,
+        )
+    report = None
+    if not domestic and details.purpose_code and details.purpose_text:
+        report = RegulatoryReport(details.purpose_code, details.purpose_text)
     return CreditTransfer(
         end_to_end_id=line.end_to_end_id,
         instruction_id=line.end_to_end_id,
         amount=line.amount,
         currency=line.currency,
-        creditor=Party(line.payee),
+        creditor=Party(line.payee, address=address),
         creditor_account=line.account or "",
-        creditor_bic=bic_for_iban(line.account) if is_iban_like(line.account or "") else None,
+        creditor_bic=bic,
         reference_type=line.reference_type,
         reference=line.reference or line.invoice_no or "",
+        regulatory_report=report,
+        uetr=line.uetr,
     )

@@ -12,7 +12,7 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from paybot.core.payments import ReferenceType
+from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType
 from paybot.core.sends import SendState
 from paybot.core.states import PaymentStatus
 from paybot.store.models import (
@@ -25,6 +25,7 @@ from paybot.store.models import (
     ReturnFile,
     Signature,
 )
+from paybot.store.tables import PAYEE_DETAILS
 
 _BATCH_PAYMENTS = cast(Table, BatchPayment.__table__)
 
@@ -44,6 +45,7 @@ class BankAccountSettings:
     sandbox: dict[str, Any]
     bank: str | None
     tax_withholding: bool
+    profile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class DuePayment:
     reference: str | None
     invoice_no: str | None
     signed_at: datetime | None
+    payee_details: PayeeDetails = NO_PAYEE_DETAILS
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,9 @@ class BatchLine:
     reference_type: ReferenceType
     reference: str | None
     invoice_no: str | None
+    payee_details: PayeeDetails = NO_PAYEE_DETAILS
+    urgent: bool = False
+    uetr: str | None = None
 
 
 class BankRepository:
@@ -157,6 +164,8 @@ class BankRepository:
                 reference=p.reference,
                 invoice_no=invoice_no,
                 signed_at=p.signed_at,
+                payee_details=payee_details(p),
+                urgent=p.urgent,
             )
             for p, invoice_no in self._session.execute(query)
         ]
@@ -501,6 +510,7 @@ def _account(row: CompanyBankAccount) -> BankAccountSettings:
         sandbox=dict(row.sandbox or {}),
         bank=row.bank,
         tax_withholding=row.tax_withholding,
+        profile=row.profile,
     )
 
 
@@ -538,4 +548,13 @@ def _line(line: BatchPayment, payment: Payment, invoice_no: str | None) -> Batch
         reference_type=ReferenceType(payment.reference_type),
         reference=payment.reference,
         invoice_no=invoice_no,
+        payee_details=payee_details(payment),
+        urgent=payment.urgent,
+        uetr=line.uetr,
     )
+
+
+def payee_details(payment: Payment) -> PayeeDetails:
+    """The payee's details of a payment row (store.tables.PAYEE_DETAILS)."""
+    values = [getattr(payment, name) for name in PAYEE_DETAILS]
+    return PayeeDetails(*values) if any(values) else NO_PAYEE_DETAILS
