@@ -212,6 +212,11 @@ def check_seen(payment_id: int, shown: int | None, current: int) -> None:
         raise ChangedSinceShown(f"Payment {payment_id} changed since you opened this — look again.")
 
 
+def waits_for_approval(status: PaymentStatus, approval_required: bool) -> bool:
+    """A proposal of a company that approves before signing: it cannot be signed yet."""
+    return approval_required and status is PaymentStatus.PROPOSED
+
+
 def check_signature(
     case: SignatureCase,
     *,
@@ -224,7 +229,7 @@ def check_signature(
     who = f"payment {case.payment_id}"
     if Role.SIGNER not in roles:
         raise NotPermitted(f"You may not sign {who}: that needs the signer role.")
-    if case.approval_required and case.status is PaymentStatus.PROPOSED:
+    if waits_for_approval(case.status, case.approval_required):
         raise ValidationFailed(
             {"payment": "needs approval first"},
             f"Payment {case.payment_id} must be approved before it is signed.",

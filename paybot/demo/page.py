@@ -1,6 +1,7 @@
 """What the workspace page shows one person: the sidebar, the open conversation or App Home,
-their modal on top, and (for the demo only) a signer's current one-time code. Pure functions
-from the workspace's state to JSON-ready dicts with HTML rendered by paybot.demo.blockkit."""
+the modal they opened in this page (its client) on top, and (for the demo only) a signer's
+current one-time code. Pure functions from the workspace's state to JSON-ready dicts with HTML
+rendered by paybot.demo.blockkit."""
 
 from __future__ import annotations
 
@@ -132,16 +133,19 @@ def pane(slack: FakeSlack, user: str, conv: str, zone: ZoneInfo) -> dict[str, An
     return {"id": conv, "title": title, "subtitle": "Messages", "html": str(html)}
 
 
-def modal(slack: FakeSlack, user: str, errors: Mapping[str, str]) -> dict[str, Any] | None:
-    """The modal on top of `user`'s stack, with the field errors of a refused submit."""
-    view = slack.top_view(user)
+def modal(
+    slack: FakeSlack, user: str, errors: Mapping[str, str], client: str = ""
+) -> dict[str, Any] | None:
+    """The modal on top of `user`'s stack in `client`, with the field errors of a refused
+    submit."""
+    view = slack.top_view(user, client)
     if view is None:
         return None
     users = {uid: str(u.get("name") or uid) for uid, u in slack.users.items()}
     chrome = view_chrome(view)
     return {
         "view_id": view["id"],
-        "depth": len(slack.modals.get(user, [])),
+        "depth": len(slack.modal_stack(user, client)),
         "title": chrome.get("title") or "",
         "submit": chrome.get("submit") or "",
         "close": chrome.get("close") or "Cancel",
@@ -167,8 +171,9 @@ def state(
     now: datetime,
     zone: ZoneInfo,
     errors: Mapping[str, str],
+    client: str = "",
 ) -> dict[str, Any]:
-    """Everything the page shows `user`, at `slack`'s current version."""
+    """Everything the page (`client`) shows `user`, at `slack`'s current version."""
     member = next((m for m in members if m.user_id == user), members[0])
     return {
         "version": slack.version,
@@ -181,5 +186,5 @@ def state(
         "clock": now.astimezone(zone).strftime("%a %d %b %H:%M"),
         "conversations": conversations(slack, member.user_id),
         "pane": pane(slack, member.user_id, conv, zone),
-        "modal": modal(slack, member.user_id, errors),
+        "modal": modal(slack, member.user_id, errors, client),
     }

@@ -68,6 +68,11 @@ class FolderRefused(Exception):
     """The folder given holds something else than an earlier demo."""
 
 
+class StalePage(ActionRefused):
+    """A request from a page this run of the demo did not serve (one left open while the demo
+    was restarted): the page loads again, as a new client."""
+
+
 def prepare_folder(folder: Path) -> Path:
     """A folder for a fresh demo: new, empty, or an earlier demo's (which is cleared)."""
     folder = folder.resolve()
@@ -110,7 +115,10 @@ class Demo:
     slack: FakeSlack = field(init=False)
     parts: Container = field(init=False)
     members: list[page.Member] = field(init=False)
-    _errors: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    # A refused submit's field errors, by person and client: (view id, errors).
+    _errors: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(default_factory=dict)
+    # Every load of the page is a client of its own (as a Slack client is): the ids given out.
+    _clients: set[str] = field(default_factory=set)
     _paybot: WSGIApplication | None = None
 
     def start(self) -> str:
@@ -180,8 +188,14 @@ class Demo:
         return self._paybot(environ, start_response)
 
     def _page(self, start_response: StartResponse) -> Iterable[bytes]:
+        # A new client: no modal is open in it, whatever was left open in another page.
+        client = secrets.token_urlsafe(12)
+        self._clients.add(client)
         html = self._templates.get_template("workspace.html").render(
-            people=self.members, first=self.members[0].user_id, channel=seed.PROPOSALS_CHANNEL
+            people=self.members,
+            first=self.members[0].user_id,
+            channel=seed.PROPOSALS_CHANNEL,
+            client=client,
         )
         return _answer(start_response, "200 OK", html.encode(), "text/html; charset=utf-8")
 
@@ -209,6 +223,9 @@ class Demo:
                 answer = _UI_ACTIONS[what](self, body)
             else:
                 return _answer(start_response, "404 Not Found", b'{"ok": false}', _JSON)
+        except StalePage as error:
+            data = json.dumps({"ok": False, "error": error.message, "reload": True}).encode()
+            return _answer(start_response, "409 Conflict", data, _JSON)
         except (ActionRefused, json.JSONDecodeError, ValueError, KeyError, TypeError) as error:
             said = error.message if isinstance(error, ActionRefused) else f"bad request: {error}"
             data = json.dumps({"ok": False, "error": said}).encode()
@@ -223,12 +240,19 @@ class Demo:
             raise ActionRefused(f"there is nobody called {user} in this workspace")
         return member
 
+    def _client(self, given: object) -> str:
+        """The page's client id as it sent it ("" when it sent none: a caller of the API that
+        is no page); one this run never gave out belongs to a page of an earlier run."""
+        client = str(given or "")
+        if client and client not in self._clients:
+            raise StalePage("this page is from an earlier run of the demo: load it again")
+        return client
+
     def ui_state(self, query: dict[str, str]) -> dict[str, Any]:
         """The page's view for one person; with `since`, it waits (long polling) until
         something changed or the signer's code turned."""
         member = self._member(query.get("as"))
-        if query.get("fresh") and self.slack.top_view(member.user_id):
-            self.slack.close_view(member.user_id, all_views=True)  # a reload closes modals
+        client = self._client(query.get("client"))
         since = int(query.get("since") or -1)
         if since >= 0:
             wait = LONG_POLL_SECONDS
@@ -237,8 +261,8 @@ class Demo:
                 wait = min(wait, code["seconds_left"] + 0.05)
             self.slack.wait_change(since, wait)
         conv = query.get("conv") or seed.PROPOSALS_CHANNEL
-        top = self.slack.top_view(member.user_id)
-        shown_for, errors = self._errors.get(member.user_id, ("", {}))
+        top = self.slack.top_view(member.user_id, client)
+        shown_for, errors = self._errors.get((member.user_id, client), ("", {}))
         return page.state(
             self.slack,
             self.members,
@@ -247,6 +271,7 @@ class Demo:
             now=self.clock(),
             zone=self.parts.zone,
             errors=errors if top and top["id"] == shown_for else {},
+            client=client,
         )
 
     def ui_click(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -256,33 +281,40 @@ class Demo:
             body.get("container") or {},
             body.get("action") or {},
             body.get("values"),
+            client=self._client(body.get("client")),
         )
         return {"status": sent.status}
 
     def ui_submit(self, body: dict[str, Any]) -> dict[str, Any]:
         member = self._member(body.get("as"))
+        client = self._client(body.get("client"))
         view_id = str(body.get("view_id") or "")
-        errors = self.workspace.submit(member.user_id, view_id, body.get("values") or {})
-        self._errors[member.user_id] = (view_id, errors)
+        errors = self.workspace.submit(
+            member.user_id, view_id, body.get("values") or {}, client=client
+        )
+        self._errors[(member.user_id, client)] = (view_id, errors)
         self.slack.touch()
         return {"errors": errors}
 
     def ui_close(self, body: dict[str, Any]) -> dict[str, Any]:
         member = self._member(body.get("as"))
-        self.workspace.close(member.user_id, str(body.get("view_id") or ""))
+        client = self._client(body.get("client"))
+        self.workspace.close(member.user_id, str(body.get("view_id") or ""), client=client)
         return {}
 
     def ui_command(self, body: dict[str, Any]) -> dict[str, Any]:
         member = self._member(body.get("as"))
+        client = self._client(body.get("client"))
         channel = str(body.get("channel") or "")
         if channel == page.HOME or channel not in self.slack.channels:
             channel = f"D{member.user_id}"
             self.slack.channels.setdefault(channel, "paybot")
-        self.workspace.command(member.user_id, channel, str(body.get("text") or ""))
+        self.workspace.command(member.user_id, channel, str(body.get("text") or ""), client=client)
         return {"channel": channel}
 
     def ui_home(self, body: dict[str, Any]) -> dict[str, Any]:
         member = self._member(body.get("as"))
+        self._client(body.get("client"))
         return {"status": self.workspace.open_home(member.user_id).status}
 
 

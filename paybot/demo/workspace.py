@@ -5,6 +5,9 @@ request Slack sends to an app (payload shapes as Slack's, see the fixtures in sh
 slack), posted to paybot's own Slack endpoint; what paybot answers in the acknowledgement
 (`response_action` of a modal, the text of a command) is applied as Slack applies it. paybot
 cannot tell the page from Slack.
+
+Each load of the page is a client of its own (`client`), as each Slack client is: the modals a
+person opens there show there only, and a page loaded again starts with none.
 """
 
 from __future__ import annotations
@@ -113,16 +116,18 @@ class Workspace:
         container: Mapping[str, Any],
         action: Mapping[str, Any],
         values: Mapping[str, Any] | None = None,
+        *,
+        client: str = "",
     ) -> Sent:
         """A button, overflow option, select or date picked in a message, the Home tab or a
-        modal: a block_actions payload as Slack sends it."""
+        modal (of `client`): a block_actions payload as Slack sends it."""
         payload = self._common(user) | {
             "type": "block_actions",
-            "trigger_id": self.slack.new_trigger(user),
+            "trigger_id": self.slack.new_trigger(user, client),
             "actions": [self._action(action)],
         }
         if container.get("type") == "view":
-            view = self._view(user, str(container.get("view_id") or ""), values)
+            view = self._view(user, client, str(container.get("view_id") or ""), values)
             payload |= {
                 "container": {"type": "view", "view_id": view["id"]},
                 "view": view,
@@ -176,13 +181,16 @@ class Workspace:
                 shown[key] = action[key]
         return shown
 
-    def _view(self, user: str, view_id: str, values: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The view as Slack puts it in a payload: with the state of its inputs."""
+    def _view(
+        self, user: str, client: str, view_id: str, values: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """The view as Slack puts it in a payload: with the state of its inputs. Only a view
+        open in the person's `client` (a modal there, or their App Home)."""
         view = self.slack.views.get(view_id)
-        on_screen = [*self.slack.modals.get(user, []), self.slack.homes.get(user)]
-        if view is None or view_id not in on_screen:
+        modals = self.slack.modal_stack(user, client)
+        if view is None or view_id not in [*modals, self.slack.homes.get(user)]:
             raise ActionRefused(f"there is no view {view_id} open")
-        stack = self.slack.modals.get(user) or [view_id]
+        stack = modals or [view_id]
         return {
             "team_id": self.slack.team_id,
             "app_id": APP_ID,
@@ -199,13 +207,15 @@ class Workspace:
             "state": {"values": dict(values or {})},
         }
 
-    def submit(self, user: str, view_id: str, values: Mapping[str, Any]) -> dict[str, str]:
-        """A modal's submit button: view_submission, and the acknowledgement applied as Slack
-        applies it. Returns the field errors paybot answered ({} when none)."""
-        view = self._view(user, view_id, values)
+    def submit(
+        self, user: str, view_id: str, values: Mapping[str, Any], *, client: str = ""
+    ) -> dict[str, str]:
+        """A modal's submit button (in `client`): view_submission, and the acknowledgement
+        applied as Slack applies it. Returns the field errors paybot answered ({} when none)."""
+        view = self._view(user, client, view_id, values)
         payload = self._common(user) | {
             "type": "view_submission",
-            "trigger_id": self.slack.new_trigger(user),
+            "trigger_id": self.slack.new_trigger(user, client),
             "view": view,
             "response_urls": [],
         }
@@ -221,24 +231,26 @@ class Workspace:
         if action == "update":
             problem = self.slack.replace_view(view_id, _json_dict(answer.get("view")))
         elif action == "push":
-            problem = self.slack.push_view(user, _json_dict(answer.get("view")))
+            problem = self.slack.push_view(user, _json_dict(answer.get("view")), client=client)
         else:  # "clear" closes every view of the stack; no answer closes the one submitted
-            self.slack.close_view(user, all_views=action == "clear")
+            self.slack.close_view(user, client=client, all_views=action == "clear")
         if problem:
             raise ActionRefused(f"Slack refused paybot's view ({problem})")
         return {}
 
-    def close(self, user: str, view_id: str) -> Sent | None:
-        """A modal's close button (or back arrow): view_closed if the view asked for it."""
-        view = self._view(user, view_id, None)
-        self.slack.close_view(user)
+    def close(self, user: str, view_id: str, *, client: str = "") -> Sent | None:
+        """A modal's close button (or back arrow) in `client`: view_closed if the view asked
+        for it."""
+        view = self._view(user, client, view_id, None)
+        self.slack.close_view(user, client=client)
         if not view.get("notify_on_close"):
             return None
         payload = self._common(user) | {"type": "view_closed", "view": view, "is_cleared": False}
         return self._interact(payload)
 
-    def command(self, user: str, channel: str, line: str) -> Sent | None:
-        """A slash command typed in the message box. Slack answers an unknown one itself."""
+    def command(self, user: str, channel: str, line: str, *, client: str = "") -> Sent | None:
+        """A slash command typed in the message box (of `client`, where a modal it opens
+        shows). Slack answers an unknown one itself."""
         word, _, text = line.strip().partition(" ")
         if word != COMMAND:
             self.slack.say_ephemeral(
@@ -259,7 +271,7 @@ class Workspace:
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": self.slack.new_response_url(self.root, ResponseTarget(user, channel)),
-            "trigger_id": self.slack.new_trigger(user),
+            "trigger_id": self.slack.new_trigger(user, client),
         }
         sent = self.post(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
         answer = sent.json()

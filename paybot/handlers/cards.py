@@ -33,6 +33,7 @@ def render(message: ShownMessage, zone: ZoneInfo, today: date | None = None) -> 
         follow_up=message.kind != PROPOSALS,
         today=today,
         vouchers=message.vouchers,
+        approval_required=message.company.approval_required,
     )
     blocks = [*message.intro, *entries]
     return {"text": _fallback(message), "blocks": blocks}

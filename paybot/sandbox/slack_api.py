@@ -6,9 +6,13 @@ Block Kit limits Slack enforces on messages and views, and makes trigger ids exp
 seconds and work once, as Slack does.
 
 It also keeps what a person would see, for the demo's workspace page: the messages of each
-channel (threads, ephemeral messages for one person), each person's open modals (a stack, as
-`views.push` builds it) and App Home, and a version number that moves on every change, which a
-page waits on (`wait_change`).
+channel (threads, ephemeral messages for one person), each person's App Home and open modals,
+and a version number that moves on every change, which a page waits on (`wait_change`).
+
+Modals belong to the client they were opened in, as in Slack: a trigger id comes from a click in
+one client (one load of the demo's page), and the modal it opens (a stack, as `views.push` builds
+it) shows there only. Another client of the same person, such as the page loaded again or in
+another browser, starts with none. Calls that name no client (the tests) share one, "".
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ TRIGGER_SECONDS = 3.0
 MAX_MODAL_STACK = 3
 
 Answer = dict[str, Any]
+# Where a modal is open: a person, and the client (one page load) they opened it in.
+Screen = tuple[str, str]
 
 
 @dataclass
@@ -83,10 +89,11 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, str] = field(default_factory=dict)
     ephemerals: list[Ephemeral] = field(default_factory=list)
-    # Each person's modal stack (view ids, the top last) and App Home view.
-    modals: dict[str, list[str]] = field(default_factory=dict)
+    # The modal stack (view ids, the top last) open in each person's client, and each person's
+    # App Home view.
+    modals: dict[Screen, list[str]] = field(default_factory=dict)
     homes: dict[str, str] = field(default_factory=dict)
-    trigger_users: dict[str, str] = field(default_factory=dict)
+    trigger_screens: dict[str, Screen] = field(default_factory=dict)
     response_targets: dict[str, ResponseTarget] = field(default_factory=dict)
     version: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -134,14 +141,14 @@ class FakeSlack:
         if delay:
             time.sleep(delay)
 
-    def new_trigger(self, user: str | None = None) -> str:
+    def new_trigger(self, user: str | None = None, client: str = "") -> str:
         """A trigger id as Slack puts in an interaction payload (valid 3 s, once); a modal it
-        opens is `user`'s."""
+        opens is `user`'s, in the client the interaction came from."""
         with self._lock:
             trigger = f"{int(time.time())}.{next(self._ts)}.trigger"
             self.triggers[trigger] = time.monotonic()
             if user:
-                self.trigger_users[trigger] = user
+                self.trigger_screens[trigger] = (user, client)
         return trigger
 
     def new_response_url(self, root: str, target: ResponseTarget) -> str:
@@ -387,42 +394,43 @@ class FakeSlack:
 
     # --- views ---------------------------------------------------------------------------------
 
-    def _take_trigger(self, body: dict[str, Any]) -> tuple[str | None, str | None]:
-        """(the person the trigger is for, an error) for a trigger id, used up as Slack does."""
+    def _take_trigger(self, body: dict[str, Any]) -> tuple[Screen | None, str | None]:
+        """(where the trigger's modal opens: its person and client, an error) for a trigger id,
+        used up as Slack does."""
         trigger = str(body.get("trigger_id") or "")
         with self._lock:
             issued = self.triggers.pop(trigger, None)
-            user = self.trigger_users.pop(trigger, None)
+            screen = self.trigger_screens.pop(trigger, None)
         if issued is None:
             return None, "invalid_trigger_id" if not trigger else "exchanged_trigger_id"
         if time.monotonic() - issued > TRIGGER_SECONDS:
             return None, "expired_trigger_id"
-        return user, None
+        return screen, None
 
     def _open(self, body: dict[str, Any]) -> Answer | str:
-        user, error = self._take_trigger(body)
+        screen, error = self._take_trigger(body)
         if error:
             return error
         answer = self._keep_view(body, f"V{next(self._ts)}")
-        if user and not isinstance(answer, str):
+        if screen and not isinstance(answer, str):
             with self._lock:
-                self.modals[user] = [answer["view"]["id"]]
+                self.modals[screen] = [answer["view"]["id"]]
         return answer
 
     def _push(self, body: dict[str, Any]) -> Answer | str:
-        user, error = self._take_trigger(body)
+        screen, error = self._take_trigger(body)
         if error:
             return error
         with self._lock:
-            stack = self.modals.get(user or "", [])
-            if user and not stack:
+            stack = self.modals.get(screen, []) if screen else []
+            if screen and not stack:
                 return "not_found"  # no modal open to push onto
             if len(stack) >= MAX_MODAL_STACK:
                 return "push_limit_reached"
         answer = self._keep_view(body, f"V{next(self._ts)}")
-        if user and not isinstance(answer, str):
+        if screen and not isinstance(answer, str):
             with self._lock:
-                self.modals[user] = [*stack, answer["view"]["id"]]
+                self.modals[screen] = [*stack, answer["view"]["id"]]
         return answer
 
     def _publish(self, body: dict[str, Any]) -> Answer | str:
@@ -477,25 +485,27 @@ class FakeSlack:
         self.touch()
         return None
 
-    def push_view(self, user: str, view: dict[str, Any]) -> str | None:
-        """A view pushed onto `user`'s modal stack (`response_action: push`)."""
+    def push_view(self, user: str, view: dict[str, Any], *, client: str = "") -> str | None:
+        """A view pushed onto `user`'s modal stack in `client` (`response_action: push`)."""
         with self._lock:
-            stack = self.modals.get(user, [])
+            stack = self.modals.get((user, client), [])
             if len(stack) >= MAX_MODAL_STACK:
                 return "push_limit_reached"
         answer = self._keep_view({"view": view}, f"V{next(self._ts)}")
         if isinstance(answer, str):
             return answer
         with self._lock:
-            self.modals[user] = [*stack, answer["view"]["id"]]
+            self.modals[(user, client)] = [*stack, answer["view"]["id"]]
         self.touch()
         return None
 
-    def close_view(self, user: str, *, all_views: bool = False) -> None:
-        """The top modal of `user` closed (or the whole stack: `response_action: clear`)."""
+    def close_view(self, user: str, *, client: str = "", all_views: bool = False) -> None:
+        """The top modal of `user` in `client` closed (or the whole stack: `response_action:
+        clear`)."""
         with self._lock:
-            stack = self.modals.get(user, [])
-            self.modals[user] = [] if all_views else stack[:-1]
+            stack = self.modals.pop((user, client), [])
+            if stack[:-1] and not all_views:
+                self.modals[(user, client)] = stack[:-1]
         self.touch()
 
     def conversation(
@@ -507,9 +517,15 @@ class FakeSlack:
             mine = [e for e in self.ephemerals if e.channel == channel and e.user == user]
         return messages, mine
 
-    def top_view(self, user: str) -> dict[str, Any] | None:
+    def modal_stack(self, user: str, client: str = "") -> list[str]:
+        """The view ids of the modals open for `user` in `client`, the top last."""
         with self._lock:
-            stack = self.modals.get(user) or []
+            return list(self.modals.get((user, client), []))
+
+    def top_view(self, user: str, client: str = "") -> dict[str, Any] | None:
+        """The modal `user` sees on top in `client` (None: no modal open there)."""
+        with self._lock:
+            stack = self.modals.get((user, client)) or []
             return self.views.get(stack[-1]) if stack else None
 
     def home_of(self, user: str) -> dict[str, Any] | None:

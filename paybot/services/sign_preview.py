@@ -15,7 +15,12 @@ from paybot.core.company import CompanyInfo
 from paybot.core.errors import MissingRate, ValidationFailed
 from paybot.core.payments import Flag, PaymentView
 from paybot.core.policy import Actor, Role
-from paybot.core.signing import SignerLimits, in_company_currency, only_editors
+from paybot.core.signing import (
+    SignerLimits,
+    in_company_currency,
+    only_editors,
+    waits_for_approval,
+)
 from paybot.core.states import Action, PaymentStatus, allowed_actions
 from paybot.services.common import ActorRef, company_or_error, roles_of
 from paybot.services.payments import load_payment, payment_facts, red_reasons
@@ -195,7 +200,7 @@ def _why_not(
         return Skip.MAY_HAVE_LEFT, Decimal(0)
     if red_reasons(payment, payment_facts(payment)):
         return Skip.INCOMPLETE, Decimal(0)
-    if company.approval_required and payment.status is PaymentStatus.PROPOSED:
+    if waits_for_approval(payment.status, company.approval_required):
         return Skip.NEEDS_APPROVAL, Decimal(0)
     signers = uow.signatures.signers(payment.id, payment.signature_round)
     if user_id in signers:

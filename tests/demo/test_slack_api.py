@@ -37,10 +37,10 @@ def call(slack: FakeSlack, method: str, **body: Any) -> dict[str, Any]:
 def test_modals_stack_per_person_up_to_three() -> None:
     slack = workspace()
     opened = call(slack, "views.open", trigger_id=slack.new_trigger(KARI), view=view("one"))
-    assert slack.modals[KARI] == [opened["view"]["id"]]
+    assert slack.modal_stack(KARI) == [opened["view"]["id"]]
     for title in ("two", "three"):
         assert call(slack, "views.push", trigger_id=slack.new_trigger(KARI), view=view(title))["ok"]
-    assert len(slack.modals[KARI]) == 3 and slack.modals.get(OLA) is None
+    assert len(slack.modal_stack(KARI)) == 3 and slack.modal_stack(OLA) == []
     refused = call(slack, "views.push", trigger_id=slack.new_trigger(KARI), view=view("four"))
     assert refused == {"ok": False, "error": "push_limit_reached"}
     assert (slack.top_view(KARI) or {})["title"]["text"] == "three"
@@ -65,7 +65,7 @@ def test_a_view_is_updated_in_place_by_id_or_external_id_and_hash() -> None:
     opened = call(slack, "views.open", trigger_id=slack.new_trigger(KARI), view=modal)["view"]
     stale_hash = opened["hash"]
     updated = call(slack, "views.update", external_id="sign-7", view=view("two"))["view"]
-    assert updated["id"] == opened["id"] and slack.modals[KARI] == [opened["id"]]
+    assert updated["id"] == opened["id"] and slack.modal_stack(KARI) == [opened["id"]]
     late = call(slack, "views.update", view_id=opened["id"], hash=stale_hash, view=view("3"))
     assert late["error"] == "hash_conflict"
 

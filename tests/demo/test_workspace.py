@@ -220,21 +220,6 @@ def test_paybot_serve_does_not_load_the_demo() -> None:
     assert done.stdout.strip() == ""
 
 
-def test_a_reloaded_page_closes_the_modals_left_open(page: DemoPage) -> None:
-    slack = page.demo.slack
-    view = {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Details"},
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}],
-    }
-    status, _ = slack.answer(
-        "views.open", {"trigger_id": slack.new_trigger(SIGNER), "view": view}, slack.token
-    )
-    assert page.state(SIGNER, PROPOSALS)["modal"]["title"] == "Details"
-    status, state = page.get(f"/ui/state?as={SIGNER}&conv={PROPOSALS}&fresh=1")
-    assert status == 200 and state["modal"] is None
-
-
 def test_the_customers_payments_come_in_matched_partial_and_unknown(demo: Demo) -> None:
     """The bank's OCR Giro file waiting at start: one invoice paid in full, one in part, one KID
     nobody knows, for a person to post by hand."""

@@ -6,6 +6,9 @@
   const page = {
     user: body.dataset.user,
     conv: body.dataset.conv,
+    // This load of the page: a client of its own, as a Slack client is. The modals opened here
+    // show here only; loaded again, the page is another client and starts with none.
+    client: body.dataset.client,
     version: -1,
     controller: null,
     modalId: null,
@@ -13,8 +16,6 @@
     paneHtml: null,
     homeAsked: null,
     codeTimer: null,
-    // A page just loaded: modals left open before a reload close, as Slack closes them.
-    fresh: true,
   };
   const $ = (id) => document.getElementById(id);
   const modalLayer = $("modal-layer");
@@ -28,13 +29,20 @@
     toast.timer = setTimeout(() => { t.hidden = true; }, 5000);
   }
 
+  // The demo was restarted since this page was loaded: what it shows is of the earlier run.
+  function loadAgain(answer) {
+    if (answer && answer.reload) window.location.reload();
+    return Boolean(answer && answer.reload);
+  }
+
   async function post(what, data) {
     const response = await fetch(`/ui/${what}`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ as: page.user, ...data }),
+      body: JSON.stringify({ as: page.user, client: page.client, ...data }),
     });
     const answer = await response.json().catch(() => ({ ok: false, error: "no answer" }));
+    if (loadAgain(answer)) return answer;
     if (!answer.ok) toast(answer.error || "That did not work.");
     return answer;
   }
@@ -131,13 +139,14 @@
     if (page.controller) page.controller.abort();
     const controller = new AbortController();
     page.controller = controller;
-    const query = new URLSearchParams({ as: page.user, conv: page.conv, since: String(page.version) });
-    if (page.fresh) query.set("fresh", "1");
+    const query = new URLSearchParams({
+      as: page.user, conv: page.conv, since: String(page.version), client: page.client,
+    });
     const response = await fetch(`/ui/state?${query}`, { signal: controller.signal });
     const state = await response.json();
     if (controller.signal.aborted) return;
+    if (loadAgain(state)) await new Promise(() => {}); // no more asking: the page is going
     if (!state.ok) throw new Error(state.error || "no state");
-    page.fresh = false;
     render(state);
   }
 

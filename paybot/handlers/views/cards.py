@@ -2,8 +2,10 @@
 still apply to its state now. Button values carry only the payment id (Post: its company's
 organisation number too, which the posting service takes).
 
-A red proposal cannot be approved or signed: its entry offers Fix and Details instead. One still
-to be paid whose due date has passed says since when it is overdue (given the business `today`).
+A red proposal cannot be approved or signed: its entry offers Fix and Details instead. Where the
+company approves before signing, a proposal offers Approve and no Sign until it is approved. One
+still to be paid whose due date has passed says since when it is overdue (given the business
+`today`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from paybot.core.identifiers import format_account
 from paybot.core.money import format_money
 from paybot.core.payments import Flag, LastStep, PaymentView
 from paybot.core.posting import VoucherRef
-from paybot.core.signing import SecondSigner, WhySecond
+from paybot.core.signing import SecondSigner, WhySecond, waits_for_approval
 from paybot.core.states import Action, PaymentStatus, allowed_actions
 from paybot.handlers.ids import Act, Overflow
 from paybot.handlers.views.blocks import Block, escape, section
@@ -197,6 +199,7 @@ def payment_entry(
     today: date | None = None,
     may_post: bool = False,
     voucher: VoucherRef | None = None,
+    approval_required: bool = False,
 ) -> list[Block]:
     """Section, who did what last (if anyone), and the buttons for the state it is in now.
 
@@ -205,7 +208,8 @@ def payment_entry(
     post's entry keeps only Details and stays small enough for many entries per message.
     `today` (the business day) lets the entry say that the payment is overdue. `may_post`:
     a paid payment offers Post (to one who may post: the Home tab knows). `voucher`: the one a
-    posted payment was posted as.
+    posted payment was posted as. `approval_required`: the company's setting; a proposal then
+    offers Approve and no Sign.
     """
     blocks: list[Block] = [section(payment_text(payment, language, today, voucher))]
     said = step_text(step, language, zone)
@@ -213,7 +217,13 @@ def payment_entry(
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": said}]},
         )
-    elements = buttons(payment, language, follow_up=follow_up, may_post=may_post)
+    elements = buttons(
+        payment,
+        language,
+        follow_up=follow_up,
+        may_post=may_post,
+        approval_required=approval_required,
+    )
     if elements:
         blocks.append(
             {
@@ -235,6 +245,7 @@ def payment_entries(
     today: date | None = None,
     may_post: bool = False,
     vouchers: Mapping[int, VoucherRef] | None = None,
+    approval_required: bool = False,
 ) -> list[Block]:
     vouchers = vouchers or {}
     return [
@@ -249,14 +260,22 @@ def payment_entries(
             today=today,
             may_post=may_post,
             voucher=vouchers.get(p.id),
+            approval_required=approval_required,
         )
     ]
 
 
 def buttons(
-    payment: PaymentView, language: Language, *, follow_up: bool = True, may_post: bool = False
+    payment: PaymentView,
+    language: Language,
+    *,
+    follow_up: bool = True,
+    may_post: bool = False,
+    approval_required: bool = False,
 ) -> list[dict[str, Any]]:
-    """The buttons that apply to the payment's state; the server re-checks every click."""
+    """The buttons that apply to the payment's state and the company's settings
+    (`approval_required`: a proposal is approved before it is signed); the server re-checks
+    every click."""
     value = str(payment.id)
     if may_post and payment.status is PaymentStatus.PAID:
         return [
@@ -290,7 +309,7 @@ def buttons(
     elif payment.status is PaymentStatus.FAILED:
         elements.append(button(FIX(language), Act.FIX, value))
         elements.append(button(SIGN_AGAIN(language), Act.SIGN_AGAIN, value, style="primary"))
-    elif Action.SIGN in allowed:
+    elif Action.SIGN in allowed and not waits_for_approval(payment.status, approval_required):
         elements.append(button(SIGN(language), Act.SIGN, value))
     if Action.RESTORE in allowed:
         elements.append(button(RESTORE(language), Act.RESTORE, value))

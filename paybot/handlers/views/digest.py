@@ -71,7 +71,13 @@ def digest_messages(digest: Digest, language: Language, zone: ZoneInfo) -> list[
         return [_nothing_today(digest, language)]
     entries = [
         payment_entry(
-            p, digest.steps.get(p.id), language, zone=zone, follow_up=False, today=digest.today
+            p,
+            digest.steps.get(p.id),
+            language,
+            zone=zone,
+            follow_up=False,
+            today=digest.today,
+            approval_required=digest.company.approval_required,
         )
         for p in proposals
     ]

@@ -1,5 +1,6 @@
 """The App Home tab: per company the person's roles, limits and code, counts per status and the
-first few payments of each status with their buttons; always within Slack's 100 blocks."""
+first few payments of each status with the buttons its state and the company's settings allow
+(the cards' own); always within Slack's 100 blocks."""
 
 from __future__ import annotations
 
@@ -196,7 +197,13 @@ def _company(home: CompanyHome, per_status: int, zone: ZoneInfo, today: date | N
             continue
         blocks.append(section(f"*{STATUSES[status](language)}* ({count})"))
         blocks += payment_entries(
-            listed, home.steps, language, zone=zone, today=today, may_post=may_post
+            listed,
+            home.steps,
+            language,
+            zone=zone,
+            today=today,
+            may_post=may_post,
+            approval_required=home.company.approval_required,
         )
         if count > len(listed):
             blocks.append(
