@@ -70,24 +70,29 @@ class CreditTransfer:
     creditor_account: str  # compact: an 11-digit BBAN, an IBAN, or a foreign account number
     reference_type: ReferenceType  # kid, message or invoice
     reference: str
+    # CdtrAgt: optional at home and in SEPA, required abroad where the account is not an IBAN.
     creditor_bic: str | None = None
-    regulatory_report: RegulatoryReport | None = None
-    uetr: str | None = None  # a UUID v4; written in pain.001.001.09 only
+    regulatory_report: RegulatoryReport | None = None  # written for payments abroad only
+    uetr: str | None = None  # a lower-case UUID v4; written in pain.001.001.09 only
 
 
 @dataclass(frozen=True)
 class PaymentBlock:
     """One PmtInf: payments from one account, on one execution date, of one payment type
-    (core.payment_types), with one charge bearer and service level."""
+    (core.payment_types; the payee's country is its address's), with one charge bearer and
+    service level. The writer refuses a block that mixes payment types."""
 
     payment_info_id: str  # 1-35 characters, unique for ever
     debtor_account: str  # compact BBAN or IBAN
     execution_date: date
     transfers: Sequence[CreditTransfer]
+    # The company's bank (core.bank_profiles.debtor_bic). None: `Othr/Id` NOTPROVIDED, which only
+    # a domestic block takes, and only where the bank profile allows it.
     debtor_bic: str | None = None
-    # None: as the transfers' payment type says (core.payment_types.ChargeBearer).
+    # None: the payment type's default (core.bank_profiles.BankProfile.charge_bearer). SEPA takes
+    # SLEV alone; the others DEBT, CRED or SHAR.
     charge_bearer: str | None = None
-    urgent: bool = False
+    urgent: bool = False  # SvcLvl URGP: cross-border blocks only
 
 
 @dataclass(frozen=True)
