@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
-from paybot.core.identifiers import account_problem, compact_account, kid_problem
+from paybot.core.identifiers import (
+    account_problem,
+    compact_account,
+    is_foreign_account,
+    kid_problem,
+)
 from paybot.core.money import is_iso_currency
-from paybot.core.payments import Reason, ReferenceType
+from paybot.core.payment_types import (
+    REPORTING_THRESHOLD_NOK,
+    PaymentType,
+    is_abroad,
+    needs_purpose,
+    payment_type,
+)
+from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, Reason, ReferenceType
 
 
 @dataclass(frozen=True)
@@ -26,6 +39,25 @@ class PaymentFacts:
     invoice_no: str | None
     # Duplicates are looked for among active and paid payments, not deleted ones.
     counts_for_duplicates: bool = True
+    # The payee's address, BIC and purpose: the payment's own, or for an open item not yet in
+    # the bank module its supplier's (a new payment copies them).
+    payee: PayeeDetails = NO_PAYEE_DETAILS
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """What the Currency Register's purpose rule needs besides the payment: the newest rate of
+    each currency to NOK, and the company's reporting threshold (NOK)."""
+
+    nok_rates: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> NOK per unit
+    threshold: Decimal = REPORTING_THRESHOLD_NOK
+
+    def amount_nok(self, amount: Decimal, currency: str) -> Decimal | None:
+        """The amount in NOK; None when no rate to NOK is known for `currency`."""
+        if currency == "NOK":
+            return amount
+        rate = self.nok_rates.get(currency)
+        return None if rate is None else amount * rate
 
 
 @dataclass(frozen=True)
@@ -37,18 +69,27 @@ class SupplierFacts:
 
 
 def completeness_reasons(
-    facts: PaymentFacts, *, unsupported_tax_accounts: frozenset[str] = frozenset()
+    facts: PaymentFacts,
+    *,
+    unsupported_tax_accounts: frozenset[str] = frozenset(),
+    reporting: Reporting | None = None,
 ) -> set[Reason]:
     """The red reasons: what must be fixed before the payment can be approved or signed.
 
-    `unsupported_tax_accounts`: the company's tax-withholding accounts (compact numbers) at a
-    bank that does not support tax-withholding accounts (core.banks.unsupported_tax_accounts).
+    Args:
+        facts: The payment, with its payee's details (`facts.payee`).
+        unsupported_tax_accounts: The company's tax-withholding accounts (compact numbers) at a
+            bank that does not support tax-withholding accounts
+            (core.banks.unsupported_tax_accounts).
+        reporting: The NOK rates and the company's threshold, for the purpose rule
+            (MISSING_PURPOSE). Without them that rule is not checked here: a caller with no
+            rates at hand leaves it to the flag stored with them.
     """
     clean_text = _clean_text()
     reasons: set[Reason] = set()
     if not facts.account:
         reasons.add(Reason.MISSING_ACCOUNT)
-    elif account_problem(facts.account):
+    elif account_problem(facts.account, facts.payee.country):
         reasons.add(Reason.INVALID_ACCOUNT)
     elif unsupported_tax_accounts and compact_account(facts.account) in unsupported_tax_accounts:
         reasons.add(Reason.TAX_ACCOUNT_UNSUPPORTED)
@@ -60,8 +101,61 @@ def completeness_reasons(
     elif facts.reference_type is ReferenceType.KID and kid_problem(facts.reference or ""):
         reasons.add(Reason.INVALID_KID)
     if not is_iso_currency(facts.currency):
+        # Which kind of payment it is depends on the currency: the rules abroad wait for it.
         reasons.add(Reason.UNSUPPORTED_CURRENCY)
+    else:
+        _add_abroad_reasons(reasons, facts, reporting)
     return reasons
+
+
+def _add_abroad_reasons(
+    reasons: set[Reason], facts: PaymentFacts, reporting: Reporting | None
+) -> None:
+    """A payment abroad (not domestic, to an account outside Norway) needs the payee's town and
+    country; to a foreign account
+    that is not an IBAN, the payee's bank's BIC; above the reporting threshold, or with no rate
+    to NOK, a purpose of Norges Bank's list and a short text."""
+    payee = facts.payee
+    kind = _payment_type(facts.account, facts.currency, payee.country)
+    if kind is PaymentType.DOMESTIC or not is_abroad(facts.account, payee.country):
+        return
+    if not (payee.country and _COUNTRY.fullmatch(payee.country)) or not _filled(payee.town):
+        reasons.add(Reason.MISSING_ADDRESS)
+    if (
+        facts.account
+        and is_foreign_account(facts.account, payee.country)
+        and not (payee.bic and _BIC.fullmatch(payee.bic))
+    ):
+        reasons.add(Reason.MISSING_BIC)
+    if reporting is not None:
+        amount_nok = reporting.amount_nok(facts.amount, facts.currency)
+        if needs_purpose(kind, amount_nok, reporting.threshold) and _purpose_problem()(
+            payee.purpose_code, payee.purpose_text
+        ):
+            reasons.add(Reason.MISSING_PURPOSE)
+
+
+# ISO 3166 alpha-2, as a payment file writes it (Ctry).
+_COUNTRY = re.compile(r"[A-Z]{2}")
+# A BIC as both pain.001 versions accept it: .03's BICIdentifier (4 letters for the bank, 2 for
+# the country, a location whose second character is not "O", a branch of 3) is the stricter.
+_BIC = re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?")
+
+# A ledger has far fewer distinct accounts than items: each (account, currency, country) once.
+_payment_type = lru_cache(maxsize=65536)(payment_type)
+
+
+def _filled(text: str | None) -> bool:
+    return bool(text and text.strip())
+
+
+@cache
+def _purpose_problem() -> Callable[[str | None, str | None], str | None]:
+    """core.purpose_codes' check, loaded on first use: its list is read only when a payment
+    abroad needs a purpose."""
+    from paybot.core.purpose_codes import purpose_problem
+
+    return purpose_problem
 
 
 @cache
@@ -112,11 +206,12 @@ def assess(
     *,
     duplicates: set[int] | None = None,
     unsupported_tax_accounts: frozenset[str] = frozenset(),
+    reporting: Reporting | None = None,
 ) -> dict[int, set[Reason]]:
     """Every reason that applies to each payment; `flag_for` turns a set into its colour.
 
     `duplicates` may be computed over a wider set than `payments` (e.g. including paid ones);
-    `unsupported_tax_accounts` as `completeness_reasons` takes them.
+    `unsupported_tax_accounts` and `reporting` as `completeness_reasons` takes them.
     """
     payments = list(payments)
     if duplicates is None:
@@ -129,7 +224,9 @@ def assess(
     compacted: dict[str, str] = {}
     for facts in payments:
         supplier = suppliers.get(facts.supplier_key, nobody)
-        reasons = completeness_reasons(facts, unsupported_tax_accounts=unsupported_tax_accounts)
+        reasons = completeness_reasons(
+            facts, unsupported_tax_accounts=unsupported_tax_accounts, reporting=reporting
+        )
         credits = supplier.open_credit_keys
         if credits and (len(credits) > 1 or facts.key not in credits):  # credits - {key}, uncopied
             reasons.add(Reason.OPEN_CREDIT_ITEMS)

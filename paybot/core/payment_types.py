@@ -48,6 +48,18 @@ def payment_type(account: str | None, currency: str, country: str | None = None)
     return PaymentType.CROSS_BORDER
 
 
+def is_abroad(account: str | None, country: str | None = None) -> bool:
+    """The payee's account is held outside Norway: an IBAN of another country, or, with the
+    payee's `country` known and not NO, an account number that is not an IBAN. A payment in
+    another currency to a Norwegian account is not domestic, but it is not abroad: its payee
+    needs no address of its own (Norway) and no purpose (the Currency Register counts transfers
+    across the border)."""
+    compact = compact_account(account or "")
+    if is_iban_like(compact):
+        return not compact.startswith("NO")
+    return bool(country) and country != "NO"
+
+
 @lru_cache(maxsize=4096)
 def in_sepa_zone(iban: str) -> bool:
     """The IBAN's country is in the SEPA zone (a broken IBAN is not)."""
@@ -63,8 +75,9 @@ def in_sepa_zone(iban: str) -> bool:
 def needs_purpose(
     kind: PaymentType, amount_nok: Decimal | None, threshold: Decimal = REPORTING_THRESHOLD_NOK
 ) -> bool:
-    """A payment that is not domestic needs its purpose above the threshold; one whose NOK value
-    is unknown (no rate for its currency) needs it too, since nobody can tell it is below."""
+    """A payment abroad (not domestic, and `is_abroad`: the caller asks) needs its purpose above
+    the threshold; one whose NOK value is unknown (no rate for its currency) needs it too, since
+    nobody can tell it is below."""
     if kind is PaymentType.DOMESTIC:
         return False
     return amount_nok is None or amount_nok > threshold

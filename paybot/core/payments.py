@@ -32,6 +32,10 @@ class Reason(StrEnum):
     INVALID_KID = "invalid_kid"
     UNSUPPORTED_CURRENCY = "unsupported_currency"
     TAX_ACCOUNT_UNSUPPORTED = "tax_account_unsupported"
+    # Payments abroad (core.payment_types): what the bank and the Currency Register need.
+    MISSING_ADDRESS = "missing_address"
+    MISSING_BIC = "missing_bic"
+    MISSING_PURPOSE = "missing_purpose"
     OPEN_CREDIT_ITEMS = "open_credit_items"
     ACCOUNT_CHANGED = "account_changed"
     POSSIBLE_DUPLICATE = "possible_duplicate"
@@ -54,6 +58,9 @@ RED_REASONS = frozenset(
         Reason.INVALID_KID,
         Reason.UNSUPPORTED_CURRENCY,
         Reason.TAX_ACCOUNT_UNSUPPORTED,
+        Reason.MISSING_ADDRESS,
+        Reason.MISSING_BIC,
+        Reason.MISSING_PURPOSE,
     }
 )
 
@@ -67,6 +74,18 @@ REASON_TEXTS = {
     Reason.TAX_ACCOUNT_UNSUPPORTED: (
         "The payee account is the company's tax-withholding account, "
         "and its bank does not support tax-withholding accounts"
+    ),
+    Reason.MISSING_ADDRESS: (
+        "Payment abroad: the payee's town and country are needed (fill in the payee's address)"
+    ),
+    Reason.MISSING_BIC: (
+        "Payment abroad: the payee's account is not an IBAN, so a valid BIC (SWIFT code) of "
+        "the payee's bank is needed"
+    ),
+    Reason.MISSING_PURPOSE: (
+        "Payment abroad above the reporting threshold (NOK 100,000 unless the company set "
+        "another), or without an exchange rate to NOK: the Currency Register needs a purpose "
+        "code from Norges Bank's list and a short text"
     ),
     Reason.OPEN_CREDIT_ITEMS: "The supplier has open credit notes or earlier payments",
     Reason.ACCOUNT_CHANGED: "The payee account differs from the supplier's known account",

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from paybot.core.banks import unsupported_tax_accounts
-from paybot.core.flags import PaymentFacts, SupplierFacts, assess, duplicate_keys
+from paybot.core.flags import PaymentFacts, Reporting, SupplierFacts, assess, duplicate_keys
 from paybot.core.payments import Flag, PaymentView, Reason, flag_for, sorted_reasons
 from paybot.core.policy import Actor
 from paybot.core.states import PaymentStatus
@@ -88,7 +88,9 @@ def _propose_and_flag(
     known: list[_Known] = list(uow.payments.facts(company_id, supplier_ids))
     known.extend([(None, PaymentStatus.PROPOSED, "", (), facts) for facts in new_items])
     suppliers = uow.ledger.supplier_facts(company_id, supplier_ids)
-    flags = _flags(known, suppliers, _tax_accounts(uow, company_id))
+    flags = _flags(
+        known, suppliers, _tax_accounts(uow, company_id), uow.rates.reporting(company_id)
+    )
     created = uow.payments.add_proposals(
         company_id, {facts.key: flags[facts.key] for facts in new_items}, now
     )
@@ -130,7 +132,9 @@ def reflag(uow: UnitOfWork, company_id: int, supplier_ids: Iterable[int] | None 
     supplier_ids = None if supplier_ids is None else set(supplier_ids)
     known: list[_Known] = list(uow.payments.facts(company_id, supplier_ids))
     suppliers = uow.ledger.supplier_facts(company_id, supplier_ids)
-    flags = _flags(known, suppliers, _tax_accounts(uow, company_id))
+    flags = _flags(
+        known, suppliers, _tax_accounts(uow, company_id), uow.rates.reporting(company_id)
+    )
     return _store_changes(uow, known, flags)
 
 
@@ -144,16 +148,22 @@ def _flags(
     known: Sequence[_Known],
     suppliers: dict[int, SupplierFacts],
     tax_accounts: frozenset[str] = frozenset(),
+    reporting: Reporting | None = None,
 ) -> dict[int, tuple[str, tuple[str, ...]]]:
     """(flag, reason codes) per open item, for the payments whose flags still matter;
-    `tax_accounts`: payments to these accounts are red (TAX_ACCOUNT_UNSUPPORTED)."""
+    `tax_accounts`: payments to these accounts are red (TAX_ACCOUNT_UNSUPPORTED); `reporting`:
+    the NOK rates and threshold the purpose of a payment abroad depends on (MISSING_PURPOSE)."""
     duplicates = duplicate_keys(facts for *_, facts in known)
     to_assess = [facts for _, status, _, _, facts in known if status in REFLAGGED]
     # A handful of distinct reason sets: each is turned into its flag and codes once.
     outcomes: dict[frozenset[Reason], tuple[str, tuple[str, ...]]] = {}
     flags: dict[int, tuple[str, tuple[str, ...]]] = {}
     assessed = assess(
-        to_assess, suppliers, duplicates=duplicates, unsupported_tax_accounts=tax_accounts
+        to_assess,
+        suppliers,
+        duplicates=duplicates,
+        unsupported_tax_accounts=tax_accounts,
+        reporting=reporting,
     )
     for key, found in assessed.items():
         reasons = frozenset(found)

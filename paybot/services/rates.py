@@ -9,6 +9,7 @@ from paybot.core.errors import ValidationFailed
 from paybot.core.money import RATE_SCALE, is_iso_currency
 from paybot.core.policy import Actor
 from paybot.services.common import SYSTEM, audit
+from paybot.services.proposals import REFLAGGED, reflag
 from paybot.store.uow import UnitOfWork
 
 
@@ -22,7 +23,12 @@ def set_rate(
     now: datetime,
     actor: Actor = SYSTEM,
 ) -> None:
-    """`rate` units of `quote_currency` buy one unit of `currency`, from `valid_from` on."""
+    """`rate` units of `quote_currency` buy one unit of `currency`, from `valid_from` on.
+
+    A rate to NOK may take a payment abroad above the company's reporting threshold, or below
+    it: every company's payments in `currency` whose flags still matter are flagged again, in
+    the same transaction.
+    """
     currency, quote_currency = currency.upper(), quote_currency.upper()
     errors = {}
     for field, code in (("currency", currency), ("quote_currency", quote_currency)):
@@ -38,6 +44,11 @@ def set_rate(
         raise ValidationFailed(errors)
     with uow:
         before = uow.rates.set(currency, quote_currency, valid_from, rate, now)
+        reflagged = 0
+        if quote_currency == "NOK":  # the purpose rule reads rates to NOK only
+            paying = uow.payments.suppliers_paying_in(currency, REFLAGGED)
+            for company_id, supplier_ids in sorted(paying.items()):
+                reflagged += reflag(uow, company_id, supplier_ids)
         audit(
             uow,
             actor=actor,
@@ -49,6 +60,7 @@ def set_rate(
                 "currency": currency,
                 "quote_currency": quote_currency,
                 "valid_from": valid_from.isoformat(),
+                "reflagged": reflagged,
             },
         )
         uow.commit()

@@ -11,18 +11,21 @@ from sqlalchemy import Table, Update, bindparam, func, insert, literal, select, 
 from sqlalchemy.orm import Session
 
 from paybot.core.flags import PaymentFacts
-from paybot.core.payments import Flag, PaymentView, ReferenceType
+from paybot.core.payments import NO_PAYEE_DETAILS, Flag, PayeeDetails, PaymentView, ReferenceType
 from paybot.core.search_query import SearchQuery
 from paybot.core.states import PaymentStatus
 from paybot.store.bulk import chunks, id_chunks
 from paybot.store.models import OpenItem, Payment, Supplier
 from paybot.store.payment_search import list_conditions, to_view, view_query
+from paybot.store.tables import PAYEE_DETAILS
+from paybot.store.tables import suppliers as _SUPPLIERS
 
 # Core table for bulk statements: the ORM's bulk paths cost several times more per row.
 _PAYMENTS = cast(Table, Payment.__table__)
 
 
 # A proposal per open item in `ids`; the columns a new payment needs, nothing left to defaults.
+# The payee's details (address, BIC, charge bearer, purpose) are the supplier's when proposed.
 _PROPOSE = insert(_PAYMENTS).from_select(
     [
         _PAYMENTS.c.company_id,
@@ -43,6 +46,7 @@ _PROPOSE = insert(_PAYMENTS).from_select(
         _PAYMENTS.c.editors,
         _PAYMENTS.c.created_at,
         _PAYMENTS.c.updated_at,
+        *(_PAYMENTS.c[name] for name in PAYEE_DETAILS),
     ],
     select(
         bindparam("company_id", type_=_PAYMENTS.c.company_id.type),
@@ -64,6 +68,7 @@ _PROPOSE = insert(_PAYMENTS).from_select(
         literal([], _PAYMENTS.c.editors.type),
         bindparam("now", type_=_PAYMENTS.c.created_at.type),
         bindparam("now", type_=_PAYMENTS.c.updated_at.type),
+        *(_SUPPLIERS.c[name] for name in PAYEE_DETAILS),
     )
     .join(Supplier, Supplier.id == OpenItem.supplier_id)
     .where(OpenItem.id.in_(bindparam("ids", expanding=True)))
@@ -140,6 +145,7 @@ class PaymentRepository:
                 Payment.reference_type,
                 Payment.reference,
                 OpenItem.invoice_no,
+                *(_PAYMENTS.c[name] for name in PAYEE_DETAILS),
             )
             .join(OpenItem, OpenItem.id == Payment.open_item_id)
             .where(Payment.company_id == company_id)
@@ -165,6 +171,7 @@ class PaymentRepository:
             reference_type,
             reference,
             invoice_no,
+            *details,
         ) in self._session.execute(query):
             status = statuses[status_value]
             facts = PaymentFacts(
@@ -177,9 +184,28 @@ class PaymentRepository:
                 reference,
                 invoice_no,
                 status is not deleted,
+                # Most payments are domestic, without any: they share one empty object.
+                PayeeDetails(*details) if any(details) else NO_PAYEE_DETAILS,
             )
             result.append((payment_id, status, flag, reasons, facts))
         return result
+
+    def suppliers_paying_in(
+        self, currency: str, statuses: Iterable[PaymentStatus]
+    ) -> dict[int, set[int]]:
+        """Company id -> its suppliers that have payments in `currency` in one of `statuses`."""
+        query = (
+            select(Payment.company_id, Payment.supplier_id)
+            .where(
+                Payment.currency == currency,
+                Payment.status.in_([status.value for status in statuses]),
+            )
+            .distinct()
+        )
+        found: dict[int, set[int]] = {}
+        for company_id, supplier_id in self._session.execute(query):
+            found.setdefault(company_id, set()).add(supplier_id)
+        return found
 
     def set_flags(self, flags: Sequence[dict[str, Any]]) -> None:
         """Bulk update of derived flags (rows: id, flag, reasons); the version is not bumped."""

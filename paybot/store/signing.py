@@ -23,10 +23,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from paybot.core.flags import Reporting
 from paybot.core.otp import OtpState
 from paybot.core.signing import SignerLimits
 from paybot.store.ledger import last_paid_account
 from paybot.store.models import (
+    Company,
     ExchangeRate,
     OtpDevice,
     Payment,
@@ -115,6 +117,32 @@ class RateRepository:
             .order_by(ExchangeRate.valid_from.desc())
             .limit(1)
         )
+
+    def reporting(self, company_id: int) -> Reporting:
+        """What the Currency Register's purpose rule needs besides the payments: the newest rate
+        of every currency to NOK (one statement, however many currencies) and the company's
+        reporting threshold."""
+        newest = (
+            select(ExchangeRate.currency, func.max(ExchangeRate.valid_from).label("valid_from"))
+            .where(ExchangeRate.quote_currency == "NOK")
+            .group_by(ExchangeRate.currency)
+            .subquery()
+        )
+        rates = select(ExchangeRate.currency, ExchangeRate.rate).join(
+            newest,
+            and_(
+                ExchangeRate.quote_currency == "NOK",
+                ExchangeRate.currency == newest.c.currency,
+                ExchangeRate.valid_from == newest.c.valid_from,
+            ),
+        )
+        threshold = self._session.scalar(
+            select(Company.reporting_threshold).where(Company.id == company_id)
+        )
+        nok_rates = {currency: rate for currency, rate in self._session.execute(rates)}
+        if threshold is None:
+            return Reporting(nok_rates)
+        return Reporting(nok_rates, threshold)
 
     def all(self) -> list[tuple[str, str, date, Decimal]]:
         query = select(

@@ -15,7 +15,15 @@ from paybot.core.flags import (
     completeness_reasons,
     duplicate_keys,
 )
-from paybot.core.payments import RED_REASONS, Flag, Reason, ReferenceType, flag_for, sorted_reasons
+from paybot.core.payments import (
+    RED_REASONS,
+    Flag,
+    PayeeDetails,
+    Reason,
+    ReferenceType,
+    flag_for,
+    sorted_reasons,
+)
 
 ACCOUNT = "12345678903"
 OTHER_ACCOUNT = "15030100007"
@@ -91,8 +99,9 @@ def test_a_message_or_invoice_reference_is_not_checked_as_a_kid(
     )
 
 
-def test_valid_iban_and_foreign_currency_are_complete() -> None:
-    payment = facts(account="DE89370400440532013000", currency="EUR")
+def test_valid_iban_and_foreign_currency_with_the_payees_address_are_complete() -> None:
+    payee = PayeeDetails(town="Berlin", country="DE")
+    payment = facts(account="DE89370400440532013000", currency="EUR", payee=payee)
     assert completeness_reasons(payment) == set()
 
 

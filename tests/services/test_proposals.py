@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from paybot.core.errors import ImportRejected
-from paybot.core.payments import Flag, ReferenceType
+from paybot.core.payments import NO_PAYEE_DETAILS, Flag, PayeeDetails, ReferenceType
 from paybot.services import audit_trail, ledger, proposals
+from paybot.services.common import company_or_error
 from paybot.store import bulk
 from paybot.store.uow import UnitOfWork
 from tests.builders import (
@@ -228,3 +230,39 @@ def test_one_refresh_gives_each_new_payment_its_items_values_and_its_own_flag(
         assert event["action"] == "payment.propose"
     assert [p.id for p in found] == sorted(p.id for p in found)  # in the ledger's order
     assert audit_trail.verify(uow).broken_at is None
+
+
+def test_each_new_payment_takes_its_suppliers_payee_details(
+    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "CHUNK", 2)
+    details = PayeeDetails(
+        street="Unter den Linden",
+        building_no="5",
+        post_code="10117",
+        town="Berlin",
+        country="DE",
+        bic="COBADEFFXXX",
+        charge_bearer="SHAR",
+        purpose_code="14",
+        purpose_text="Machine parts",
+    )
+    abroad = a_supplier(name="Maschinen GmbH", org_no=None, account=None)
+    ledger.import_suppliers(
+        uow, company_org_no=ORG_NO, source="s.csv", rows=[a_supplier(), abroad], now=NOW
+    )
+    with uow:
+        company_id = company_or_error(uow, ORG_NO).id
+        supplier_id = uow.ledger.suppliers(company_id)["name:maschinen gmbh"][0]
+        uow.ledger.update_supplier(supplier_id, asdict(details))
+        uow.commit()
+    german = {"supplier_name": "Maschinen GmbH", "supplier_org_no": None}
+    items = [
+        an_item(**german, account="DE89370400440532013000", currency="NOK", reference="0000001230"),
+        an_item(),
+        an_item(**german, account="DE89370400440532013000", currency="NOK", reference="0000001248"),
+    ]
+    payments = ledger_with(uow, items)
+    found = [payments[item.voucher_no] for item in items]
+    assert [p.payee_details for p in found] == [details, NO_PAYEE_DETAILS, details]
+    assert [p.flag for p in found] == [Flag.BLUE, Flag.BLUE, Flag.BLUE]

@@ -119,6 +119,31 @@ STATUSES = {
     PaymentStatus.ON_HOLD: Phrase("On hold", "Stoppet"),
 }
 
+# The payee's details of a payment abroad (core.payee_details.PAYEE_FIELDS) and urgency.
+PAYEE_LABELS = {
+    "street": Phrase("Street", "Gate/vei"),
+    "building_no": Phrase("Building no.", "Husnummer"),
+    "post_code": Phrase("Post code", "Postnummer"),
+    "town": Phrase("Town", "Poststed"),
+    "country": Phrase("Country", "Land"),
+    "bic": Phrase("Payee's bank (BIC)", "Mottakers bank (BIC)"),
+    "charge_bearer": Phrase("Charges", "Gebyrer"),
+    "purpose_code": Phrase("Purpose code", "Kode for betalingsart"),
+    "purpose_text": Phrase("Purpose", "Formål"),
+    "urgent": Phrase("Urgent", "Haster"),
+}
+ADDRESS = Phrase("Payee's address", "Mottakers adresse")
+
+# Who bears the banks' charges (core.payment_types.ChargeBearer values).
+CHARGE_BEARER_NAMES = {
+    "DEBT": Phrase("The company pays all charges (DEBT)", "Selskapet betaler alle gebyrer (DEBT)"),
+    "CRED": Phrase("The payee pays all charges (CRED)", "Mottaker betaler alle gebyrer (CRED)"),
+    "SHAR": Phrase(
+        "Shared: each pays their own bank (SHAR)", "Delt: hver betaler sin egen bank (SHAR)"
+    ),
+    "SLEV": Phrase("As the SEPA scheme says (SLEV)", "Etter SEPA-reglene (SLEV)"),
+}
+
 REASONS = {
     Reason.MISSING_ACCOUNT: Phrase("No payee account number", "Mangler kontonummer"),
     Reason.INVALID_ACCOUNT: Phrase(
@@ -141,6 +166,24 @@ REASONS = {
         "The payee account is the company's tax-withholding account, "
         "and its bank does not support tax-withholding accounts",
         "Mottakerkontoen er selskapets skattetrekkskonto, og banken støtter ikke skattetrekkskonto",
+    ),
+    Reason.MISSING_ADDRESS: Phrase(
+        "Payment abroad: the payee's town and country are needed (fill in the payee's address)",
+        "Betaling til utlandet: mottakerens poststed og land må fylles ut (mottakerens adresse)",
+    ),
+    Reason.MISSING_BIC: Phrase(
+        "Payment abroad: the payee's account is not an IBAN, so a valid BIC (SWIFT code) of "
+        "the payee's bank is needed",
+        "Betaling til utlandet: mottakerens kontonummer er ikke et IBAN, så en gyldig BIC "
+        "(SWIFT-kode) for mottakerens bank må fylles ut",
+    ),
+    Reason.MISSING_PURPOSE: Phrase(
+        "Payment abroad above the reporting threshold (NOK 100,000 unless the company set "
+        "another), or without an exchange rate to NOK: the Currency Register needs a purpose "
+        "code from Norges Bank's list and a short text",
+        "Betaling til utlandet over rapporteringsgrensen (100 000 kroner om ikke selskapet har "
+        "satt en annen), eller uten valutakurs til NOK: Valutaregisteret krever en kode for "
+        "betalingsart fra Norges Banks liste og en kort tekst",
     ),
     Reason.OPEN_CREDIT_ITEMS: Phrase(
         "The supplier has open credit notes or earlier payments",
