@@ -1,6 +1,6 @@
 """`paybot proposals`, `paybot payments` and `paybot search`."""
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -9,6 +9,7 @@ from paybot.core.payments import ReferenceType
 from paybot.core.states import PaymentStatus
 
 if TYPE_CHECKING:
+    from paybot.core.company import Language
     from paybot.core.payments import PaymentView
     from paybot.services.payments import BulkAction
 
@@ -227,12 +228,64 @@ def _act(service: "BulkAction", ids: list[int], as_user: str, team: str | None, 
         typer.echo(f"{verb} payment {payment.id} ({payment.payee}): now {payment.status.value}.")
 
 
+def _detail(flag: str, metavar: str, what: str, cleared: str = "clears it") -> Any:
+    """An option of a payee detail for a payment abroad; an empty value ("") clears it."""
+    return typer.Option(flag, metavar=metavar, help=f'{what}; "" {cleared}.')
+
+
+Street = Annotated[str | None, _detail("--street", "STREET", "The payee's street")]
+BuildingNo = Annotated[str | None, _detail("--building-no", "NO", "The payee's building number")]
+PostCode = Annotated[str | None, _detail("--post-code", "CODE", "The payee's post code")]
+Town = Annotated[str | None, _detail("--town", "TOWN", "The payee's town")]
+Country = Annotated[
+    str | None, _detail("--country", "CC", "The payee's country: ISO 3166 alpha-2, e.g. DE")
+]
+Bic = Annotated[
+    str | None,
+    _detail("--bic", "BIC", "The payee's bank's BIC, needed where the account is not an IBAN"),
+]
+ChargeBearer = Annotated[
+    str | None,
+    _detail(
+        "--charge-bearer",
+        "WHO",
+        "Who bears the charges: DEBT (the company), CRED (the payee) or SHAR (shared)",
+        "leaves it to the payment type (SEPA: SLEV, other payments abroad: SHAR)",
+    ),
+]
+PurposeCode = Annotated[
+    str | None,
+    _detail(
+        "--purpose-code",
+        "CODE",
+        "The purpose code of Norges Bank's list (e.g. 14, purchase/sale of goods), reported to "
+        "the Currency Register",
+    ),
+]
+PurposeText = Annotated[
+    str | None,
+    _detail("--purpose-text", "TEXT", "What the payment is for, at most 35 characters"),
+]
+Urgent = Annotated[
+    bool | None,
+    typer.Option(
+        "--urgent/--not-urgent",
+        help="Send as an urgent payment (only a cross-border payment can be), or not.",
+        show_default=False,
+    ),
+]
+
+
 @payments_app.command("fix")
 def payments_fix(
     payment_id: PaymentId,
     as_user: As,
     account: Annotated[
-        str | None, typer.Option(metavar="ACCOUNT", help="Payee account (BBAN or IBAN).")
+        str | None,
+        typer.Option(
+            metavar="ACCOUNT",
+            help="Payee account (BBAN or IBAN; abroad with --country, the bank's account number).",
+        ),
     ] = None,
     reference_type: Annotated[
         ReferenceType | None,
@@ -245,9 +298,21 @@ def payments_fix(
     reference: Annotated[
         str | None, typer.Option(metavar="REFERENCE", help="KID, message or invoice no.")
     ] = None,
+    street: Street = None,
+    building_no: BuildingNo = None,
+    post_code: PostCode = None,
+    town: Town = None,
+    country: Country = None,
+    bic: Bic = None,
+    charge_bearer: ChargeBearer = None,
+    purpose_code: PurposeCode = None,
+    purpose_text: PurposeText = None,
+    urgent: Urgent = None,
     team: Team = None,
 ) -> None:
-    """Correct a payment's account, reference type or reference."""
+    """Correct a payment's account, reference type or reference, or for a payment abroad the
+    payee's address, bank (BIC), charge bearer, purpose, or whether it is urgent. Any approval
+    or signature given before no longer counts: the payment is a proposal again."""
     from paybot.services import payments
     from paybot.services.common import ActorRef
 
@@ -259,6 +324,16 @@ def payments_fix(
             account=account,
             reference_type=reference_type,
             reference=reference,
+            street=street,
+            building_no=building_no,
+            post_code=post_code,
+            town=town,
+            country=country,
+            bic=bic,
+            charge_bearer=charge_bearer,
+            purpose_code=purpose_code,
+            purpose_text=purpose_text,
+            urgent=urgent,
             now=ctx.now(),
         )
     reasons = ", ".join(r.value for r in fixed.reasons) or "none"
@@ -271,6 +346,8 @@ def payments_fix(
 @payments_app.command("show")
 def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
     """One payment with its history."""
+    from dataclasses import asdict
+
     from paybot.cli.render import payment_dict
     from paybot.core.money import format_plain
     from paybot.services import payments
@@ -281,6 +358,7 @@ def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
         {**item, "amount": format_plain(item["amount"], item["currency"])}
         for item in details.open_credit_items
     ]
+    payee = asdict(details.payment.payee_details)
     data = {
         **payment_dict(details.payment),
         # What `payments sign ID@VERSION` compares: bumped by every fix, unsign and new round.
@@ -289,7 +367,8 @@ def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
         "open_credit_items": credits,
     }
     if as_json:
-        ctx.print_json({**data, "history": details.history})
+        abroad = {"payee_details": payee, "urgent": details.payment.urgent}
+        ctx.print_json({**data, **abroad, "history": details.history})
         return
     from paybot.cli.render import company_language
     from paybot.core.formatting import reference_type_name
@@ -302,6 +381,12 @@ def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
     for key, value in data.items():
         if key not in ("open_credit_items", "failure", "signed_by", "reasons"):
             typer.echo(f"{key:>15}: {'' if value is None else value}")
+    # The payee's details of a payment abroad, those it has (a domestic payment has none).
+    for key, value in payee.items():
+        if value is not None:
+            typer.echo(f"{key:>15}: {_payee_value(key, value, language)}")
+    if payment.urgent:
+        typer.echo(f"{'urgent':>15}: yes")
     reasons = ", ".join(data["reasons"]) or "none"
     typer.echo(f"{'reasons':>15}: {reasons}")
     typer.echo(f"{'signed_by':>15}: {', '.join(details.signed_by) or 'nobody yet'}")
@@ -321,6 +406,16 @@ def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
         alarm = (event.get("details") or {}).get("message")
         if str(event["action"]).startswith("alarm.") and alarm:
             typer.echo(f"      {alarm}")  # an alarm says what a person must do
+
+
+def _payee_value(key: str, value: str, language: "Language") -> str:
+    """A payee detail as `payments show` prints it: a purpose code with its name."""
+    if key != "purpose_code":
+        return value
+    from paybot.core.purpose_codes import name
+
+    named = name(value, language.value)
+    return value if named is None else f"{value} ({named})"
 
 
 def _print(found: "list[PaymentView]", as_json: bool, title: str) -> None:

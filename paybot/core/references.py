@@ -1,13 +1,17 @@
-"""Checking the details a person types when fixing a payment: account, reference type, reference."""
+"""Checking the details a person types when fixing a payment: account, reference type, reference,
+and for a payment abroad the payee's details (core.payee_details) and whether it is urgent."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from paybot.core.company import Language
 from paybot.core.errors import ValidationFailed
 from paybot.core.formatting import reference_type_name
 from paybot.core.identifiers import account_problem, compact_account, kid_problem
+from paybot.core.payee_details import PayeeDetailsInvalid, payee_problems, urgent_problem
+from paybot.core.payment_types import payment_type
 from paybot.core.payments import ReferenceType
 from paybot.core.text import length_problem, text_problem
 
@@ -18,17 +22,47 @@ MAX_ACCOUNT = 40
 
 
 def check_payment_details(
-    *, account: str | None, reference_type: ReferenceType, reference: str | None
+    *,
+    account: str | None,
+    reference_type: ReferenceType,
+    reference: str | None,
+    payee: Mapping[str, str | None] | None = None,
+    country: str | None = None,
+    currency: str | None = None,
+    urgent: bool | None = None,
 ) -> dict[str, Any]:
-    """The details in stored form, or ValidationFailed naming each field that is wrong."""
+    """The details in stored form, or ValidationFailed naming each field that is wrong.
+
+    Args:
+        account, reference_type, reference: What the payment is to have (all three returned).
+        payee: The payee's details to change (core.payee_details; "" clears a field), returned
+            in stored form; a field not given (or None) is left as it is and not returned.
+        country: The payee's country as the payment has it now; a valid country in `payee`
+            replaces it. With a country other than NO, an account that is not an IBAN is a foreign
+            account number (core.identifiers.account_problem).
+        currency: The payment's currency, to tell its type when `urgent` is asked for.
+        urgent: True: send as urgent, which only a cross-border payment may (returned, as False
+            too); None: as it is.
+
+    Raises:
+        PayeeDetailsInvalid: a payee detail or `urgent` is wrong (and perhaps other fields);
+            its `problems` say why in a form a view can put in another language.
+        ValidationFailed: only the account, reference type or reference are wrong.
+    """
+    stored, problems = payee_problems(payee or {})
+    if "country" in stored:
+        country = stored["country"]  # a wrong new country: the account is judged by the old one
     errors: dict[str, str] = {}
     compact = compact_account(account) if account else None
     if problem := _text_problem(account):
         errors["account"] = problem
     elif not compact:
         errors["account"] = "an account number is required"
-    elif problem := length_problem(compact, MAX_ACCOUNT) or account_problem(compact):
+    elif problem := length_problem(compact, MAX_ACCOUNT) or account_problem(compact, country):
         errors["account"] = problem
+    if urgent and currency is not None and "account" not in errors:
+        if wrong := urgent_problem(payment_type(compact, currency, country)):
+            problems["urgent"] = wrong
     text = (reference or "").strip()
     if reference_type is ReferenceType.EMPTY:
         errors["reference_type"] = "choose KID, message or invoice: a payment needs a reference"
@@ -43,9 +77,16 @@ def check_payment_details(
     elif reference_type is not ReferenceType.EMPTY and not text:
         kind = reference_type_name(reference_type, Language.EN)
         errors["reference"] = f"a reference is required for the type {kind}"
+    if problems:
+        messages = {name: problem.message for name, problem in problems.items()}
+        raise PayeeDetailsInvalid({**errors, **messages}, problems)
     if errors:
         raise ValidationFailed(errors)
-    return {"account": compact, "reference_type": reference_type, "reference": text}
+    checked: dict[str, Any] = {"account": compact, "reference_type": reference_type}
+    checked |= {"reference": text, **stored}
+    if urgent is not None:
+        checked["urgent"] = urgent
+    return checked
 
 
 def _text_problem(typed: str | None) -> str | None:

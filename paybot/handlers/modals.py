@@ -1,4 +1,5 @@
-"""Modal submissions: Sign (one payment, or every blue one), Fix, and the confirm step of Delete.
+"""Modal submissions: Sign (one payment, or every blue one), Fix (with the payee's details of a
+payment abroad), and the confirm step of Delete.
 
 The service runs before the acknowledgement (it is quick), so a wrong code or an invalid account
 is an error on its field, in the modal still open. Updating the messages that show the payments
@@ -34,13 +35,6 @@ LATER = "paybot_sign_later"
 # More payments than this are signed after the ack: ~30 ms each on PostgreSQL (one audit event
 # and one compare-and-set per payment), and the ack must come within 3 seconds.
 QUICK_SIGN = 20
-
-# ValidationFailed field names of payments.fix → the input block that shows the error.
-FIX_FIELDS = {
-    "account": Block.ACCOUNT,
-    "reference_type": Block.REFERENCE_TYPE,
-    "reference": Block.REFERENCE,
-}
 
 
 @dataclass(frozen=True)
@@ -176,6 +170,7 @@ def _fixer(deps: Deps) -> Callable[..., None]:
     def submitted(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         meta = Meta.of(body)
         kind = _value(body, Block.REFERENCE_TYPE)
+        shown = _state(body)
         try:
             fixed = payments.fix(
                 deps.uow(),
@@ -184,14 +179,12 @@ def _fixer(deps: Deps) -> Callable[..., None]:
                 account=_value(body, Block.ACCOUNT) or "",
                 reference_type=ReferenceType(kind) if kind else None,
                 reference=_value(body, Block.REFERENCE) or "",
+                **_payee_details(body, shown),
+                urgent=_urgent(body) if views.URGENT_BLOCK in shown else None,
                 now=deps.clock(),
             )
         except ValidationFailed as error:
-            errors: dict[str, str] = {}
-            for field, text in error.errors.items():
-                block = FIX_FIELDS.get(field, Block.ACCOUNT).value
-                errors[block] = "; ".join(filter(None, [errors.get(block), _capital(text)]))
-            ack(response_action="errors", errors=errors)
+            ack(response_action="errors", errors=views.fix_errors(error, meta.language, shown))
             return
         except PaybotError as error:
             title = views.FIX_TITLE(meta.language)
@@ -204,6 +197,25 @@ def _fixer(deps: Deps) -> Callable[..., None]:
         ack(response_action="update", view=views.fixed_view(fixed, meta.language))
 
     return submitted
+
+
+def _payee_details(body: dict[str, Any], shown: dict[str, Any]) -> dict[str, str]:
+    """The payee's details the Fix modal showed, as typed or chosen: an emptied field, or the
+    option that clears one, is "" (cleared); a modal without them gives none (left as they are)."""
+    given: dict[str, str] = {}
+    for name in views.PAYEE_BLOCKS:
+        if name in shown:
+            value = _value(body, name)
+            given[name] = "" if value is None or value == views.CLEAR_OPTION else value
+    return given
+
+
+def _urgent(body: dict[str, Any]) -> bool:
+    state = (_state(body).get(views.URGENT_BLOCK) or {}).get(views.URGENT_BLOCK) or {}
+    return any(
+        isinstance(option, dict) and option.get("value") == views.URGENT_BLOCK
+        for option in state.get("selected_options") or []
+    )
 
 
 def _deleter(deps: Deps) -> Callable[..., None]:
@@ -240,10 +252,16 @@ def _after(deps: Deps) -> Callable[..., None]:
     return update
 
 
-def _value(body: dict[str, Any], block: Block) -> str | None:
-    """What was typed or chosen in an input block (its action id is the block id)."""
+def _state(body: dict[str, Any]) -> dict[str, Any]:
+    """The submitted view's input blocks by block id, with what each holds."""
     values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
-    state = (values.get(block.value) or {}).get(block.value) or {}
+    return values if isinstance(values, dict) else {}
+
+
+def _value(body: dict[str, Any], block: str) -> str | None:
+    """What was typed or chosen in an input block (its action id is the block id)."""
+    block = str(block)
+    state = (_state(body).get(block) or {}).get(block) or {}
     chosen = state.get("selected_option")
     if chosen:
         return str(chosen.get("value") or "") or None

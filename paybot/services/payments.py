@@ -3,8 +3,8 @@ a one-time code, is in `signing`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -17,6 +17,8 @@ from paybot.core.errors import (
     ValidationFailed,
 )
 from paybot.core.flags import PaymentFacts, completeness_reasons
+from paybot.core.payee_details import PAYEE_FIELDS, with_changes
+from paybot.core.payment_types import PaymentType, payment_type
 from paybot.core.payments import PaymentView, Reason, ReferenceType, sorted_reasons
 from paybot.core.policy import Actor, require_role
 from paybot.core.references import check_payment_details
@@ -81,6 +83,22 @@ def restore(
     return _act(uow, actor, payment_ids, Action.RESTORE, now)
 
 
+@dataclass(frozen=True)
+class Correction:
+    """What a fix changes: None leaves a field as it is; "" clears a payee detail."""
+
+    account: str | None = None
+    reference_type: ReferenceType | None = None
+    reference: str | None = None
+    # The payee's details (core.payee_details.PAYEE_FIELDS) given, by field name.
+    payee: Mapping[str, str] = field(default_factory=dict)
+    urgent: bool | None = None
+
+    def is_empty(self) -> bool:
+        given = (self.account, self.reference_type, self.reference, self.urgent)
+        return all(value is None for value in given) and not self.payee
+
+
 def fix(
     uow: UnitOfWork,
     *,
@@ -89,14 +107,52 @@ def fix(
     account: str | None = None,
     reference_type: ReferenceType | None = None,
     reference: str | None = None,
+    street: str | None = None,
+    building_no: str | None = None,
+    post_code: str | None = None,
+    town: str | None = None,
+    country: str | None = None,
+    bic: str | None = None,
+    charge_bearer: str | None = None,
+    purpose_code: str | None = None,
+    purpose_text: str | None = None,
+    urgent: bool | None = None,
     now: datetime,
 ) -> PaymentView:
-    """Corrects account, reference type or reference; re-validates and re-flags. An approval
-    or signatures given to the old details are voided: the payment goes back to Proposals."""
-    if account is None and reference_type is None and reference is None:
-        raise ValidationFailed({"fix": "give an account, a reference type or a reference"})
+    """Corrects account, reference type or reference, the payee's details for a payment abroad
+    (address, country, the bank's BIC, charge bearer, purpose; "" clears one) or whether it is
+    sent as urgent (only a cross-border payment may be); re-validates and re-flags. None leaves
+    a field as it is. An approval or signatures given to the old details are voided: the
+    payment goes back to Proposals, and the fixer is one of its editors (who never sign alone).
+
+    Raises:
+        ValidationFailed: nothing given, nothing would change, or a field is wrong (a
+            PayeeDetailsInvalid when a payee detail or urgent is among them).
+    """
+    given = {
+        "street": street,
+        "building_no": building_no,
+        "post_code": post_code,
+        "town": town,
+        "country": country,
+        "bic": bic,
+        "charge_bearer": charge_bearer,
+        "purpose_code": purpose_code,
+        "purpose_text": purpose_text,
+    }
+    correction = Correction(
+        account=account,
+        reference_type=reference_type,
+        reference=reference,
+        payee={name: value for name, value in given.items() if value is not None},
+        urgent=urgent,
+    )
+    if correction.is_empty():
+        raise ValidationFailed(
+            {"fix": "give an account, a reference type, a reference, a payee detail or urgent"}
+        )
     try:
-        return _fix(uow, actor, payment_id, account, reference_type, reference, now)
+        return _fix(uow, actor, payment_id, correction, now)
     except PaybotError as error:
         record_refusal(
             uow, actor=actor, action="fix", payment_ids=[payment_id], error=error, now=now
@@ -105,25 +161,15 @@ def fix(
 
 
 def _fix(
-    uow: UnitOfWork,
-    actor: ActorRef,
-    payment_id: int,
-    account: str | None,
-    reference_type: ReferenceType | None,
-    reference: str | None,
-    now: datetime,
+    uow: UnitOfWork, actor: ActorRef, payment_id: int, correction: Correction, now: datetime
 ) -> PaymentView:
     with uow:
         who = resolve_actor(uow, actor)
         payment, company = load_payment(uow, payment_id)
         require_role(who, roles_of(uow, who, company.id), Action.FIX, company.name)
         new_status = next_status(payment.status, Action.FIX, payment_id=payment.id)
-        changes = check_payment_details(
-            account=payment.account if account is None else account,
-            reference_type=reference_type or payment.reference_type,
-            reference=payment.reference if reference is None else reference,
-        )
-        before = {key: _plain(getattr(payment, key)) for key in changes}
+        changes = _checked(payment, correction)
+        before = {key: _plain(_current(payment, key)) for key in changes}
         if {key: _plain(value) for key, value in changes.items()} == before:
             raise ValidationFailed({"fix": "nothing would change"})
         voided = uow.signatures.void(payment.id, now)
@@ -132,6 +178,7 @@ def _fix(
             "status": new_status.value,
             "signature_round": payment.signature_round + 1,
             # Every changer is remembered until someone else approves: none of them signs alone.
+            # A new BIC or country may send the money elsewhere as a new account does.
             "editors": list(editors_after_fix(payment.editors, who.user_id)),
         }
         approved = payment.approved_by_id is not None
@@ -154,6 +201,33 @@ def _fix(
         result, _ = load_payment(uow, payment.id)
         uow.commit()
     return result
+
+
+def _checked(payment: PaymentView, correction: Correction) -> dict[str, Any]:
+    """The fixed fields in stored form; an urgent payment that is no longer cross-border after
+    the fix stops being urgent (only a cross-border payment can be)."""
+    account = payment.account if correction.account is None else correction.account
+    changes = check_payment_details(
+        account=account,
+        reference_type=correction.reference_type or payment.reference_type,
+        reference=payment.reference if correction.reference is None else correction.reference,
+        payee=correction.payee,
+        country=payment.payee_details.country,
+        currency=payment.currency,
+        urgent=correction.urgent,
+    )
+    if correction.urgent is None and payment.urgent:
+        country = with_changes(payment.payee_details, changes).country
+        kind = payment_type(changes["account"], payment.currency, country)
+        if kind is not PaymentType.CROSS_BORDER:
+            changes["urgent"] = False
+    return changes
+
+
+def _current(payment: PaymentView, key: str) -> Any:
+    if key in PAYEE_FIELDS:
+        return getattr(payment.payee_details, key)
+    return getattr(payment, key)
 
 
 def show(
@@ -258,13 +332,16 @@ def payment_facts(payment: PaymentView) -> PaymentFacts:
         reference_type=payment.reference_type,
         reference=payment.reference,
         invoice_no=payment.invoice_no,
+        # The payee's country decides whether an account abroad is valid without being an IBAN.
+        payee=payment.payee_details,
     )
 
 
 def red_reasons(payment: PaymentView, facts: PaymentFacts) -> set[Reason]:
     """What keeps a payment from being approved or signed: its own details, checked again now,
     and what the company's details make red (a tax-withholding account its bank does not
-    support: flagged with the company's accounts, and flagged again when they change)."""
+    support: flagged with the company's accounts, and flagged again when they change; a missing
+    purpose, which depends on the day's rates: flagged with them)."""
     return completeness_reasons(facts) | {r for r in payment.reasons if r.is_blocking}
 
 

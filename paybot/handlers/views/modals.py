@@ -9,12 +9,25 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+
 from paybot.core import formatting
 from paybot.core.company import Language
+from paybot.core.errors import ValidationFailed
 from paybot.core.identifiers import format_account
 from paybot.core.money import format_money
 from paybot.core.otp import DIGITS
-from paybot.core.payments import Flag, PaymentView, ReferenceType
+from paybot.core.payee_details import (
+    CHARGE_BEARERS,
+    LIMITS,
+    PAYEE_FIELDS,
+    FieldProblem,
+    PayeeDetailsInvalid,
+    Problem,
+)
+from paybot.core.payment_types import PaymentType, payment_type
+from paybot.core.payments import Flag, PaymentView, Reason, ReferenceType
+from paybot.core.purpose_codes import purpose_code, purpose_codes
 from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import Block as BlockId
 from paybot.handlers.ids import View
@@ -22,7 +35,11 @@ from paybot.handlers.views.blocks import Block, context, escape, section
 from paybot.handlers.views.cards import STEPS, is_overdue, payment_summary
 from paybot.handlers.views.ehf import ehf_lines
 from paybot.handlers.views.i18n import (
+    ADDRESS,
+    CHARGE_BEARER_NAMES,
     FLAGS,
+    LOCALES,
+    PAYEE_LABELS,
     REASONS,
     STATUSES,
     Phrase,
@@ -39,6 +56,21 @@ SECTION_TEXT = 3000
 # Lines of payments a modal lists before "and N more" (a modal holds 100 blocks, 250 kB).
 LISTED = 60
 HISTORY = 12  # newest events shown in Details
+OPTION_TEXT = 75  # characters of a select option's text
+OPTIONS = 100  # options of a static select, or option groups and options in each group
+
+# The Fix modal's inputs of the payee's details, each block (and action) named as its field
+# (core.payee_details.PAYEE_FIELDS), and the urgent checkbox.
+PAYEE_BLOCKS: tuple[str, ...] = PAYEE_FIELDS
+URGENT_BLOCK = "urgent"
+# The value of the select option that clears its field: the charge bearer's "the payment
+# type's default", and "no purpose code".
+CLEAR_OPTION = "-"
+# A BIC may be typed with spaces ("DEUT DE FF 500"); it is kept without them (11 at most).
+BIC_TYPED = 14
+# The red reasons the payee's details fix: the Fix modal asks for them even if the payment looks
+# domestic now.
+ABROAD_REASONS = frozenset({Reason.MISSING_ADDRESS, Reason.MISSING_BIC, Reason.MISSING_PURPOSE})
 
 SIGN_ONE = Phrase("Sign payment", "Signer betaling")
 SIGN_MANY = Phrase("Sign payments", "Signer betalinger")
@@ -159,6 +191,71 @@ REFERENCE_HINT = Phrase(
 )
 # "KID", "Message", "Invoice no." (the command line names them the same).
 REFERENCE_TYPES = {kind: Phrase(*names) for kind, names in formatting.REFERENCE_TYPES.items()}
+PAYEE_TITLE = Phrase("*Payment abroad: the payee*", "*Betaling til utlandet: mottakeren*")
+PAYEE_NOTE = Phrase(
+    "The bank needs the payee's town and country at least; the BIC of the payee's bank where "
+    "the account is not an IBAN; and a purpose code with a short text for payments above the "
+    "reporting threshold (NOK 100,000 unless the company set another).",
+    "Banken trenger minst mottakerens poststed og land; BIC for mottakerens bank når kontoen "
+    "ikke er et IBAN; og kode for betalingsart med en kort tekst for betalinger over "
+    "rapporteringsgrensen (100 000 kroner om ikke selskapet har satt en annen).",
+)
+COUNTRY_HINT = Phrase(
+    "Two letters (ISO 3166), such as DE for Germany, SE for Sweden, US for the United States.",
+    "To bokstaver (ISO 3166), som DE for Tyskland, SE for Sverige, US for USA.",
+)
+BIC_HINT = Phrase(
+    "The SWIFT code of the payee's bank, 8 or 11 characters (such as DEUTDEFF).",
+    "SWIFT-koden til mottakerens bank, 8 eller 11 tegn (som DEUTDEFF).",
+)
+PURPOSE_TEXT_HINT = Phrase(
+    "What the payment is for, in at most 35 characters (such as “Machine parts, invoice 117”).",
+    "Hva betalingen gjelder, med høyst 35 tegn (som «Maskindeler, faktura 117»).",
+)
+CHARGES_DEFAULT = Phrase(
+    "The payment type's default ({code})", "Standard for betalingstypen ({code})"
+)
+NO_PURPOSE = Phrase("No purpose code", "Ingen kode for betalingsart")
+NOT_IN_LIST = Phrase("{code} (not in Norges Bank's list)", "{code} (ikke i Norges Banks liste)")
+URGENT_OPTION = Phrase("Send as an urgent payment", "Send som hastebetaling")
+YES = Phrase("Yes", "Ja")
+# A field refused by core.payee_details, in the user's language: English as the core says it.
+PROBLEMS = {
+    Problem.TOO_LONG: Phrase("{message}", "høyst {limit} tegn (fikk {got})"),
+    Problem.CHARACTER: Phrase(
+        "{message}", "tegnet U+{code} på plass {position} er ikke tillatt (kontrolltegn)"
+    ),
+    Problem.COUNTRY: Phrase(
+        "{message}",
+        "{typed} er ikke en landkode: oppgi landets kode med to bokstaver (ISO 3166), som DE, "
+        "SE eller US",
+    ),
+    Problem.COUNTRY_NAME: Phrase(
+        "{message}", "oppgi landets kode med to bokstaver (ISO 3166): {typed} er {code}"
+    ),
+    Problem.BIC: Phrase(
+        "{message}",
+        "{typed} er ikke en BIC: 4 bokstaver for banken, 2 for landet, 2 bokstaver eller sifre "
+        "for stedet og eventuelt 3 for filialen, som DNBANOKK eller DEUTDEFF500",
+    ),
+    Problem.BIC_COUNTRY: Phrase(
+        "{message}", "{typed} er ikke en BIC: {code} (tegn 5 og 6) er ikke en landkode"
+    ),
+    Problem.CHARGE_BEARER: Phrase(
+        "{message}",
+        "{typed} er ikke et valg for gebyrer: DEBT (selskapet betaler alle), CRED (mottaker "
+        "betaler dem) eller SHAR (hver betaler sin egen bank)",
+    ),
+    Problem.PURPOSE_CODE: Phrase(
+        "{message}", "{typed} er ikke en kode for betalingsart i Norges Banks liste"
+    ),
+    Problem.URGENT: Phrase(
+        "{message}",
+        "bare en betaling til utlandet utenom SEPA kan sendes som hastebetaling; dette er en "
+        "{kind_nb}",
+    ),
+}
+KINDS_NB = {PaymentType.DOMESTIC: "innenlandsk betaling", PaymentType.SEPA: "SEPA-betaling"}
 FIELDS = {
     "voucher_no": Phrase("Voucher no.", "Bilagsnr."),
     "invoice_no": Phrase("Invoice no.", "Fakturanr."),
@@ -353,16 +450,19 @@ def _to_sign(payment: PaymentView, language: Language) -> str:
 
 
 def fixed_view(payment: PaymentView, language: Language) -> dict[str, Any]:
-    """After a fix: the payment as it is now; a fix voids an approval and any signatures."""
+    """After a fix: the payment as it is now, with the payee's details abroad where it has any;
+    a fix voids an approval and any signatures."""
     lines = [FIXED(language, summary=payment_summary(payment, language))]
     if payment.status is not PaymentStatus.FAILED:
         lines.append(f"*{STATUSES[payment.status](language)}*")
+    lines += [f"*{label}:* {value}" for label, value in payee_values(payment, language)]
     lines.append(FIXED_NOTE(language))
-    return notice(FIX_TITLE(language), "\n".join(lines), language)
+    return notice(FIX_TITLE(language), "\n".join(lines)[: SECTION_TEXT - 1], language)
 
 
 def fix_modal(payment: PaymentView, language: Language, *, metadata: str) -> dict[str, Any]:
-    """Account, reference type and reference, prefilled with what the payment has now."""
+    """Account, reference type and reference, prefilled with what the payment has now; for a
+    payment abroad (or one red for want of an address, BIC or purpose) the payee's details too."""
     options = [
         _option(REFERENCE_TYPES[kind](language), kind.value)
         for kind in (ReferenceType.KID, ReferenceType.MESSAGE, ReferenceType.INVOICE)
@@ -378,6 +478,24 @@ def fix_modal(payment: PaymentView, language: Language, *, metadata: str) -> dic
                 payment.reference_type
             )
         ]
+    blocks: list[Block] = [
+        section(payment_summary(payment, language)),
+        _input(BlockId.ACCOUNT, ACCOUNT_LABEL(language), payment.account, max_length=34),
+        {
+            "type": "input",
+            "block_id": BlockId.REFERENCE_TYPE.value,
+            "label": _text(REFERENCE_TYPE_LABEL(language)),
+            "element": select,
+        },
+        {
+            **_input(
+                BlockId.REFERENCE, REFERENCE_LABEL(language), payment.reference, max_length=140
+            ),
+            "hint": _text(REFERENCE_HINT(language)),
+        },
+    ]
+    if asks_payee_details(payment):
+        blocks += payee_inputs(payment, language)
     return {
         "type": "modal",
         "callback_id": View.FIX.value,
@@ -385,23 +503,167 @@ def fix_modal(payment: PaymentView, language: Language, *, metadata: str) -> dic
         "submit": _short(FIX_BUTTON(language)),
         "close": _short(CANCEL(language)),
         "private_metadata": metadata,
-        "blocks": [
-            section(payment_summary(payment, language)),
-            _input(BlockId.ACCOUNT, ACCOUNT_LABEL(language), payment.account, max_length=34),
-            {
-                "type": "input",
-                "block_id": BlockId.REFERENCE_TYPE.value,
-                "label": _text(REFERENCE_TYPE_LABEL(language)),
-                "element": select,
-            },
-            {
-                **_input(
-                    BlockId.REFERENCE, REFERENCE_LABEL(language), payment.reference, max_length=140
-                ),
-                "hint": _text(REFERENCE_HINT(language)),
-            },
-        ],
+        "blocks": blocks,
     }
+
+
+def asks_payee_details(payment: PaymentView) -> bool:
+    """Whether the Fix modal asks for the payee's details: the payment is not domestic (by its
+    account, currency and the payee's country), or is red for want of them."""
+    kind = payment_type(payment.account, payment.currency, payment.payee_details.country)
+    return kind is not PaymentType.DOMESTIC or not ABROAD_REASONS.isdisjoint(payment.reasons)
+
+
+def payee_inputs(payment: PaymentView, language: Language) -> list[Block]:
+    """The payee's address, country, BIC, charge bearer, purpose (and, for a cross-border
+    payment, urgent), prefilled; all optional: an emptied field is cleared."""
+    details = payment.payee_details
+    kind = payment_type(payment.account, payment.currency, details.country)
+
+    def text_input(name: str, limit: int, hint: Phrase | None = None) -> Block:
+        block = _input(name, PAYEE_LABELS[name](language), getattr(details, name), max_length=limit)
+        block["optional"] = True
+        if hint is not None:
+            block["hint"] = _text(hint(language))
+        return block
+
+    blocks: list[Block] = [section(PAYEE_TITLE(language)), context(PAYEE_NOTE(language))]
+    blocks += [
+        text_input(name, LIMITS[name]) for name in ("street", "building_no", "post_code", "town")
+    ]
+    blocks.append(text_input("country", LIMITS["country"], COUNTRY_HINT))
+    blocks.append(text_input("bic", BIC_TYPED, BIC_HINT))
+    blocks.append(_charges_select(details.charge_bearer, kind, language))
+    blocks.append(_purpose_select(details.purpose_code, language))
+    blocks.append(text_input("purpose_text", LIMITS["purpose_text"], PURPOSE_TEXT_HINT))
+    if kind is PaymentType.CROSS_BORDER or payment.urgent:
+        blocks.append(_urgent_checkbox(payment.urgent, language))
+    return blocks
+
+
+def _charges_select(current: str | None, kind: PaymentType, language: Language) -> Block:
+    default = "SLEV" if kind is PaymentType.SEPA else "SHAR"
+    options = [_option(CHARGES_DEFAULT(language, code=default), CLEAR_OPTION)]
+    options += [
+        _option(CHARGE_BEARER_NAMES[bearer.value](language), bearer.value)
+        for bearer in CHARGE_BEARERS
+    ]
+    return _select("charge_bearer", options, current, language)
+
+
+def _purpose_select(current: str | None, language: Language) -> Block:
+    options = [_option(NO_PURPOSE(language), CLEAR_OPTION)]
+    options += [
+        _option(f"{entry.code} {entry.name(language.value)}", entry.code)
+        for entry in purpose_codes()
+    ]
+    if current and purpose_code(current) is None:  # kept from elsewhere: shown, and refused
+        options.append(_option(NOT_IN_LIST(language, code=current), current))
+    return _select("purpose_code", options, current, language)
+
+
+def _select(
+    name: str, options: list[dict[str, Any]], current: str | None, language: Language
+) -> Block:
+    """An optional static select of `options` (the first clears the field), set to `current`;
+    more than Slack's 100 options are put in groups of 100."""
+    element: dict[str, Any] = {"type": "static_select", "action_id": name}
+    if len(options) <= OPTIONS:
+        element["options"] = options
+    else:
+        element["option_groups"] = [
+            {
+                "label": _text(f"{options[i]['text']['text'][:30]} …"),
+                "options": options[i : i + OPTIONS],
+            }
+            for i in range(0, min(len(options), OPTIONS * OPTIONS), OPTIONS)
+        ]
+    element["initial_option"] = next(
+        (option for option in options if option["value"] == current), options[0]
+    )
+    return {
+        "type": "input",
+        "block_id": name,
+        "optional": True,
+        "label": _text(PAYEE_LABELS[name](language)),
+        "element": element,
+    }
+
+
+def _urgent_checkbox(urgent: bool, language: Language) -> Block:
+    option = _option(URGENT_OPTION(language), URGENT_BLOCK)
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": URGENT_BLOCK, "options": [option]}
+    if urgent:
+        element["initial_options"] = [option]
+    return {
+        "type": "input",
+        "block_id": URGENT_BLOCK,
+        "optional": True,
+        "label": _text(PAYEE_LABELS["urgent"](language)),
+        "element": element,
+    }
+
+
+def fix_errors(error: ValidationFailed, language: Language, shown: Iterable[str]) -> dict[str, str]:
+    """A refused fix's field errors by input block: each on its own field where the modal shows
+    it (the rest on the account), the payee's details in `language`. `shown`: the modal's
+    input block ids."""
+    shown = set(shown)
+    problems: dict[str, FieldProblem] = (
+        error.problems if isinstance(error, PayeeDetailsInvalid) else {}
+    )
+    errors: dict[str, str] = {}
+    for field, text in error.errors.items():
+        block = field if field in shown else BlockId.ACCOUNT.value
+        problem = problems.get(field)
+        said = text if problem is None else _problem_text(problem, language)
+        errors[block] = "; ".join(filter(None, [errors.get(block), said[:1].upper() + said[1:]]))
+    return {block: text[:2000] for block, text in errors.items()}
+
+
+def _problem_text(problem: FieldProblem, language: Language) -> str:
+    values = dict(problem.values)
+    if problem.kind is Problem.URGENT:
+        values["kind_nb"] = KINDS_NB.get(PaymentType(str(values["kind"])), "")
+    return PROBLEMS[problem.kind](language, message=problem.message, **values)
+
+
+def payee_values(payment: PaymentView, language: Language) -> list[tuple[str, str]]:
+    """The payee's details a payment abroad has, as (label, mrkdwn value): the address, the
+    BIC, who bears the charges, the purpose, and whether it is urgent. Nothing when none."""
+    details = payment.payee_details
+    shown: list[tuple[str, str]] = []
+    street = " ".join(filter(None, [details.street, details.building_no]))
+    town = " ".join(filter(None, [details.post_code, details.town]))
+    country = country_name(details.country, language) if details.country else ""
+    address = [part for part in (street, town, country) if part]
+    if address:
+        shown.append((ADDRESS(language), escape("\n".join(address))))
+    if details.bic:
+        shown.append((PAYEE_LABELS["bic"](language), escape(details.bic)))
+    if details.charge_bearer:
+        bearer = CHARGE_BEARER_NAMES.get(details.charge_bearer)
+        shown.append(
+            (
+                PAYEE_LABELS["charge_bearer"](language),
+                bearer(language) if bearer else escape(details.charge_bearer),
+            )
+        )
+    if details.purpose_code or details.purpose_text:
+        code = details.purpose_code
+        entry = purpose_code(code)
+        named = f"{code} {entry.name(language.value)}" if entry else code
+        purpose = " · ".join(filter(None, [named, details.purpose_text]))
+        shown.append((PAYEE_LABELS["purpose_text"](language), escape(purpose)))
+    if payment.urgent:
+        shown.append((PAYEE_LABELS["urgent"](language), YES(language)))
+    return shown
+
+
+def country_name(code: str, language: Language) -> str:
+    """ "Germany (DE)" in English, "Tyskland (DE)" in Norwegian; the code alone if unknown."""
+    name = Locale.parse(LOCALES[language]).territories.get(code)
+    return f"{name} ({code})" if name else code
 
 
 def delete_modal(payment: PaymentView, language: Language, *, metadata: str) -> dict[str, Any]:
@@ -421,8 +683,9 @@ def delete_modal(payment: PaymentView, language: Language, *, metadata: str) -> 
 def details_modal(
     details: PaymentDetails, language: Language, zone: ZoneInfo, today: date | None = None
 ) -> dict[str, Any]:
-    """The voucher's fields, the flag with its reasons, the supplier's other open items (for
-    orange), who signed, and briefly who did what when; whether it is overdue on `today`."""
+    """The voucher's fields, the payee's details abroad where it has any, the flag with its
+    reasons, the supplier's other open items (for orange), who signed, and briefly who did what
+    when; whether it is overdue on `today`."""
     p = details.payment
     reference_type = REFERENCE_TYPES[p.reference_type](language)
     due = day(p.due_date, language)
@@ -448,6 +711,12 @@ def details_modal(
         section(f"*{escape(p.payee)}* · #{p.id}"),
         {"type": "section", "fields": fields},
     ]
+    abroad = [
+        {"type": "mrkdwn", "text": f"*{label}*\n{value[:1900]}"}
+        for label, value in payee_values(p, language)
+    ]
+    if abroad:  # at most 5 of a section's 10 fields
+        blocks.append({"type": "section", "fields": abroad})
     lines: list[str] = []
     if p.flag is not Flag.BLUE:
         lines.append(WHY_FLAG(language, flag=FLAGS[p.flag](language)))
@@ -544,19 +813,23 @@ def _sections(lines: Iterable[str]) -> list[Block]:
     return blocks
 
 
-def _input(block: BlockId, label: str, initial: str | None, *, max_length: int) -> Block:
+def _input(block: str, label: str, initial: str | None, *, max_length: int) -> Block:
+    """A plain text input whose action id is its block id (`BlockId` or a payee field)."""
     element: dict[str, Any] = {
         "type": "plain_text_input",
-        "action_id": block.value,
+        "action_id": str(block),
         "max_length": max_length,
     }
     if initial:
         element["initial_value"] = initial[:max_length]
-    return {"type": "input", "block_id": block.value, "label": _text(label), "element": element}
+    return {"type": "input", "block_id": str(block), "label": _text(label), "element": element}
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": _text(text), "value": value}
+    """A select option; its text cut to Slack's 75 characters, its value to 150."""
+    if len(text) > OPTION_TEXT:
+        text = text[: OPTION_TEXT - 1] + "…"
+    return {"text": _text(text), "value": value[:150]}
 
 
 def _text(text: str) -> dict[str, Any]:
