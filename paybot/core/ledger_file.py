@@ -15,7 +15,7 @@ import io
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
 from typing import NoReturn, TypeVar
@@ -24,6 +24,7 @@ from paybot.core.errors import ImportRejected
 from paybot.core.identifiers import (
     account_problem,
     compact_account,
+    is_iban_like,
     kid_problem,
     normalize_org_no,
 )
@@ -34,22 +35,33 @@ from paybot.core.money import (
     parse_amount,
     quantize,
 )
-from paybot.core.payments import ReferenceType
+from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType
 from paybot.core.text import text_problem, too_long
 
 __all__ = [
+    "CHARGE_BEARERS",
     "COLUMN_LIMITS",
     "CUSTOMER_COLUMN_LIMITS",
+    "DETAIL_GROUPS",
+    "PAYEE_COLUMNS",
+    "PAYEE_COLUMN_LIMITS",
     "CustomerItemRow",
     "OpenItemRow",
     "SupplierRow",
+    "bic_code",
+    "details_filled",
+    "details_given",
+    "iso_country",
     "read_customer_item_rows",
     "read_open_item_rows",
     "read_supplier_rows",
 ]
 
+# A payee's details for payments abroad, in the order of PayeeDetails and store.tables'
+# PAYEE_DETAILS (tests hold the three equal).
+PAYEE_COLUMNS = tuple(field.name for field in fields(PayeeDetails))
 SUPPLIER_REQUIRED = ("name",)
-SUPPLIER_OPTIONAL = ("org_no", "account")
+SUPPLIER_OPTIONAL = ("org_no", "account", *PAYEE_COLUMNS)
 OPEN_ITEM_REQUIRED = ("voucher_no", "supplier_name", "amount", "currency", "due_date")
 OPEN_ITEM_OPTIONAL = (
     "invoice_no",
@@ -82,7 +94,38 @@ CUSTOMER_COLUMN_LIMITS = {
     "customer_org_no": 40,  # customer_items.customer_org_no
     "kid": 25,  # customer_items.kid
 }
-_LIMITS = {**COLUMN_LIMITS, **CUSTOMER_COLUMN_LIMITS}
+# A supplier's details for payments abroad: the same columns on suppliers and payments
+# (tests/core/test_ledger_file.py holds them equal to both).
+PAYEE_COLUMN_LIMITS = {
+    "street": 70,  # ISO 20022 StrtNm
+    "building_no": 16,  # BldgNb
+    "post_code": 16,  # PstCd
+    "town": 35,  # TwnNm
+    "country": 2,  # ISO 3166 alpha-2
+    "bic": 11,
+    "charge_bearer": 4,
+    "purpose_code": 10,
+    "purpose_text": 35,  # RgltryRptg/Dtls/Inf
+}
+_LIMITS = {**COLUMN_LIMITS, **CUSTOMER_COLUMN_LIMITS, **PAYEE_COLUMN_LIMITS}
+
+# Who bears the charges, as a supplier's default (SLEV is the SEPA scheme's own, never chosen).
+CHARGE_BEARERS = ("DEBT", "CRED", "SHAR")
+# The details that only make sense together: the postal address (a street of one address with
+# the town of another is no address) and the purpose (a code with another code's text). A file,
+# an EHF invoice or a supplier's change sets a group whole; the BIC and the charge bearer alone.
+DETAIL_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("street", "building_no", "post_code", "town", "country"),
+    ("bic",),
+    ("charge_bearer",),
+    ("purpose_code", "purpose_text"),
+)
+# Kosovo's code: not (yet) in ISO 3166, but the one SWIFT, IBANs and banks use.
+_USER_ASSIGNED_COUNTRIES = frozenset({"XK"})
+_SHOWN = 40  # characters of a refused value a message repeats
+# A BIC as pain.001.001.03 takes it (BICIdentifier), the stricter of the two versions: a location
+# code whose first character is 0 or 1, or whose second is the letter O, is refused.
+_PAYMENT_FILE_BIC = re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?")
 
 # Only JSON's own whitespace may sit between array items (what json itself skips).
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -98,10 +141,26 @@ _Text = TypeVar("_Text", str, str | None)
 
 @dataclass(frozen=True)
 class SupplierRow:
+    """A supplier as the file gives it; the nine details (PayeeDetails' fields) are its defaults
+    for payments abroad, each None where the file leaves it empty or out."""
+
     line: int
     name: str
     org_no: str | None
     account: str | None
+    street: str | None = None
+    building_no: str | None = None
+    post_code: str | None = None
+    town: str | None = None
+    country: str | None = None
+    bic: str | None = None
+    charge_bearer: str | None = None
+    purpose_code: str | None = None
+    purpose_text: str | None = None
+
+    @property
+    def details(self) -> PayeeDetails:
+        return PayeeDetails(*(getattr(self, column) for column in PAYEE_COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -136,15 +195,34 @@ class CustomerItemRow:
 
 
 def read_supplier_rows(source: str, data: bytes) -> list[SupplierRow]:
-    """Suppliers of a ledger export; the same supplier twice is refused."""
+    """Suppliers of a ledger export; the same supplier twice is refused.
+
+    Beside name, org_no and account, a supplier may carry its details for payments abroad:
+    street, building_no, post_code, town, country (ISO 3166 alpha-2, any case), bic (a BIC of 8
+    or 11 characters), charge_bearer (DEBT, CRED or SHAR), purpose_code (a code of Norges Bank's
+    list) and purpose_text. With a country other than NO, an account that is not an IBAN is a
+    foreign account number (1-34 letters and digits) rather than a Norwegian one.
+    """
     rows: list[SupplierRow] = []
     seen: dict[tuple[str, str], int] = {}
     for record in _records(source, data, SUPPLIER_REQUIRED, SUPPLIER_OPTIONAL):
+        name = record.limited("name", record.required("name"))
+        org_no = _org_no(record, "org_no")
+        country = _country(record)
         row = SupplierRow(
             line=record.line,
-            name=record.limited("name", record.required("name")),
-            org_no=_org_no(record, "org_no"),
-            account=_registered_account(record),
+            name=name,
+            org_no=org_no,
+            account=_registered_account(record, country),
+            street=_detail_text(record, "street"),
+            building_no=_detail_text(record, "building_no"),
+            post_code=_detail_text(record, "post_code"),
+            town=_detail_text(record, "town"),
+            country=country,
+            bic=_bic(record),
+            charge_bearer=_charge_bearer(record),
+            purpose_code=_purpose_code(record),
+            purpose_text=_detail_text(record, "purpose_text"),
         )
         _check_new_supplier(record, row, seen)
         rows.append(row)
@@ -366,16 +444,157 @@ def _account(record: _Record) -> str | None:
     return record.limited("account", _compact_account(record.text("account")) or None)
 
 
-def _registered_account(record: _Record) -> str | None:
-    """A supplier's registered account is what payments are checked against: it must be valid."""
+def _registered_account(record: _Record, country: str | None) -> str | None:
+    """A supplier's registered account is what payments are checked against: it must be valid
+    (with the supplier's country abroad, a foreign account number is)."""
     account = _account(record)
-    if account and (problem := account_problem(account)):
-        record.reject("account", f"{problem} (a registered account must be valid)")
+    if account and (problem := account_problem(account, country)):
+        hint = "a registered account must be valid"
+        if country is None and not is_iban_like(account) and not _eleven_digits(account):
+            hint += "; an account abroad that is not an IBAN needs the supplier's country"
+        record.reject("account", f"{problem} ({hint})")
     return account
+
+
+def _eleven_digits(account: str) -> bool:
+    return len(account) == 11 and account.isascii() and account.isdigit()
 
 
 # Accounts repeat per supplier, and compacting is a regex substitution per call.
 _compact_account = functools.lru_cache(maxsize=65536)(compact_account)
+
+
+def iso_country(text: str) -> str | None:
+    """The ISO 3166 alpha-2 code `text` is, upper-cased ("de" -> "DE"), or None."""
+    code = text.strip().upper()
+    if len(code) != 2 or not _ASCII_LETTERS.issuperset(code):
+        return None
+    return code if _is_country(code) else None
+
+
+@functools.lru_cache(maxsize=512)
+def _is_country(code: str) -> bool:
+    # pycountry (which schwifty brings) loads its tables on first use: only a file with a
+    # country pays for it.
+    import pycountry
+
+    return code in _USER_ASSIGNED_COUNTRIES or pycountry.countries.get(alpha_2=code) is not None
+
+
+def bic_code(text: str) -> str | None:
+    """The BIC `text` is, without spaces and upper-cased ("dnba nokk" -> "DNBANOKK"), or None."""
+    return _bic_or_problem("".join(text.split()).upper())[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _bic_or_problem(compact: str) -> tuple[str | None, str]:
+    """(the BIC, "") or (None, what is wrong with it, as schwifty finds it)."""
+    from schwifty import BIC
+    from schwifty.exceptions import SchwiftyException
+
+    if len(compact) not in (8, 11):
+        return None, f"{len(compact)} characters"
+    try:
+        bic = str(BIC(compact).compact)
+    except SchwiftyException as exc:
+        return None, str(exc)
+    if not _PAYMENT_FILE_BIC.fullmatch(bic):
+        return None, f"location code {bic[6:8]!r} is not one a payment file takes"
+    return bic, ""
+
+
+def details_given(stored: PayeeDetails, given: PayeeDetails) -> PayeeDetails:
+    """`stored` with every group of DETAIL_GROUPS that `given` has a value in replaced by
+    `given`'s, whole: a file that gives an address gives all of it, and an empty group in the
+    file keeps what paybot knows (from an EHF invoice, say)."""
+    changes: dict[str, str | None] = {}
+    for group in DETAIL_GROUPS:
+        if any(getattr(given, column) is not None for column in group):
+            changes.update({column: getattr(given, column) for column in group})
+    return replace(stored, **changes)
+
+
+def details_filled(stored: PayeeDetails, offered: PayeeDetails) -> PayeeDetails:
+    """`stored` with its empty values filled from `offered`, group by group, never overwriting:
+    a group is filled only where each of its values `stored` has is `offered`'s too (a country
+    alone is completed with the same country's street and town; another town fills nothing)."""
+    if offered == NO_PAYEE_DETAILS:
+        return stored
+    changes: dict[str, str | None] = {}
+    for group in DETAIL_GROUPS:
+        pairs = [(getattr(stored, column), getattr(offered, column)) for column in group]
+        if all(have is None or have == offer for have, offer in pairs):
+            changes.update(
+                {
+                    column: offer
+                    for column, (have, offer) in zip(group, pairs, strict=True)
+                    if have is None and offer is not None
+                }
+            )
+    return replace(stored, **changes) if changes else stored
+
+
+def _detail_text(record: _Record, column: str) -> str | None:
+    return record.limited(column, record.optional(column))
+
+
+def _shown(text: str) -> str:
+    """A refused value as a message repeats it: quoted, and cut short when long."""
+    return repr(text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…")
+
+
+def _country(record: _Record) -> str | None:
+    text = record.text("country")
+    if not text:
+        return None
+    return iso_country(text) or record.reject(
+        "country",
+        f"{_shown(text)} is not an ISO 3166 country code (expected two letters, e.g. DE or US)",
+    )
+
+
+def _bic(record: _Record) -> str | None:
+    text = record.text("bic")
+    if not text:
+        return None
+    bic, problem = _bic_or_problem("".join(text.split()).upper())
+    if bic is None:
+        record.reject(
+            "bic",
+            f"{_shown(text)} is not a BIC ({problem[:1].lower()}{problem[1:]}; expected 8 or 11 "
+            "letters and digits, e.g. DNBANOKK or DNBANOKKXXX)",
+        )
+    return bic
+
+
+def _charge_bearer(record: _Record) -> str | None:
+    text = record.text("charge_bearer")
+    if not text:
+        return None
+    code = text.upper()
+    if code not in CHARGE_BEARERS:
+        record.reject(
+            "charge_bearer",
+            f"{_shown(text)} is not a charge bearer (expected {', '.join(CHARGE_BEARERS)} or "
+            "empty: empty is the payment type's default)",
+        )
+    return code
+
+
+def _purpose_code(record: _Record) -> str | None:
+    # The list is read on first use, so only a file with purpose codes reads it.
+    from paybot.core.purpose_codes import is_purpose_code
+
+    code = record.text("purpose_code")
+    if not code:
+        return None
+    if not is_purpose_code(code):
+        record.reject(
+            "purpose_code",
+            f"{_shown(code)} is not a purpose code of Norges Bank's list (expected one of its "
+            "codes as written there, e.g. 14 for the purchase or sale of goods)",
+        )
+    return code
 
 
 def _currency(record: _Record) -> str:

@@ -3,13 +3,15 @@
 The file was read and validated before (core.ehf); here it meets the company: its buyer must be
 the company, its seller becomes (or is) a supplier, and an invoice the company already has (the
 same supplier and invoice number, from an EHF or from the ledger's own export) is taken once.
+The seller's postal address and its bank's BIC fill the supplier's details where they are empty
+(never a value a person set), before the proposal copies them.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,12 +19,13 @@ from paybot.core.company import CompanyInfo
 from paybot.core.ehf import EhfDocument, RuleMessage
 from paybot.core.errors import ImportRejected, NotFound
 from paybot.core.identifiers import domestic_account
+from paybot.core.ledger_file import PAYEE_COLUMNS, details_filled
 from paybot.core.money import format_plain
-from paybot.core.payments import ReferenceType
+from paybot.core.payments import NO_PAYEE_DETAILS, ReferenceType
 from paybot.core.policy import Actor
 from paybot.core.text import length_problem, text_problem
 from paybot.services.common import SYSTEM, audit, company_or_error
-from paybot.services.ledger import supplier_key
+from paybot.services.ledger import changed_groups, fill_payments, supplier_key
 from paybot.services.proposals import propose_new
 from paybot.store.uow import UnitOfWork
 
@@ -112,6 +115,7 @@ def import_ehf(
                 detail=f"invoice {doc.invoice_no} was imported at the same time by another run",
             )
         uow.ehf.add(_document_row(company.id, item_id, file, now))
+        filled = _fill_supplier_details(uow, company.id, supplier_id, doc, actor, now)
         propose_new(uow, company.id, supplier_id, actor, now)
         payment_id = uow.payments.id_for_open_item(item_id)
         audit(
@@ -127,10 +131,56 @@ def import_ehf(
                 "voucher_no": voucher_no,
                 "invoice_no": doc.invoice_no,
                 "warnings": [w.rule_id for w in file.warnings],
+                "supplier_details_filled": filled,
             },
         )
         uow.commit()
     return EhfImported(doc.source, company.org_no, "imported", voucher_no, payment_id)
+
+
+def _fill_supplier_details(
+    uow: UnitOfWork,
+    company_id: int,
+    supplier_id: int,
+    doc: EhfDocument,
+    actor: Actor,
+    now: datetime,
+) -> list[str]:
+    """The seller's address and BIC (EhfDocument.seller_details) where the supplier's are empty,
+    audited as a supplier import's change is; the supplier's other Proposed and Failed payments
+    get them where theirs are empty. Returns the columns filled.
+
+    The BIC goes with the account it was given for: it fills only a supplier without a
+    registered account or whose registered account is the one the invoice names."""
+    offered = doc.seller_details()
+    if offered == NO_PAYEE_DETAILS:
+        return []
+    # Locked: a supplier import racing this one waits, or is waited for, and is never overwritten.
+    stored = uow.ledger.supplier_details(company_id, [supplier_id], lock=True)[supplier_id]
+    if offered.bic is not None:
+        registered, _ = uow.ledger.known_accounts(company_id, supplier_id)
+        paid_to = domestic_account(doc.account) if doc.account else None
+        if registered is not None and registered != paid_to:
+            offered = replace(offered, bic=None)
+    details = details_filled(stored, offered)
+    changed = [c for c in PAYEE_COLUMNS if getattr(stored, c) != getattr(details, c)]
+    if not changed:
+        return []
+    after = {column: getattr(details, column) for column in changed}
+    uow.ledger.update_supplier(supplier_id, after)
+    audit(
+        uow,
+        actor=actor,
+        action="supplier.update",
+        now=now,
+        company_id=company_id,
+        before={column: getattr(stored, column) for column in changed},
+        after=after,
+        details={"source": doc.source, "supplier_id": supplier_id, "from": "ehf"},
+    )
+    offers = {supplier_id: changed_groups(stored, details)}
+    fill_payments(uow, company_id, offers, actor=actor, now=now, source=doc.source)
+    return changed
 
 
 def _refuse_bad_text(doc: EhfDocument) -> None:

@@ -1,16 +1,30 @@
-"""Importing the supplier ledger: suppliers and their open items, whole or not at all."""
+"""Importing the supplier ledger: suppliers and their open items, whole or not at all.
+
+A supplier's details for payments abroad (address, BIC, charge bearer, purpose) are its defaults:
+a proposal copies them. When they change (a file gives them, an EHF invoice fills them), the
+supplier's Proposed and Failed payments get the new values where theirs are empty
+(`fill_payments`): a value fixed on a payment wins.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from paybot.core.errors import ImportRejected
-from paybot.core.ledger_file import OpenItemRow, SupplierRow
+from paybot.core.errors import ConcurrentChange, ImportRejected
+from paybot.core.ledger_file import (
+    DETAIL_GROUPS,
+    PAYEE_COLUMNS,
+    OpenItemRow,
+    SupplierRow,
+    details_filled,
+    details_given,
+)
 from paybot.core.money import format_plain
+from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails
 from paybot.core.policy import Actor
 from paybot.services.common import SYSTEM, audit, company_or_error
 from paybot.services.proposals import reflag
@@ -25,6 +39,8 @@ class ImportResult:
     unchanged: int
     updated: int = 0
     new_suppliers: int = 0
+    # Proposed or Failed payments whose empty details the suppliers' new ones filled.
+    payments_filled: int = 0
 
 
 # suppliers.match_key is String(200); tests/core/test_text.py holds the two equal.
@@ -59,12 +75,22 @@ def import_suppliers(
     now: datetime,
     actor: Actor = SYSTEM,
 ) -> ImportResult:
+    """Adds the suppliers not known, updates the known ones (by org no, else name).
+
+    A row's name and account replace the supplier's. Of its details, each group a row gives (the
+    address, the BIC, the charge bearer, the purpose: ledger_file.DETAIL_GROUPS) replaces the
+    supplier's whole; a group the row leaves empty keeps what paybot has (from an EHF invoice,
+    say). Changed details fill the supplier's Proposed and Failed payments where empty, and
+    their flags are renewed. The same file again changes nothing.
+    """
     with uow:
         company = company_or_error(uow, company_org_no)
         known = uow.ledger.suppliers(company.id)
+        stored = uow.ledger.supplier_details(company.id)
         new_rows: list[dict[str, Any]] = []
-        updated = unchanged = 0
+        unchanged = 0
         new_account: set[int] = set()
+        offers: dict[int, PayeeDetails] = {}
         for row in rows:
             key = supplier_key(row.name, row.org_no)
             existing = known.get(key)
@@ -76,35 +102,39 @@ def import_suppliers(
                         "name": row.name,
                         "org_no": row.org_no,
                         "registered_account": row.account,
+                        **asdict(row.details),
                     }
                 )
                 continue
-            supplier_id, name, _, account = existing
-            if (name, account) == (row.name, row.account):
+            supplier_id, _, _, account = existing
+            offer = _update_supplier(
+                uow,
+                company.id,
+                row,
+                existing,
+                stored.get(supplier_id, NO_PAYEE_DETAILS),
+                actor=actor,
+                now=now,
+                source=source,
+            )
+            if offer is None:
                 unchanged += 1
                 continue
-            uow.ledger.update_supplier(
-                supplier_id, {"name": row.name, "registered_account": row.account}
-            )
-            audit(
-                uow,
-                actor=actor,
-                action="supplier.update",
-                now=now,
-                company_id=company.id,
-                before={"name": name, "registered_account": account},
-                after={"name": row.name, "registered_account": row.account},
-                details={"source": source, "line": row.line, "supplier_id": supplier_id},
-            )
-            updated += 1
             if account != row.account:
                 new_account.add(supplier_id)
+            if offer != NO_PAYEE_DETAILS:
+                offers[supplier_id] = offer
         uow.ledger.add_suppliers(new_rows)
-        if new_account:
-            # Signing compares a payment's account with the registered one: the flag a person
-            # sees says the same, from this import on.
-            reflag(uow, company.id, new_account)
-        result = ImportResult(new=len(new_rows), unchanged=unchanged, updated=updated)
+        filled = fill_payments(uow, company.id, offers, actor=actor, now=now, source=source)
+        if new_account or offers:
+            # Signing compares a payment's account with the registered one, and a payment
+            # abroad needs the details just filled: the flag a person sees says the same, from
+            # this import on.
+            reflag(uow, company.id, new_account | set(offers))
+        updated = len(rows) - len(new_rows) - unchanged
+        result = ImportResult(
+            new=len(new_rows), unchanged=unchanged, updated=updated, payments_filled=filled
+        )
         audit(
             uow,
             actor=actor,
@@ -116,10 +146,113 @@ def import_suppliers(
                 "new": result.new,
                 "updated": updated,
                 "unchanged": unchanged,
+                "payments_filled": filled,
             },
         )
         uow.commit()
     return result
+
+
+def _update_supplier(
+    uow: UnitOfWork,
+    company_id: int,
+    row: SupplierRow,
+    existing: tuple[int, str, str | None, str | None],
+    stored: PayeeDetails,
+    *,
+    actor: Actor,
+    now: datetime,
+    source: str,
+) -> PayeeDetails | None:
+    """Writes and audits what the row changes of a known supplier; returns None when it changes
+    nothing, else the details its payments are offered (the changed groups, NO_PAYEE_DETAILS
+    when only the name or account changed)."""
+    supplier_id, name, _, account = existing
+    details = details_given(stored, row.details)
+    changed = _changed_columns(stored, details)
+    if (name, account) == (row.name, row.account) and not changed:
+        return None
+    before: dict[str, Any] = {"name": name, "registered_account": account}
+    after: dict[str, Any] = {"name": row.name, "registered_account": row.account}
+    before.update({column: getattr(stored, column) for column in changed})
+    after.update({column: getattr(details, column) for column in changed})
+    uow.ledger.update_supplier(supplier_id, after)
+    audit(
+        uow,
+        actor=actor,
+        action="supplier.update",
+        now=now,
+        company_id=company_id,
+        before=before,
+        after=after,
+        details={"source": source, "line": row.line, "supplier_id": supplier_id},
+    )
+    return changed_groups(stored, details)
+
+
+def _changed_columns(before: PayeeDetails, after: PayeeDetails) -> list[str]:
+    return [c for c in PAYEE_COLUMNS if getattr(before, c) != getattr(after, c)]
+
+
+def changed_groups(before: PayeeDetails, after: PayeeDetails) -> PayeeDetails:
+    """`after`'s values of the groups (DETAIL_GROUPS) that differ from `before`; None elsewhere."""
+    values: dict[str, str | None] = {}
+    for group in DETAIL_GROUPS:
+        if any(getattr(before, c) != getattr(after, c) for c in group):
+            values.update({c: getattr(after, c) for c in group})
+    return PayeeDetails(**values) if values else NO_PAYEE_DETAILS
+
+
+def fill_payments(
+    uow: UnitOfWork,
+    company_id: int,
+    offers: Mapping[int, PayeeDetails],
+    *,
+    actor: Actor,
+    now: datetime,
+    source: str,
+) -> int:
+    """Inside the caller's transaction: each supplier's Proposed and Failed payments take the
+    details offered (supplier id -> the changed ones) where their own are empty, group by group
+    (ledger_file.details_filled): a value fixed on a payment wins. A payment so changed is a
+    new version: its signatures and approval, given to the old details, are void. Returns how
+    many payments changed; their flags are the caller's to renew."""
+    filled = 0
+    for payment in uow.ledger.payments_to_fill(offers):
+        details = details_filled(payment.details, offers[payment.supplier_id])
+        changed = _changed_columns(payment.details, details)
+        if not changed:
+            continue
+        values: dict[str, Any] = {column: getattr(details, column) for column in changed}
+        before = {column: getattr(payment.details, column) for column in changed}
+        voided = uow.signatures.void(payment.payment_id, now)
+        after = {**values, "signature_round": payment.signature_round + 1, "updated_at": now}
+        if payment.approved:
+            after.update(approved_by_id=None, approved_at=None)
+        if not uow.payments.compare_and_set(payment.payment_id, payment.version, after):
+            # The row is locked since it was read: never expected.
+            raise ConcurrentChange(
+                f"Payment {payment.payment_id} was changed by someone else just now; nothing "
+                "was taken. Try again."
+            )
+        audit(
+            uow,
+            actor=actor,
+            action="payment.fill_details",
+            now=now,
+            company_id=company_id,
+            payment_id=payment.payment_id,
+            before={**before, "version": payment.version},
+            after={**values, "version": payment.version + 1},
+            details={
+                "source": source,
+                "supplier_id": payment.supplier_id,
+                "voided_signatures": voided,
+                "voided_approval": payment.approved,
+            },
+        )
+        filled += 1
+    return filled
 
 
 _COMPARED = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -18,14 +19,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from paybot.core.flags import PaymentFacts, SupplierFacts
-from paybot.core.payments import ReferenceType
+from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType
 from paybot.core.states import PaymentStatus
 from paybot.store.bulk import chunks, insert_rows
 from paybot.store.models import OpenItem, Payment, Supplier
+from paybot.store.tables import PAYEE_DETAILS
 
 # Core table for bulk statements: the ORM's bulk paths cost several times more per row.
 _OPEN_ITEMS = cast(Table, OpenItem.__table__)
 _REFERENCE_TYPE_BY_VALUE = {kind.value: kind for kind in ReferenceType}
+
+
+@dataclass(frozen=True)
+class FillablePayment:
+    """A Proposed or Failed payment whose empty details its supplier's may fill."""
+
+    payment_id: int
+    supplier_id: int
+    version: int
+    signature_round: int
+    approved: bool
+    details: PayeeDetails
 
 
 class LedgerRepository:
@@ -60,6 +74,64 @@ class LedgerRepository:
 
     def update_supplier(self, supplier_id: int, values: Mapping[str, Any]) -> None:
         self._session.execute(update(Supplier).where(Supplier.id == supplier_id).values(**values))
+
+    def supplier_details(
+        self, company_id: int, supplier_ids: Iterable[int] | None = None, *, lock: bool = False
+    ) -> dict[int, PayeeDetails]:
+        """Supplier id -> its details for payments abroad (NO_PAYEE_DETAILS where it has none).
+
+        `lock` holds the rows until the transaction ends (PostgreSQL; FOR NO KEY UPDATE, so new
+        payments and items may still refer to the supplier): a fill that read them empty cannot
+        overwrite what a racing import sets meanwhile.
+        """
+        query = select(Supplier.id, *(Supplier.__table__.c[name] for name in PAYEE_DETAILS)).where(
+            Supplier.company_id == company_id
+        )
+        if supplier_ids is not None:
+            query = query.where(Supplier.id.in_(set(supplier_ids)))
+        if lock:
+            query = query.order_by(Supplier.id).with_for_update(key_share=True)
+        return {
+            supplier_id: PayeeDetails(*details) if any(details) else NO_PAYEE_DETAILS
+            for supplier_id, *details in self._session.execute(query)
+        }
+
+    def payments_to_fill(self, supplier_ids: Iterable[int]) -> list[FillablePayment]:
+        """The suppliers' Proposed and Failed payments with their details, in id order, locked
+        until the transaction ends (PostgreSQL): what a change of the supplier's details may
+        fill in, without a click racing it."""
+        ids = set(supplier_ids)
+        if not ids:
+            return []
+        query = (
+            select(
+                Payment.id,
+                Payment.supplier_id,
+                Payment.version,
+                Payment.signature_round,
+                Payment.approved_by_id,
+                *(Payment.__table__.c[name] for name in PAYEE_DETAILS),
+            )
+            .where(
+                Payment.supplier_id.in_(ids),
+                Payment.status.in_([PaymentStatus.PROPOSED.value, PaymentStatus.FAILED.value]),
+            )
+            .order_by(Payment.id)
+            .with_for_update(key_share=True)
+        )
+        return [
+            FillablePayment(
+                payment_id,
+                supplier_id,
+                version,
+                signature_round,
+                approver is not None,
+                PayeeDetails(*details),
+            )
+            for payment_id, supplier_id, version, signature_round, approver, *details in (
+                self._session.execute(query)
+            )
+        ]
 
     def items_by_voucher(self, company_id: int) -> dict[str, dict[str, Any]]:
         columns = (
@@ -129,10 +201,22 @@ class LedgerRepository:
             .where(OpenItem.company_id == company_id, OpenItem.is_open, Payment.id.is_(None))
             .order_by(OpenItem.id)
         )
-        references = _REFERENCE_TYPE_BY_VALUE
+        references, payees = _REFERENCE_TYPE_BY_VALUE, self.supplier_details(company_id)
         rows = self._session.execute(query)
+        # A new payment takes its supplier's details (payments._PROPOSE): so are its facts.
         return [
-            PaymentFacts(key, supplier, account, amount, currency, references[kind], ref, invoice)
+            PaymentFacts(
+                key,
+                supplier,
+                account,
+                amount,
+                currency,
+                references[kind],
+                ref,
+                invoice,
+                True,
+                payees.get(supplier, NO_PAYEE_DETAILS),
+            )
             for key, supplier, account, amount, currency, kind, ref, invoice in rows
         ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -15,12 +16,16 @@ from hypothesis import strategies as st
 from paybot.core.errors import ImportRejected
 from paybot.core.ledger_file import (
     COLUMN_LIMITS,
+    PAYEE_COLUMN_LIMITS,
+    PAYEE_COLUMNS,
     OpenItemRow,
     SupplierRow,
+    details_filled,
+    details_given,
     read_open_item_rows,
     read_supplier_rows,
 )
-from paybot.core.payments import ReferenceType
+from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType
 
 HEADER = (
     "voucher_no;invoice_no;supplier_name;supplier_org_no;account;amount;currency;"
@@ -621,3 +626,231 @@ def test_every_text_a_file_gets_through_fits_its_column_and_renders_plainly(
         value = getattr(item, name) or ""
         assert len(value) <= COLUMN_LIMITS[name]
         assert not any(unicodedata.category(char) in REFUSED_CATEGORIES for char in value)
+
+
+# --- a supplier's details for payments abroad ----------------------------------------------------
+
+ABROAD_HEADER = (
+    "name;org_no;account;street;building_no;post_code;town;country;bic;charge_bearer;"
+    "purpose_code;purpose_text"
+)
+GERMAN = "Schmidt GmbH;DE811907980;DE89 3704 0044 0532 0130 00;Hauptstraße;5;10115;Berlin;de;;;;"
+AMERICAN = (
+    "Acme Tools Inc.;US12-3456789;123456789;Main Street;500;98101;Seattle;US;chas us33;shar;"
+    "14;Machine parts"
+)
+
+
+def suppliers_abroad(*lines: str) -> list[SupplierRow]:
+    return read_supplier_rows("s.csv", "\n".join((ABROAD_HEADER, *lines)).encode())
+
+
+def supplier_error(*lines: str) -> str:
+    return rejected(read_supplier_rows, "\n".join((ABROAD_HEADER, *lines)).encode(), "s.csv")
+
+
+def american(**changes: str) -> str:
+    values = dict(zip(ABROAD_HEADER.split(";"), AMERICAN.split(";"), strict=True)) | changes
+    return ";".join(values.values())
+
+
+def test_suppliers_abroad_are_read_with_their_address_bic_charge_bearer_and_purpose() -> None:
+    assert suppliers_abroad(GERMAN, AMERICAN) == [
+        SupplierRow(
+            line=2,
+            name="Schmidt GmbH",
+            org_no="DE811907980",
+            account="DE89370400440532013000",
+            street="Hauptstraße",
+            building_no="5",
+            post_code="10115",
+            town="Berlin",
+            country="DE",
+        ),
+        SupplierRow(
+            line=3,
+            name="Acme Tools Inc.",
+            org_no="US12-3456789",
+            account="123456789",
+            street="Main Street",
+            building_no="500",
+            post_code="98101",
+            town="Seattle",
+            country="US",
+            bic="CHASUS33",
+            charge_bearer="SHAR",
+            purpose_code="14",
+            purpose_text="Machine parts",
+        ),
+    ]
+
+
+def test_a_row_gives_its_details_as_the_payee_details_a_payment_carries() -> None:
+    [row] = suppliers_abroad(AMERICAN)
+    assert row.details == PayeeDetails(
+        "Main Street", "500", "98101", "Seattle", "US", "CHASUS33", "SHAR", "14", "Machine parts"
+    )
+    [plain] = read_supplier_rows("s.csv", b"name\nAcme AS\n")
+    assert plain.details == NO_PAYEE_DETAILS
+
+
+def test_json_numbers_in_detail_columns_are_taken_as_written() -> None:
+    data = b'[{"name": "Acme Tools Inc.", "post_code": 98101, "building_no": 500, '
+    data += b'"country": "us", "purpose_code": 14, "purpose_text": "Parts"}]'
+    [row] = read_supplier_rows("s.json", data)
+    assert (row.post_code, row.building_no, row.country, row.purpose_code) == (
+        "98101",
+        "500",
+        "US",
+        "14",
+    )
+
+
+def test_kosovo_is_a_country_though_iso_3166_has_not_assigned_it_yet() -> None:
+    [row] = suppliers_abroad(american(country="xk", account="XK05 1212 0123 4567 8906"))
+    assert row.country == "XK"
+
+
+@pytest.mark.parametrize(
+    ("column", "text", "problem"),
+    [
+        (
+            "country",
+            "Germany",
+            "'Germany' is not an ISO 3166 country code (expected two letters, e.g. DE or US)",
+        ),
+        (
+            "country",
+            "XX",
+            "'XX' is not an ISO 3166 country code (expected two letters, e.g. DE or US)",
+        ),
+        (
+            "bic",
+            "BIC324098",
+            "'BIC324098' is not a BIC (9 characters; expected 8 or 11 letters and digits, e.g. "
+            "DNBANOKK or DNBANOKKXXX)",
+        ),
+        (
+            "bic",
+            "SEXDABCD",
+            "'SEXDABCD' is not a BIC (invalid country code 'AB'; expected 8 or 11 letters and "
+            "digits, e.g. DNBANOKK or DNBANOKKXXX)",
+        ),
+        (
+            "charge_bearer",
+            "SLEV",
+            "'SLEV' is not a charge bearer (expected DEBT, CRED, SHAR or empty: empty is the "
+            "payment type's default)",
+        ),
+        (
+            "purpose_code",
+            "99",
+            "'99' is not a purpose code of Norges Bank's list (expected one of its codes as "
+            "written there, e.g. 14 for the purchase or sale of goods)",
+        ),
+    ],
+)
+def test_a_bad_detail_refuses_the_file_naming_line_and_column(
+    column: str, text: str, problem: str
+) -> None:
+    # The bad row is the second: the first, good one is not taken either (nothing is returned).
+    assert supplier_error(GERMAN, american(**{column: text})) == f"s.csv:3: {column}: {problem}"
+
+
+def test_a_refused_value_is_not_echoed_whole() -> None:
+    assert supplier_error(american(country="X" * 500)) == (
+        f"s.csv:2: country: '{'X' * 39}…' is not an ISO 3166 country code "
+        "(expected two letters, e.g. DE or US)"
+    )
+
+
+def test_charge_bearer_and_bic_ignore_case_and_spaces() -> None:
+    [row] = suppliers_abroad(american(charge_bearer="debt", bic=" dnba nokk xxx "))
+    assert (row.charge_bearer, row.bic) == ("DEBT", "DNBANOKKXXX")
+
+
+def test_a_foreign_account_number_needs_the_suppliers_country() -> None:
+    assert supplier_error(american(country="", street="", town="", post_code="")) == (
+        "s.csv:2: account: 123456789 is not an 11-digit Norwegian account number (a registered "
+        "account must be valid; an account abroad that is not an IBAN needs the supplier's "
+        "country)"
+    )
+    assert supplier_error(american(country="NO")).startswith(
+        "s.csv:2: account: 123456789 is not an 11-digit Norwegian account number"
+    )
+    assert suppliers_abroad(american(country="CA"))[0].account == "123456789"
+
+
+@pytest.mark.parametrize(
+    ("column", "limit"),
+    [("street", 70), ("building_no", 16), ("post_code", 16), ("town", 35), ("purpose_text", 35)],
+)
+def test_detail_texts_are_limited_to_their_columns(column: str, limit: int) -> None:
+    assert suppliers_abroad(american(**{column: "å" * limit}))[0].details != NO_PAYEE_DETAILS
+    assert supplier_error(american(**{column: "å" * (limit + 1)})) == (
+        f"s.csv:2: {column}: at most {limit} characters (got {limit + 1})"
+    )
+
+
+def test_a_control_character_in_an_address_is_refused() -> None:
+    assert supplier_error(american(street="Main\u202eStreet")).startswith(
+        "s.csv:2: street: control character U+202E at position 5"
+    )
+
+
+def test_detail_columns_and_limits_are_the_payee_columns_of_suppliers_and_payments() -> None:
+    from paybot.store.models import Payment, Supplier
+    from paybot.store.tables import PAYEE_DETAILS
+
+    assert PAYEE_COLUMNS == PAYEE_DETAILS
+    assert list(PAYEE_COLUMN_LIMITS) == list(PAYEE_DETAILS)
+    for model in (Supplier, Payment):
+        lengths = {name: model.__table__.c[name].type.length for name in PAYEE_DETAILS}
+        assert lengths == PAYEE_COLUMN_LIMITS
+
+
+BERLIN = PayeeDetails("Hauptstraße", "5", "10115", "Berlin", "DE")
+PURPOSE = PayeeDetails(purpose_code="14", purpose_text="Machine parts")
+
+
+def test_a_given_address_replaces_the_stored_one_whole_and_an_empty_one_keeps_it() -> None:
+    stored = replace(BERLIN, bic="COBADEFFXXX", purpose_code="14", purpose_text="Parts")
+    moved = PayeeDetails(town="München", country="DE")
+    assert details_given(stored, moved) == replace(
+        stored, street=None, building_no=None, post_code=None, town="München"
+    )
+    assert details_given(stored, NO_PAYEE_DETAILS) == stored
+    assert details_given(stored, PayeeDetails(purpose_code="26")) == replace(
+        stored, purpose_code="26", purpose_text=None
+    )
+    assert details_given(stored, PayeeDetails(charge_bearer="DEBT")).bic == "COBADEFFXXX"
+
+
+def test_filling_takes_only_groups_that_are_empty_or_agree() -> None:
+    assert details_filled(NO_PAYEE_DETAILS, BERLIN) == BERLIN
+    # A country alone is completed by the same country's address ...
+    assert details_filled(PayeeDetails(country="DE"), BERLIN) == BERLIN
+    # ... but another town (a person's) fills nothing of the address; the BIC is its own group.
+    person = PayeeDetails(town="Hamburg", country="DE")
+    offered = replace(BERLIN, bic="COBADEFFXXX")
+    assert details_filled(person, offered) == replace(person, bic="COBADEFFXXX")
+    assert details_filled(PayeeDetails(bic="DEUTDEFF"), offered).bic == "DEUTDEFF"
+    assert details_filled(PURPOSE, PayeeDetails(purpose_code="14", purpose_text="x")) == PURPOSE
+    assert details_filled(BERLIN, NO_PAYEE_DETAILS) is BERLIN
+
+
+@given(
+    stored=st.builds(PayeeDetails, **{c: st.sampled_from([None, "a", "b"]) for c in PAYEE_COLUMNS}),
+    offered=st.builds(
+        PayeeDetails, **{c: st.sampled_from([None, "a", "b"]) for c in PAYEE_COLUMNS}
+    ),
+)
+def test_filling_never_overwrites_a_value_and_filling_again_changes_nothing(
+    stored: PayeeDetails, offered: PayeeDetails
+) -> None:
+    filled = details_filled(stored, offered)
+    for column in PAYEE_COLUMNS:
+        if getattr(stored, column) is not None:
+            assert getattr(filled, column) == getattr(stored, column)
+    assert details_filled(filled, offered) == filled
+    assert details_given(details_given(stored, offered), offered) == details_given(stored, offered)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,14 +15,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from paybot.core.ehf import EhfValidator
+from paybot.core.ehf import EhfDocument, EhfValidator, read_ehf
+from paybot.core.ehf.document import EhfAddress
 from paybot.core.errors import ImportRejected, NotFound
-from paybot.core.payments import Flag, Reason, ReferenceType
+from paybot.core.ledger_file import PAYEE_COLUMNS
+from paybot.core.payments import NO_PAYEE_DETAILS, Flag, PayeeDetails, Reason, ReferenceType
 from paybot.services import companies, ledger, payments, proposals
 from paybot.services.ehf_import import import_ehf
 from paybot.services.ehf_inbox import DONE, REJECTED, checked, read_inbox
 from paybot.store.uow import UnitOfWork
-from tests.builders import a_supplier
+from tests.builders import a_supplier, an_item
 from tests.services.test_signing_races import run_at_once
 from tests.shared_fixtures import shared_fixture
 
@@ -252,3 +255,161 @@ def test_a_name_that_reads_otherwise_than_it_is_is_refused(
         import_ehf(
             uow, file=checked("spoofed.xml", spoofed, validator), now=NOW, company_org_no=BUYER
         )
+
+
+# --- the seller's details for payments abroad ----------------------------------------------------
+
+FORWARD = NORWEGIAN[2]  # Havblikk Nett AS, Storoveien 4, 0542 Oslo; DNBANOKK; no payee party
+GRID = "811143758"
+GRID_ADDRESS = PayeeDetails("Storoveien 4", None, "0542", "Oslo", "NO")
+
+
+def supplier_details(uow: UnitOfWork, org_no: str) -> PayeeDetails:
+    with uow:
+        company_id = uow.companies.get(BUYER).id  # type: ignore[union-attr]
+        supplier_id = uow.ledger.suppliers(company_id)[f"org:{org_no}"][0]
+        return uow.ledger.supplier_details(company_id)[supplier_id]
+
+
+def grid_supplier(uow: UnitOfWork, **details: str | None) -> None:
+    row = a_supplier(name="Havblikk Nett AS", org_no=GRID, **details)
+    ledger.import_suppliers(uow, company_org_no=BUYER, source="s.csv", rows=[row], now=NOW)
+
+
+def test_an_invoice_fills_the_new_suppliers_address_and_bic_and_its_payment_gets_them(
+    uow: UnitOfWork, validator: EhfValidator, buyer: str
+) -> None:
+    result = take(uow, validator, FORWARD)
+
+    filled = replace(GRID_ADDRESS, bic="DNBANOKK")
+    assert supplier_details(uow, GRID) == filled
+    payment = payments.show(uow, payment_id=result.payment_id)  # type: ignore[arg-type]
+    assert payment.payment.payee_details == filled
+    with uow:
+        [event] = [e for e in uow.audit.latest(100) if e["action"] == "supplier.update"]
+        [imported] = [e for e in uow.audit.latest(100) if e["action"] == "import.ehf"]
+    assert event["before"] == dict.fromkeys(event["after"])
+    assert event["after"]["town"] == "Oslo" and event["details"]["from"] == "ehf"
+    assert imported["details"]["supplier_details_filled"] == sorted(
+        ["street", "post_code", "town", "country", "bic"], key=PAYEE_COLUMNS.index
+    )
+
+
+def test_an_address_a_person_set_is_never_overwritten(
+    uow: UnitOfWork, validator: EhfValidator, buyer: str
+) -> None:
+    grid_supplier(uow, account="86011117947", town="Bergen", country="NO")
+    take(uow, validator, FORWARD)
+    # Another town: the address stays the person's; the BIC of the registered account fills.
+    assert supplier_details(uow, GRID) == PayeeDetails(town="Bergen", country="NO", bic="DNBANOKK")
+
+
+def test_a_country_alone_is_completed_by_the_invoices_address(
+    uow: UnitOfWork, validator: EhfValidator, buyer: str
+) -> None:
+    grid_supplier(uow, account=None, country="NO")
+    take(uow, validator, FORWARD)
+    assert supplier_details(uow, GRID) == replace(GRID_ADDRESS, bic="DNBANOKK")
+
+
+def test_the_bic_of_an_account_that_is_not_the_registered_one_is_not_taken(
+    uow: UnitOfWork, validator: EhfValidator, buyer: str
+) -> None:
+    grid_supplier(uow, account="12345678903")
+    take(uow, validator, FORWARD)
+    assert supplier_details(uow, GRID) == GRID_ADDRESS
+
+
+def test_a_factored_invoice_gives_the_seller_its_address_but_not_the_factors_bic(
+    uow: UnitOfWork, validator: EhfValidator, buyer: str
+) -> None:
+    take(uow, validator, NORWEGIAN[0])  # paid to Ebeneser Scrooge AS, at DNBANOKK
+    assert supplier_details(uow, "123456785") == PayeeDetails(
+        "Main street 34", None, "54321", "Big city", "NO"
+    )
+
+
+def test_a_bic_that_is_not_one_is_not_taken(
+    uow: UnitOfWork, validator: EhfValidator, buyer: str
+) -> None:
+    result = take(uow, validator, NORWEGIAN[4])  # SEXDABCD: "AB" is no country
+    payment = payments.show(uow, payment_id=result.payment_id).payment  # type: ignore[arg-type]
+    assert payment.payee_details == PayeeDetails(
+        "Main street 2, Building 4", None, "54321", "Big city", "SE"
+    )
+
+
+def test_the_suppliers_earlier_proposals_get_the_details_where_empty(
+    uow: UnitOfWork, validator: EhfValidator, buyer: str
+) -> None:
+    grid_supplier(uow, account=None)
+    item = an_item(supplier_name="Havblikk Nett AS", supplier_org_no=GRID)
+    ledger.import_open_items(uow, company_org_no=BUYER, source="i.csv", rows=[item], now=NOW)
+    proposals.refresh(uow, company_org_no=BUYER, now=NOW)
+    [earlier] = proposals.list_payments(uow, company_org_no=BUYER)
+    assert earlier.payee_details == NO_PAYEE_DETAILS
+
+    take(uow, validator, FORWARD)
+
+    after = payments.show(uow, payment_id=earlier.id).payment
+    assert after.payee_details == replace(GRID_ADDRESS, bic="DNBANOKK")
+    assert after.version == earlier.version + 1
+
+
+def test_the_same_invoice_again_fills_nothing_more(
+    uow: UnitOfWork, validator: EhfValidator, buyer: str
+) -> None:
+    take(uow, validator, FORWARD)
+    with uow:
+        events = uow.audit.count()
+    assert take(uow, validator, FORWARD).outcome == "known"
+    with uow:
+        assert uow.audit.count() == events
+
+
+# --- reading the seller's address (pure) ---------------------------------------------------------
+
+
+def read(name: str, data: bytes | None = None) -> EhfDocument:
+    return read_ehf(name, sample(name).read_bytes() if data is None else data)
+
+
+def test_the_reader_takes_the_sellers_postal_address() -> None:
+    doc = read(NORWEGIAN[0])
+    assert doc.seller_address == EhfAddress("Main street 34", None, "54321", "Big city", "NO")
+    assert doc.seller_details() == PayeeDetails("Main street 34", None, "54321", "Big city", "NO")
+
+
+def test_a_building_number_is_read_and_a_country_code_upper_cased() -> None:
+    data = (
+        sample(FORWARD)
+        .read_bytes()
+        .replace(
+            b"<cbc:StreetName>Storoveien 4</cbc:StreetName>",
+            b"<cbc:StreetName>Storoveien</cbc:StreetName><cbc:BuildingNumber>4</cbc:BuildingNumber>",
+            1,
+        )
+        .replace(
+            b"<cbc:IdentificationCode>NO</cbc:IdentificationCode>",
+            b"<cbc:IdentificationCode>no</cbc:IdentificationCode>",
+            1,
+        )
+    )
+    details = read(FORWARD, data).seller_details()
+    assert (details.street, details.building_no, details.country) == ("Storoveien", "4", "NO")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b">Storoveien 4<", ">Storo\u202eveien 4<".encode()),  # reads otherwise than it is
+        (b">Storoveien 4<", b">" + b"S" * 71 + b"<"),  # longer than a payment file's StrtNm
+        (b">Oslo<", b">" + b"O" * 36 + b"<"),  # longer than TwnNm
+    ],
+)
+def test_an_address_that_cannot_be_stored_as_it_is_is_not_taken_at_all(
+    old: bytes, new: bytes
+) -> None:
+    doc = read(FORWARD, sample(FORWARD).read_bytes().replace(old, new, 1))
+    assert doc.seller_address is not None
+    assert doc.seller_details() == PayeeDetails(bic="DNBANOKK")

@@ -8,6 +8,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
+from paybot.core.ledger_file import PAYEE_COLUMN_LIMITS, bic_code, iso_country
+from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails
+from paybot.core.text import text_problem
+
 # The specification identifiers (CustomizationID, BT-24) paybot takes, and nothing else.
 BIS_BILLING_3_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 EHF_FORWARD_BILLING_ID = (
@@ -34,6 +38,18 @@ PROFILES = {
 def profile_of(customization_id: str) -> EhfProfile | None:
     """The profile a CustomizationID names, or None for one paybot does not take."""
     return PROFILES.get(" ".join(customization_id.split()))
+
+
+@dataclass(frozen=True)
+class EhfAddress:
+    """A party's `cac:PostalAddress` as the document writes it (spaces collapsed, blanks None):
+    StreetName, BuildingNumber, PostalZone, CityName and Country/IdentificationCode."""
+
+    street: str | None = None
+    building_no: str | None = None
+    post_code: str | None = None
+    town: str | None = None
+    country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,3 +119,43 @@ class EhfDocument:
     payment_message: str | None
     note: str | None
     lines: tuple[EhfLine, ...] = ()
+    # The seller's cac:PostalAddress (BT-35..BT-40), where the document gives one.
+    seller_address: EhfAddress | None = None
+
+    def seller_details(self) -> PayeeDetails:
+        """What the document tells of its seller's details for payments abroad.
+
+        The seller's postal address, whole, where each of its parts may be stored as it is (no
+        control or invisible character, within its column) and its country is an ISO 3166 code;
+        else no address. The BIC of the account paid (`FinancialInstitutionBranch/ID`), where it
+        is a BIC and the seller is paid itself: a PayeeParty's bank (factoring) is not the
+        seller's. Nothing else (charge bearer, purpose) is in an invoice.
+        """
+        address = _storable(self.seller_address)
+        bic = bic_code(self.bic) if self.bic and self.payee is None else None
+        if address is None and bic is None:
+            return NO_PAYEE_DETAILS
+        return PayeeDetails(
+            street=address.street if address else None,
+            building_no=address.building_no if address else None,
+            post_code=address.post_code if address else None,
+            town=address.town if address else None,
+            country=address.country if address else None,
+            bic=bic,
+        )
+
+
+def _storable(address: EhfAddress | None) -> EhfAddress | None:
+    """The address with its country code upper-cased, or None where any part is unfit."""
+    if address is None or address.country is None:
+        return None
+    country = iso_country(address.country)
+    if country is None:
+        return None
+    for column in ("street", "building_no", "post_code", "town"):
+        value = getattr(address, column)
+        if value is not None and (
+            len(value) > PAYEE_COLUMN_LIMITS[column] or text_problem(value) is not None
+        ):
+            return None
+    return EhfAddress(address.street, address.building_no, address.post_code, address.town, country)

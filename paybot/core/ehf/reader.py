@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Literal
 
 from paybot.core.ehf import ubl
-from paybot.core.ehf.document import EhfDocument, EhfLine, EhfParty, profile_of
+from paybot.core.ehf.document import EhfAddress, EhfDocument, EhfLine, EhfParty, profile_of
 from paybot.core.errors import ImportRejected
 from paybot.core.identifiers import (
     account_problem,
@@ -102,6 +102,7 @@ def read_ehf(source: str, data: bytes) -> EhfDocument:
         payment_message=message,
         note=_note(root),
         lines=_lines(source, root, root_name),
+        seller_address=_address(root, "cac:AccountingSupplierParty"),
     )
 
 
@@ -246,6 +247,22 @@ def _party(source: str, root: Element, role: str) -> EhfParty:
     if name is None:
         raise ubl.missing(source, party, "cac:PartyLegalEntity", "cbc:RegistrationName")
     return EhfParty(name, _org_no(party))
+
+
+def _address(root: Element, role: str) -> EhfAddress | None:
+    """The party's `cac:PostalAddress` (BT-35..BT-40 for the seller), or None where it has none;
+    AdditionalStreetName and CountrySubentity have no place in a payment's address."""
+    address = ubl.child(root, role, "cac:Party", "cac:PostalAddress")
+    if address is None:
+        return None
+    found = EhfAddress(
+        street=_name(address, ("cbc:StreetName",)),
+        building_no=_name(address, ("cbc:BuildingNumber",)),
+        post_code=_name(address, ("cbc:PostalZone",)),
+        town=_name(address, ("cbc:CityName",)),
+        country=_name(address, ("cac:Country", "cbc:IdentificationCode")),
+    )
+    return None if found == EhfAddress() else found
 
 
 def _payee(source: str, root: Element, seller: EhfParty) -> EhfParty | None:
