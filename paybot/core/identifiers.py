@@ -125,17 +125,6 @@ def bic_for_iban(iban: str | None) -> str | None:
     return None if bic is None else str(bic)
 
 
-def bank_bic(account: str) -> str | None:
-    """The BIC of the bank that holds a Norwegian account (a BBAN by its bank code, or an IBAN),
-    where the bank registry knows it: the debtor agent of a payment file."""
-    compact = compact_account(account)
-    if not is_iban_like(compact):
-        if account_problem(compact) is not None:
-            return None
-        compact = kontonr.to_iban(compact).replace(" ", "")
-    return bic_for_iban(compact)
-
-
 def format_account(account: str) -> str:
     """Human form: 1234.56.78903 for a BBAN, groups of four for an IBAN."""
     compact = compact_account(account)

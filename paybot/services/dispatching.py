@@ -29,6 +29,14 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from paybot.core import alarms as alarm_texts
+from paybot.core.bank_profiles import (
+    GENERIC,
+    BankProfile,
+    debtor_bic,
+    profile_for_bank,
+    profile_for_bic,
+    profile_named,
+)
 from paybot.core.bankfiles.model import (
     BankFileRejected,
     CreditTransfer,
@@ -44,8 +52,8 @@ from paybot.core.bankfiles.schemas import validate_file
 from paybot.core.banking_days import execution_date, ready_to_send
 from paybot.core.company import CompanyInfo
 from paybot.core.errors import PaybotError
-from paybot.core.identifiers import bank_bic, bic_for_iban, is_iban_like
-from paybot.core.payment_types import PaymentType, payment_type
+from paybot.core.identifiers import bic_for_iban, is_iban_like
+from paybot.core.payment_types import PaymentType, is_abroad, payment_type
 from paybot.core.payments import PayeeDetails
 from paybot.core.policy import Actor
 from paybot.core.sends import AlarmKind, SendState
@@ -540,7 +548,10 @@ def _write(
     try:
         with temporary.open("wb") as out:
             write_pain001(
-                _order(company, account, batch, lines), out, Pain001Version(batch.file_format)
+                _order(company, account, batch, lines),
+                out,
+                Pain001Version(batch.file_format),
+                bank_profile(account),
             )
             out.flush()
             os.fsync(out.fileno())
@@ -551,34 +562,44 @@ def _write(
     return path
 
 
+def bank_profile(account: BankAccountSettings) -> BankProfile:
+    """Whose pain.001 guide the account's files follow: the profile set for it, else the one of
+    the bank that holds it (its BIC, from the account's bank code: what a person may misname),
+    else the one of its bank's name, else the generic one."""
+    if account.profile:
+        return profile_named(account.profile)
+    held_by = profile_for_bic(account.bic or debtor_bic(account.account))
+    return held_by if held_by is not GENERIC else profile_for_bank(account.bank)
+
+
 def _order(
     company: CompanyInfo, account: BankAccountSettings, batch: BatchInfo, lines: Sequence[BatchLine]
 ) -> PaymentOrder:
     blocks: dict[str, list[BatchLine]] = defaultdict(list)
     for line in lines:
         blocks[line.payment_info_id].append(line)
-    debtor_bic = account.bic or bank_bic(account.account)
+    agent_bic = account.bic or debtor_bic(account.account)
     return PaymentOrder(
         message_id=batch.message_id,
         created_at=batch.created_at,
         initiator=Party(company.name, company.org_no),
         debtor=Party(company.name, company.org_no),
         blocks=[
-            _block(block_id, block_lines, account, debtor_bic)
+            _block(block_id, block_lines, account, agent_bic)
             for block_id, block_lines in blocks.items()
         ],
     )
 
 
 def _block(
-    block_id: str, lines: Sequence[BatchLine], account: BankAccountSettings, debtor_bic: str | None
+    block_id: str, lines: Sequence[BatchLine], account: BankAccountSettings, agent_bic: str | None
 ) -> PaymentBlock:
     first = lines[0]
     _, charge_bearer, urgent = _block_kind(first.account, first.currency, first)
     return PaymentBlock(
         payment_info_id=block_id,
         debtor_account=account.account,
-        debtor_bic=debtor_bic,
+        debtor_bic=agent_bic,
         execution_date=first.execution_date,
         transfers=[_transfer(line) for line in lines],
         charge_bearer=charge_bearer,
@@ -593,13 +614,15 @@ def _transfer(line: BatchLine) -> CreditTransfer:
     if bic is None and is_iban_like(line.account or ""):
         bic = bic_for_iban(line.account)
     address = None
-    if not domestic and (details.town or details.country or details.street):
+    if not domestic:
+        # A currency payment to a Norwegian account goes to a payee in Norway.
+        norwegian = not is_abroad(line.account, details.country)
         address = PostalAddress(
             street=details.street,
             building_no=details.building_no,
             post_code=details.post_code,
             town=details.town,
-            country=details.country,
+            country=details.country or ("NO" if norwegian else None),
         )
     report = None
     if not domestic and details.purpose_code and details.purpose_text:
