@@ -24,6 +24,19 @@ class FileFormat(StrEnum):
     V09 = "pain.001.001.09"
 
 
+class ProfileName(StrEnum):
+    """paybot.core.bank_profiles.PROFILE_NAMES, and `auto` (tests/cli/test_cli_startup.py holds
+    them equal), for `--profile`: the profiles take longer to load than `--help` runs."""
+
+    AUTO = "auto"
+    GENERIC = "generic"
+    DNB = "dnb"
+    NORDEA = "nordea"
+    SPAREBANK1 = "sparebank1"
+    HANDELSBANKEN = "handelsbanken"
+    DANSKEBANK = "danskebank"
+
+
 CompanyOption = Annotated[
     str, typer.Option(metavar="ORG_NO", help="The company's organisation number.")
 ]
@@ -73,6 +86,18 @@ def bank_set(
     bank: Annotated[
         str | None,
         typer.Option(metavar="NAME", help="The bank's name (what the bank supports follows it)."),
+    ] = None,
+    profile: Annotated[
+        ProfileName | None,
+        typer.Option(
+            metavar="PROFILE",
+            help="Whose pain.001 guide the files follow: "
+            f"{ctx.one_of(ProfileName)}; auto: the bank that holds the account.",
+        ),
+    ] = None,
+    bic: Annotated[
+        str | None,
+        typer.Option(metavar="BIC", help="The bank's BIC, where its bank code does not tell it."),
     ] = None,
     sftp_host: Annotated[
         str | None, typer.Option(metavar="HOST", help="The bank's SFTP server.")
@@ -139,6 +164,7 @@ def bank_set(
             "incoming": incoming,
             "tax_withholding": tax_withholding,
             "bank": None if bank is None else (bank.strip() or None),
+            "bic": None if bic is None else "".join(bic.split()).upper(),
             "sftp_host": sftp_host,
             "sftp_port": sftp_port,
             "sftp_user": sftp_user,
@@ -160,6 +186,8 @@ def bank_set(
     }
     if sandbox:
         values["sandbox"] = sandbox
+    if profile is not None:  # auto: none set, the bank that holds the account decides
+        values["profile"] = None if profile is ProfileName.AUTO else profile.value
     with ctx.user_errors():
         if gateway is GatewayKind.SFTP and not (
             sftp_host and sftp_user and sftp_key and sftp_host_key
@@ -174,7 +202,8 @@ def bank_set(
         f"{shown['account']}: {shown['gateway']}, {shown['file_format']}, outgoing "
         f"{'yes' if shown['outgoing'] else 'no'}, incoming {'yes' if shown['incoming'] else 'no'}; "
         f"outbox {shown['outbox'] or '(default)'}, "
-        f"inbox {shown['inbox'] or '(default)'}."
+        f"inbox {shown['inbox'] or '(default)'}; "
+        f"bank profile {_profile_shown(shown['profile'], shown['profile_source'])}."
     )
     if shown["gateway"] == "sandbox" and shown["sandbox"]:
         rules = "; ".join(f"{key}: {value}" for key, value in shown["sandbox"].items())
@@ -293,6 +322,7 @@ def bank_show(
         ("tax-withholding", _tax_withholding_shown(found)),
         ("gateway", found.gateway),
         ("format", found.file_format),
+        ("bank profile", _profile_shown(found.profile, found.profile_source)),
         ("outbox", found.outbox or "(default, under PAYBOT_FILES_DIR)"),
         ("inbox", found.inbox or "(default, under PAYBOT_FILES_DIR)"),
     ]
@@ -324,6 +354,8 @@ def _account_dict(account: "AccountOverview") -> dict[str, Any]:
         "bank_supports_tax_withholding": account.bank_supports_tax_withholding,
         "gateway": account.gateway,
         "file_format": account.file_format,
+        "profile": account.profile,
+        "profile_source": account.profile_source,
         "outbox": account.outbox,
         "inbox": account.inbox,
         "sftp": {
@@ -439,3 +471,14 @@ def dispatch_command(company: ctx.OnlyCompany = None, now: ctx.NowOption = None)
         typer.echo("Nothing is due to be sent.")
     if result.refused or result.retrying or result.unknown:
         raise typer.Exit(1)
+
+
+def _profile_shown(profile: str, source: str) -> str:
+    """The profile in effect and how it was chosen (core.bank_profiles.ProfileSource)."""
+    why = {
+        "set": "set",
+        "bic": "the bank that holds the account",
+        "name": "the bank's name",
+        "default": "no profile for this bank",
+    }
+    return f"{profile} ({why.get(source, source)})"

@@ -311,3 +311,29 @@ def debtor_bic(account: str | None) -> str | None:
     except SchwiftyException:
         return None
     return None if bic is None else str(bic)
+
+
+class ProfileSource(StrEnum):
+    """How an account's profile was chosen."""
+
+    SET = "set"  # paybot bank set --profile
+    BIC = "bic"  # the bank that holds the account (its BIC, from the account's bank code)
+    NAME = "name"  # the bank's name as given
+    DEFAULT = "default"  # none of these: the generic profile
+
+
+def account_profile(
+    profile: str | None, *, bank: str | None, bic: str | None, account: str
+) -> tuple[BankProfile, ProfileSource]:
+    """Whose pain.001 guide an account's files follow, and why: the profile set for it, else the
+    one of the bank that holds it (its BIC, or the one its bank code gives: what a person may
+    misname), else the one of its bank's name, else the generic one."""
+    if profile:
+        return profile_named(profile), ProfileSource.SET
+    held_by = profile_for_bic(bic or debtor_bic(account))
+    if held_by is not GENERIC:
+        return held_by, ProfileSource.BIC
+    named = profile_for_bank(bank)
+    if named is not GENERIC:
+        return named, ProfileSource.NAME
+    return GENERIC, ProfileSource.DEFAULT

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from paybot.core.bank_profiles import account_profile
 from paybot.core.banks import capabilities
 from paybot.core.company import CompanyInfo
 from paybot.core.errors import NotFound, ValidationFailed
@@ -47,6 +48,10 @@ class AccountOverview:
     # tax-withholding accounts (core.banks): payments to one whose bank does not are red.
     tax_withholding: bool = False
     bank_supports_tax_withholding: bool = True
+    # The bank profile the account's files follow, and how it was chosen (set, bic, name,
+    # default: core.bank_profiles.ProfileSource).
+    profile: str = "generic"
+    profile_source: str = "default"
 
 
 def list_accounts(uow: UnitOfWork, *, company_org_no: str | None = None) -> list[AccountOverview]:
@@ -86,6 +91,9 @@ def _overviews(uow: UnitOfWork, company: CompanyInfo) -> list[AccountOverview]:
     for account in company.accounts:
         setting = settings[account.account]
         poll = uow.polls.last(setting.id)
+        profile, source = account_profile(
+            setting.profile, bank=setting.bank, bic=setting.bic, account=setting.account
+        )
         overviews.append(
             AccountOverview(
                 company_org_no=company.org_no,
@@ -109,6 +117,8 @@ def _overviews(uow: UnitOfWork, company: CompanyInfo) -> list[AccountOverview]:
                 ),
                 tax_withholding=account.tax_withholding,
                 bank_supports_tax_withholding=capabilities(account.bank).tax_withholding_accounts,
+                profile=profile.name,
+                profile_source=source.value,
             )
         )
     return overviews

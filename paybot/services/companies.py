@@ -11,7 +11,7 @@ import re
 from datetime import datetime, time
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paybot.core.company import BankAccount, CompanyInfo, DispatchTiming, Language, PostingMode
 from paybot.core.errors import ValidationFailed
@@ -19,6 +19,9 @@ from paybot.core.money import AmountError, quantize
 from paybot.core.policy import Actor
 from paybot.services.common import KEEP, SYSTEM, Keep, audit, company_or_error
 from paybot.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from paybot.store.banking import BankAccountSettings
 
 
 def add_company(
@@ -218,6 +221,7 @@ def set_bank_account(
     """Changes how one of the company's accounts reaches its bank (gateway, folders, format),
     its agreements (`incoming`, `outgoing`: payments in, payments out), its bank's name (`bank`)
     and whether it is the company's tax-withholding account (`tax_withholding`; one at most)."""
+    from paybot.core.bank_profiles import account_profile
     from paybot.core.identifiers import compact_account
     from paybot.services.proposals import reflag
 
@@ -232,6 +236,8 @@ def set_bank_account(
             )
         if values.get("tax_withholding"):
             _refuse_second_tax_account(uow, company, compact)
+        if values.get("profile"):
+            _check_profile(values["profile"], matches[0], values.get("bic"))
         if "sandbox" in values:  # rules given now join the ones set before
             values = {**values, "sandbox": {**matches[0].sandbox, **values["sandbox"]}}
         if values:
@@ -250,6 +256,9 @@ def set_bank_account(
             },
         )
         settings = uow.bank.account(matches[0].id)
+        profile, source = account_profile(
+            settings.profile, bank=settings.bank, bic=settings.bic, account=settings.account
+        )
         incoming = any(a.incoming for a in company.accounts if a.account == compact)
         uow.commit()
     return {
@@ -263,7 +272,28 @@ def set_bank_account(
         "sandbox": settings.sandbox,
         "bank": settings.bank,
         "tax_withholding": settings.tax_withholding,
+        "profile": profile.name,
+        "profile_source": source.value,
     }
+
+
+def _check_profile(name: str, account: BankAccountSettings, bic: str | None) -> None:
+    """A profile that names the account's bank's guide: its files would be refused otherwise."""
+    from paybot.core.bank_profiles import UnknownBankProfile, debtor_bic, profile_named
+
+    try:
+        profile = profile_named(name)
+    except UnknownBankProfile as refused:
+        raise ValidationFailed({"profile": refused.user_message}) from None
+    held_by = bic or account.bic or debtor_bic(account.account)
+    if held_by is not None and not profile.allows_debtor_bic(held_by):
+        raise ValidationFailed(
+            {
+                "profile": f"{account.account} is held by {held_by}, not by "
+                f"{profile.display_name} ({', '.join(profile.bics)}): its files would name "
+                "another bank than the profile's"
+            }
+        )
 
 
 def _refuse_second_tax_account(uow: UnitOfWork, company: CompanyInfo, account: str) -> None:

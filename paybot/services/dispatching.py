@@ -29,14 +29,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from paybot.core import alarms as alarm_texts
-from paybot.core.bank_profiles import (
-    GENERIC,
-    BankProfile,
-    debtor_bic,
-    profile_for_bank,
-    profile_for_bic,
-    profile_named,
-)
+from paybot.core.bank_profiles import BankProfile, account_profile, debtor_bic
 from paybot.core.bankfiles.model import (
     BankFileRejected,
     CreditTransfer,
@@ -563,13 +556,11 @@ def _write(
 
 
 def bank_profile(account: BankAccountSettings) -> BankProfile:
-    """Whose pain.001 guide the account's files follow: the profile set for it, else the one of
-    the bank that holds it (its BIC, from the account's bank code: what a person may misname),
-    else the one of its bank's name, else the generic one."""
-    if account.profile:
-        return profile_named(account.profile)
-    held_by = profile_for_bic(account.bic or debtor_bic(account.account))
-    return held_by if held_by is not GENERIC else profile_for_bank(account.bank)
+    """Whose pain.001 guide the account's files follow (core.bank_profiles.account_profile)."""
+    profile, _ = account_profile(
+        account.profile, bank=account.bank, bic=account.bic, account=account.account
+    )
+    return profile
 
 
 def _order(
