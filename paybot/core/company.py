@@ -58,3 +58,5 @@ class CompanyInfo:
     # The largest difference that still closes an invoice an incoming payment pays
     # (øreavrunding), in the company's currency.
     rounding_tolerance: Decimal = Decimal(0)
+    # Payments abroad above this many NOK carry their purpose (the Currency Register).
+    reporting_threshold: Decimal = Decimal(100000)

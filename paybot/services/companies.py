@@ -112,12 +112,14 @@ def update_settings(
     alerts_channel: str | None = None,
     post_at: str | None = None,
     rounding_tolerance: Decimal | None = None,
+    reporting_threshold: Decimal | None = None,
     now: datetime,
     actor: Actor = SYSTEM,
 ) -> CompanyInfo:
     """Changes the settings given; the rest stay. A threshold of None turns dual control off.
     `rounding_tolerance`: the largest difference an incoming payment may have from the invoice
-    it pays and still close it (øreavrunding), 0 or more."""
+    it pays and still close it (øreavrunding), 0 or more. `reporting_threshold`: the NOK amount
+    above which a payment abroad carries its purpose; the flags are renewed."""
     values: dict[str, Any] = {}
     for name, channel in (
         ("proposals_channel", proposals_channel),
@@ -141,6 +143,8 @@ def update_settings(
             values["dual_control_threshold"] = _threshold(dual_control_threshold, company.currency)
         if rounding_tolerance is not None:
             values["rounding_tolerance"] = _tolerance(rounding_tolerance, company.currency)
+        if reporting_threshold is not None:
+            values["reporting_threshold"] = _reporting_threshold(reporting_threshold)
         if not values:
             raise ValidationFailed({"settings": "give at least one setting to change"})
         before = {key: _setting(getattr(company, key)) for key in values}
@@ -154,6 +158,10 @@ def update_settings(
             before=before,
             after={key: _setting(value) for key, value in values.items()},
         )
+        if "reporting_threshold" in values:
+            from paybot.services.proposals import reflag
+
+            reflag(uow, company.id)  # a payment abroad may cross it either way
         updated = uow.companies.get_by_id(company.id)
         uow.commit()
     return updated
@@ -188,6 +196,16 @@ def _threshold(value: Decimal | None, currency: str) -> Decimal | None:
         raise ValidationFailed({"dual_control_threshold": str(exc)}) from exc
     if amount < 0:
         raise ValidationFailed({"dual_control_threshold": "must be zero or more"})
+    return amount
+
+
+def _reporting_threshold(value: Decimal) -> Decimal:
+    try:
+        amount = quantize(value, "NOK")
+    except AmountError as exc:
+        raise ValidationFailed({"reporting_threshold": str(exc)}) from exc
+    if amount < 0:
+        raise ValidationFailed({"reporting_threshold": "must be zero or more"})
     return amount
 
 

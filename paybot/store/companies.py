@@ -110,6 +110,7 @@ def _company(row: Row[Any], accounts: tuple[BankAccount, ...]) -> CompanyInfo:
         alerts_channel=c[_COMPANY.alerts_channel],
         post_at=time.fromisoformat(c[_COMPANY.post_at]),
         rounding_tolerance=_to_cents(c[_COMPANY.rounding_tolerance], c[_COMPANY.currency]),
+        reporting_threshold=_to_cents(c[_COMPANY.reporting_threshold], "NOK"),
         accounts=accounts,
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from paybot.core.errors import ValidationFailed
 from paybot.core.payments import Flag, PayeeDetails, PaymentView, Reason
 from paybot.services import audit_trail, companies, ledger, proposals, rates
 from paybot.store.uow import UnitOfWork
@@ -163,6 +164,22 @@ def test_the_companys_reporting_threshold_decides(uow: UnitOfWork) -> None:
         uow.companies.update(company.id, {"reporting_threshold": Decimal("200000")})
         uow.commit()
     assert red_for(in_dollars(uow, "15000.00")) == (Flag.BLUE, [])
+
+
+def test_changing_the_reporting_threshold_flags_the_payments_again(uow: UnitOfWork) -> None:
+    with_rate(uow, "USD", "10.00")
+    supplier_with(uow, **NEW_YORK)
+    payment = in_dollars(uow, "15000.00")  # NOK 150,000
+    assert red_for(payment) == (Flag.RED, ["missing_purpose"])
+    changed = companies.update_settings(
+        uow, org_no=ORG_NO, reporting_threshold=Decimal("200000"), now=NOW
+    )
+    assert changed.reporting_threshold == Decimal("200000.00")
+    assert red_for(now_(uow, payment.voucher_no)) == (Flag.BLUE, [])
+    companies.update_settings(uow, org_no=ORG_NO, reporting_threshold=Decimal("100000"), now=NOW)
+    assert red_for(now_(uow, payment.voucher_no)) == (Flag.RED, ["missing_purpose"])
+    with pytest.raises(ValidationFailed, match="zero or more"):
+        companies.update_settings(uow, org_no=ORG_NO, reporting_threshold=Decimal("-1"), now=NOW)
 
 
 # --- rates change flags --------------------------------------------------------------------------
