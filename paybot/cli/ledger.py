@@ -26,7 +26,10 @@ CompanyOption = Annotated[
 
 @import_app.command("suppliers")
 def import_suppliers(file: FileArgument, company: CompanyOption) -> None:
-    """Suppliers: columns name, org_no, account."""
+    """Suppliers: name, org_no, account, and for payments abroad the payee's street,
+    building_no, post_code, town, country (ISO 3166, e.g. DE), bic, charge_bearer (DEBT, CRED or
+    SHAR), purpose_code (Norges Bank's list) and purpose_text. A supplier's new details fill its
+    proposed and failed payments where theirs are empty."""
     from paybot.core.ledger_file import read_supplier_rows
     from paybot.services import ledger
 
@@ -35,9 +38,11 @@ def import_suppliers(file: FileArgument, company: CompanyOption) -> None:
         result = ledger.import_suppliers(
             ctx.uow(), company_org_no=company, source=str(file), rows=rows, now=ctx.now()
         )
+    filled = result.payments_filled
     typer.echo(
         f"Suppliers from {file}: {result.new} new, {result.updated} updated, "
-        f"{result.unchanged} unchanged."
+        f"{result.unchanged} unchanged"
+        + (f"; {filled} payment(s) given their supplier's details." if filled else ".")
     )
 
 

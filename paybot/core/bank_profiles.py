@@ -21,13 +21,13 @@ every Norwegian bank code), as schwifty ships it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from types import MappingProxyType
 
+from paybot.core.banks import is_bank_named
 from paybot.core.errors import PaybotError
 from paybot.core.identifiers import account_problem, domestic_account
 from paybot.core.payment_types import ChargeBearer, PaymentType
@@ -260,8 +260,8 @@ def profile_named(name: str) -> BankProfile:
     return profile
 
 
-# (profile, what its bank's normalised name starts with). A name is normalised as core.banks
-# does: lower case letters and digits only, "SpareBank 1 SR-Bank" → "sparebank1srbank".
+# (profile, what its bank's name starts with, as core.banks.is_bank_named compares names: lower
+# case letters and digits only, "SpareBank 1 SR-Bank" → "sparebank1srbank").
 _NAMES: tuple[tuple[BankProfile, tuple[str, ...]], ...] = (
     (DNB, ("dnb", "dennorskebank")),
     (NORDEA, ("nordea",)),
@@ -275,12 +275,9 @@ _NAMES: tuple[tuple[BankProfile, tuple[str, ...]], ...] = (
 def profile_for_bank(bank: str | None) -> BankProfile:
     """The profile of the bank named `bank` ("DNB Bank ASA", "SpareBank 1 Østlandet", ...);
     GENERIC for a bank paybot has no profile of, or none named."""
-    name = re.sub(r"[\W_]+", "", (bank or "").casefold())
     for profile, prefixes in _NAMES:
-        for prefix in prefixes:
-            # "SpareBank 1 ..." but not a (made-up) "Sparebank 12": the prefix ends at a word.
-            if name.startswith(prefix) and not name[len(prefix) : len(prefix) + 1].isdigit():
-                return profile
+        if is_bank_named(bank, prefixes):
+            return profile
     return GENERIC
 
 

@@ -25,25 +25,31 @@ class BankCapabilities:
 
 FULL = BankCapabilities()
 
-# (what the normalised bank name starts with, its capabilities), first match wins. A name is
-# normalised to lower case letters and digits only: "SpareBank 1 SR-Bank" → "sparebank1srbank".
-_BANKS: tuple[tuple[str, BankCapabilities], ...] = (
-    ("sparebank1", BankCapabilities(tax_withholding_accounts=False)),
+# (what the bank's name starts with, as is_bank_named compares it; its capabilities), first
+# match wins.
+_BANKS: tuple[tuple[tuple[str, ...], BankCapabilities], ...] = (
+    (("sparebank1",), BankCapabilities(tax_withholding_accounts=False)),
 )
 
 
 def capabilities(bank: str | None) -> BankCapabilities:
     """The capabilities of the bank named `bank` (None or blank: an unnamed bank, full ones)."""
-    name = _normalised(bank or "")
-    for prefix, found in _BANKS:
-        # "SpareBank 1 ..." but not a (made-up) "Sparebank 12": the prefix ends at a word.
-        if name.startswith(prefix) and not name[len(prefix) : len(prefix) + 1].isdigit():
+    for prefixes, found in _BANKS:
+        if is_bank_named(bank, prefixes):
             return found
     return FULL
 
 
-def _normalised(name: str) -> str:
-    return re.sub(r"[\W_]+", "", name.casefold())
+def is_bank_named(bank: str | None, prefixes: Iterable[str]) -> bool:
+    """Whether the bank named `bank` has a name that starts with one of `prefixes`, each written
+    as names are compared: lower case letters and digits only ("SpareBank 1 SR-Bank" is
+    "sparebank1srbank", so "sparebank1" names it). A prefix ends at a word: "sparebank1" names
+    "Sparebank1 Østlandet" but not a (made-up) "Sparebank 12"."""
+    name = re.sub(r"[\W_]+", "", (bank or "").casefold())
+    return any(
+        name.startswith(prefix) and not name[len(prefix) : len(prefix) + 1].isdigit()
+        for prefix in prefixes
+    )
 
 
 class _CompanyAccount(Protocol):

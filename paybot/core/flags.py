@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -11,6 +10,8 @@ from functools import cache, lru_cache
 from paybot.core.identifiers import (
     account_problem,
     compact_account,
+    is_bic,
+    is_country,
     is_foreign_account,
     kid_problem,
 )
@@ -119,12 +120,12 @@ def _add_abroad_reasons(
     kind = _payment_type(facts.account, facts.currency, payee.country)
     if kind is PaymentType.DOMESTIC or not is_abroad(facts.account, payee.country):
         return
-    if not (payee.country and _COUNTRY.fullmatch(payee.country)) or not _filled(payee.town):
+    if not (payee.country and is_country(payee.country)) or not _filled(payee.town):
         reasons.add(Reason.MISSING_ADDRESS)
     if (
         facts.account
         and is_foreign_account(facts.account, payee.country)
-        and not (payee.bic and _BIC.fullmatch(payee.bic))
+        and not (payee.bic and is_bic(payee.bic))
     ):
         reasons.add(Reason.MISSING_BIC)
     if reporting is not None:
@@ -134,12 +135,6 @@ def _add_abroad_reasons(
         ):
             reasons.add(Reason.MISSING_PURPOSE)
 
-
-# ISO 3166 alpha-2, as a payment file writes it (Ctry).
-_COUNTRY = re.compile(r"[A-Z]{2}")
-# A BIC as both pain.001 versions accept it: .03's BICIdentifier (4 letters for the bank, 2 for
-# the country, a location whose second character is not "O", a branch of 3) is the stricter.
-_BIC = re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?")
 
 # A ledger has far fewer distinct accounts than items: each (account, currency, country) once.
 _payment_type = lru_cache(maxsize=65536)(payment_type)

@@ -1,4 +1,5 @@
-"""Identifiers of Norwegian payments: account numbers (BBAN, IBAN), KID, organisation numbers."""
+"""Identifiers of payments: account numbers (BBAN, IBAN, foreign), KID, organisation numbers,
+and a payee's country code and bank's BIC as payments abroad carry them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from stdnum import luhn
 from stdnum.exceptions import ValidationError
 from stdnum.no import kontonr, orgnr
 
-# schwifty (with pycountry) is imported by the two functions that check IBANs: it takes longer to
-# load than a quick command takes to run, and each IBAN is checked once (account_problem's cache).
+# schwifty (with pycountry) is imported by the two functions that check IBANs, and pycountry by
+# is_country: they take longer to load than a quick command takes to run, and each IBAN or country
+# is checked once (account_problem's and is_country's caches).
 
 _SEPARATORS = re.compile(r"[\s.\-]")
 
@@ -48,6 +50,32 @@ def is_foreign_account(account: str, country: str | None) -> bool:
     """An account abroad that is not an IBAN (a US or Canadian account number, say): the payee's
     country is known and not Norway, and the account does not start with two letters."""
     return bool(country) and country != "NO" and not is_iban_like(compact_account(account))
+
+
+# A BIC (ISO 9362) as both pain.001 versions take it: .03's BICIdentifier is the stricter (.09's
+# BICFIDec2014Identifier admits more): 4 letters for the bank, 2 for the country, a location whose
+# first character is not 0 or 1 and whose second is not the letter O, perhaps a branch of 3.
+BIC_PATTERN = re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9](?:[A-Z0-9]{3})?")
+# Kosovo's code: not (yet) assigned by ISO 3166, but the one banks, IBANs and BICs use.
+_USER_ASSIGNED_COUNTRIES = frozenset({"XK"})
+
+
+@lru_cache(maxsize=512)
+def is_country(code: str) -> bool:
+    """`code` is a country's code as paybot stores and writes it: two upper-case ASCII letters,
+    ISO 3166-1 alpha-2 (pycountry's list) or XK (Kosovo, as banks and IBANs have it)."""
+    if len(code) != 2 or not (code.isascii() and code.isalpha() and code.isupper()):
+        return False
+    import pycountry  # loads its tables on first use: only a payment abroad pays for it
+
+    return code in _USER_ASSIGNED_COUNTRIES or pycountry.countries.get(alpha_2=code) is not None
+
+
+def is_bic(code: str) -> bool:
+    """`code` is a BIC as paybot stores and writes it: compact and upper-case, of the form both
+    pain.001 versions take (BIC_PATTERN), its 5th and 6th characters a country's code
+    (is_country). The bank registry is not asked: it does not know every bank in the world."""
+    return BIC_PATTERN.fullmatch(code) is not None and is_country(code[4:6])
 
 
 # A ledger has far fewer distinct accounts than items; checking each once keeps refresh linear.

@@ -15,7 +15,7 @@ import io
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import NoReturn, TypeVar
@@ -35,11 +35,11 @@ from paybot.core.money import (
     parse_amount,
     quantize,
 )
+from paybot.core.payee_details import LIMITS, PAYEE_FIELDS, check_field
 from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType
 from paybot.core.text import text_problem, too_long
 
 __all__ = [
-    "CHARGE_BEARERS",
     "COLUMN_LIMITS",
     "CUSTOMER_COLUMN_LIMITS",
     "DETAIL_GROUPS",
@@ -58,8 +58,8 @@ __all__ = [
 ]
 
 # A payee's details for payments abroad, in the order of PayeeDetails and store.tables'
-# PAYEE_DETAILS (tests hold the three equal).
-PAYEE_COLUMNS = tuple(field.name for field in fields(PayeeDetails))
+# PAYEE_DETAILS (tests hold the three equal), checked as core.payee_details checks them.
+PAYEE_COLUMNS = PAYEE_FIELDS
 SUPPLIER_REQUIRED = ("name",)
 SUPPLIER_OPTIONAL = ("org_no", "account", *PAYEE_COLUMNS)
 OPEN_ITEM_REQUIRED = ("voucher_no", "supplier_name", "amount", "currency", "due_date")
@@ -96,21 +96,8 @@ CUSTOMER_COLUMN_LIMITS = {
 }
 # A supplier's details for payments abroad: the same columns on suppliers and payments
 # (tests/core/test_ledger_file.py holds them equal to both).
-PAYEE_COLUMN_LIMITS = {
-    "street": 70,  # ISO 20022 StrtNm
-    "building_no": 16,  # BldgNb
-    "post_code": 16,  # PstCd
-    "town": 35,  # TwnNm
-    "country": 2,  # ISO 3166 alpha-2
-    "bic": 11,
-    "charge_bearer": 4,
-    "purpose_code": 10,
-    "purpose_text": 35,  # RgltryRptg/Dtls/Inf
-}
-_LIMITS = {**COLUMN_LIMITS, **CUSTOMER_COLUMN_LIMITS, **PAYEE_COLUMN_LIMITS}
-
-# Who bears the charges, as a supplier's default (SLEV is the SEPA scheme's own, never chosen).
-CHARGE_BEARERS = ("DEBT", "CRED", "SHAR")
+PAYEE_COLUMN_LIMITS = LIMITS
+_LIMITS = {**COLUMN_LIMITS, **CUSTOMER_COLUMN_LIMITS}
 # The details that only make sense together: the postal address (a street of one address with
 # the town of another is no address) and the purpose (a code with another code's text). A file,
 # an EHF invoice or a supplier's change sets a group whole; the BIC and the charge bearer alone.
@@ -120,12 +107,6 @@ DETAIL_GROUPS: tuple[tuple[str, ...], ...] = (
     ("charge_bearer",),
     ("purpose_code", "purpose_text"),
 )
-# Kosovo's code: not (yet) in ISO 3166, but the one SWIFT, IBANs and banks use.
-_USER_ASSIGNED_COUNTRIES = frozenset({"XK"})
-_SHOWN = 40  # characters of a refused value a message repeats
-# A BIC as pain.001.001.03 takes it (BICIdentifier), the stricter of the two versions: a location
-# code whose first character is 0 or 1, or whose second is the letter O, is refused.
-_PAYMENT_FILE_BIC = re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?")
 
 # Only JSON's own whitespace may sit between array items (what json itself skips).
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -198,9 +179,10 @@ def read_supplier_rows(source: str, data: bytes) -> list[SupplierRow]:
     """Suppliers of a ledger export; the same supplier twice is refused.
 
     Beside name, org_no and account, a supplier may carry its details for payments abroad:
-    street, building_no, post_code, town, country (ISO 3166 alpha-2, any case), bic (a BIC of 8
-    or 11 characters), charge_bearer (DEBT, CRED or SHAR), purpose_code (a code of Norges Bank's
-    list) and purpose_text. With a country other than NO, an account that is not an IBAN is a
+    street, building_no, post_code, town, country (ISO 3166 alpha-2 or XK, any case), bic (a BIC
+    of 8 or 11 characters), charge_bearer (DEBT, CRED or SHAR), purpose_code (a code of Norges
+    Bank's list) and purpose_text, each checked and stored as core.payee_details does (a refusal
+    says why in its words). With a country other than NO, an account that is not an IBAN is a
     foreign account number (1-34 letters and digits) rather than a Norwegian one.
     """
     rows: list[SupplierRow] = []
@@ -208,21 +190,11 @@ def read_supplier_rows(source: str, data: bytes) -> list[SupplierRow]:
     for record in _records(source, data, SUPPLIER_REQUIRED, SUPPLIER_OPTIONAL):
         name = record.limited("name", record.required("name"))
         org_no = _org_no(record, "org_no")
-        country = _country(record)
+        country = _payee_detail(record, "country")  # the account is checked by it
+        account = _registered_account(record, country)
+        details = {c: _payee_detail(record, c) for c in PAYEE_COLUMNS if c != "country"}
         row = SupplierRow(
-            line=record.line,
-            name=name,
-            org_no=org_no,
-            account=_registered_account(record, country),
-            street=_detail_text(record, "street"),
-            building_no=_detail_text(record, "building_no"),
-            post_code=_detail_text(record, "post_code"),
-            town=_detail_text(record, "town"),
-            country=country,
-            bic=_bic(record),
-            charge_bearer=_charge_bearer(record),
-            purpose_code=_purpose_code(record),
-            purpose_text=_detail_text(record, "purpose_text"),
+            line=record.line, name=name, org_no=org_no, account=account, country=country, **details
         )
         _check_new_supplier(record, row, seen)
         rows.append(row)
@@ -465,42 +437,19 @@ _compact_account = functools.lru_cache(maxsize=65536)(compact_account)
 
 
 def iso_country(text: str) -> str | None:
-    """The ISO 3166 alpha-2 code `text` is, upper-cased ("de" -> "DE"), or None."""
-    code = text.strip().upper()
-    if len(code) != 2 or not _ASCII_LETTERS.issuperset(code):
-        return None
-    return code if _is_country(code) else None
-
-
-@functools.lru_cache(maxsize=512)
-def _is_country(code: str) -> bool:
-    # pycountry (which schwifty brings) loads its tables on first use: only a file with a
-    # country pays for it.
-    import pycountry
-
-    return code in _USER_ASSIGNED_COUNTRIES or pycountry.countries.get(alpha_2=code) is not None
+    """The country's code `text` is, upper-cased ("de" -> "DE"), or None (core.payee_details)."""
+    return _stored("country", text)
 
 
 def bic_code(text: str) -> str | None:
-    """The BIC `text` is, without spaces and upper-cased ("dnba nokk" -> "DNBANOKK"), or None."""
-    return _bic_or_problem("".join(text.split()).upper())[0]
+    """The BIC `text` is, without spaces and upper-cased ("dnba nokk" -> "DNBANOKK"), or None
+    (core.payee_details)."""
+    return _stored("bic", text)
 
 
-@functools.lru_cache(maxsize=4096)
-def _bic_or_problem(compact: str) -> tuple[str | None, str]:
-    """(the BIC, "") or (None, what is wrong with it, as schwifty finds it)."""
-    from schwifty import BIC
-    from schwifty.exceptions import SchwiftyException
-
-    if len(compact) not in (8, 11):
-        return None, f"{len(compact)} characters"
-    try:
-        bic = str(BIC(compact).compact)
-    except SchwiftyException as exc:
-        return None, str(exc)
-    if not _PAYMENT_FILE_BIC.fullmatch(bic):
-        return None, f"location code {bic[6:8]!r} is not one a payment file takes"
-    return bic, ""
+def _stored(column: str, text: str) -> str | None:
+    value, problem = check_field(column, text)
+    return None if problem else value
 
 
 def details_given(stored: PayeeDetails, given: PayeeDetails) -> PayeeDetails:
@@ -534,67 +483,13 @@ def details_filled(stored: PayeeDetails, offered: PayeeDetails) -> PayeeDetails:
     return replace(stored, **changes) if changes else stored
 
 
-def _detail_text(record: _Record, column: str) -> str | None:
-    return record.limited(column, record.optional(column))
-
-
-def _shown(text: str) -> str:
-    """A refused value as a message repeats it: quoted, and cut short when long."""
-    return repr(text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…")
-
-
-def _country(record: _Record) -> str | None:
-    text = record.text("country")
-    if not text:
-        return None
-    return iso_country(text) or record.reject(
-        "country",
-        f"{_shown(text)} is not an ISO 3166 country code (expected two letters, e.g. DE or US)",
-    )
-
-
-def _bic(record: _Record) -> str | None:
-    text = record.text("bic")
-    if not text:
-        return None
-    bic, problem = _bic_or_problem("".join(text.split()).upper())
-    if bic is None:
-        record.reject(
-            "bic",
-            f"{_shown(text)} is not a BIC ({problem[:1].lower()}{problem[1:]}; expected 8 or 11 "
-            "letters and digits, e.g. DNBANOKK or DNBANOKKXXX)",
-        )
-    return bic
-
-
-def _charge_bearer(record: _Record) -> str | None:
-    text = record.text("charge_bearer")
-    if not text:
-        return None
-    code = text.upper()
-    if code not in CHARGE_BEARERS:
-        record.reject(
-            "charge_bearer",
-            f"{_shown(text)} is not a charge bearer (expected {', '.join(CHARGE_BEARERS)} or "
-            "empty: empty is the payment type's default)",
-        )
-    return code
-
-
-def _purpose_code(record: _Record) -> str | None:
-    # The list is read on first use, so only a file with purpose codes reads it.
-    from paybot.core.purpose_codes import is_purpose_code
-
-    code = record.text("purpose_code")
-    if not code:
-        return None
-    if not is_purpose_code(code):
-        record.reject(
-            "purpose_code",
-            f"{_shown(code)} is not a purpose code of Norges Bank's list (expected one of its "
-            "codes as written there, e.g. 14 for the purchase or sale of goods)",
-        )
-    return code
+def _payee_detail(record: _Record, column: str) -> str | None:
+    """A detail for payments abroad, stored as core.payee_details stores it, or the file refused
+    with its reason."""
+    value, problem = check_field(column, record.text(column))
+    if problem is not None:
+        record.reject(column, problem.message)
+    return value
 
 
 def _currency(record: _Record) -> str:

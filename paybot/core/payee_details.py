@@ -6,12 +6,15 @@ stored is what was typed without its surrounding blanks; the codes (country, BIC
 in upper case, the BIC without inner spaces. Every refusal names its field and says why, in
 English (`FieldProblem.message`), with its kind and values for a view to say it in another
 language.
+
+These are paybot's one set of rules for the nine fields, wherever they come from: `payments fix`
+and the Fix modal (`check_payee_details`), a supplier file (core.ledger_file, per column with
+`check_field`), an EHF invoice.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from paybot.core.errors import ValidationFailed
+from paybot.core.identifiers import BIC_PATTERN, is_country
 from paybot.core.payment_types import ChargeBearer, PaymentType
 from paybot.core.payments import PayeeDetails
 from paybot.core.purpose_codes import is_purpose_code
@@ -32,6 +36,7 @@ __all__ = [
     "FieldProblem",
     "PayeeDetailsInvalid",
     "Problem",
+    "check_field",
     "check_payee_details",
     "payee_problems",
     "urgent_problem",
@@ -59,10 +64,9 @@ LIMITS: Mapping[str, int] = MappingProxyType(
 # Who bears the charges, as a person may choose it (SLEV is the SEPA scheme's, never chosen).
 CHARGE_BEARERS = (ChargeBearer.DEBT, ChargeBearer.CRED, ChargeBearer.SHAR)
 
-# pain.001.001.03's BICIdentifier (.09's BICFIDec2014Identifier admits more): ASCII only.
-_BIC = re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9](?:[A-Z0-9]{3})?", re.ASCII)
-
+_CHARGE_BEARER_CODES = frozenset(bearer.value for bearer in CHARGE_BEARERS)
 _TEXT_FIELDS = frozenset({"street", "building_no", "post_code", "town", "purpose_text"})
+_SHOWN = 40  # characters of a refused value a message repeats
 
 
 class Problem(StrEnum):
@@ -127,7 +131,7 @@ def payee_problems(
         typed = given.get(name)
         if typed is None:
             continue
-        value, problem = _check(name, typed)
+        value, problem = check_field(name, typed)
         if problem is None:
             stored[name] = value
         else:
@@ -153,34 +157,52 @@ def with_changes(details: PayeeDetails, changes: Mapping[str, Any]) -> PayeeDeta
     return dataclasses.replace(details, **replaced) if replaced else details
 
 
-def _messages(problems: Mapping[str, FieldProblem]) -> dict[str, str]:
-    return {name: problem.message for name, problem in problems.items()}
+def check_field(name: str, typed: str) -> tuple[str | None, FieldProblem | None]:
+    """One field as typed: (its stored form, None), (None, None) when it is blank (cleared), or
+    (None, why it is refused).
 
-
-def _check(name: str, typed: str) -> tuple[str | None, FieldProblem | None]:
+    Raises:
+        ValueError: `name` is not one of PAYEE_FIELDS (a programming error).
+    """
+    if name not in LIMITS:
+        raise ValueError(f"not payee details: {name}")
     text = typed.strip()
     if problem := _character(typed, text):
         return None, problem
     if not text:
         return None, None  # cleared
     if name in _TEXT_FIELDS:
-        return text, _length(text, LIMITS[name])
+        problem = _length(text, LIMITS[name])
+        return (None, problem) if problem else (text, None)
     if name == "country":
         return _country(text)
     if name == "bic":
         return _bic(text)
     if name == "charge_bearer":
-        code = text.upper()  # ASCII only: "ſhar".upper() is SHAR too
-        if text.isascii() and code in {bearer.value for bearer in CHARGE_BEARERS}:
-            return code, None
-        return None, FieldProblem(
-            Problem.CHARGE_BEARER,
-            f"{text} is no charge bearer: give DEBT (the company pays all charges), CRED (the "
-            "payee pays them) or SHAR (each pays their own bank's)",
-            {"typed": text},
-        )
-    # purpose_code: as written in the payment file, from Norges Bank's list
-    if problem := _length(text, LIMITS[name]):
+        return _charge_bearer(text)
+    return _purpose_code(text)
+
+
+def _messages(problems: Mapping[str, FieldProblem]) -> dict[str, str]:
+    return {name: problem.message for name, problem in problems.items()}
+
+
+def _charge_bearer(text: str) -> tuple[str | None, FieldProblem | None]:
+    code = text.upper()  # ASCII only: "ſhar".upper() is SHAR too
+    if text.isascii() and code in _CHARGE_BEARER_CODES:
+        return code, None
+    said = _said(text)
+    return None, FieldProblem(
+        Problem.CHARGE_BEARER,
+        f"{said} is no charge bearer: give DEBT (the company pays all charges), CRED (the "
+        "payee pays them) or SHAR (each pays their own bank's)",
+        {"typed": said},
+    )
+
+
+def _purpose_code(text: str) -> tuple[str | None, FieldProblem | None]:
+    """A code of Norges Bank's list, as written in the payment file."""
+    if problem := _length(text, LIMITS["purpose_code"]):
         return None, problem
     if is_purpose_code(text):
         return text, None
@@ -189,6 +211,11 @@ def _check(name: str, typed: str) -> tuple[str | None, FieldProblem | None]:
         f"{text} is not a purpose code of Norges Bank's list",
         {"typed": text},
     )
+
+
+def _said(text: str) -> str:
+    """A refused value as a message repeats it: cut short when long."""
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
 def _character(typed: str, text: str) -> FieldProblem | None:
@@ -212,59 +239,48 @@ def _length(text: str, limit: int) -> FieldProblem | None:
 
 
 def _country(text: str) -> tuple[str | None, FieldProblem | None]:
-    """An ISO 3166-1 alpha-2 code of a country (pycountry's list), in upper case."""
+    """A country's code in upper case (identifiers.is_country: ISO 3166-1 alpha-2, or XK)."""
+    code = text.upper()
+    if text.isascii() and is_country(code):
+        return code, None
     import pycountry  # loads its data on first use: not for every command
 
-    code = text.upper()
-    if len(code) == 2 and text.isascii() and code.isalpha():
-        if pycountry.countries.get(alpha_2=code) is not None:
-            return code, None
     try:
         found = pycountry.countries.lookup(text)  # a name or alpha-3 code: say its code
     except LookupError:
         found = None
+    said = _said(text)
     if found is not None:
         return None, FieldProblem(
             Problem.COUNTRY_NAME,
-            f"give the country's two-letter ISO 3166 code: {text} is {found.alpha_2}",
-            {"typed": text, "code": found.alpha_2},
+            f"give the country's two-letter ISO 3166 code: {said} is {found.alpha_2}",
+            {"typed": said, "code": found.alpha_2},
         )
     return None, FieldProblem(
         Problem.COUNTRY,
-        f"{text} is not a country code: give the two-letter ISO 3166 code, such as DE, SE or US",
-        {"typed": text},
+        f"{said} is not a country code: give the two-letter ISO 3166 code, such as DE, SE or US",
+        {"typed": said},
     )
 
 
 def _bic(text: str) -> tuple[str | None, FieldProblem | None]:
-    """A BIC (ISO 9362) in its compact form, as both pain.001 versions take it: the stricter
-    BICIdentifier of .03 (4 letters for the bank, 2 for the country, a location whose first
-    character is not 0 or 1 and whose second is not O, perhaps a branch of 3), with a country
-    schwifty knows. The bank registry is not asked: it does not know every bank in the world."""
-    from schwifty import BIC
-    from schwifty.exceptions import InvalidCountryCode, SchwiftyException
-
+    """A BIC in its compact form, as both pain.001 versions take it (identifiers.is_bic): the
+    form of BIC_PATTERN, and a country's code (identifiers.is_country) as its country."""
     compact = "".join(text.split())
-    wrong = FieldProblem(
-        Problem.BIC,
-        f"{text} is not a BIC: 4 letters for the bank, 2 for the country, 2 letters or digits "
-        "for the place and perhaps 3 for the branch, such as DNBANOKK or DEUTDEFF500",
-        {"typed": text},
-    )
-    if not compact.isascii():  # "ı".upper() is I: only what was typed in ASCII
-        return None, wrong
-    compact = compact.upper()
-    if not _BIC.fullmatch(compact):
-        return None, wrong
-    try:
-        BIC(compact, enforce_swift_compliance=True)
-    except InvalidCountryCode:
-        country = compact[4:6]
+    compact = compact.upper() if compact.isascii() else ""  # "ı".upper() is I: ASCII as typed
+    said = _said(text)
+    if not BIC_PATTERN.fullmatch(compact):
+        return None, FieldProblem(
+            Problem.BIC,
+            f"{said} is not a BIC: 4 letters for the bank, 2 for the country, 2 letters or digits "
+            "for the place and perhaps 3 for the branch, such as DNBANOKK or DEUTDEFF500",
+            {"typed": said},
+        )
+    country = compact[4:6]
+    if not is_country(country):
         return None, FieldProblem(
             Problem.BIC_COUNTRY,
-            f"{text} is not a BIC: {country} (its 5th and 6th characters) is no country's code",
-            {"typed": text, "code": country},
+            f"{said} is not a BIC: {country} (its 5th and 6th characters) is no country's code",
+            {"typed": said, "code": country},
         )
-    except SchwiftyException:
-        return None, wrong
     return compact, None

@@ -349,11 +349,17 @@ def check_complete(payment: PaymentView, facts: PaymentFacts, verb: str) -> None
     """A red payment cannot be approved or signed: say what to fix."""
     missing = sorted_reasons(red_reasons(payment, facts))
     if missing:
-        what = "; ".join(reason.description.lower() for reason in missing)
+        what = "; ".join(_in_sentence(reason.description) for reason in missing)
         raise ValidationFailed(
             {"payment": what},
             f"Payment {payment.id} cannot be {verb} until it is fixed: {what}.",
         )
+
+
+def _in_sentence(text: str) -> str:
+    """A reason's text inside a sentence: its first letter in lower case, unless its first word
+    is an abbreviation ("KID ..."); the rest as written ("IBAN", "NOK", "Norges Bank")."""
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
 
 
 def write_step(

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from paybot.cli import context
 from paybot.cli.main import app
 from paybot.container import reset as reset_container
+from paybot.core.payee_details import PAYEE_FIELDS
 from paybot.services.secrets import SecretBox
 
 ORG = "974760673"
@@ -109,16 +110,16 @@ def test_the_example_suppliers_abroad_give_their_proposals_address_bic_and_purpo
         "purpose_text": "Machine parts",
     }
     again = cli("import", "suppliers", EXAMPLE.name, "--company", ORG)
-    assert "0 new, 0 updated, 2 unchanged" in again
+    assert "0 new, 0 updated, 2 unchanged." in again  # no payment to fill: nothing more said
 
 
 @pytest.mark.parametrize(
     ("column", "value", "problem"),
     [
-        ("country", "Deutschland", "'Deutschland' is not an ISO 3166 country code"),
-        ("bic", "COBADEFF1", "'COBADEFF1' is not a BIC (9 characters;"),
-        ("charge_bearer", "OUR", "'OUR' is not a charge bearer (expected DEBT, CRED, SHAR"),
-        ("purpose_code", "99", "'99' is not a purpose code of Norges Bank's list"),
+        ("country", "Deutschland", "Deutschland is not a country code: give the two-letter"),
+        ("bic", "COBADEFF1", "COBADEFF1 is not a BIC: 4 letters for the bank, 2 for the country"),
+        ("charge_bearer", "OUR", "OUR is no charge bearer: give DEBT (the company pays all"),
+        ("purpose_code", "99", "99 is not a purpose code of Norges Bank's list"),
     ],
 )
 def test_a_bad_detail_refuses_the_whole_file_with_its_line_and_column(
@@ -153,10 +154,16 @@ def test_a_later_file_fills_the_address_into_the_waiting_proposal(cli: Cli) -> N
     german = EXAMPLE.read_text(encoding="utf-8").splitlines()[1]
     out = cli("import", "suppliers", cli.suppliers(german), "--company", ORG)
 
-    assert "0 new, 1 updated, 0 unchanged" in out
+    assert "0 new, 1 updated, 0 unchanged; 1 payment(s) given their supplier's details." in out
     payment = cli.payments()["Maschinenbau Schmidt GmbH"]
     assert (payment["payee_details"]["town"], payment["payee_details"]["country"]) == (
         "Berlin",
         "DE",
     )
     assert [e["action"] for e in payment["history"]][-1] == "payment.fill_details"
+
+
+def test_the_help_names_the_columns_for_payments_abroad(cli: Cli) -> None:
+    shown = " ".join(cli("import", "suppliers", "--help").split())
+    for column in ("name", "org_no", "account", *PAYEE_FIELDS):
+        assert column in shown, column

@@ -72,8 +72,9 @@ def test_a_sepa_payment_with_the_payees_town_and_country_is_complete() -> None:
         PayeeDetails(town="   ", country="DE"),
         PayeeDetails(town="Berlin", country="de"),
         PayeeDetails(town="Berlin", country="Germany"),
+        PayeeDetails(town="Berlin", country="ZZ"),
     ],
-    ids=["nothing", "no-country", "no-town", "blank-town", "lower-case", "country-name"],
+    ids=["nothing", "no-country", "no-town", "blank-town", "lower-case", "country-name", "ZZ"],
 )
 def test_a_payment_abroad_without_the_payees_town_and_country_is_red(payee: PayeeDetails) -> None:
     reasons = completeness_reasons(facts(payee=payee), reporting=RATES)
@@ -131,11 +132,19 @@ def test_a_foreign_account_number_with_the_banks_bic_is_complete() -> None:
     assert completeness_reasons(payment, reporting=RATES) == set()
 
 
-@pytest.mark.parametrize("bic", ["CHASUS3", "chasus33", "CHAS US33", "1HASUS33", "CHASUS33XX"])
+@pytest.mark.parametrize(
+    "bic", ["CHASUS3", "chasus33", "CHAS US33", "1HASUS33", "CHASUS33XX", "CHASZZ33"]
+)
 def test_a_bic_of_the_wrong_form_counts_as_missing(bic: str) -> None:
     payee = PayeeDetails(town="New York", country="US", bic=bic)
     payment = facts(account=US_ACCOUNT, currency="USD", payee=payee)
     assert completeness_reasons(payment, reporting=RATES) == {Reason.MISSING_BIC}
+
+
+def test_a_payee_in_kosovo_with_its_banks_bic_is_complete() -> None:
+    payee = PayeeDetails(town="Prishtina", country="XK", bic="RBKOXKPR")
+    payment = facts(account=US_ACCOUNT, currency="USD", payee=payee)
+    assert completeness_reasons(payment, reporting=RATES) == set()
 
 
 def test_an_iban_abroad_needs_no_bic() -> None:

@@ -1,4 +1,4 @@
-"""Account numbers (BBAN, IBAN), KID and organisation numbers."""
+"""Account numbers (BBAN, IBAN), KID, organisation numbers, country codes and BICs."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from paybot.core.identifiers import (
     account_problem,
     compact_account,
     format_account,
+    is_bic,
+    is_country,
     kid_problem,
     normalize_org_no,
 )
@@ -231,3 +233,38 @@ def test_normalize_org_no_refuses_an_invalid_number_saying_which(text: str) -> N
     with pytest.raises(ValueError, match="is not a valid organisation number") as caught:
         normalize_org_no(text)
     assert repr(text) in str(caught.value)
+
+
+# --- a payee's country and bank (payments abroad) ------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["NO", "DE", "US", "XK"])
+def test_iso_3166_codes_and_kosovos_are_countries(code: str) -> None:
+    assert is_country(code)
+
+
+@pytest.mark.parametrize("code", ["ZZ", "EU", "de", "D", "DEU", "ÅL", "", "XX"])
+def test_other_codes_are_no_countries(code: str) -> None:
+    assert not is_country(code)
+
+
+@pytest.mark.parametrize("code", ["DNBANOKK", "DNBANOKKXXX", "CHASUS33", "RBKOXKPR"])
+def test_bics_of_real_banks_are_bics(code: str) -> None:
+    assert is_bic(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "DNBANOK",  # too short
+        "DNBANOKKX",  # a branch of one
+        "dnbanokk",  # as stored: upper case
+        "DNBA NOKK",  # as stored: compact
+        "DNB4NOKK",  # a digit in the bank's code
+        "DNBANO0K",  # a location starting with 0
+        "DNBANOKO",  # a location whose second character is O (a test BIC)
+        "DEUTZZFF",  # no country ZZ
+    ],
+)
+def test_what_a_payment_file_would_refuse_is_no_bic(code: str) -> None:
+    assert not is_bic(code)

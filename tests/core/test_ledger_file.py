@@ -25,6 +25,7 @@ from paybot.core.ledger_file import (
     read_open_item_rows,
     read_supplier_rows,
 )
+from paybot.core.payee_details import check_field
 from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType
 
 HEADER = (
@@ -714,40 +715,30 @@ def test_kosovo_is_a_country_though_iso_3166_has_not_assigned_it_yet() -> None:
 @pytest.mark.parametrize(
     ("column", "text", "problem"),
     [
-        (
-            "country",
-            "Germany",
-            "'Germany' is not an ISO 3166 country code (expected two letters, e.g. DE or US)",
-        ),
+        ("country", "Germany", "give the country's two-letter ISO 3166 code: Germany is DE"),
         (
             "country",
             "XX",
-            "'XX' is not an ISO 3166 country code (expected two letters, e.g. DE or US)",
+            "XX is not a country code: give the two-letter ISO 3166 code, such as DE, SE or US",
         ),
         (
             "bic",
             "BIC324098",
-            "'BIC324098' is not a BIC (9 characters; expected 8 or 11 letters and digits, e.g. "
-            "DNBANOKK or DNBANOKKXXX)",
+            "BIC324098 is not a BIC: 4 letters for the bank, 2 for the country, 2 letters or "
+            "digits for the place and perhaps 3 for the branch, such as DNBANOKK or DEUTDEFF500",
         ),
         (
             "bic",
             "SEXDABCD",
-            "'SEXDABCD' is not a BIC (invalid country code 'AB'; expected 8 or 11 letters and "
-            "digits, e.g. DNBANOKK or DNBANOKKXXX)",
+            "SEXDABCD is not a BIC: AB (its 5th and 6th characters) is no country's code",
         ),
         (
             "charge_bearer",
             "SLEV",
-            "'SLEV' is not a charge bearer (expected DEBT, CRED, SHAR or empty: empty is the "
-            "payment type's default)",
+            "SLEV is no charge bearer: give DEBT (the company pays all charges), CRED (the payee "
+            "pays them) or SHAR (each pays their own bank's)",
         ),
-        (
-            "purpose_code",
-            "99",
-            "'99' is not a purpose code of Norges Bank's list (expected one of its codes as "
-            "written there, e.g. 14 for the purchase or sale of goods)",
-        ),
+        ("purpose_code", "99", "99 is not a purpose code of Norges Bank's list"),
     ],
 )
 def test_a_bad_detail_refuses_the_file_naming_line_and_column(
@@ -759,9 +750,26 @@ def test_a_bad_detail_refuses_the_file_naming_line_and_column(
 
 def test_a_refused_value_is_not_echoed_whole() -> None:
     assert supplier_error(american(country="X" * 500)) == (
-        f"s.csv:2: country: '{'X' * 39}…' is not an ISO 3166 country code "
-        "(expected two letters, e.g. DE or US)"
+        f"s.csv:2: country: {'X' * 39}… is not a country code: give the two-letter ISO 3166 "
+        "code, such as DE, SE or US"
     )
+
+
+@given(column=st.sampled_from(PAYEE_COLUMNS), typed=st.text())
+def test_a_detail_column_takes_what_a_fix_takes_and_refuses_the_rest_in_its_words(
+    column: str, typed: str
+) -> None:
+    # One rule per field (core.payee_details), whether typed in a fix or read from a file.
+    data = json.dumps([{"name": "Acme Tools Inc.", column: typed}]).encode()
+    stored, problem = check_field(column, typed)
+    try:
+        [row] = read_supplier_rows("s.json", data)
+    except ImportRejected as refused:
+        assert problem is not None
+        assert str(refused) == f"s.json:1: {column}: {problem.message}"
+        return
+    assert problem is None
+    assert getattr(row, column) == stored
 
 
 def test_charge_bearer_and_bic_ignore_case_and_spaces() -> None:

@@ -465,6 +465,14 @@ def test_a_block_mixing_payment_types_is_refused() -> None:
             "is not an ISO 3166 code",
         ),
         (
+            dataclasses.replace(
+                us_invoice(),
+                creditor=Party("Acme", address=PostalAddress(town="NY", country="ZZ")),
+            ),
+            "is not an ISO 3166 code",
+        ),
+        (dataclasses.replace(us_invoice(), creditor_bic="CHASZZ33XXX"), "is not a BIC"),
+        (
             dataclasses.replace(us_invoice(), regulatory_report=RegulatoryReport("1 4", "Goods")),
             "purpose code",
         ),
@@ -481,6 +489,19 @@ def test_a_payment_abroad_a_bank_would_reject_is_refused(
     transfer: CreditTransfer, fragment: str
 ) -> None:
     _refused(_one(transfer), fragment)
+
+
+def test_a_payee_in_kosovo_is_written_with_its_country_and_banks_bic() -> None:
+    # XK: not (yet) assigned by ISO 3166, but the code banks, IBANs and BICs use.
+    kosovo = dataclasses.replace(
+        us_invoice(),
+        creditor=Party("Kosova Trade", address=PostalAddress(town="Prishtina", country="XK")),
+        creditor_bic="RBKOXKPR",
+    )
+    out = io.BytesIO()
+    write_pain001(_one(kosovo), out, Pain001Version.V09, DNB)
+    assert b"<Ctry>XK</Ctry>" in out.getvalue()
+    assert b"<BICFI>RBKOXKPR</BICFI>" in out.getvalue()
 
 
 def test_the_same_uetr_twice_is_refused() -> None:

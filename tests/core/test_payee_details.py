@@ -91,6 +91,14 @@ def test_every_code_of_norges_banks_list_is_accepted() -> None:
         assert check_payee_details({"purpose_code": entry.code}) == {"purpose_code": entry.code}
 
 
+def test_kosovo_is_a_country_though_iso_3166_has_not_assigned_it_yet() -> None:
+    # Banks, IBANs (XK05 ...) and BICs use XK.
+    assert check_payee_details({"country": "xk", "bic": "rbkoxkpr"}) == {
+        "country": "XK",
+        "bic": "RBKOXKPR",
+    }
+
+
 @pytest.mark.parametrize("bic", ["DNBANOKK", "DNBANOKKXXX", "CHASUS33", "NDEAFIHH"])
 def test_bics_of_real_banks_are_accepted(bic: str) -> None:
     assert check_payee_details({"bic": bic.lower()}) == {"bic": bic}
@@ -142,6 +150,13 @@ def test_a_bic_whose_country_is_no_country_is_refused_saying_so() -> None:
     kind, message = problem_of("bic", "DEUTZZFF")
     assert kind is Problem.BIC_COUNTRY
     assert "ZZ (its 5th and 6th characters) is no country's code" in message
+
+
+@pytest.mark.parametrize("name", ["country", "bic", "charge_bearer"])
+def test_a_long_refused_value_is_not_repeated_whole(name: str) -> None:
+    _, message = problem_of(name, "X" * 500)
+    assert message.startswith(f"{'X' * 39}… is ")
+    assert "X" * 40 not in message
 
 
 @pytest.mark.parametrize("typed", ["SLEV", "OUR", "BEN", "ſhar"])

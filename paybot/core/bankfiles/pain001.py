@@ -43,15 +43,20 @@ from paybot.core.bankfiles.model import (
     PaymentOrder,
     PostalAddress,
 )
-from paybot.core.identifiers import account_problem, compact_account, is_iban_like, kid_problem
+from paybot.core.identifiers import (
+    account_problem,
+    compact_account,
+    is_bic,
+    is_country,
+    is_iban_like,
+    kid_problem,
+)
 from paybot.core.money import AmountError, check_size, currency_exponent, is_iso_currency
 from paybot.core.payment_types import ChargeBearer, PaymentType, is_abroad, payment_type
 from paybot.core.payments import ReferenceType
 
 # MsgId, PmtInfId, InstrId, EndToEndId: 1-35 characters of the set every bank accepts (§4).
 _ID = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]{1,35}")
-_BIC = re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?")
-_COUNTRY = re.compile(r"[A-Z]{2}")  # ISO 3166 alpha-2, as the XSD's CountryCode
 _UETR = re.compile(r"[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}")  # v4
 # RgltryRptg/Dtls/Cd is a Max10Text; the Currency Register's codes are two digits.
 _REPORT_CODE = re.compile(r"[A-Za-z0-9]{1,10}")
@@ -361,7 +366,7 @@ def _check_transfer(seen: _Seen, transfer: CreditTransfer, at_home: frozenset[st
         _reject(source, f"{where}: {transfer.amount} is finer than {transfer.currency} allows")
     address = transfer.creditor.address
     country = None if address is None else address.country
-    if country is not None and not _COUNTRY.fullmatch(country):
+    if country is not None and not is_country(country):
         _reject(source, f"{where}: the creditor's country {country!r} is not an ISO 3166 code")
     _check_account(source, where, transfer.creditor_account, country)
     _check_bic(source, where, transfer.creditor_bic)
@@ -431,7 +436,7 @@ def _check_account(source: str, where: str, account: str, country: str | None = 
 
 
 def _check_bic(source: str, where: str, bic: str | None) -> None:
-    if bic is not None and not _BIC.fullmatch(bic):
+    if bic is not None and not is_bic(bic):
         _reject(source, f"{where}: {bic!r} is not a BIC (8 or 11 letters and digits)")
 
 

@@ -76,6 +76,11 @@ STEPS: dict[str, Phrase] = {
     "payment.delete": Phrase("Deleted by {who} at {at}", "Slettet av {who} kl. {at}"),
     "payment.restore": Phrase("Added back by {who} at {at}", "Lagt til igjen av {who} kl. {at}"),
     "payment.fix": Phrase("Fixed by {who} at {at}", "Rettet av {who} kl. {at}"),
+    # An import (supplier file, EHF invoice) filled the payee's empty details from its supplier.
+    "payment.fill_details": Phrase(
+        "Payee's details filled in from the supplier at {at}",
+        "Mottakerens opplysninger fylt inn fra leverandøren kl. {at}",
+    ),
     "payment.send": Phrase("Sent to the bank at {at}", "Sendt til banken kl. {at}"),
     "payment.paid": Phrase("Paid (bank confirmed at {at})", "Betalt (banken bekreftet kl. {at})"),
     "payment.failed": Phrase("Failed at {at}", "Feilet kl. {at}"),
