@@ -2,10 +2,11 @@
 
 It reads each file paybot puts in the outbox, decides per payment like a bank would, and leaves
 a pain.002 status report and, for the payments it booked, a camt.054 debit notification in the
-inbox. It refuses an invalid account and one it is told is closed (AC01), a message to a payee
-that only takes KID, and anything beyond the account's balance (AM04); it books the rest. For
-payees it is told to keep silent about it answers nothing at all. A file with a message id it has
-seen is ignored, as a real bank refuses a duplicate.
+inbox. It refuses an invalid account (checked as the payee's country has it, where the file names
+one in Cdtr/PstlAdr/Ctry: a US account number is no Norwegian one) and one it is told is closed
+(AC01), a message to a payee that only takes KID, and anything beyond the account's balance
+(AM04); it books the rest. For payees it is told to keep silent about it answers nothing at all.
+A file with a message id it has seen is ignored, as a real bank refuses a duplicate.
 
 Two rules imitate a connection that fails: `unreachable` refuses every upload before anything is
 written (`NotSent`, as a refused connection would), and `cut_off` takes and answers the file, then
@@ -81,6 +82,9 @@ class OrderedPayment:
     kid: str | None
     debtor_account: str
     execution_date: date | None
+    # The payee's country (ISO 3166 alpha-2) where the file gives it: a US account number is
+    # valid there, and not in Norway.
+    creditor_country: str | None = None
 
 
 @dataclass
@@ -160,7 +164,7 @@ class SandboxBank:
     ) -> tuple[tuple[str, ...], str | None]:
         if payment.creditor_account in self._rules.closed_accounts:
             return ("AC01",), "The account is closed"
-        if account_problem(payment.creditor_account):
+        if account_problem(payment.creditor_account, payment.creditor_country):
             return ("AC01",), None
         if payment.creditor_account in self._rules.kid_only_accounts and not payment.kid:
             return ("NARR",), "The payee only takes payments with KID"
@@ -276,6 +280,7 @@ def _ordered(
     reference = find(".//*[local-name()='CdtrRefInf']/*[local-name()='Ref']")
     end_to_end = find(".//*[local-name()='EndToEndId']")
     creditor = find("./*[local-name()='CdtrAcct']")
+    country = find("./*[local-name()='Cdtr']/*[local-name()='PstlAdr']/*[local-name()='Ctry']")
     return OrderedPayment(
         message_id=message_id,
         payment_info_id=block,
@@ -286,6 +291,7 @@ def _ordered(
         kid=None if reference is None else reference.text,
         debtor_account=debtor,
         execution_date=execution,
+        creditor_country=None if country is None else (country.text or "").strip() or None,
     )
 
 

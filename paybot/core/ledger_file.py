@@ -48,10 +48,8 @@ __all__ = [
     "CustomerItemRow",
     "OpenItemRow",
     "SupplierRow",
-    "bic_code",
     "details_filled",
     "details_given",
-    "iso_country",
     "read_customer_item_rows",
     "read_open_item_rows",
     "read_supplier_rows",
@@ -434,22 +432,6 @@ def _eleven_digits(account: str) -> bool:
 
 # Accounts repeat per supplier, and compacting is a regex substitution per call.
 _compact_account = functools.lru_cache(maxsize=65536)(compact_account)
-
-
-def iso_country(text: str) -> str | None:
-    """The country's code `text` is, upper-cased ("de" -> "DE"), or None (core.payee_details)."""
-    return _stored("country", text)
-
-
-def bic_code(text: str) -> str | None:
-    """The BIC `text` is, without spaces and upper-cased ("dnba nokk" -> "DNBANOKK"), or None
-    (core.payee_details)."""
-    return _stored("bic", text)
-
-
-def _stored(column: str, text: str) -> str | None:
-    value, problem = check_field(column, text)
-    return None if problem else value
 
 
 def details_given(stored: PayeeDetails, given: PayeeDetails) -> PayeeDetails:

@@ -1,11 +1,13 @@
-"""The demo company: suppliers and open items that show every flag, people with roles and limits,
-each signer's one-time-code device enrolled, the Slack channels set and the sandbox bank as the
-gateway — made through paybot's own services, as an admin would with the command line."""
+"""The demo company: suppliers and open items that show every flag, payments abroad among them (a
+SEPA payment, and a US one that lacks the purpose the Currency Register needs), people with roles
+and limits, each signer's one-time-code device enrolled, the Slack channels set and the sandbox
+bank as the gateway — made through paybot's own services, as an admin would with the command
+line."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -17,7 +19,7 @@ from paybot.container import Container
 from paybot.core.bankfiles.ocr_giro_writer import OcrPayment, write_ocr_giro
 from paybot.core.company import DispatchTiming, Language
 from paybot.core.ledger_file import CustomerItemRow, OpenItemRow, SupplierRow
-from paybot.core.payments import ReferenceType
+from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType
 from paybot.core.policy import Role
 from paybot.services import (
     companies,
@@ -63,13 +65,15 @@ SIGNER_1 = Person(
     max_per_payment=Decimal("200000"),
     max_per_day=Decimal("500000"),
 )
+# Ingrid may sign less than Ola, but enough to be the second signer of each payment above the
+# dual-control threshold (NOK 100,000): the biggest, to Pacific Tools in USD, is NOK 149,580.
 SIGNER_2 = Person(
     "U0DEMOSG2",
     "Ingrid Berg",
     "signer 2",
     (Role.SIGNER,),
-    max_per_payment=Decimal("50000"),
-    max_per_day=Decimal("100000"),
+    max_per_payment=Decimal("150000"),
+    max_per_day=Decimal("200000"),
 )
 ADMIN = Person("U0DEMOADM", "Per Admin", "admin", (Role.ADMIN,))
 PEOPLE = (ACCOUNTANT, SIGNER_1, SIGNER_2, ADMIN)
@@ -102,6 +106,23 @@ COMPANY_ACCOUNT = account("1503123456")
 CLOSED_ACCOUNT = account("9710123456")
 SILENT_ACCOUNT = account("6011050123")
 EUR_IBAN = "DE89370400440532013000"
+# A US account number (not an IBAN: paid with the BIC of the payee's bank).
+USD_ACCOUNT = "483101090345"
+# The demo's exchange rates: kroner for one unit of each currency, from the day the demo starts.
+RATES = {"EUR": Decimal("11.52"), "USD": Decimal("10.80")}
+# The payees abroad: a SEPA payee with its address, and a US payee with its address and bank's
+# BIC but no purpose (for the Currency Register), which its invoice of about NOK 150,000 needs.
+BERLINER = PayeeDetails(
+    street="Hauptstraße", building_no="12", post_code="10827", town="Berlin", country="DE"
+)
+PACIFIC_TOOLS = PayeeDetails(
+    street="1st Avenue",
+    building_no="2100",
+    post_code="98121",
+    town="Seattle",
+    country="US",
+    bic="CHASUS33",
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,7 @@ class DemoCompany:
 
 
 def _suppliers() -> list[SupplierRow]:
+    abroad = {"Berliner Maschinen GmbH": BERLINER, "Pacific Tools Inc.": PACIFIC_TOOLS}
     rows = [
         ("Kontorrekvisita AS", "92360901", account("1234567890")),
         ("Fjordkraft Energi AS", "97694480", account("9710050000")),
@@ -127,6 +149,7 @@ def _suppliers() -> list[SupplierRow]:
         ("Byggmester Olsen AS", "92223334", None),
         ("Kantinedrift AS", "93334445", account("3200445566")),
         ("Snekker Berg AS", "94445556", account("1822334455")),
+        ("Pacific Tools Inc.", None, USD_ACCOUNT),
     ]
     return [
         SupplierRow(
@@ -134,6 +157,7 @@ def _suppliers() -> list[SupplierRow]:
             name=name,
             org_no=_completed(org, orgnr.is_valid) if org else None,
             account=acct,
+            **asdict(abroad.get(name, NO_PAYEE_DETAILS)),
         )
         for n, (name, org, acct) in enumerate(rows, start=2)
     ]
@@ -142,6 +166,7 @@ def _suppliers() -> list[SupplierRow]:
 def _items(today: date) -> list[OpenItemRow]:
     """Open items of the supplier ledger, due around `today`; each line says what it shows."""
     kid_type, message, empty = ReferenceType.KID, ReferenceType.MESSAGE, ReferenceType.EMPTY
+    invoice_type = ReferenceType.INVOICE
     suppliers = {row.name: row for row in _suppliers()}
     renhold_new_account = account("1503020000")
     items: list[tuple[str, str, str | None, str, str, int, ReferenceType, str | None]] = [
@@ -156,7 +181,7 @@ def _items(today: date) -> list[OpenItemRow]:
         ("Regnskapshuset AS", "R-2026", None, "15000.00", "NOK", 2, kid_type, kid("202612")),
         # Blue, above the dual-control threshold: two signers.
         ("Entreprenør Bygg AS", "EB-7", None, "125000.00", "NOK", 4, kid_type, kid("700007")),
-        # Foreign currency to an IBAN.
+        # Blue: a SEPA payment (EUR to a German IBAN, the payee's address known).
         ("Berliner Maschinen GmbH", "INV-4471", None, "1200.50", "EUR", 6, message, "INV-4471"),
         # Orange: the supplier has an open credit note; red: the credit note itself.
         ("Papirgrossisten AS", "P-55", None, "4990.00", "NOK", 3, kid_type, kid("550055")),
@@ -170,6 +195,9 @@ def _items(today: date) -> list[OpenItemRow]:
         ("Byggmester Olsen AS", "BO-14", None, "18400.00", "NOK", 7, message, "BO-14"),
         ("Kantinedrift AS", "K-77", None, "3200.00", "NOK", 4, kid_type, "12345678901"),
         ("Snekker Berg AS", "SB-3", None, "6500.00", "NOK", 6, empty, None),
+        # Red: a payment abroad of about NOK 150,000 (USD 13,850.00) without the purpose the
+        # Currency Register needs above NOK 100,000.
+        ("Pacific Tools Inc.", "PT-20931", None, "13850.00", "USD", 8, invoice_type, "PT-20931"),
     ]
     rows = []
     for line, (name, invoice, acct, amount, currency, due, ref_type, ref) in enumerate(
@@ -253,7 +281,8 @@ def seed(
                 max_per_day=person.max_per_day,
                 now=now,
             )
-    rates.set_rate(parts.uow(), currency="EUR", rate=Decimal("11.52"), valid_from=today, now=now)
+    for currency, rate in RATES.items():
+        rates.set_rate(parts.uow(), currency=currency, rate=rate, valid_from=today, now=now)
     ledger.import_suppliers(
         parts.uow(), company_org_no=ORG_NO, source="demo-suppliers", rows=_suppliers(), now=now
     )

@@ -8,9 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from paybot.core.ledger_file import PAYEE_COLUMN_LIMITS, bic_code, iso_country
+from paybot.core.payee_details import check_field, payee_problems
 from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails
-from paybot.core.text import text_problem
 
 # The specification identifiers (CustomizationID, BT-24) paybot takes, and nothing else.
 BIS_BILLING_3_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
@@ -132,7 +131,7 @@ class EhfDocument:
         seller's. Nothing else (charge bearer, purpose) is in an invoice.
         """
         address = _storable(self.seller_address)
-        bic = bic_code(self.bic) if self.bic and self.payee is None else None
+        bic = check_field("bic", self.bic)[0] if self.bic and self.payee is None else None
         if address is None and bic is None:
             return NO_PAYEE_DETAILS
         return PayeeDetails(
@@ -146,16 +145,17 @@ class EhfDocument:
 
 
 def _storable(address: EhfAddress | None) -> EhfAddress | None:
-    """The address with its country code upper-cased, or None where any part is unfit."""
+    """The address as it is stored (core.payee_details), or None where any part is unfit."""
     if address is None or address.country is None:
         return None
-    country = iso_country(address.country)
-    if country is None:
+    parts = {
+        "street": address.street,
+        "building_no": address.building_no,
+        "post_code": address.post_code,
+        "town": address.town,
+        "country": address.country,
+    }
+    stored, problems = payee_problems(parts)
+    if problems:
         return None
-    for column in ("street", "building_no", "post_code", "town"):
-        value = getattr(address, column)
-        if value is not None and (
-            len(value) > PAYEE_COLUMN_LIMITS[column] or text_problem(value) is not None
-        ):
-            return None
-    return EhfAddress(address.street, address.building_no, address.post_code, address.town, country)
+    return EhfAddress(**{name: stored.get(name) for name in parts})
