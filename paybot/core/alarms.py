@@ -100,3 +100,10 @@ def foreign(source: str, references: Sequence[str], why: str, inbox: str | None)
         f"The bank file {source}{came} names payments it cannot speak for ({why}): {shown}. "
         "They were not applied."
     )
+
+
+def unwritable(payment_id: int, batch: int, problem: str) -> str:
+    return (
+        f"Payment {payment_id} could not be written into batch {batch}'s file ({problem}): it "
+        "was taken out and is Failed, to fix and sign again; the batch's other payments went on."
+    )

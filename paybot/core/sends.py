@@ -78,6 +78,7 @@ class AlarmKind(StrEnum):
     UPLOAD_FAILING = "upload_failing"  # the bank's server refused the file several times
     UPLOAD_UNKNOWN = "upload_unknown"  # an upload broke off: the bank may or may not have it
     FOREIGN = "foreign"  # a return file named payments of another account or company
+    UNWRITABLE = "unwritable"  # a payment no bank file could carry: taken out, Failed
 
 
 class Effect(StrEnum):

@@ -16,6 +16,7 @@ again: its payments go to a person at once (Failed, no return: check the netbank
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import threading
 import uuid
@@ -127,8 +128,13 @@ def dispatch(
         new = _prepare(uow, company, now, options, actor)
         if new is not None:
             batches.append(new)
+        taken_out = False
         for batch in batches:
-            _finish(uow, gateways, company, batch, now, options, actor, result)
+            taken_out |= _finish(uow, gateways, company, batch, now, options, actor, result)
+        if taken_out:  # the payments a refused file held besides the bad ones go now
+            again = _prepare(uow, company, now, options, actor)
+            if again is not None:
+                _finish(uow, gateways, company, again, now, options, actor, result)
         with uow:
             result.waiting.extend(uow.bank.waiting_batches(company.id, now))
     return result
@@ -257,22 +263,23 @@ def _finish(
     options: DispatchOptions,
     actor: Actor,
     result: DispatchResult,
-) -> None:
+) -> bool:
     """Writes, checks and uploads the batch's file, then marks it sent; does nothing if another
-    dispatcher is sending it."""
+    dispatcher is sending it. True when a refused file's bad payments were taken out of it (its
+    others are Due again, to go in a new batch)."""
     if batch.status == "uploading":
         # Found uploading: paybot stopped during the upload, or another dispatcher is at it.
         if batch.uploading_since is not None and now - batch.uploading_since < UPLOAD_TIMEOUT:
-            return
+            return False
         path = options.files_dir / company.org_no / f"{batch.message_id}.xml"
         if _bank_has_it(uow, batch) and path.is_file():
             lines = _in_file(uow, batch)
             result.sent.append(_record(uow, company, batch, lines, path, now, actor))
-            return
+            return False
         why = "paybot stopped while the file was being uploaded"
         _unknown(uow, company, batch, why, now, actor)
         result.unknown.append((batch.message_id, why))
-        return
+        return False
     for _ in range(3):  # a send taken out meanwhile: the file is written again without it
         with uow:
             lines = [line for line in uow.bank.lines(batch.id) if line.status == SendState.PREPARED]
@@ -280,15 +287,16 @@ def _finish(
             if not lines:
                 uow.bank.cancel_empty(batch.id)
                 uow.commit()
-                return
+                return False
         try:
             path = _write(company, account, batch, lines, options)
             options.checkpoint("written")
             validate_file(path, batch.file_format, options.schema_folder)
         except BankFileRejected as exc:
-            _refuse(uow, company, batch, exc.user_message, now, actor)
+            culprits = _unwritable(company, account, batch, lines)
+            _refuse(uow, company, batch, exc.user_message, now, actor, culprits)
             result.refused.append((batch.message_id, exc.user_message))
-            return
+            return bool(culprits) and len(culprits) < len(lines)
         with uow:
             uow.bank.lock_company(company.id)  # as whoever takes a send out of a batch
             claim = uow.bank.mark_uploading(batch.id, [line.id for line in lines], now)
@@ -297,13 +305,14 @@ def _finish(
         if claim != "changed":
             break
     if claim != "claimed":
-        return  # another dispatcher found the batch prepared too, and sends it
+        return False  # another dispatcher found the batch prepared too, and sends it
     options.checkpoint("uploading")
     if not _upload(uow, gateways(account), company, batch, path, now, actor, result, options.zone):
-        return
+        return False
     options.checkpoint("uploaded")
     result.sent.append(_record(uow, company, batch, lines, path, now, actor))
     options.checkpoint("recorded")
+    return False
 
 
 def _upload(
@@ -402,14 +411,18 @@ def _moved(
     now: datetime,
     actor: Actor,
     details: dict[str, object] | None = None,
+    *,
+    action: str | None = None,
 ) -> dict[str, object]:
+    if action is None:
+        action = "payment.send" if status is PaymentStatus.PROCESSING else "payment.no_return"
     return {
         "at": now,
         "company_id": company.id,
         "payment_id": payment_id,
         "actor_id": actor.user_id,
         "actor_label": actor.label,
-        "action": "payment.send" if status is PaymentStatus.PROCESSING else "payment.no_return",
+        "action": action,
         "before": {"status": PaymentStatus.DUE.value, "version": version - 1},
         "after": {"status": status.value, "version": version},
         "details": {"batch": batch.number, "message_id": batch.message_id, **(details or {})},
@@ -507,11 +520,65 @@ def _unknown(
     answers.log_alarms(applied.alarms)
 
 
+def _unwritable(
+    company: CompanyInfo, account: BankAccountSettings, batch: BatchInfo, lines: Sequence[BatchLine]
+) -> dict[int, str]:
+    """The payments of a refused file that no file could carry, each written alone: payment
+    id -> why. (Only when a file is refused: a good run writes each payment once.)"""
+    profile, version = bank_profile(account), Pain001Version(batch.file_format)
+    problems = {}
+    for line in lines:
+        try:
+            write_pain001(_order(company, account, batch, [line]), io.BytesIO(), version, profile)
+        except BankFileRejected as exc:
+            problems[line.payment_id] = exc.problem
+    return problems
+
+
 def _refuse(
-    uow: UnitOfWork, company: CompanyInfo, batch: BatchInfo, error: str, now: datetime, actor: Actor
+    uow: UnitOfWork,
+    company: CompanyInfo,
+    batch: BatchInfo,
+    error: str,
+    now: datetime,
+    actor: Actor,
+    culprits: dict[int, str],
 ) -> None:
-    """An invalid file never leaves: the batch is closed and its payments stay Due, unclaimed."""
+    """An invalid file never leaves: the batch is closed. Its payments that no file could carry
+    are Failed, each with an alarm, for a person to fix; the others stay Due, unclaimed."""
+    applied = answers.Applied()
     with uow:
+        uow.bank.lock_company(company.id)
+        moved = uow.bank.fail_unwritable(batch.id, culprits, now)
+        for payment_id, version in moved:
+            why = culprits[payment_id]
+            uow.audit.add_many(
+                [
+                    _moved(
+                        company,
+                        payment_id,
+                        version,
+                        PaymentStatus.FAILED,
+                        batch,
+                        now,
+                        actor,
+                        {"why": why},
+                        action="payment.unwritable",
+                    )
+                ]
+            )
+            answers.raise_alarm(
+                uow,
+                applied,
+                key=f"unwritable:{batch.id}:{payment_id}",
+                company_id=company.id,
+                kind=AlarmKind.UNWRITABLE,
+                message=alarm_texts.unwritable(payment_id, batch.number, why),
+                details={"batch": batch.number, "error": why},
+                now=now,
+                payment_id=payment_id,
+                actor=actor,
+            )
         uow.bank.mark_invalid(batch.id, error)
         audit(
             uow,
@@ -522,6 +589,7 @@ def _refuse(
             details={"batch": batch.number, "message_id": batch.message_id, "error": error},
         )
         uow.commit()
+    answers.log_alarms(applied.alarms)
 
 
 def _write(

@@ -380,6 +380,43 @@ class BankRepository:
             .values(batch_id=None, version=Payment.version + 1)
         )
 
+    def fail_unwritable(
+        self, batch_id: int, problems: dict[int, str], now: datetime
+    ) -> list[tuple[int, int]]:
+        """Due payments of the batch no file could carry (payment id -> why, for a person) are
+        taken out of it, Failed, their signatures void; returns (payment id, new version)."""
+        moved = []
+        for payment_id, problem in problems.items():
+            version = self._session.scalar(
+                update(Payment)
+                .where(
+                    Payment.id == payment_id,
+                    Payment.batch_id == batch_id,
+                    Payment.status == PaymentStatus.DUE.value,
+                )
+                .values(
+                    status=PaymentStatus.FAILED.value,
+                    failure_kind="unwritable",
+                    failure_reason=problem,
+                    batch_id=None,
+                    version=Payment.version + 1,
+                    updated_at=now,
+                )
+                .returning(Payment.version)
+            )
+            if version is not None:
+                moved.append((payment_id, version))
+        self._session.execute(
+            update(BatchPayment)
+            .where(
+                BatchPayment.batch_id == batch_id,
+                BatchPayment.payment_id.in_([payment_id for payment_id, _ in moved]),
+            )
+            .values(status=SendState.CANCELLED.value, updated_at=now)
+        )
+        self.restart_signing([payment_id for payment_id, _ in moved], now)
+        return moved
+
     def start_processing(self, batch_id: int, now: datetime) -> list[tuple[int, int]]:
         """Due payments of the batch → Processing; returns (payment id, new version) of each.
         An answer the bank gave before this moment is on the send; its status is shown."""

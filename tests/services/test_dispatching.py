@@ -514,7 +514,7 @@ def test_a_file_its_schema_refuses_is_never_sent_and_its_payments_stay_due(
     assert len(invalid) == 1
 
 
-def test_a_file_the_writer_refuses_is_never_sent_and_its_payments_stay_due(
+def test_a_file_the_writer_refuses_is_never_sent_and_its_bad_payment_goes_to_a_person(
     uow: UnitOfWork, engine: Engine, phone: Authenticator, bank: Bank
 ) -> None:
     timing(uow, DispatchTiming.IMMEDIATE)
@@ -533,6 +533,47 @@ def test_a_file_the_writer_refuses_is_never_sent_and_its_payments_stay_due(
     assert batch["status"] == "invalid"
     assert "reference is empty" in batch["error"]
     assert result.refused == [(batch["message_id"], batch["error"])]
+    # Never again in a file as it is: Failed, for a person to fix and sign again.
     payment = view(uow, payment_id)
-    assert (payment.status, payment.batch_id) == (PaymentStatus.DUE, None)
+    assert (payment.status, payment.batch_id) == (PaymentStatus.FAILED, None)
+    assert payment.failure_kind == "unwritable"
     assert bank.uploaded() == []
+    assert bank.dispatch(uow, LATER + timedelta(minutes=1)).refused == []
+
+
+def test_a_payment_the_writer_refuses_fails_alone_and_the_others_go_at_once(
+    uow: UnitOfWork, engine: Engine, phone: Authenticator, bank: Bank
+) -> None:
+    timing(uow, DispatchTiming.IMMEDIATE)
+    bad, good, other = signed(
+        uow, phone, {"reference_type": ReferenceType.MESSAGE, "reference": "F1"}, {}, {}
+    )
+    # A reference no bank accepts cannot be signed; here it changed behind paybot's back.
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE payments SET reference = '€€€' WHERE id = :id"), {"id": bad}
+        )
+
+    result = bank.dispatch(uow, LATER)
+
+    # The file with it was refused; it alone is taken out, for a person, and the others are
+    # sent in a new batch by the same run: one bad payment never holds the others back.
+    [refused, sent] = batches(engine)
+    assert refused["status"] == "invalid" and "reference is empty" in refused["error"]
+    assert [batch.payments for batch in result.sent] == [2]
+    assert {view(uow, good).status, view(uow, other).status} == {PaymentStatus.PROCESSING}
+    failed = view(uow, bad)
+    assert (failed.status, failed.failure_kind, failed.batch_id) == (
+        PaymentStatus.FAILED,
+        "unwritable",
+        None,
+    )
+    assert failed.failure_reason is not None and "reference is empty" in failed.failure_reason
+    assert "payment.unwritable" in actions(uow, bad)
+    alarms = rows(engine, "SELECT kind, message FROM alarms")
+    assert [alarm["kind"] for alarm in alarms] == ["unwritable"]
+    assert str(bad) in alarms[0]["message"]
+    # Nothing more to send, and the refused one is not sent again.
+    again = bank.dispatch(uow, LATER + timedelta(minutes=1))
+    assert (again.sent, again.refused) == ([], [])
+    assert len(bank.uploaded()) == 1

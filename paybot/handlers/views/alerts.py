@@ -91,6 +91,14 @@ ALARMS: dict[AlarmKind, Phrase] = {
         "❓ Opplastingen av bunt {batch} brøt av ({error}): banken kan ha fått den eller ikke. "
         "Den sendes ikke igjen; betalingene venter på at en signatar sjekker nettbanken.",
     ),
+    AlarmKind.UNWRITABLE: Phrase(
+        "⛔ Payment #{id} to {payee}, {amount}, could not be written into a file the bank takes "
+        "({error}). It was taken out of batch {batch} and is failed: fix it and sign again. The "
+        "other payments went on.",
+        "⛔ Betaling #{id} til {payee}, {amount}, kunne ikke skrives i en fil banken tar imot "
+        "({error}). Den ble tatt ut av bunt {batch} og er feilet: rett den og signer på nytt. De "
+        "andre betalingene gikk videre.",
+    ),
     AlarmKind.FOREIGN: Phrase(
         "⚠️ The bank file {file} names payments it cannot speak for ({why}): {references}. "
         "Nothing was applied for them.",
