@@ -10,11 +10,14 @@ time of `--repeat` runs (10 by default) of:
 The database is built first through the command line itself (db upgrade, company add, import
 suppliers and open items, proposals refresh) in a temporary folder. Targets: 0.3 s for `--help`
 and everyday commands, 0.5 s for `proposals list`. The median CPU time (user + system) is
-printed too: on a busy machine it says what a command costs when the wall time cannot.
-Figures only: the exit code is 0 whether a target is met or not.
+printed too: on a busy machine it says what a command costs when the wall time cannot. With
+`--instructions`, each command is also run once under valgrind (callgrind), which counts the
+instructions it executes: the same figure however busy the machine is (slow: a few seconds a
+command). Figures only: the exit code is 0 whether a target is met or not.
 
   .venv/bin/python bench/cli_startup.py
   .venv/bin/python bench/cli_startup.py --repeat 20 --payments 1000
+  .venv/bin/python bench/cli_startup.py --instructions
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import resource
 import shutil
 import statistics
@@ -120,6 +124,27 @@ def run(paybot: list[str], args: list[str], folder: Path, env: dict[str, str]) -
     return took
 
 
+def instructions(paybot: list[str], args: list[str], folder: Path, env: dict[str, str]) -> str:
+    """Millions of instructions one `paybot` process executes in user space (the interpreter's
+    and the libraries', not the kernel's), as valgrind's callgrind counts them; "-" without
+    valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return "-"
+    done = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *paybot, *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    counted = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or counted is None:
+        raise SystemExit(f"paybot {' '.join(args)} failed under valgrind:\n{done.stderr}")
+    return f"{int(counted[1]) / 1e6:,.0f}"
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -143,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10, help="runs per command (median)")
     parser.add_argument("--payments", type=int, default=1000, help="payments in the database")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each command's instructions once under valgrind (millions)",
+    )
     options = parser.parse_args(argv)
     paybot = paybot_command()
     folder = Path(tempfile.mkdtemp(prefix="paybot-cli-bench-"))
@@ -158,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         build_database(paybot, folder, env, options.payments)
         print(f"paybot: {' '.join(paybot)}; {options.payments} payments in SQLite")
         print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPU(s)")
+        counted = f" {'M instr':>8}" if options.instructions else ""
         print(
-            f"{'command':<16} {'median s':>9} {'min s':>7} {'max s':>7} {'cpu s':>7} "
+            f"{'command':<16} {'median s':>9} {'min s':>7} {'max s':>7} {'cpu s':>7}{counted} "
             f"{'target s':>9}"
         )
         for name, args in COMMANDS.items():
@@ -168,9 +199,12 @@ def main(argv: list[str] | None = None) -> int:
             walls = [r.wall for r in runs]
             median = statistics.median(walls)
             verdict = "ok" if median <= TARGETS[name] else "MISSED"
+            if options.instructions:
+                counted = f" {instructions(paybot, args, folder, env):>8}"
             print(
                 f"{name:<16} {median:>9.3f} {min(walls):>7.3f} {max(walls):>7.3f} "
-                f"{statistics.median(r.cpu for r in runs):>7.3f} {TARGETS[name]:>9.1f}  {verdict}"
+                f"{statistics.median(r.cpu for r in runs):>7.3f}{counted} "
+                f"{TARGETS[name]:>9.1f}  {verdict}"
             )
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:

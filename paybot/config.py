@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, fi
 
 ENV_PREFIX = "PAYBOT_"
 ENV_FILE = ".env"
+# pydantic's switch for its plugins ("1": none).
+_NO_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
 
 
 class SettingsFields(BaseModel):
@@ -30,7 +32,8 @@ class SettingsFields(BaseModel):
     the prefix), as pydantic-settings does."""
 
     # As pydantic-settings configures its classes: unknown variables ignored, defaults checked.
-    model_config = ConfigDict(extra="ignore", validate_default=True)
+    # Its validator is built below the class (`_build_without_plugins`).
+    model_config = ConfigDict(extra="ignore", validate_default=True, defer_build=True)
 
     database_url: str = "sqlite:///paybot.db"
     secret_key: SecretStr | None = None
@@ -92,6 +95,26 @@ class SettingsFields(BaseModel):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def _build_without_plugins(model: type[BaseModel]) -> None:
+    """Builds `model`'s validator without pydantic's plugins (as typer builds its parameters').
+
+    A plugin would see every setting paybot reads, secrets among them; and looking for plugins
+    reads the metadata of every installed distribution, about 5 ms of every command's start.
+    """
+    previous = os.environ.get(_NO_PLUGINS)
+    os.environ[_NO_PLUGINS] = "1"
+    try:
+        model.model_rebuild(force=True)
+    finally:
+        if previous is None:
+            del os.environ[_NO_PLUGINS]
+        else:
+            os.environ[_NO_PLUGINS] = previous
+
+
+_build_without_plugins(SettingsFields)
 
 
 def read_settings() -> SettingsFields:

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from slack_sdk import WebClient
 
     from paybot.config import SettingsFields
@@ -45,6 +46,8 @@ class Container:
     ) -> None:
         self.settings = settings
         self.clock = clock
+        # Whether `checked_uow(once=True)` found the schema current.
+        self._schema_current = False
 
     @property
     def zone(self) -> ZoneInfo:
@@ -63,11 +66,16 @@ class Container:
 
         return UnitOfWork(self.engine)
 
-    def checked_uow(self) -> UnitOfWork:
-        """A unit of work on a database whose schema is current (else a clear refusal)."""
-        from paybot.store.db import ensure_current
+    def checked_uow(self, *, once: bool = False) -> UnitOfWork:
+        """A unit of work on a database whose schema is current (else a clear refusal). `once`:
+        the schema is taken as current once it was found so (a command, over in seconds, which
+        may open several units of work); else it is checked each time (a long-running process's
+        jobs, which outlive an upgrade or a restore of the database)."""
+        if not (once and self._schema_current):
+            from paybot.store.db import ensure_current
 
-        ensure_current(self.engine)
+            ensure_current(self.engine)
+            self._schema_current = True
         return self.uow()
 
     def secret_box(self) -> SecretBox:

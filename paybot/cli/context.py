@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import gc
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -127,8 +126,10 @@ def engine() -> Engine:
 
 
 def uow() -> UnitOfWork:
-    """A unit of work on a database whose schema is current (else a clear refusal)."""
-    made = container().checked_uow()
+    """A unit of work on a database whose schema is current (else a clear refusal): checked by
+    the command's first unit of work (`proposals list` has a second, for the company's
+    language)."""
+    made = container().checked_uow(once=True)
     resume_collector()
     return made
 
@@ -211,6 +212,8 @@ def _settings_problems(exc: Exception) -> str | None:
 
 
 def print_json(data: Any) -> None:
+    import json
+
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=_json_value)
     sys.stdout.write("\n")
 

@@ -7,7 +7,6 @@ evaluating them from strings cost about 25 ms of every start (names imported onl
 checking are quoted instead).
 """
 
-import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
@@ -72,6 +71,8 @@ _TIMING = f"When signed payments are sent to the bank: {ctx.one_of(DispatchTimin
 def _terminal() -> None:
     """A command prints what matters itself (alarms included): log lines of paybot and of the
     libraries (paramiko's tracebacks) stay out of the terminal. `serve` and `jobs` log."""
+    import logging  # (here: `paybot --help` needs none of it)
+
     root = logging.getLogger()
     if not any(isinstance(handler, logging.NullHandler) for handler in root.handlers):
         root.addHandler(logging.NullHandler())

@@ -92,15 +92,21 @@ def payments_table(
         language = company_language(p.company_org_no for p in payments)
     rows = [_row(p, language) for p in payments]
     widths = [max(map(len, column)) for column in zip(_HEADINGS, *rows, strict=True)]
-    colour = sys.stdout.isatty()
     lines = [title] if title else []
     lines.append(_line(_HEADINGS, widths))
     lines.append(_line(["-" * width for width in widths], widths))
-    for payment, row in zip(payments, rows, strict=True):
-        cells = _cells(row, widths)
-        if colour:
+    if sys.stdout.isatty():
+        for payment, row in zip(payments, rows, strict=True):
+            cells = _cells(row, widths)
             cells[_FLAG] = typer.style(cells[_FLAG], fg=_FLAG_COLOUR[payment.flag])
-        lines.append("  ".join(cells).rstrip())
+            lines.append("  ".join(cells).rstrip())
+    else:
+        # The same cells, padded by one format string per row (a thousand rows print at once).
+        line = "  ".join(
+            f"{{:{'>' if right else '<'}{width}}}"
+            for (_, right), width in zip(_COLUMNS, widths, strict=True)
+        )
+        lines.extend(line.format(*row).rstrip() for row in rows)
     lines.append(f"{len(payments)} payment(s)")
     typer.echo("\n".join(lines))
 

@@ -7,15 +7,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from paybot.core.banks import unsupported_tax_accounts
-from paybot.core.flags import PaymentFacts, Reporting, SupplierFacts, assess, duplicate_keys
 from paybot.core.payments import Flag, PaymentView, Reason, flag_for, sorted_reasons
 from paybot.core.policy import Actor
 from paybot.core.states import PaymentStatus
 from paybot.services.common import SYSTEM, audit, company_or_error
 from paybot.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    # The flags' rules and the banks' (with the identifier checks) are imported by the use cases
+    # that flag payments, when they run: a list of payments needs neither.
+    from paybot.core.flags import PaymentFacts, Reporting, SupplierFacts
 
 # Flags matter while a person can still act on a payment; after signing they are history.
 REFLAGGED = frozenset(
@@ -23,7 +26,7 @@ REFLAGGED = frozenset(
 )
 
 # (payment id or None for a new one, status, flag, reason codes, facts)
-_Known = tuple[int | None, PaymentStatus, str, Sequence[str], PaymentFacts]
+_Known: TypeAlias = "tuple[int | None, PaymentStatus, str, Sequence[str], PaymentFacts]"
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,8 @@ def reflag(uow: UnitOfWork, company_id: int, supplier_ids: Iterable[int] | None 
 def _tax_accounts(uow: UnitOfWork, company_id: int) -> frozenset[str]:
     """The company's tax-withholding accounts at a bank that does not support them (read from
     the bank accounts, not the unit of work's copy of the company: just changed, maybe)."""
+    from paybot.core.banks import unsupported_tax_accounts
+
     return unsupported_tax_accounts(uow.bank.accounts(company_id))
 
 
@@ -153,6 +158,8 @@ def _flags(
     """(flag, reason codes) per open item, for the payments whose flags still matter;
     `tax_accounts`: payments to these accounts are red (TAX_ACCOUNT_UNSUPPORTED); `reporting`:
     the NOK rates and threshold the purpose of a payment abroad depends on (MISSING_PURPOSE)."""
+    from paybot.core.flags import assess, duplicate_keys
+
     duplicates = duplicate_keys(facts for *_, facts in known)
     to_assess = [facts for _, status, _, _, facts in known if status in REFLAGGED]
     # A handful of distinct reason sets: each is turned into its flag and codes once.

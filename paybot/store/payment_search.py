@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from paybot.core.identifiers import compact_account
 from paybot.core.payments import (
     NO_PAYEE_DETAILS,
     Flag,
@@ -79,6 +78,9 @@ def list_conditions(
 
 
 def _search_conditions(query: SearchQuery) -> list[ColumnElement[bool]]:
+    # The identifier checks (python-stdnum) for searches only: a list of payments has no query.
+    from paybot.core.identifiers import compact_account
+
     conditions: list[ColumnElement[bool]] = []
     for account in query.to_accounts:
         conditions.append(_PAYMENT.account == compact_account(account))

@@ -1,14 +1,18 @@
 """How everyday commands start: what they load (each library imported is paid for at every
 start; bench/cli_startup.py measures the time), the ORM they do without (their reads are Core
-statements on store/tables.py), and the collector paused while paybot starts."""
+statements on store/tables.py), the tables they make (each on first use), the schema checked once
+per command, and the collector paused while paybot starts."""
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -92,20 +96,41 @@ def database(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 ORM = {"sqlalchemy.orm", "paybot.store.models", "paybot.store.base"}
 
 
-def _run(words: list[str]) -> tuple[str, set[str], bool]:
-    """What `paybot WORDS` prints in a fresh Python, the top-level packages it loaded (and of
-    ORM, the modules it loaded), and whether it set the ORM's mappers up (which its first ORM
-    statement does)."""
+@dataclass(frozen=True)
+class Started:
+    """What `paybot WORDS` did in a fresh Python (`_run`)."""
+
+    printed: str
+    loaded: set[str]  # top-level packages, and of ORM the modules
+    paybot: set[str]  # paybot's modules
+    tables: set[str]  # the tables of store/tables.py it made
+    checks: int  # schema checks (store.db.ensure_current)
+    scans: int  # looks at the installed distributions' metadata (importlib.metadata)
+    mapped: bool  # whether it set the ORM's mappers up (which its first ORM statement does)
+
+
+def _run(words: list[str]) -> Started:
     probe = (
-        "import contextlib, gc, io, json, sys\n"
+        "import contextlib, gc, importlib.metadata, io, json, sys\n"
+        "scans = []\n"
+        "entry_points = importlib.metadata.entry_points\n"
+        "def counted(*args, **kwargs):\n"
+        "    scans.append(kwargs)\n"
+        "    return entry_points(*args, **kwargs)\n"
+        "importlib.metadata.entry_points = counted\n"
         "from paybot.cli import context\n"
         "from paybot.cli.main import app\n"
-        "seen = []\n"
+        "from paybot.store import db\n"
+        "seen, checks = [], []\n"
         "def uow():\n"
         "    made = context_uow()\n"
         "    seen.append(gc.isenabled())\n"
         "    return made\n"
         "context_uow, context.uow = context.uow, uow\n"
+        "def ensure_current(engine):\n"
+        "    checks.append(engine)\n"
+        "    return db_ensure_current(engine)\n"
+        "db_ensure_current, db.ensure_current = db.ensure_current, ensure_current\n"
         "out = io.StringIO()\n"
         "with contextlib.redirect_stdout(out):\n"
         f"    try:\n        app({words!r})\n    except SystemExit as exc:\n"
@@ -113,15 +138,19 @@ def _run(words: list[str]) -> tuple[str, set[str], bool]:
         "assert seen and all(seen) and gc.isenabled(), (seen, gc.isenabled())\n"
         "loaded = {n.split('.')[0] for n in sys.modules}\n"
         f"loaded = sorted(loaded | set(sys.modules) & {ORM!r})\n"
+        "ours = sorted(n for n in sys.modules if n.startswith('paybot.'))\n"
+        "from paybot.store import tables\n"
+        "made = sorted(tables._metadata.tables)\n"
         "from paybot.store.models import Company\n"
-        "print(json.dumps([out.getvalue(), loaded, Company.__mapper__.configured]))"
+        "print(json.dumps([out.getvalue(), loaded, ours, made, len(checks), len(scans),\n"
+        "                  Company.__mapper__.configured]))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    printed, loaded, mapped = json.loads(done.stdout.splitlines()[-1])
-    return printed, set(loaded), mapped
+    printed, loaded, ours, made, checks, scans, mapped = json.loads(done.stdout.splitlines()[-1])
+    return Started(printed, set(loaded), set(ours), set(made), checks, scans, mapped)
 
 
 ROOT_NAMES = [g.name for g in app.registered_groups] + [c.name for c in app.registered_commands]
@@ -166,21 +195,111 @@ def test_the_collector_is_paused_while_paybot_starts_and_runs_for_its_work() -> 
     assert done.stdout.splitlines()[-1] == "[True, False] True"
 
 
+# What reading a list needs of paybot's tables (store/tables.py makes each on first use).
+LIST_TABLES = {"companies", "company_bank_accounts", "payments", "open_items"}
+# Flagging payments (its rules, the banks' accounts, and with them python-stdnum): not for a list.
+FLAGGING = {"paybot.core.flags", "paybot.core.banks", "paybot.core.vouchers"}
+
+
 def test_company_list_loads_neither_identifier_nor_file_libraries(database: Path) -> None:
-    printed, loaded, mapped = _run(["company", "list"])
-    assert printed.startswith(f"{ORG}  Acme AS  [86011117947]")
-    assert not loaded & NOT_FOR_LISTS
-    assert not loaded & ORM  # it reads the tables in Core (paybot/store/companies.py)
-    assert not mapped
+    started = _run(["company", "list"])
+    assert started.printed.startswith(f"{ORG}  Acme AS  [86011117947]")
+    assert not started.loaded & (NOT_FOR_LISTS | {"stdnum"})
+    assert not started.loaded & ORM  # it reads the tables in Core (paybot/store/companies.py)
+    assert not started.mapped
+    assert started.tables == {"companies", "company_bank_accounts"}
+    assert started.checks == 1
+    assert started.scans == 0  # pydantic looks for no plugins (paybot/config.py)
 
 
 def test_proposals_list_loads_no_library_of_other_commands(database: Path) -> None:
-    printed, loaded, mapped = _run(["proposals", "list", "--company", ORG])
+    started = _run(["proposals", "list", "--company", ORG])
+    printed = started.printed
     assert "1234.56.78903" in printed and "NOK 1,000.50" in printed and "KID 1234567897" in printed
     assert printed.rstrip().endswith("2 payment(s)")
-    assert not loaded & NOT_FOR_LISTS
-    assert not loaded & ORM  # Core too (paybot/store/payment_search.py)
-    assert not mapped
+    assert not started.loaded & NOT_FOR_LISTS
+    assert not started.loaded & ORM  # Core too (paybot/store/payment_search.py)
+    assert not started.mapped
+    assert not started.paybot & FLAGGING
+    assert started.tables == LIST_TABLES
+    # Two units of work (the payments, then the company's language): the schema checked once.
+    assert started.checks == 1
+    assert started.scans == 0
+
+
+def test_a_table_made_on_first_use_is_the_one_the_schema_holds() -> None:
+    """store/tables.py makes each table when it is first asked for, `metadata` every one: in
+    whatever order, the same tables, with their foreign keys to tables made later."""
+    probe = (
+        "import json\n"
+        "from paybot.store.tables import payments\n"
+        "from paybot.store import tables\n"
+        "before = sorted(tables._metadata.tables)\n"
+        "from paybot.store.tables import metadata\n"
+        "print(json.dumps([before, sorted(metadata.tables), list(tables._MAKERS),\n"
+        "    payments is metadata.tables['payments'] is tables.payments,\n"
+        "    sorted(fk.column.table.name for fk in payments.foreign_keys)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    before, every, makers, same, referred = json.loads(done.stdout.splitlines()[-1])
+    assert before == ["payments"]
+    assert every == sorted(makers) and len(every) == 30
+    assert same
+    assert set(referred) == {"batches", "companies", "open_items", "suppliers", "users"}
+
+
+def test_the_type_checker_sees_every_table() -> None:
+    """The names store/tables.py declares for the type checker are the tables it makes."""
+    from paybot.store import tables
+
+    tree = ast.parse(Path(tables.__file__).read_text(encoding="utf-8"))
+    [declared] = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING" and node.orelse
+    ]
+    names = [
+        statement.target.id
+        for statement in declared.body
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+    ]
+    assert names == ["metadata", *tables._MAKERS]
+    assert tables.metadata is tables._metadata
+    assert all(getattr(tables, name) is tables.metadata.tables[name] for name in tables._MAKERS)
+
+
+def test_settings_are_checked_without_pydantic_plugins_and_leave_the_environment_as_it_was() -> (
+    None
+):
+    probe = (
+        "import os\n"
+        "import paybot.config\n"
+        "from pydantic.plugin import _loader\n"
+        "print(paybot.config.SettingsFields.__pydantic_complete__, _loader._plugins,\n"
+        "      os.environ.get('PYDANTIC_DISABLE_PLUGINS'))"
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=environment,
+    )
+    assert done.stdout.split() == ["True", "None", "None"]
+    environment["PYDANTIC_DISABLE_PLUGINS"] = "logfire"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=environment,
+    )
+    assert done.stdout.split()[-1] == "logfire"
 
 
 def test_the_models_load_no_sql_dialect() -> None:
