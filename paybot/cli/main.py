@@ -172,6 +172,14 @@ def company_set(
             "difference to the rounding account; 0 (the default) takes the exact amount only.",
         ),
     ] = None,
+    reporting_threshold: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NOK",
+            help="Payments abroad above this many NOK carry their purpose for the Currency "
+            "Register (100 000 by default).",
+        ),
+    ] = None,
 ) -> None:
     """Change a company's settings (what is not given stays as it is)."""
     from paybot.core.money import format_money
@@ -181,6 +189,11 @@ def company_set(
     with ctx.user_errors():
         threshold = KEEP if dual_control_above is None else _amount_or_none(dual_control_above)
         tolerance = None if rounding_tolerance is None else _tolerance(rounding_tolerance)
+        reporting = (
+            None
+            if reporting_threshold is None
+            else _amount(reporting_threshold, "reporting_threshold")
+        )
         company = companies.update_settings(
             ctx.uow(),
             org_no=org_no,
@@ -193,6 +206,7 @@ def company_set(
             alerts_channel=alerts_channel,
             post_at=post_at,
             rounding_tolerance=tolerance,
+            reporting_threshold=reporting,
             now=ctx.now(),
         )
     dual = company.dual_control_threshold
@@ -203,7 +217,9 @@ def company_set(
         f"posting {company.posting_mode.value}, language {company.language.value}; proposals "
         f"{company.proposals_channel or '(no channel)'} at {company.post_at:%H:%M}, alerts "
         f"{company.alerts_channel or '(no channel)'}; rounding tolerance "
-        f"{format_money(company.rounding_tolerance, company.currency, company.language)}."
+        f"{format_money(company.rounding_tolerance, company.currency, company.language)}; "
+        "purpose of payments abroad above "
+        f"{format_money(company.reporting_threshold, 'NOK', company.language)}."
     )
 
 
@@ -219,12 +235,16 @@ def _amount_or_none(text: str) -> Decimal | None:
 
 
 def _tolerance(text: str) -> Decimal:
+    return _amount(text, "rounding_tolerance")
+
+
+def _amount(text: str, field: str) -> Decimal:
     from paybot.core.money import AmountError, parse_amount
 
     try:
         return parse_amount(text)
     except AmountError as exc:
-        raise ValidationFailed({"rounding_tolerance": str(exc)}) from exc
+        raise ValidationFailed({field: str(exc)}) from exc
 
 
 @company_app.command("list")

@@ -196,3 +196,24 @@ def _valid(document: etree._ElementTree) -> None:
     path = shared_fixture("iso20022/pain.001.001.03.xsd")
     schema = etree.XMLSchema(etree.parse(str(path)))
     assert schema.validate(document), schema.error_log
+
+
+def test_the_companys_reporting_threshold_decides_which_payments_need_a_purpose(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli("company", "add", "--org-no", ORG, "--name", "Fjordfisk AS", "--account", ACCOUNT)
+    (tmp_path / "suppliers.csv").write_text(SUPPLIERS, encoding="utf-8")
+    (tmp_path / "items.csv").write_text(ITEMS, encoding="utf-8")
+    cli("import", "suppliers", "suppliers.csv", "--company", ORG)
+    cli("import", "open-items", "items.csv", "--company", ORG)
+    cli("rates", "set", "USD", "10.7143", "--date", "2026-11-01")
+    cli("proposals", "refresh", "--company", ORG)
+    assert "missing_purpose" in _payments(cli)["2003"]["reasons"]
+
+    said = cli("company", "set", "--org-no", ORG, "--reporting-threshold", "200 000")
+    assert "purpose of payments abroad above NOK 200,000.00" in said
+    assert _payments(cli)["2003"]["flag"] == "blue"
+    cli("company", "set", "--org-no", ORG, "--reporting-threshold", "100000")
+    assert "missing_purpose" in _payments(cli)["2003"]["reasons"]
+    refused = cli("company", "set", "--org-no", ORG, "--reporting-threshold", "lots", ok=False)
+    assert "reporting_threshold" in refused and "Traceback" not in refused
