@@ -97,7 +97,11 @@ def bank_set(
     ] = None,
     bic: Annotated[
         str | None,
-        typer.Option(metavar="BIC", help="The bank's BIC, where its bank code does not tell it."),
+        typer.Option(
+            metavar="BIC",
+            help="The bank's BIC, where its bank code does not tell it (where it does, only "
+            "that bank's); an empty value clears it.",
+        ),
     ] = None,
     sftp_host: Annotated[
         str | None, typer.Option(metavar="HOST", help="The bank's SFTP server.")
@@ -164,7 +168,7 @@ def bank_set(
             "incoming": incoming,
             "tax_withholding": tax_withholding,
             "bank": None if bank is None else (bank.strip() or None),
-            "bic": None if bic is None else "".join(bic.split()).upper(),
+            "bic": bic,
             "sftp_host": sftp_host,
             "sftp_port": sftp_port,
             "sftp_user": sftp_user,
@@ -282,9 +286,11 @@ def bank_list(company: ctx.OnlyCompany = None, as_json: ctx.AsJson = False) -> N
             for way, on in (("incoming", account.incoming), ("outgoing", account.outgoing))
             if on
         )
+        profile = _profile_shown(account.profile, account.profile_source)
         typer.echo(
             f"{_account_number(account.account)}  {account.company_name} ({account.company_org_no})"
-            f"  {account.gateway}, {account.file_format}, {ways or 'no agreement'}"
+            f"  {account.gateway}, {account.file_format}, bank profile {profile}, "
+            f"{ways or 'no agreement'}"
             f"{'; ' + _tax_withholding(account) if account.tax_withholding else ''}; outbox "
             f"{account.outbox or '(default)'}, inbox {account.inbox or '(default)'}; "
             f"{_last_poll(account)}"

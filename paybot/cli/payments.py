@@ -5,11 +5,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from paybot.cli import context as ctx
+from paybot.core.company import Language
 from paybot.core.payments import ReferenceType
 from paybot.core.states import PaymentStatus
 
 if TYPE_CHECKING:
-    from paybot.core.company import Language
+    from paybot.core.payee_details import PayeeDetailsInvalid
     from paybot.core.payments import PaymentView
     from paybot.services.payments import BulkAction
 
@@ -313,34 +314,81 @@ def payments_fix(
     """Correct a payment's account, reference type or reference, or for a payment abroad the
     payee's address, bank (BIC), charge bearer, purpose, or whether it is urgent. Any approval
     or signature given before no longer counts: the payment is a proposal again."""
+    from paybot.core.payee_details import PayeeDetailsInvalid
     from paybot.services import payments
     from paybot.services.common import ActorRef
 
     with ctx.user_errors():
-        fixed = payments.fix(
-            ctx.uow(),
-            actor=ActorRef(as_user, team),
-            payment_id=payment_id,
-            account=account,
-            reference_type=reference_type,
-            reference=reference,
-            street=street,
-            building_no=building_no,
-            post_code=post_code,
-            town=town,
-            country=country,
-            bic=bic,
-            charge_bearer=charge_bearer,
-            purpose_code=purpose_code,
-            purpose_text=purpose_text,
-            urgent=urgent,
-            now=ctx.now(),
-        )
+        try:
+            fixed = payments.fix(
+                ctx.uow(),
+                actor=ActorRef(as_user, team),
+                payment_id=payment_id,
+                account=account,
+                reference_type=reference_type,
+                reference=reference,
+                street=street,
+                building_no=building_no,
+                post_code=post_code,
+                town=town,
+                country=country,
+                bic=bic,
+                charge_bearer=charge_bearer,
+                purpose_code=purpose_code,
+                purpose_text=purpose_text,
+                urgent=urgent,
+                now=ctx.now(),
+            )
+        except PayeeDetailsInvalid as refused:
+            raise _pointing_to_the_codes(refused) from None
     reasons = ", ".join(r.value for r in fixed.reasons) or "none"
     typer.echo(
         f"Fixed payment {fixed.id}: {fixed.status.value}, flag {fixed.flag.value} "
         f"(reasons: {reasons})."
     )
+
+
+def _pointing_to_the_codes(refused: "PayeeDetailsInvalid") -> "PayeeDetailsInvalid":
+    """The refusal, a purpose code not in the list pointing to `payments purpose-codes`."""
+    from paybot.core.payee_details import PayeeDetailsInvalid, Problem
+
+    errors = dict(refused.errors)
+    for name, problem in refused.problems.items():
+        if problem.kind is Problem.PURPOSE_CODE:
+            errors[name] = f"{problem.message} (see paybot payments purpose-codes)"
+    return PayeeDetailsInvalid(errors, refused.problems)
+
+
+@payments_app.command("purpose-codes")
+def payments_purpose_codes(
+    language: Annotated[
+        Language,
+        typer.Option(metavar="LANGUAGE", help=f"The names' language: {ctx.one_of(Language)}."),
+    ] = Language.EN,
+    as_json: AsJson = False,
+) -> None:
+    """Norges Bank's purpose codes (kode for betalingsart) a payment abroad above the reporting
+    threshold reports to the Currency Register, with their names."""
+    from paybot.core.purpose_codes import purpose_codes
+
+    codes = purpose_codes()
+    if as_json:
+        ctx.print_json(
+            {
+                "purpose_codes": [
+                    {
+                        "code": entry.code,
+                        "name": entry.name(language.value),
+                        "name_en": entry.name_en,
+                        "name_nb": entry.name_nb,
+                    }
+                    for entry in codes
+                ]
+            }
+        )
+        return
+    for entry in codes:
+        typer.echo(f"{entry.code}  {entry.name(language.value)}")
 
 
 @payments_app.command("show")

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from paybot.core.identifiers import (
     account_problem,
@@ -25,6 +26,9 @@ from paybot.core.payment_types import (
 )
 from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, Reason, ReferenceType
 
+if TYPE_CHECKING:
+    from paybot.core.bankfiles.pain001 import WrittenText
+
 
 @dataclass(frozen=True)
 class PaymentFacts:
@@ -43,6 +47,8 @@ class PaymentFacts:
     # The payee's address, BIC and purpose: the payment's own, or for an open item not yet in
     # the bank module its supplier's (a new payment copies them).
     payee: PayeeDetails = NO_PAYEE_DETAILS
+    # The name the payment file names the payee by; None: not known here (not checked).
+    payee_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,8 @@ def completeness_reasons(
             (MISSING_PURPOSE). Without them that rule is not checked here: a caller with no
             rates at hand leaves it to the flag stored with them.
     """
-    clean_text = _clean_text()
+    written = _as_written()
+    kind = _payment_type(facts.account, facts.currency, facts.payee.country)
     reasons: set[Reason] = set()
     if not facts.account:
         reasons.add(Reason.MISSING_ACCOUNT)
@@ -96,31 +103,34 @@ def completeness_reasons(
         reasons.add(Reason.TAX_ACCOUNT_UNSUPPORTED)
     if facts.amount <= 0:
         reasons.add(Reason.NON_POSITIVE_AMOUNT)
-    # A reference with nothing a bank accepts (e.g. "€€€") is as good as none.
-    if facts.reference_type is ReferenceType.EMPTY or not clean_text(facts.reference or "", 140):
+    # A reference with nothing a bank accepts (e.g. "€€€") is as good as none. Texts are judged
+    # as the payment file writes them for the payment's type (abroad: SEPA's and SWIFT's set).
+    if facts.reference_type is ReferenceType.EMPTY or not written(facts.reference or "", kind).text:
         reasons.add(Reason.MISSING_REFERENCE)
     elif facts.reference_type is ReferenceType.KID and kid_problem(facts.reference or ""):
         reasons.add(Reason.INVALID_KID)
+    # A name of only Cyrillic letters, say, leaves nothing to name the payee by in the file.
+    if facts.payee_name is not None and not _name_has_words(facts.payee_name, kind):
+        reasons.add(Reason.INVALID_NAME)
     if not is_iso_currency(facts.currency):
         # Which kind of payment it is depends on the currency: the rules abroad wait for it.
         reasons.add(Reason.UNSUPPORTED_CURRENCY)
     else:
-        _add_abroad_reasons(reasons, facts, reporting)
+        _add_abroad_reasons(reasons, facts, kind, reporting)
     return reasons
 
 
 def _add_abroad_reasons(
-    reasons: set[Reason], facts: PaymentFacts, reporting: Reporting | None
+    reasons: set[Reason], facts: PaymentFacts, kind: PaymentType, reporting: Reporting | None
 ) -> None:
     """A payment abroad (not domestic, to an account outside Norway) needs the payee's town and
-    country; to a foreign account
-    that is not an IBAN, the payee's bank's BIC; above the reporting threshold, or with no rate
-    to NOK, a purpose of Norges Bank's list and a short text."""
+    country; to a foreign account that is not an IBAN, the payee's bank's BIC; above the
+    reporting threshold, or with no rate to NOK, a purpose of Norges Bank's list and a short
+    text. A town or purpose text with no letter or digit the payment file keeps is missing."""
     payee = facts.payee
-    kind = _payment_type(facts.account, facts.currency, payee.country)
     if kind is PaymentType.DOMESTIC or not is_abroad(facts.account, payee.country):
         return
-    if not (payee.country and is_country(payee.country)) or not _filled(payee.town):
+    if not (payee.country and is_country(payee.country)) or not _has_words(payee.town):
         reasons.add(Reason.MISSING_ADDRESS)
     if (
         facts.account
@@ -130,8 +140,9 @@ def _add_abroad_reasons(
         reasons.add(Reason.MISSING_BIC)
     if reporting is not None:
         amount_nok = reporting.amount_nok(facts.amount, facts.currency)
-        if needs_purpose(kind, amount_nok, reporting.threshold) and _purpose_problem()(
-            payee.purpose_code, payee.purpose_text
+        if needs_purpose(kind, amount_nok, reporting.threshold) and (
+            _purpose_problem()(payee.purpose_code, payee.purpose_text)
+            or not _has_words(payee.purpose_text)
         ):
             reasons.add(Reason.MISSING_PURPOSE)
 
@@ -140,8 +151,14 @@ def _add_abroad_reasons(
 _payment_type = lru_cache(maxsize=65536)(payment_type)
 
 
-def _filled(text: str | None) -> bool:
-    return bool(text and text.strip())
+@lru_cache(maxsize=65536)  # a ledger has far fewer payees than items
+def _name_has_words(name: str, kind: PaymentType) -> bool:
+    return _as_written()(name, kind).has_words
+
+
+def _has_words(text: str | None) -> bool:
+    """A payee's detail holds a letter or digit a payment abroad carries."""
+    return bool(text) and _as_written()(text or "").has_words
 
 
 @cache
@@ -154,13 +171,13 @@ def _purpose_problem() -> Callable[[str | None, str | None], str | None]:
 
 
 @cache
-def _clean_text() -> Callable[[str, int], str]:
-    """pain.001's text cleaning, loaded on first use (and then kept: an import statement in a
-    function called per payment costs microseconds a call): the pain.001 writer loads lxml,
-    which listing payments does not need."""
-    from paybot.core.bankfiles.pain001 import clean_text
+def _as_written() -> Callable[..., WrittenText]:
+    """What pain.001 makes of a text (core.bankfiles.pain001.as_written), loaded on first use
+    (and then kept: an import statement in a function called per payment costs microseconds a
+    call): the pain.001 writer loads lxml, which listing payments does not need."""
+    from paybot.core.bankfiles.pain001 import as_written
 
-    return clean_text
+    return as_written
 
 
 def account_changed(facts: PaymentFacts, supplier: SupplierFacts) -> bool:

@@ -3,7 +3,11 @@ the payee's bank's BIC, who bears the charges, and the purpose reported to the C
 
 Each field may be given or not; an empty (or blank) one clears what the payment had. What is
 stored is what was typed without its surrounding blanks; the codes (country, BIC, charge bearer)
-in upper case, the BIC without inner spaces. Every refusal names its field and says why, in
+in upper case, the BIC without inner spaces. The texts (address, purpose text) are written in a
+payment abroad as the pain.001 writer writes them (core.bankfiles.pain001.as_written): a text
+with no letter or digit the file keeps, or with a character the file would leave out (rather
+than spell out, as æ → ae, or write without its accent, as é → e), is refused, so that what a
+signer sees is what is sent. Every refusal names its field and says why, in
 English (`FieldProblem.message`), with its kind and values for a view to say it in another
 language.
 
@@ -16,11 +20,12 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paybot.core.errors import ValidationFailed
 from paybot.core.identifiers import BIC_PATTERN, is_country
@@ -28,6 +33,9 @@ from paybot.core.payment_types import ChargeBearer, PaymentType
 from paybot.core.payments import PayeeDetails
 from paybot.core.purpose_codes import is_purpose_code
 from paybot.core.text import REFUSED_CATEGORIES, text_problem, too_long
+
+if TYPE_CHECKING:
+    from paybot.core.bankfiles.pain001 import WrittenText
 
 __all__ = [
     "CHARGE_BEARERS",
@@ -39,6 +47,7 @@ __all__ = [
     "check_field",
     "check_payee_details",
     "payee_problems",
+    "purpose_problems",
     "urgent_problem",
     "with_changes",
 ]
@@ -66,6 +75,9 @@ CHARGE_BEARERS = (ChargeBearer.DEBT, ChargeBearer.CRED, ChargeBearer.SHAR)
 
 _CHARGE_BEARER_CODES = frozenset(bearer.value for bearer in CHARGE_BEARERS)
 _TEXT_FIELDS = frozenset({"street", "building_no", "post_code", "town", "purpose_text"})
+_PURPOSE_FIELDS = ("purpose_code", "purpose_text")
+# What the basic set (SEPA's and SWIFT's, in which payments abroad are written) takes.
+_BASIC_SAID = "Latin letters, digits and / - ? : ( ) . , ' +"
 _SHOWN = 40  # characters of a refused value a message repeats
 
 
@@ -81,6 +93,10 @@ class Problem(StrEnum):
     CHARGE_BEARER = "charge_bearer"  # typed
     PURPOSE_CODE = "purpose_code"  # typed
     URGENT = "urgent"  # kind: the payment type (not cross-border)
+    NO_WORDS = "no_words"  # a text with no letter or digit a payment file keeps
+    NOT_SENT = "not_sent"  # char, code (hex), position: a character the file would leave out
+    PURPOSE_HALF = "purpose_half"  # missing: purpose_code or purpose_text, the one not given
+    DOMESTIC_PURPOSE = "domestic_purpose"  # a purpose set on a domestic payment
 
 
 @dataclass(frozen=True)
@@ -172,7 +188,7 @@ def check_field(name: str, typed: str) -> tuple[str | None, FieldProblem | None]
     if not text:
         return None, None  # cleared
     if name in _TEXT_FIELDS:
-        problem = _length(text, LIMITS[name])
+        problem = _length(text, LIMITS[name]) or _unwritten(typed, text)
         return (None, problem) if problem else (text, None)
     if name == "country":
         return _country(text)
@@ -181,6 +197,48 @@ def check_field(name: str, typed: str) -> tuple[str | None, FieldProblem | None]
     if name == "charge_bearer":
         return _charge_bearer(text)
     return _purpose_code(text)
+
+
+def purpose_problems(
+    current: PayeeDetails, stored: Mapping[str, str | None], kind: PaymentType | None
+) -> dict[str, FieldProblem]:
+    """Why the purpose a fix gives cannot stand beside the payment's: a code without its text
+    (or a text without its code), which the payment file cannot carry, or a purpose set on a
+    domestic payment, which carries none.
+
+    Args:
+        current: The payment's details before the fix.
+        stored: The fields the fix gives, checked (`payee_problems`' first result).
+        kind: The payment's type after the fix; None where it cannot be told (a wrong account).
+
+    Only a purpose field the fix changes is judged: a payment keeps what it had (a supplier paid
+    both ways may hold a default purpose, copied to its domestic payments), and clearing is
+    always possible.
+    """
+    changed = {
+        name: stored[name]
+        for name in _PURPOSE_FIELDS
+        if name in stored and stored[name] != getattr(current, name)
+    }
+    if not changed:
+        return {}
+    if kind is PaymentType.DOMESTIC:
+        return {
+            name: FieldProblem(
+                Problem.DOMESTIC_PURPOSE,
+                "a domestic payment carries no purpose: only payments abroad report one",
+            )
+            for name, value in changed.items()
+            if value is not None
+        }
+    after = with_changes(current, stored)
+    if (after.purpose_code is None) == (after.purpose_text is None):
+        return {}
+    if after.purpose_text is None:
+        missing, message = "purpose_text", "give the purpose text too: a code is sent with its text"
+    else:
+        missing, message = "purpose_code", "give the purpose code too: a text is sent with its code"
+    return {missing: FieldProblem(Problem.PURPOSE_HALF, message, {"missing": missing})}
 
 
 def _messages(problems: Mapping[str, FieldProblem]) -> dict[str, str]:
@@ -230,6 +288,34 @@ def _character(typed: str, text: str) -> FieldProblem | None:
         "position": offset + index + 1,
     }
     return FieldProblem(Problem.CHARACTER, said, values)
+
+
+def _unwritten(typed: str, text: str) -> FieldProblem | None:
+    """A text a payment abroad would not carry as typed: nothing in it the file keeps, or a
+    character it would leave out (named, counted from where the typed text starts)."""
+    written = _as_written()(text)
+    if not written.has_words:
+        return FieldProblem(Problem.NO_WORDS, "has no letters or digits a bank takes")
+    if not written.dropped:
+        return None
+    position, char = written.dropped[0]
+    position += len(typed) - len(typed.lstrip())
+    code = f"{ord(char):04X}"
+    return FieldProblem(
+        Problem.NOT_SENT,
+        f'"{char}" (U+{code}) at position {position} cannot go in a payment file: use '
+        f"{_BASIC_SAID}",
+        {"char": char, "code": code, "position": position},
+    )
+
+
+@cache
+def _as_written() -> Callable[[str], WrittenText]:
+    """The pain.001 writer's rule (for a payment abroad, where these texts are written), loaded
+    on first use: the writer loads lxml, which most commands importing this module never need."""
+    from paybot.core.bankfiles.pain001 import as_written
+
+    return as_written
 
 
 def _length(text: str, limit: int) -> FieldProblem | None:

@@ -32,6 +32,8 @@ class Reason(StrEnum):
     INVALID_KID = "invalid_kid"
     UNSUPPORTED_CURRENCY = "unsupported_currency"
     TAX_ACCOUNT_UNSUPPORTED = "tax_account_unsupported"
+    # The payee's name has nothing a payment file keeps (core.bankfiles.pain001.as_written).
+    INVALID_NAME = "invalid_name"
     # Payments abroad (core.payment_types): what the bank and the Currency Register need.
     MISSING_ADDRESS = "missing_address"
     MISSING_BIC = "missing_bic"
@@ -58,6 +60,7 @@ RED_REASONS = frozenset(
         Reason.INVALID_KID,
         Reason.UNSUPPORTED_CURRENCY,
         Reason.TAX_ACCOUNT_UNSUPPORTED,
+        Reason.INVALID_NAME,
         Reason.MISSING_ADDRESS,
         Reason.MISSING_BIC,
         Reason.MISSING_PURPOSE,
@@ -74,6 +77,9 @@ REASON_TEXTS = {
     Reason.TAX_ACCOUNT_UNSUPPORTED: (
         "The payee account is the company's tax-withholding account, "
         "and its bank does not support tax-withholding accounts"
+    ),
+    Reason.INVALID_NAME: (
+        "The payee's name has no letters a bank takes: write it in Latin letters"
     ),
     Reason.MISSING_ADDRESS: (
         "Payment abroad: the payee's town and country are needed (fill in the payee's address)"

@@ -10,9 +10,14 @@ from paybot.core.company import Language
 from paybot.core.errors import ValidationFailed
 from paybot.core.formatting import reference_type_name
 from paybot.core.identifiers import account_problem, compact_account, kid_problem
-from paybot.core.payee_details import PayeeDetailsInvalid, payee_problems, urgent_problem
-from paybot.core.payment_types import payment_type
-from paybot.core.payments import ReferenceType
+from paybot.core.payee_details import (
+    PayeeDetailsInvalid,
+    payee_problems,
+    purpose_problems,
+    urgent_problem,
+)
+from paybot.core.payment_types import PaymentType, payment_type
+from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType
 from paybot.core.text import length_problem, text_problem
 
 # ISO 20022 unstructured remittance information holds at most 140 characters, and so does
@@ -30,6 +35,7 @@ def check_payment_details(
     country: str | None = None,
     currency: str | None = None,
     urgent: bool | None = None,
+    current: PayeeDetails = NO_PAYEE_DETAILS,
 ) -> dict[str, Any]:
     """The details in stored form, or ValidationFailed naming each field that is wrong.
 
@@ -40,9 +46,12 @@ def check_payment_details(
         country: The payee's country as the payment has it now; a valid country in `payee`
             replaces it. With a country other than NO, an account that is not an IBAN is a foreign
             account number (core.identifiers.account_problem).
-        currency: The payment's currency, to tell its type when `urgent` is asked for.
+        currency: The payment's currency, to tell its type (for `urgent`, and for a purpose:
+            a domestic payment carries none).
         urgent: True: send as urgent, which only a cross-border payment may (returned, as False
             too); None: as it is.
+        current: The payee's details the payment has now: a purpose code is kept with its text
+            (core.payee_details.purpose_problems).
 
     Raises:
         PayeeDetailsInvalid: a payee detail or `urgent` is wrong (and perhaps other fields);
@@ -60,9 +69,14 @@ def check_payment_details(
         errors["account"] = "an account number is required"
     elif problem := length_problem(compact, MAX_ACCOUNT) or account_problem(compact, country):
         errors["account"] = problem
-    if urgent and currency is not None and "account" not in errors:
-        if wrong := urgent_problem(payment_type(compact, currency, country)):
+    payment_kind: PaymentType | None = None
+    if currency is not None and "account" not in errors:
+        payment_kind = payment_type(compact, currency, country)
+    if urgent and payment_kind is not None:
+        if wrong := urgent_problem(payment_kind):
             problems["urgent"] = wrong
+    if not problems.keys() & {"purpose_code", "purpose_text"}:
+        problems |= purpose_problems(current, stored, payment_kind)
     text = (reference or "").strip()
     if reference_type is ReferenceType.EMPTY:
         errors["reference_type"] = "choose KID, message or invoice: a payment needs a reference"

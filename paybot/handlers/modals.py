@@ -1,5 +1,6 @@
 """Modal submissions: Sign (one payment, or every blue one), Fix (with the payee's details of a
-payment abroad), and the confirm step of Delete.
+payment abroad, each refusal on its field in the user's language), and the confirm step of
+Delete.
 
 The service runs before the acknowledgement (it is quick), so a wrong code or an invalid account
 is an error on its field, in the modal still open. Updating the messages that show the payments
@@ -19,6 +20,7 @@ from slack_sdk import WebClient
 
 from paybot.core.company import Language
 from paybot.core.errors import PaybotError, ValidationFailed
+from paybot.core.payee_details import FieldProblem, PayeeDetailsInvalid, Problem
 from paybot.core.payments import ReferenceType
 from paybot.core.signing import ChangedSinceShown
 from paybot.handlers import cards, home
@@ -26,6 +28,7 @@ from paybot.handlers.actions import Origin, actor_of, sign_metadata, update_moda
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Block, View
 from paybot.handlers.views import modals as views
+from paybot.handlers.views.i18n import PAYEE_LABELS, PAYEE_PROBLEMS
 from paybot.services import payments, sign_preview, signing
 
 # Context keys: what a submission changed, handed to the lazy work that updates the messages;
@@ -184,7 +187,7 @@ def _fixer(deps: Deps) -> Callable[..., None]:
                 now=deps.clock(),
             )
         except ValidationFailed as error:
-            ack(response_action="errors", errors=views.fix_errors(error, meta.language, shown))
+            ack(response_action="errors", errors=_fix_errors(error, meta.language, shown))
             return
         except PaybotError as error:
             title = views.FIX_TITLE(meta.language)
@@ -197,6 +200,27 @@ def _fixer(deps: Deps) -> Callable[..., None]:
         ack(response_action="update", view=views.fixed_view(fixed, meta.language))
 
     return submitted
+
+
+def _fix_errors(
+    error: ValidationFailed, language: Language, shown: dict[str, Any]
+) -> dict[str, str]:
+    """A refused fix's errors by input block (views.fix_errors), the refusals of i18n's
+    PAYEE_PROBLEMS said there in the user's language."""
+    if isinstance(error, PayeeDetailsInvalid):
+        here = {name: p for name, p in error.problems.items() if p.kind in PAYEE_PROBLEMS}
+        if here:
+            said = {name: _problem_text(problem, language) for name, problem in here.items()}
+            others = {name: p for name, p in error.problems.items() if name not in here}
+            error = PayeeDetailsInvalid({**error.errors, **said}, others)
+    return views.fix_errors(error, language, shown)
+
+
+def _problem_text(problem: FieldProblem, language: Language) -> str:
+    values = dict(problem.values)
+    if problem.kind is Problem.PURPOSE_HALF:
+        values["label_nb"] = PAYEE_LABELS[str(values["missing"])](Language.NB)
+    return PAYEE_PROBLEMS[problem.kind](language, message=problem.message, **values)
 
 
 def _payee_details(body: dict[str, Any], shown: dict[str, Any]) -> dict[str, str]:

@@ -238,7 +238,13 @@ def set_bank_account(
 ) -> dict[str, Any]:
     """Changes how one of the company's accounts reaches its bank (gateway, folders, format),
     its agreements (`incoming`, `outgoing`: payments in, payments out), its bank's name (`bank`)
-    and whether it is the company's tax-withholding account (`tax_withholding`; one at most)."""
+    and whether it is the company's tax-withholding account (`tax_withholding`; one at most);
+    the bank's BIC (`bic`; "" clears it) and whose pain.001 guide its files follow (`profile`;
+    None: the bank that holds the account decides).
+
+    A BIC must be one (core.identifiers.is_bic), and the bank the account's bank code says where
+    Bits' register knows it; a profile must be the guide of the bank that holds the account (by
+    its bank code, else the BIC): the files would name another bank than the one they go to."""
     from paybot.core.bank_profiles import account_profile
     from paybot.core.identifiers import compact_account
     from paybot.services.proposals import reflag
@@ -254,8 +260,14 @@ def set_bank_account(
             )
         if values.get("tax_withholding"):
             _refuse_second_tax_account(uow, company, compact)
-        if values.get("profile"):
-            _check_profile(values["profile"], matches[0], values.get("bic"))
+        if "bic" in values:
+            values = {**values, "bic": _checked_bic(values["bic"], matches[0])}
+        if "profile" in values or "bic" in values:
+            # A new BIC is checked against the profile in effect too: never a way around it.
+            profile = values["profile"] if "profile" in values else matches[0].profile
+            if profile:
+                bic = values["bic"] if "bic" in values else matches[0].bic
+                _check_profile(profile, matches[0], bic)
         if "sandbox" in values:  # rules given now join the ones set before
             values = {**values, "sandbox": {**matches[0].sandbox, **values["sandbox"]}}
         if values:
@@ -295,19 +307,51 @@ def set_bank_account(
     }
 
 
+def _checked_bic(typed: str | None, account: BankAccountSettings) -> str | None:
+    """The company's bank BIC as stored (compact, upper case; None: cleared), where it is a BIC
+    and, if Bits' register knows the account's bank code, that bank's."""
+    from paybot.core.bank_profiles import debtor_bic
+    from paybot.core.identifiers import format_account, is_bic
+
+    text = (typed or "").strip()
+    compact = "".join(text.split())
+    compact = compact.upper() if compact.isascii() else compact  # "ı".upper() is I: not a BIC
+    if not compact:
+        return None
+    if not is_bic(compact):
+        raise ValidationFailed(
+            {
+                "bic": f"{text} is not a BIC: 8 or 11 letters and digits, the 5th and 6th a "
+                "country's code, such as DNBANOKK"
+            }
+        )
+    registered = debtor_bic(account.account)
+    if registered is not None and compact[:8] != registered[:8]:
+        raise ValidationFailed(
+            {
+                "bic": f"{format_account(account.account)} is held by {registered} (its bank "
+                f"code says so), not by {compact}: the files would name another bank"
+            }
+        )
+    return compact
+
+
 def _check_profile(name: str, account: BankAccountSettings, bic: str | None) -> None:
-    """A profile that names the account's bank's guide: its files would be refused otherwise."""
+    """A profile that names the account's bank's guide: its files would be refused otherwise.
+    The bank is the one the account's bank code says, else the one `bic` (the BIC the account
+    will have) names."""
     from paybot.core.bank_profiles import UnknownBankProfile, debtor_bic, profile_named
+    from paybot.core.identifiers import format_account
 
     try:
         profile = profile_named(name)
     except UnknownBankProfile as refused:
         raise ValidationFailed({"profile": refused.user_message}) from None
-    held_by = bic or account.bic or debtor_bic(account.account)
+    held_by = debtor_bic(account.account) or bic
     if held_by is not None and not profile.allows_debtor_bic(held_by):
         raise ValidationFailed(
             {
-                "profile": f"{account.account} is held by {held_by}, not by "
+                "profile": f"{format_account(account.account)} is held by {held_by}, not by "
                 f"{profile.display_name} ({', '.join(profile.bics)}): its files would name "
                 "another bank than the profile's"
             }

@@ -125,6 +125,9 @@ def fix(
     a field as it is. An approval or signatures given to the old details are voided: the
     payment goes back to Proposals, and the fixer is one of its editors (who never sign alone).
 
+    A purpose code goes with its text (a fix leaving one without the other is refused), and
+    a domestic payment takes neither.
+
     Raises:
         ValidationFailed: nothing given, nothing would change, or a field is wrong (a
             PayeeDetailsInvalid when a payee detail or urgent is among them).
@@ -215,6 +218,7 @@ def _checked(payment: PaymentView, correction: Correction) -> dict[str, Any]:
         country=payment.payee_details.country,
         currency=payment.currency,
         urgent=correction.urgent,
+        current=payment.payee_details,
     )
     if correction.urgent is None and payment.urgent:
         country = with_changes(payment.payee_details, changes).country
@@ -334,6 +338,7 @@ def payment_facts(payment: PaymentView) -> PaymentFacts:
         invoice_no=payment.invoice_no,
         # The payee's country decides whether an account abroad is valid without being an IBAN.
         payee=payment.payee_details,
+        payee_name=payment.payee,
     )
 
 

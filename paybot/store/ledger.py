@@ -11,6 +11,7 @@ from sqlalchemy import (
     ScalarSelect,
     Table,
     bindparam,
+    func,
     insert,
     select,
     update,
@@ -196,7 +197,10 @@ class LedgerRepository:
                 OpenItem.reference_type,
                 OpenItem.reference,
                 OpenItem.invoice_no,
+                # The payee a new payment names (payments._PROPOSE): a factor, or the seller.
+                func.coalesce(OpenItem.payee_name, Supplier.name),
             )
+            .join(Supplier, Supplier.id == OpenItem.supplier_id)
             .outerjoin(Payment, Payment.open_item_id == OpenItem.id)
             .where(OpenItem.company_id == company_id, OpenItem.is_open, Payment.id.is_(None))
             .order_by(OpenItem.id)
@@ -216,8 +220,9 @@ class LedgerRepository:
                 invoice,
                 True,
                 payees.get(supplier, NO_PAYEE_DETAILS),
+                payee,
             )
-            for key, supplier, account, amount, currency, kind, ref, invoice in rows
+            for key, supplier, account, amount, currency, kind, ref, invoice, payee in rows
         ]
 
     def open_credit_items(self, supplier_id: int) -> list[dict[str, Any]]:

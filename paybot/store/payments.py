@@ -145,6 +145,7 @@ class PaymentRepository:
                 Payment.reference_type,
                 Payment.reference,
                 OpenItem.invoice_no,
+                Payment.payee,
                 *(_PAYMENTS.c[name] for name in PAYEE_DETAILS),
             )
             .join(OpenItem, OpenItem.id == Payment.open_item_id)
@@ -171,6 +172,7 @@ class PaymentRepository:
             reference_type,
             reference,
             invoice_no,
+            payee,
             *details,
         ) in self._session.execute(query):
             status = statuses[status_value]
@@ -186,6 +188,7 @@ class PaymentRepository:
                 status is not deleted,
                 # Most payments are domestic, without any: they share one empty object.
                 PayeeDetails(*details) if any(details) else NO_PAYEE_DETAILS,
+                payee,
             )
             result.append((payment_id, status, flag, reasons, facts))
         return result

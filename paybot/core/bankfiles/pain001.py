@@ -23,13 +23,14 @@ pain.001.001.09 carries each payment's UETR.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO, NamedTuple, NoReturn
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # stubs: types-lxml
 
@@ -97,6 +98,46 @@ def clean_text(
     if charset is not None:
         return _clean(text, max_len, charset.characters)
     return _clean(text, max_len, _DOMESTIC if domestic else _BASIC)
+
+
+class WrittenText(NamedTuple):
+    """A text as a payment file carries it (`as_written`). A named tuple rather than a frozen
+    dataclass: the flags make one per text of every payment, and a tuple is made faster."""
+
+    text: str  # cleaned as clean_text cleans it, not cut to any length
+    # The characters left out (each became a space), with their positions from 1 in the text
+    # (NFC): neither kept, spelled out (æ → ae) nor written without their accent (é → e).
+    dropped: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def has_words(self) -> bool:
+        """It holds a letter or digit: a bank (and a person) can read something in it."""
+        return any(char.isalnum() for char in self.text)
+
+
+def as_written(
+    text: str, kind: PaymentType = PaymentType.CROSS_BORDER, profile: BankProfile = GENERIC
+) -> WrittenText:
+    """What the writer makes of `text` in a payment of `kind`, for the bank `profile`: paybot's
+    one rule for "would the payment file keep this text", for the flags and the checks of what a
+    person types (core.payee_details), so that a payment is never agreed to as one text and sent
+    as another.
+
+    Domestic payments are written in the profile's character set, others in the basic set
+    (CharacterSet.BASIC: SEPA and SWIFT), as `write_pain001` writes them. The profile matters
+    only at home: GENERIC's set (BSK's) is also the smallest any profile has there.
+    """
+    allowed = profile.domestic_characters.characters if kind is PaymentType.DOMESTIC else _BASIC
+    text = unicodedata.normalize("NFC", text)
+    if allowed.issuperset(text):  # most names, references and addresses
+        return WrittenText(" ".join(text.split()))
+    written = _clean(text, sys.maxsize, allowed)
+    dropped = tuple(
+        (position, char)
+        for position, char in enumerate(text, start=1)
+        if char not in allowed and not char.isspace() and not _clean_char(char, allowed).strip()
+    )
+    return WrittenText(written, dropped)
 
 
 def _clean(text: str, max_len: int, allowed: frozenset[str]) -> str:

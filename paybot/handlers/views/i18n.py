@@ -15,6 +15,7 @@ from babel.dates import format_date, format_datetime
 
 from paybot.core.company import Language
 from paybot.core.money import format_money
+from paybot.core.payee_details import Problem
 from paybot.core.payments import Flag, Reason
 from paybot.core.signing import SecondSigner, WhySecond
 from paybot.core.states import PaymentStatus
@@ -134,6 +135,26 @@ PAYEE_LABELS = {
 }
 ADDRESS = Phrase("Payee's address", "Mottakers adresse")
 
+# Why a payee's detail is refused (core.payee_details.Problem), for the kinds that say where a
+# payment file falls short and how a purpose goes with its payment: English as the core says it,
+# Norwegian here. `label_nb`: the Norwegian label of the field to fill in too.
+PAYEE_PROBLEMS = {
+    Problem.NO_WORDS: Phrase("{message}", "har ingen bokstaver eller sifre en bank tar imot"),
+    Problem.NOT_SENT: Phrase(
+        "{message}",
+        "«{char}» (U+{code}) på plass {position} kan ikke stå i en betalingsfil: bruk latinske "
+        "bokstaver, sifre og / - ? : ( ) . , ' +",
+    ),
+    Problem.PURPOSE_HALF: Phrase(
+        "{message}", "fyll ut «{label_nb}» også: kode og tekst sendes sammen"
+    ),
+    Problem.DOMESTIC_PURPOSE: Phrase(
+        "{message}",
+        "en innenlandsk betaling har ingen betalingsart eller formål: det rapporteres bare for "
+        "betalinger til utlandet",
+    ),
+}
+
 # Who bears the banks' charges (core.payment_types.ChargeBearer values).
 CHARGE_BEARER_NAMES = {
     "DEBT": Phrase("The company pays all charges (DEBT)", "Selskapet betaler alle gebyrer (DEBT)"),
@@ -166,6 +187,10 @@ REASONS = {
         "The payee account is the company's tax-withholding account, "
         "and its bank does not support tax-withholding accounts",
         "Mottakerkontoen er selskapets skattetrekkskonto, og banken støtter ikke skattetrekkskonto",
+    ),
+    Reason.INVALID_NAME: Phrase(
+        "The payee's name has no letters a bank takes: write it in Latin letters",
+        "Mottakerens navn har ingen bokstaver en bank tar imot: skriv det med latinske bokstaver",
     ),
     Reason.MISSING_ADDRESS: Phrase(
         "Payment abroad: the payee's town and country are needed (fill in the payee's address)",
