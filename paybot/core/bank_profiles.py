@@ -323,11 +323,11 @@ def account_profile(
     profile: str | None, *, bank: str | None, bic: str | None, account: str
 ) -> tuple[BankProfile, ProfileSource]:
     """Whose pain.001 guide an account's files follow, and why: the profile set for it, else the
-    one of the bank that holds it (its BIC, or the one its bank code gives: what a person may
-    misname), else the one of its bank's name, else the generic one."""
+    one of the bank that holds it (the BIC its bank code gives, else the one set: what a person
+    may misname), else the one of its bank's name, else the generic one."""
     if profile:
         return profile_named(profile), ProfileSource.SET
-    held_by = profile_for_bic(bic or debtor_bic(account))
+    held_by = profile_for_bic(debtor_bic(account) or bic)
     if held_by is not GENERIC:
         return held_by, ProfileSource.BIC
     named = profile_for_bank(bank)

@@ -637,7 +637,9 @@ def _order(
     blocks: dict[str, list[BatchLine]] = defaultdict(list)
     for line in lines:
         blocks[line.payment_info_id].append(line)
-    agent_bic = account.bic or debtor_bic(account.account)
+    # The bank code says which bank holds a Norwegian account; a BIC set by hand (checked when
+    # set) names a bank the register does not know.
+    agent_bic = debtor_bic(account.account) or account.bic
     return PaymentOrder(
         message_id=batch.message_id,
         created_at=batch.created_at,
