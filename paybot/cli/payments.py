@@ -267,6 +267,15 @@ PurposeText = Annotated[
     str | None,
     _detail("--purpose-text", "TEXT", "What the payment is for, at most 35 characters"),
 ]
+Payee = Annotated[
+    str | None,
+    typer.Option(
+        "--payee",
+        metavar="NAME",
+        help="The payee's name as the payment file names it, at most 200 characters: letters "
+        "a bank takes (abroad: Latin letters).",
+    ),
+]
 Urgent = Annotated[
     bool | None,
     typer.Option(
@@ -309,11 +318,12 @@ def payments_fix(
     purpose_code: PurposeCode = None,
     purpose_text: PurposeText = None,
     urgent: Urgent = None,
+    payee: Payee = None,
     team: Team = None,
 ) -> None:
-    """Correct a payment's account, reference type or reference, or for a payment abroad the
-    payee's address, bank (BIC), charge bearer, purpose, or whether it is urgent. Any approval
-    or signature given before no longer counts: the payment is a proposal again."""
+    """Correct a payment's account, reference type, reference or payee's name, or for a payment
+    abroad the payee's address, bank (BIC), charge bearer, purpose, or whether it is urgent.
+    Any approval or signature given before no longer counts: the payment is a proposal again."""
     from paybot.core.payee_details import PayeeDetailsInvalid
     from paybot.services import payments
     from paybot.services.common import ActorRef
@@ -337,6 +347,7 @@ def payments_fix(
                 purpose_code=purpose_code,
                 purpose_text=purpose_text,
                 urgent=urgent,
+                payee=payee,
                 now=ctx.now(),
             )
         except PayeeDetailsInvalid as refused:

@@ -40,11 +40,13 @@ if TYPE_CHECKING:
 __all__ = [
     "CHARGE_BEARERS",
     "LIMITS",
+    "NAME_LIMIT",
     "PAYEE_FIELDS",
     "FieldProblem",
     "PayeeDetailsInvalid",
     "Problem",
     "check_field",
+    "check_name",
     "check_payee_details",
     "payee_problems",
     "purpose_problems",
@@ -79,6 +81,9 @@ _PURPOSE_FIELDS = ("purpose_code", "purpose_text")
 # What the basic set (SEPA's and SWIFT's, in which payments abroad are written) takes.
 _BASIC_SAID = "Latin letters, digits and / - ? : ( ) . , ' +"
 _SHOWN = 40  # characters of a refused value a message repeats
+# The payee's name: payments.payee holds 200 characters (a payment file takes 140 of them, and
+# cuts the rest as the supplier's name from the ledger is cut).
+NAME_LIMIT = 200
 
 
 class Problem(StrEnum):
@@ -199,6 +204,26 @@ def check_field(name: str, typed: str) -> tuple[str | None, FieldProblem | None]
     return _purpose_code(text)
 
 
+def check_name(typed: str, kind: PaymentType | None) -> tuple[str | None, FieldProblem | None]:
+    """The payee's name as typed for a fix: (its stored form, None) or (None, why it is refused).
+
+    The rule the flags apply (core.flags, Reason.INVALID_NAME) and more: the name is judged as
+    the payment file of its type writes it (core.bankfiles.pain001.as_written; None, a type not
+    told, as abroad, the smaller set), and it must keep a letter or digit and leave out nothing
+    typed, so that the name a signer sees is the name sent. At most NAME_LIMIT characters, and
+    none that core.text refuses (control characters, bidirectional overrides). A blank name is
+    refused too: a payment always names its payee.
+    """
+    text = typed.strip()
+    if problem := _character(typed, text):
+        return None, problem
+    if problem := _length(text, NAME_LIMIT) or _unwritten(
+        typed, text, kind or PaymentType.CROSS_BORDER
+    ):
+        return None, problem
+    return text, None
+
+
 def purpose_problems(
     current: PayeeDetails, stored: Mapping[str, str | None], kind: PaymentType | None
 ) -> dict[str, FieldProblem]:
@@ -290,10 +315,13 @@ def _character(typed: str, text: str) -> FieldProblem | None:
     return FieldProblem(Problem.CHARACTER, said, values)
 
 
-def _unwritten(typed: str, text: str) -> FieldProblem | None:
-    """A text a payment abroad would not carry as typed: nothing in it the file keeps, or a
-    character it would leave out (named, counted from where the typed text starts)."""
-    written = _as_written()(text)
+def _unwritten(
+    typed: str, text: str, kind: PaymentType = PaymentType.CROSS_BORDER
+) -> FieldProblem | None:
+    """A text a payment of `kind` (by default abroad, where the payee's details are written)
+    would not carry as typed: nothing in it the file keeps, or a character it would leave out
+    (named, counted from where the typed text starts)."""
+    written = _as_written()(text, kind)
     if not written.has_words:
         return FieldProblem(Problem.NO_WORDS, "has no letters or digits a bank takes")
     if not written.dropped:
@@ -310,8 +338,9 @@ def _unwritten(typed: str, text: str) -> FieldProblem | None:
 
 
 @cache
-def _as_written() -> Callable[[str], WrittenText]:
-    """The pain.001 writer's rule (for a payment abroad, where these texts are written), loaded
+def _as_written() -> Callable[[str, PaymentType], WrittenText]:
+    """The pain.001 writer's rule for a payment of a type (for the generic profile: its set at
+    home is the smallest any profile has, as the flags judge a name), loaded
     on first use: the writer loads lxml, which most commands importing this module never need."""
     from paybot.core.bankfiles.pain001 import as_written
 

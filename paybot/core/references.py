@@ -1,5 +1,6 @@
 """Checking the details a person types when fixing a payment: account, reference type, reference,
-and for a payment abroad the payee's details (core.payee_details) and whether it is urgent."""
+the payee's name, and for a payment abroad the payee's details (core.payee_details) and whether
+it is urgent."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from paybot.core.formatting import reference_type_name
 from paybot.core.identifiers import account_problem, compact_account, kid_problem
 from paybot.core.payee_details import (
     PayeeDetailsInvalid,
+    check_name,
     payee_problems,
     purpose_problems,
     urgent_problem,
@@ -36,6 +38,7 @@ def check_payment_details(
     currency: str | None = None,
     urgent: bool | None = None,
     current: PayeeDetails = NO_PAYEE_DETAILS,
+    name: str | None = None,
 ) -> dict[str, Any]:
     """The details in stored form, or ValidationFailed naming each field that is wrong.
 
@@ -52,10 +55,13 @@ def check_payment_details(
             too); None: as it is.
         current: The payee's details the payment has now: a purpose code is kept with its text
             (core.payee_details.purpose_problems).
+        name: The payee's new name (returned as "payee"), judged as the payment file of the
+            payment's type (after the fix) writes it (core.payee_details.check_name); None: as
+            it is.
 
     Raises:
-        PayeeDetailsInvalid: a payee detail or `urgent` is wrong (and perhaps other fields);
-            its `problems` say why in a form a view can put in another language.
+        PayeeDetailsInvalid: a payee detail, the name or `urgent` is wrong (and perhaps other
+            fields); its `problems` say why in a form a view can put in another language.
         ValidationFailed: only the account, reference type or reference are wrong.
     """
     stored, problems = payee_problems(payee or {})
@@ -77,6 +83,11 @@ def check_payment_details(
             problems["urgent"] = wrong
     if not problems.keys() & {"purpose_code", "purpose_text"}:
         problems |= purpose_problems(current, stored, payment_kind)
+    named: str | None = None
+    if name is not None:
+        named, wrong = check_name(name, payment_kind)
+        if wrong is not None:
+            problems["payee"] = wrong
     text = (reference or "").strip()
     if reference_type is ReferenceType.EMPTY:
         errors["reference_type"] = "choose KID, message or invoice: a payment needs a reference"
@@ -100,6 +111,8 @@ def check_payment_details(
     checked |= {"reference": text, **stored}
     if urgent is not None:
         checked["urgent"] = urgent
+    if named is not None:
+        checked["payee"] = named
     return checked
 
 

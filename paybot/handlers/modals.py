@@ -1,6 +1,6 @@
-"""Modal submissions: Sign (one payment, or every blue one), Fix (with the payee's details of a
-payment abroad, each refusal on its field in the user's language), and the confirm step of
-Delete.
+"""Modal submissions: Sign (one payment, or every blue one), Fix (with the payee's name when a
+bank cannot take it and the payee's details of a payment abroad, each refusal on its field in
+the user's language), and the confirm step of Delete.
 
 The service runs before the acknowledgement (it is quick), so a wrong code or an invalid account
 is an error on its field, in the modal still open. Updating the messages that show the payments
@@ -20,7 +20,6 @@ from slack_sdk import WebClient
 
 from paybot.core.company import Language
 from paybot.core.errors import PaybotError, ValidationFailed
-from paybot.core.payee_details import FieldProblem, PayeeDetailsInvalid, Problem
 from paybot.core.payments import ReferenceType
 from paybot.core.signing import ChangedSinceShown
 from paybot.handlers import cards, home
@@ -28,7 +27,7 @@ from paybot.handlers.actions import Origin, actor_of, sign_metadata, update_moda
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Block, View
 from paybot.handlers.views import modals as views
-from paybot.handlers.views.i18n import PAYEE_LABELS, PAYEE_PROBLEMS
+from paybot.handlers.views.i18n_bank import code_refusal
 from paybot.services import payments, sign_preview, signing
 
 # Context keys: what a submission changed, handed to the lazy work that updates the messages;
@@ -103,7 +102,8 @@ def _signer(deps: Deps, callback: View) -> Callable[..., None]:
         except PaybotError as error:
             # Wrong or used code, locked, a limit, a role, a state changed meanwhile: all read
             # best next to the code, with the modal still open.
-            ack(response_action="errors", errors={Block.CODE.value: _sentence(error)})
+            errors = {Block.CODE.value: _sentence(error, meta.language)}
+            ack(response_action="errors", errors=errors)
             return
         context[CHANGED] = {"ids": meta.ids, "home": meta.home}
         ack(
@@ -166,7 +166,7 @@ def _form_again(
     form = views.sign_modal(
         preview, callback=callback, metadata=sign_metadata(preview, meta.origin), zone=deps.zone
     )
-    return views.with_error(form, _sentence(error))
+    return views.with_error(form, _sentence(error, meta.language))
 
 
 def _fixer(deps: Deps) -> Callable[..., None]:
@@ -184,10 +184,11 @@ def _fixer(deps: Deps) -> Callable[..., None]:
                 reference=_value(body, Block.REFERENCE) or "",
                 **_payee_details(body, shown),
                 urgent=_urgent(body) if views.URGENT_BLOCK in shown else None,
+                payee=_payee_name(body, shown),
                 now=deps.clock(),
             )
         except ValidationFailed as error:
-            ack(response_action="errors", errors=_fix_errors(error, meta.language, shown))
+            ack(response_action="errors", errors=views.fix_errors(error, meta.language, shown))
             return
         except PaybotError as error:
             title = views.FIX_TITLE(meta.language)
@@ -202,27 +203,6 @@ def _fixer(deps: Deps) -> Callable[..., None]:
     return submitted
 
 
-def _fix_errors(
-    error: ValidationFailed, language: Language, shown: dict[str, Any]
-) -> dict[str, str]:
-    """A refused fix's errors by input block (views.fix_errors), the refusals of i18n's
-    PAYEE_PROBLEMS said there in the user's language."""
-    if isinstance(error, PayeeDetailsInvalid):
-        here = {name: p for name, p in error.problems.items() if p.kind in PAYEE_PROBLEMS}
-        if here:
-            said = {name: _problem_text(problem, language) for name, problem in here.items()}
-            others = {name: p for name, p in error.problems.items() if name not in here}
-            error = PayeeDetailsInvalid({**error.errors, **said}, others)
-    return views.fix_errors(error, language, shown)
-
-
-def _problem_text(problem: FieldProblem, language: Language) -> str:
-    values = dict(problem.values)
-    if problem.kind is Problem.PURPOSE_HALF:
-        values["label_nb"] = PAYEE_LABELS[str(values["missing"])](Language.NB)
-    return PAYEE_PROBLEMS[problem.kind](language, message=problem.message, **values)
-
-
 def _payee_details(body: dict[str, Any], shown: dict[str, Any]) -> dict[str, str]:
     """The payee's details the Fix modal showed, as typed or chosen: an emptied field, or the
     option that clears one, is "" (cleared); a modal without them gives none (left as they are)."""
@@ -232,6 +212,13 @@ def _payee_details(body: dict[str, Any], shown: dict[str, Any]) -> dict[str, str
             value = _value(body, name)
             given[name] = "" if value is None or value == views.CLEAR_OPTION else value
     return given
+
+
+def _payee_name(body: dict[str, Any], shown: dict[str, Any]) -> str | None:
+    """The payee's name, where the Fix modal asked for it (emptied: "", which is refused)."""
+    if views.PAYEE_NAME_BLOCK not in shown:
+        return None
+    return _value(body, views.PAYEE_NAME_BLOCK) or ""
 
 
 def _urgent(body: dict[str, Any]) -> bool:
@@ -293,8 +280,11 @@ def _value(body: dict[str, Any], block: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _sentence(error: PaybotError) -> str:
-    return _capital(error.user_message)[:2000]
+def _sentence(error: PaybotError, language: Language) -> str:
+    """Why the signature was refused, next to the code: a refused code in the signer's language
+    (from the refusal's kind and values), anything else as the service said it."""
+    said = code_refusal(error, language) or error.user_message
+    return _capital(said)[:2000]
 
 
 def _capital(text: str) -> str:

@@ -93,9 +93,11 @@ class Correction:
     # The payee's details (core.payee_details.PAYEE_FIELDS) given, by field name.
     payee: Mapping[str, str] = field(default_factory=dict)
     urgent: bool | None = None
+    # The payee's name, as the payment file names the payee (payments.payee).
+    name: str | None = None
 
     def is_empty(self) -> bool:
-        given = (self.account, self.reference_type, self.reference, self.urgent)
+        given = (self.account, self.reference_type, self.reference, self.urgent, self.name)
         return all(value is None for value in given) and not self.payee
 
 
@@ -117,20 +119,26 @@ def fix(
     purpose_code: str | None = None,
     purpose_text: str | None = None,
     urgent: bool | None = None,
+    payee: str | None = None,
     now: datetime,
 ) -> PaymentView:
-    """Corrects account, reference type or reference, the payee's details for a payment abroad
-    (address, country, the bank's BIC, charge bearer, purpose; "" clears one) or whether it is
-    sent as urgent (only a cross-border payment may be); re-validates and re-flags. None leaves
-    a field as it is. An approval or signatures given to the old details are voided: the
-    payment goes back to Proposals, and the fixer is one of its editors (who never sign alone).
+    """Corrects account, reference type or reference, the payee's name, the payee's details for
+    a payment abroad (address, country, the bank's BIC, charge bearer, purpose; "" clears one)
+    or whether it is sent as urgent (only a cross-border payment may be); re-validates and
+    re-flags. None leaves a field as it is. An approval or signatures given to the old details
+    are voided: the payment goes back to Proposals, and the fixer is one of its editors (who
+    never sign alone).
 
     A purpose code goes with its text (a fix leaving one without the other is refused), and
-    a domestic payment takes neither.
+    a domestic payment takes neither. A new name (`payee`) must be one the payment file of the
+    payment's type carries as typed (core.payee_details.check_name: a letter or digit kept,
+    nothing left out, at most 200 characters): the name the signer sees is the name sent. A
+    name changes where the money goes as an account does: the fixer becomes an editor.
 
     Raises:
         ValidationFailed: nothing given, nothing would change, or a field is wrong (a
-            PayeeDetailsInvalid when a payee detail or urgent is among them).
+            PayeeDetailsInvalid, by field, when a payee detail, the name ("payee") or urgent
+            is among them).
     """
     given = {
         "street": street,
@@ -149,8 +157,10 @@ def fix(
         reference=reference,
         payee={name: value for name, value in given.items() if value is not None},
         urgent=urgent,
+        name=payee,
     )
     if correction.is_empty():
+        # The payee's name counts among its details here (the message is older than the name).
         raise ValidationFailed(
             {"fix": "give an account, a reference type, a reference, a payee detail or urgent"}
         )
@@ -219,6 +229,9 @@ def _checked(payment: PaymentView, correction: Correction) -> dict[str, Any]:
         currency=payment.currency,
         urgent=correction.urgent,
         current=payment.payee_details,
+        # The name shown and given back unchanged (a Fix modal correcting the address only) is
+        # left as it is, unjudged: the flags keep saying what is wrong with it.
+        name=_new_name(payment, correction.name),
     )
     if correction.urgent is None and payment.urgent:
         country = with_changes(payment.payee_details, changes).country
@@ -226,6 +239,13 @@ def _checked(payment: PaymentView, correction: Correction) -> dict[str, Any]:
         if kind is not PaymentType.CROSS_BORDER:
             changes["urgent"] = False
     return changes
+
+
+def _new_name(payment: PaymentView, typed: str | None) -> str | None:
+    """The payee's name a fix gives, None if it gives none or the one the payment has."""
+    if typed is None or typed.strip() == payment.payee:
+        return None
+    return typed
 
 
 def _current(payment: PaymentView, key: str) -> Any:

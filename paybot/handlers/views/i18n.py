@@ -15,7 +15,6 @@ from babel.dates import format_date, format_datetime
 
 from paybot.core.company import Language
 from paybot.core.money import format_money
-from paybot.core.payee_details import Problem
 from paybot.core.payments import Flag, Reason
 from paybot.core.signing import SecondSigner, WhySecond
 from paybot.core.states import PaymentStatus
@@ -120,8 +119,10 @@ STATUSES = {
     PaymentStatus.ON_HOLD: Phrase("On hold", "Stoppet"),
 }
 
-# The payee's details of a payment abroad (core.payee_details.PAYEE_FIELDS) and urgency.
+# The payee's details of a payment abroad (core.payee_details.PAYEE_FIELDS) and urgency, and
+# the payee's name (payments.payee), which the Fix modal asks for when a bank cannot take it.
 PAYEE_LABELS = {
+    "payee": Phrase("Payee", "Mottaker"),
     "street": Phrase("Street", "Gate/vei"),
     "building_no": Phrase("Building no.", "Husnummer"),
     "post_code": Phrase("Post code", "Postnummer"),
@@ -134,26 +135,6 @@ PAYEE_LABELS = {
     "urgent": Phrase("Urgent", "Haster"),
 }
 ADDRESS = Phrase("Payee's address", "Mottakers adresse")
-
-# Why a payee's detail is refused (core.payee_details.Problem), for the kinds that say where a
-# payment file falls short and how a purpose goes with its payment: English as the core says it,
-# Norwegian here. `label_nb`: the Norwegian label of the field to fill in too.
-PAYEE_PROBLEMS = {
-    Problem.NO_WORDS: Phrase("{message}", "har ingen bokstaver eller sifre en bank tar imot"),
-    Problem.NOT_SENT: Phrase(
-        "{message}",
-        "«{char}» (U+{code}) på plass {position} kan ikke stå i en betalingsfil: bruk latinske "
-        "bokstaver, sifre og / - ? : ( ) . , ' +",
-    ),
-    Problem.PURPOSE_HALF: Phrase(
-        "{message}", "fyll ut «{label_nb}» også: kode og tekst sendes sammen"
-    ),
-    Problem.DOMESTIC_PURPOSE: Phrase(
-        "{message}",
-        "en innenlandsk betaling har ingen betalingsart eller formål: det rapporteres bare for "
-        "betalinger til utlandet",
-    ),
-}
 
 # Who bears the banks' charges (core.payment_types.ChargeBearer values).
 CHARGE_BEARER_NAMES = {

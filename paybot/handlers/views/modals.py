@@ -20,6 +20,7 @@ from paybot.core.otp import DIGITS
 from paybot.core.payee_details import (
     CHARGE_BEARERS,
     LIMITS,
+    NAME_LIMIT,
     PAYEE_FIELDS,
     FieldProblem,
     PayeeDetailsInvalid,
@@ -63,6 +64,8 @@ OPTIONS = 100  # options of a static select, or option groups and options in eac
 # (core.payee_details.PAYEE_FIELDS), and the urgent checkbox.
 PAYEE_BLOCKS: tuple[str, ...] = PAYEE_FIELDS
 URGENT_BLOCK = "urgent"
+# The payee's name (payments.payee), asked for when the payment is red for it (INVALID_NAME).
+PAYEE_NAME_BLOCK = "payee"
 # The value of the select option that clears its field: the charge bearer's "the payment
 # type's default", and "no purpose code".
 CLEAR_OPTION = "-"
@@ -219,7 +222,15 @@ NO_PURPOSE = Phrase("No purpose code", "Ingen kode for betalingsart")
 NOT_IN_LIST = Phrase("{code} (not in Norges Bank's list)", "{code} (ikke i Norges Banks liste)")
 URGENT_OPTION = Phrase("Send as an urgent payment", "Send som hastebetaling")
 YES = Phrase("Yes", "Ja")
+PAYEE_NAME_HINT = Phrase(
+    "The name the payment file gives the bank, in letters a bank takes (abroad: Latin letters, "
+    "such as “Dmitrij OOO”).",
+    "Navnet betalingsfilen gir banken, med bokstaver en bank tar imot (til utlandet: latinske "
+    "bokstaver, som «Dmitrij OOO»).",
+)
 # A field refused by core.payee_details, in the user's language: English as the core says it.
+# Every Problem has its phrase here (views.fix_errors says them all). `label_nb`: the Norwegian
+# label of the field to fill in too.
 PROBLEMS = {
     Problem.TOO_LONG: Phrase("{message}", "høyst {limit} tegn (fikk {got})"),
     Problem.CHARACTER: Phrase(
@@ -253,6 +264,20 @@ PROBLEMS = {
         "{message}",
         "bare en betaling til utlandet utenom SEPA kan sendes som hastebetaling; dette er en "
         "{kind_nb}",
+    ),
+    Problem.NO_WORDS: Phrase("{message}", "har ingen bokstaver eller sifre en bank tar imot"),
+    Problem.NOT_SENT: Phrase(
+        "{message}",
+        "«{char}» (U+{code}) på plass {position} kan ikke stå i en betalingsfil: bruk latinske "
+        "bokstaver, sifre og / - ? : ( ) . , ' +",
+    ),
+    Problem.PURPOSE_HALF: Phrase(
+        "{message}", "fyll ut «{label_nb}» også: kode og tekst sendes sammen"
+    ),
+    Problem.DOMESTIC_PURPOSE: Phrase(
+        "{message}",
+        "en innenlandsk betaling har ingen betalingsart eller formål: det rapporteres bare for "
+        "betalinger til utlandet",
     ),
 }
 KINDS_NB = {PaymentType.DOMESTIC: "innenlandsk betaling", PaymentType.SEPA: "SEPA-betaling"}
@@ -461,8 +486,9 @@ def fixed_view(payment: PaymentView, language: Language) -> dict[str, Any]:
 
 
 def fix_modal(payment: PaymentView, language: Language, *, metadata: str) -> dict[str, Any]:
-    """Account, reference type and reference, prefilled with what the payment has now; for a
-    payment abroad (or one red for want of an address, BIC or purpose) the payee's details too."""
+    """Account, reference type and reference, prefilled with what the payment has now; the
+    payee's name when it is red for it (INVALID_NAME); for a payment abroad (or one red for want
+    of an address, BIC or purpose) the payee's details too."""
     options = [
         _option(REFERENCE_TYPES[kind](language), kind.value)
         for kind in (ReferenceType.KID, ReferenceType.MESSAGE, ReferenceType.INVOICE)
@@ -478,8 +504,20 @@ def fix_modal(payment: PaymentView, language: Language, *, metadata: str) -> dic
                 payment.reference_type
             )
         ]
-    blocks: list[Block] = [
-        section(payment_summary(payment, language)),
+    blocks: list[Block] = [section(payment_summary(payment, language))]
+    if Reason.INVALID_NAME in payment.reasons:
+        blocks.append(
+            {
+                **_input(
+                    PAYEE_NAME_BLOCK,
+                    PAYEE_LABELS["payee"](language),
+                    payment.payee,
+                    max_length=NAME_LIMIT,
+                ),
+                "hint": _text(PAYEE_NAME_HINT(language)),
+            }
+        )
+    blocks += [
         _input(BlockId.ACCOUNT, ACCOUNT_LABEL(language), payment.account, max_length=34),
         {
             "type": "input",
@@ -625,6 +663,8 @@ def _problem_text(problem: FieldProblem, language: Language) -> str:
     values = dict(problem.values)
     if problem.kind is Problem.URGENT:
         values["kind_nb"] = KINDS_NB.get(PaymentType(str(values["kind"])), "")
+    if problem.kind is Problem.PURPOSE_HALF:
+        values["label_nb"] = PAYEE_LABELS[str(values["missing"])](Language.NB)
     return PROBLEMS[problem.kind](language, message=problem.message, **values)
 
 
