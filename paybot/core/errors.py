@@ -79,9 +79,14 @@ class LimitExceeded(NotPermitted):
 
 
 class InvalidOtp(PaybotError):
-    """A one-time code that is wrong, expired or already used."""
+    """A one-time code that is wrong, expired or already used. `left`: wrong codes left before
+    signing locks (0: this one locked it), where counted."""
 
     code = "invalid_otp"
+
+    def __init__(self, user_message: str, *, left: int | None = None) -> None:
+        super().__init__(user_message)
+        self.left = left
 
 
 class CodeReplayed(InvalidOtp):
@@ -91,9 +96,13 @@ class CodeReplayed(InvalidOtp):
 
 
 class OtpLocked(NotPermitted):
-    """Too many wrong codes in a row: signing is locked for a while."""
+    """Too many wrong codes in a row: signing is locked for a while (`minutes` more)."""
 
     code = "otp_locked"
+
+    def __init__(self, user_message: str, *, minutes: int | None = None) -> None:
+        super().__init__(user_message)
+        self.minutes = minutes
 
 
 class NotEnrolled(NotPermitted):

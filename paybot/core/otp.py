@@ -67,7 +67,8 @@ def verify(secret: str, code: str, state: OtpState, now: datetime) -> int:
         minutes = max(1, -(-int((state.locked_until - now).total_seconds()) // 60))
         raise OtpLocked(
             f"Signing is locked after {MAX_FAILURES} wrong codes in a row, for {minutes} more "
-            "minute(s); an admin can lift it with `paybot otp unlock`."
+            "minute(s); an admin can lift it with `paybot otp unlock`.",
+            minutes=minutes,
         )
     step = matching_step(secret, code, now)
     if step is None:

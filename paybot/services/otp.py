@@ -128,10 +128,13 @@ def use_code(
         if failed.is_locked(now):
             raise InvalidOtp(
                 f"{exc.user_message} That was {otp.MAX_FAILURES} wrong codes in a row: signing is "
-                "locked for 15 minutes (an admin can lift it with `paybot otp unlock`)."
+                "locked for 15 minutes (an admin can lift it with `paybot otp unlock`).",
+                left=0,
             ) from exc
         left = otp.MAX_FAILURES - failed.failures
-        raise InvalidOtp(f"{exc.user_message} {left} more wrong code(s) lock signing.") from exc
+        raise InvalidOtp(
+            f"{exc.user_message} {left} more wrong code(s) lock signing.", left=left
+        ) from exc
     uow.otp.save(person.user_id, otp.after_success(state, step))
     return step
 

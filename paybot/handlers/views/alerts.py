@@ -3,7 +3,6 @@ card, whose buttons (Fix, Sign again; The money left / did not leave; Details) a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +19,7 @@ from paybot.handlers.ids import Act
 from paybot.handlers.views.blocks import Block, context, escape, section
 from paybot.handlers.views.cards import POST, button, payment_entries
 from paybot.handlers.views.i18n import Phrase, clock, moment
+from paybot.handlers.views.i18n_bank import failure_words, reason_words
 from paybot.services.alerts import Alert, AlertKind
 
 FAILED = Phrase(
@@ -167,38 +167,6 @@ MORE: dict[AlertKind, tuple[Phrase, Phrase]] = {
 # Both kinds of failure are found by one search.
 _SUMMARISED_AS = {AlertKind.NO_RETURN: AlertKind.FAILED}
 
-# The bank's reason codes in Norwegian; the stored reason is English, "words (CODE)".
-_REASONS_NB = {
-    "AC01": "Kontonummeret er feil eller mangler",
-    "AC03": "Mottakerens kontonummer er feil eller mangler",
-    "AC04": "Kontoen er avsluttet",
-    "AC06": "Kontoen er sperret",
-    "AC13": "Belastningskontoens type er feil eller mangler",
-    "AG01": "Denne typen betaling er ikke tillatt på kontoen",
-    "AM02": "Beløpet er over det høyeste tillatte",
-    "AM04": "Ikke nok penger på kontoen",
-    "AM05": "Duplikat: denne betalingen er sendt før",
-    "AM09": "Beløpet er feil",
-    "AM10": "Summen av betalingene stemmer ikke med filens kontrollsum",
-    "BE01": "Navnet stemmer ikke med kontoen",
-    "BE04": "Mottakerens adresse er feil eller mangler",
-    "RC01": "Bankens identifikator (BIC) er feil",
-    "RR01": "Regulatoriske opplysninger mangler: belastningskonto eller betalers ID",
-    "RR02": "Regulatoriske opplysninger mangler: betalers navn eller adresse",
-    "RR03": "Regulatoriske opplysninger mangler: mottakerens navn eller adresse",
-    "RR04": "Stoppet av regulatoriske grunner",
-    "CH03": "Betalingsdatoen er for langt frem i tid",
-    "DT01": "Datoen er ugyldig",
-    "TM01": "Banken mottok den etter fristen",
-    "CUST": "Kansellert etter ønske fra betaler",
-    "DUPL": "Dobbel betaling",
-    "FF01": "Filformatet er ufullstendig eller ugyldig",
-    "MS02": "Kunden oppga ingen grunn",
-    "MS03": "Banken oppga ingen grunn",
-    "NARR": "Se bankens forklaring",
-}
-_CODED = re.compile(r"^(.*) \(([A-Z0-9]{4})\)$")
-
 
 def sentence(alert: Alert, zone: ZoneInfo, language: Language | None = None) -> str:
     """What happened, in one sentence (mrkdwn, escaped), times in `zone`."""
@@ -226,7 +194,8 @@ def sentence(alert: Alert, zone: ZoneInfo, language: Language | None = None) -> 
     if alert.kind is AlertKind.STUCK:
         hours = int((alert.waited.total_seconds() if alert.waited else 0) // 3600)
         return STUCK(language, hours=hours, **fields)
-    reason = reason_words(payment.failure_reason, language) or REJECTED(language)
+    reason = failure_words(payment.failure_kind, payment.failure_reason, language)
+    reason = reason or REJECTED(language)
     said = BANK_WROTE(language, text=escape(payment.bank_text)) if payment.bank_text else ""
     return FAILED(language, reason=escape(reason) + said, **fields)
 
@@ -265,19 +234,6 @@ def alarm_sentence(alert: Alert, language: Language) -> str:
     reopened = payment is not None and payment.status is PaymentStatus.FAILED
     fields["then"] = (RETURNED_REOPENED if reopened else RETURNED_CHECK)(language)
     return ALARMS[alarm.kind](language, **fields)
-
-
-def reason_words(reason: str | None, language: Language) -> str | None:
-    """The stored failure reason, with each of the bank's known codes in the language."""
-    if reason is None or language is Language.EN:
-        return reason
-    parts = []
-    for part in reason.split("; "):
-        coded = _CODED.match(part)
-        if coded and coded.group(2) in _REASONS_NB:
-            part = f"{_REASONS_NB[coded.group(2)]} ({coded.group(2)})"
-        parts.append(part)
-    return "; ".join(parts)
 
 
 def intro(alert: Alert, zone: ZoneInfo) -> list[Block]:

@@ -35,6 +35,7 @@ from paybot.handlers.views.i18n import (
     day,
     why_second,
 )
+from paybot.handlers.views.i18n_bank import failure_words
 
 BLOCKS_PER_ENTRY = 3  # section, context, actions
 
@@ -145,7 +146,8 @@ def payment_line(payment: PaymentView, language: Language) -> str:
     """One line of a search answer: flag, payee, amount, due date, status, account, reference."""
     account = format_account(payment.account) if payment.account else NO_ACCOUNT(language)
     reference = reference_text(payment.reference_type, payment.reference, language) or "–"
-    why = f" — {payment.failure_reason}" if payment.failure_reason else ""
+    reason = failure_words(payment.failure_kind, payment.failure_reason, language)
+    why = f" — {reason}" if reason else ""
     return (
         f"{FLAG_EMOJI[payment.flag]} *{escape(payment.payee)}* "
         f"{format_money(payment.amount, payment.currency, language)}, "
@@ -171,7 +173,8 @@ def payment_text(
     if payment.flag is not Flag.BLUE and payment.status in _OPEN:
         lines += [f"• {REASONS[reason](language)}" for reason in payment.reasons]
     if payment.status is PaymentStatus.FAILED and payment.failure_reason:
-        lines.append(f"• {escape(payment.failure_reason)}")
+        reason = failure_words(payment.failure_kind, payment.failure_reason, language)
+        lines.append(f"• {escape(reason or payment.failure_reason)}")
     return "\n".join(lines)
 
 
