@@ -183,6 +183,11 @@ def _unmatched(payment: IncomingPayment, reason: Unmatched, detail: str) -> Matc
 # --- the voucher ------------------------------------------------------------------------------
 
 
+LineValues = tuple[str, Decimal, Decimal, str, Decimal, str, Party | None]
+"""A voucher line's fields, in VoucherLine's order: account, debit, credit, currency, amount in
+the currency, text, party."""
+
+
 def voucher_lines(
     match: Match,
     *,
@@ -201,41 +206,58 @@ def voucher_lines(
         ValueError: an unmatched payment (posted by hand, to an account a person chooses).
         ValidationFailed: a payment in another currency than the ledger's (it needs a rate).
     """
+    values = voucher_line_values(
+        match, bank_account=bank_account, accounts=accounts, company_currency=company_currency
+    )
+    return tuple(VoucherLine(*line) for line in values)
+
+
+def voucher_line_values(
+    match: Match,
+    *,
+    bank_account: str | None = None,
+    accounts: Mapping[AccountRole, str] = STANDARD_ACCOUNTS,
+    company_currency: str = "NOK",
+) -> tuple[LineValues, ...]:
+    """`voucher_lines`' lines as their fields (`VoucherLine(*values)` is each line), for writing
+    a file's thousands of vouchers without an object per line. A debit and a credit are never
+    negative, and one of them is zero: the lines `voucher_lines` makes of them are valid.
+
+    Raises:
+        as `voucher_lines`.
+    """
     item, payment = match.item, match.payment
     if not match.status.posted or item is None:
         raise ValueError("an unmatched payment is posted by hand")
-    if payment.currency != company_currency:
+    currency = payment.currency
+    if currency != company_currency:
         raise ValidationFailed(
-            {"currency": f"a payment in {payment.currency} needs a rate to {company_currency}"}
+            {"currency": f"a payment in {currency} needs a rate to {company_currency}"}
         )
     party = Party("customer", item.customer_name, item.customer_org_no)
     customers = accounts[AccountRole.CUSTOMERS]
     kid = (payment.kid or "").strip()
-    lines = [_line(bank_account or accounts[AccountRole.BANK], payment.amount, f"KID {kid}", match)]
+    bank = bank_account or accounts[AccountRole.BANK]
+    lines = [_line(bank, payment.amount, f"KID {kid}", currency)]
     if match.cleared:
-        lines.append(_line(customers, -match.cleared, f"Invoice {item.invoice_no}", match, party))
+        text = f"Invoice {item.invoice_no}"
+        lines.append(_line(customers, -match.cleared, text, currency, party))
     if match.excess:
         text = f"Paid over invoice {item.invoice_no}: held as credit"
-        lines.append(_line(customers, -match.excess, text, match, party))
+        lines.append(_line(customers, -match.excess, text, currency, party))
     if match.rounding:
         text = f"Rounding, invoice {item.invoice_no}"
-        lines.append(_line(accounts[AccountRole.ROUNDING], match.rounding, text, match))
+        lines.append(_line(accounts[AccountRole.ROUNDING], match.rounding, text, currency))
     return tuple(lines)
 
 
 def _line(
-    account: str, amount: Decimal, text: str, match: Match, party: Party | None = None
-) -> VoucherLine:
+    account: str, amount: Decimal, text: str, currency: str, party: Party | None = None
+) -> LineValues:
     """A debit (amount > 0) or credit (amount < 0) line."""
-    return VoucherLine(
-        account=account,
-        debit=max(amount, ZERO),
-        credit=max(-amount, ZERO),
-        currency=match.payment.currency,
-        amount_currency=abs(amount),
-        text=text,
-        party=party,
-    )
+    if amount > 0:
+        return (account, amount, ZERO, currency, amount, text, party)
+    return (account, ZERO, -amount, currency, -amount, text, party)
 
 
 # --- reversals --------------------------------------------------------------------------------

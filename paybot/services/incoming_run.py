@@ -23,18 +23,19 @@ from paybot.core.company import BankAccount, CompanyInfo
 from paybot.core.errors import ConcurrentChange, NotFound, NotPermitted
 from paybot.core.incoming import CustomerItem, IncomingPayment
 from paybot.core.incoming_match import (
+    LineValues,
     Match,
     MatchStatus,
     Unmatched,
     find_reversed,
     match_payment,
     mirror_lines,
-    voucher_lines,
+    voucher_line_values,
 )
 from paybot.core.posting import TEXT_LENGTH, VoucherRef
 from paybot.core.sends import same_account
-from paybot.core.vouchers import AccountRole, VoucherLine, check_balanced
-from paybot.store.incoming import NewVoucher
+from paybot.core.vouchers import CENT, AccountRole, VoucherLine, check_balanced
+from paybot.store.incoming import PAYMENT_KEYS, VoucherValues
 from paybot.store.uow import UnitOfWork
 
 CHUNK = 2000
@@ -53,6 +54,9 @@ class IncomingStatus(StrEnum):
     POSTED = "posted"  # posted by hand to a GL account
     DELETED = "deleted"  # removed by a person, with the reason, nothing posted
     REVERSED = "reversed"  # taken back by the bank (and the reversal that took it)
+
+
+_STATUS = {status: IncomingStatus(status.value) for status in MatchStatus}
 
 
 @dataclass(frozen=True)
@@ -116,23 +120,80 @@ def post_vouchers(
 ) -> list[tuple[int, VoucherRef]]:
     """Writes vouchers (day, text, lines), numbered from each year's series in the order
     given; their ids and numbers."""
+    values = [(day, text, [_values(line) for line in lines]) for day, text, lines in drafts]
+    numbered = _numbered(uow, company_id, values)
+    ids = _write(uow, company_id, numbered, poster)
+    return [
+        (voucher_id, VoucherRef(year, number))
+        for voucher_id, (year, number, *_) in zip(ids, numbered, strict=True)
+    ]
+
+
+def post_voucher_values(
+    uow: UnitOfWork,
+    company_id: int,
+    drafts: Sequence[tuple[date, str, Sequence[LineValues]]],
+    poster: Poster,
+) -> list[int]:
+    """`post_vouchers` of lines given as values (incoming_match.voucher_line_values: a file's
+    thousands, without an object for each line); their ids."""
+    return _write(uow, company_id, _numbered(uow, company_id, drafts), poster)
+
+
+def _numbered(
+    uow: UnitOfWork, company_id: int, drafts: Sequence[tuple[date, str, Sequence[LineValues]]]
+) -> list[VoucherValues]:
+    """The drafts numbered from each year's series, in order; refused unless each balances
+    (`check_balanced`)."""
     counts = Counter(day.year for day, _, _ in drafts)
     next_of = {
         year: uow.postings.take_numbers(company_id, year, count)
         for year, count in sorted(counts.items())
     }
-    numbered: list[NewVoucher] = []
+    numbered: list[VoucherValues] = []
     for day, text, lines in drafts:
-        check_balanced(lines)
-        numbered.append(NewVoucher(VoucherRef(day.year, next_of[day.year]), day, clip(text), lines))
-        next_of[day.year] += 1
-    ids = uow.incoming.add_vouchers(
+        _check_balanced(lines)
+        year = day.year
+        numbered.append((year, next_of[year], day, clip(text), lines))
+        next_of[year] += 1
+    return numbered
+
+
+def _write(
+    uow: UnitOfWork, company_id: int, numbered: Sequence[VoucherValues], poster: Poster
+) -> list[int]:
+    return uow.incoming.add_voucher_values(
         company_id, numbered, posted_by_id=poster.user_id, posted_by=poster.label, now=poster.now
     )
-    return [(voucher_id, voucher.ref) for voucher_id, voucher in zip(ids, numbered, strict=True)]
 
 
-def payment_row(
+def _values(line: VoucherLine) -> LineValues:
+    return (
+        line.account,
+        line.debit,
+        line.credit,
+        line.currency,
+        line.amount_currency,
+        line.text,
+        line.party,
+    )
+
+
+def _check_balanced(lines: Sequence[LineValues]) -> None:
+    """vouchers.check_balanced of the lines these values make (debits and credits equal, in
+    whole cents), without making them unless it refuses them."""
+    debits = credits = ZERO
+    cents = True
+    for line in lines:
+        debit, credit = line[1], line[2]
+        debits += debit
+        credits += credit
+        cents = cents and debit == debit.quantize(CENT) and credit == credit.quantize(CENT)
+    if debits != credits or not cents:
+        check_balanced(tuple(VoucherLine(*line) for line in lines))  # refuses them, saying why
+
+
+def payment_values(
     payment: IncomingPayment,
     account: str,
     status: IncomingStatus,
@@ -144,38 +205,40 @@ def payment_row(
     item_id: int | None = None,
     reason: str | None = None,
     detail: str | None = None,
-) -> dict[str, Any]:
-    """The stored row of a payment (to `account`, the company's form of it)."""
+    voucher_id: int | None = None,
+) -> tuple[Any, ...]:
+    """The stored row of a payment (to `account`, the company's form of it): the values of
+    store.incoming.PAYMENT_KEYS, in that order."""
     kid = (payment.kid or "").strip() or None
-    return {
-        "company_id": company_id,
-        "file_id": file_id,
-        "line": payment.line,
-        "key": payment.key,
-        "account": account,
-        "amount": payment.amount,
-        "currency": payment.currency,
-        "kid": None if kid is None else kid[:40],
-        "payer_name": _cut(payment.payer_name, 200),
-        "payer_account": _cut(payment.payer_account, 40),
-        "message": payment.message,
-        "bank_reference": _cut(payment.bank_reference, 60),
-        "bank_code": _cut(payment.bank_code, 8),
-        "payment_date": payment.payment_date,
-        "reversal": payment.reversal,
-        "status": status.value,
-        "reason": reason if reason is not None else (match.reason if match else None),
-        "detail": detail if detail is not None else (match.detail if match else None),
-        "customer_item_id": item_id,
-        "cleared": match.cleared if match else ZERO,
-        "excess": match.excess if match else ZERO,
-        "rounding": match.rounding if match else ZERO,
-        "voucher_id": None,
-        "paired_with_id": None,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
+    return (
+        company_id,
+        file_id,
+        payment.line,
+        payment.key,
+        account,
+        payment.amount,
+        payment.currency,
+        None if kid is None else kid[:40],
+        _cut(payment.payer_name, 200),
+        _cut(payment.payer_account, 40),
+        payment.message,
+        _cut(payment.bank_reference, 60),
+        _cut(payment.bank_code, 8),
+        payment.payment_date,
+        payment.reversal,
+        status.value,
+        reason if reason is not None else (match.reason if match else None),
+        detail if detail is not None else (match.detail if match else None),
+        item_id,
+        match.cleared if match else ZERO,
+        match.excess if match else ZERO,
+        match.rounding if match else ZERO,
+        voucher_id,
+        None,  # paired_with_id
+        1,  # version
+        now,  # created_at
+        now,  # updated_at
+    )
 
 
 def _cut(text: str | None, length: int) -> str | None:
@@ -218,21 +281,19 @@ class Run:
         kids = {(p.kid or "").strip() for p, _ in fresh} - {""}
         items = self.uow.incoming.items_with_kids(self.company.id, kids)
         ids = {item.invoice_no: item_id for found in items.values() for item_id, item in found}
-        rows: list[dict[str, Any]] = []
-        drafts: list[tuple[date, str, tuple[VoucherLine, ...]]] = []
-        posted_rows: list[int] = []
+        matched: list[tuple[IncomingPayment, BankAccount, Match, int | None, bool]] = []
+        drafts: list[tuple[date, str, tuple[LineValues, ...]]] = []
         opened: dict[int, Decimal] = {}
         for payment, bank in fresh:
             match = self._match(payment, items, opened)
             item = match.item
             item_id = None if item is None else ids[item.invoice_no]
-            rows.append(
-                self._row(payment, bank, IncomingStatus(match.status.value), match, item_id)
-            )
-            if item is None or item_id is None or not match.status.posted:
+            posted = item_id is not None and match.status.posted
+            matched.append((payment, bank, match, item_id, posted))
+            if item is None or item_id is None or not posted:
                 continue
             opened[item_id] = item.open_amount - match.cleared
-            lines = voucher_lines(
+            lines = voucher_line_values(
                 match,
                 bank_account=bank.gl_account,
                 accounts=self.accounts,
@@ -240,12 +301,19 @@ class Run:
             )
             text = f"Payment in from {item.customer_name}, invoice {item.invoice_no}"
             drafts.append((payment.payment_date, text, lines))
-            posted_rows.append(len(rows) - 1)
-        for index, (voucher_id, _) in zip(
-            posted_rows, post_vouchers(self.uow, self.company.id, drafts, self.poster), strict=True
-        ):
-            rows[index]["voucher_id"] = voucher_id
+        voucher_ids = iter(post_voucher_values(self.uow, self.company.id, drafts, self.poster))
         self.vouchers += len(drafts)
+        rows = [
+            self._row(
+                payment,
+                bank,
+                _STATUS[match.status],
+                match,
+                item_id,
+                voucher_id=next(voucher_ids) if posted else None,
+            )
+            for payment, bank, match, item_id, posted in matched
+        ]
         self.uow.incoming.add_payments(rows)
         self.uow.incoming.set_open_amounts(opened)
 
@@ -302,10 +370,11 @@ class Run:
         match: Match | None = None,
         item_id: int | None = None,
         **extra: Any,
-    ) -> dict[str, Any]:
+    ) -> tuple[Any, ...]:
+        """The payment's stored values (store.incoming.PAYMENT_KEYS), counted."""
         self.counts[status.value] += 1
         self.amounts[status.value] = self.amounts.get(status.value, ZERO) + payment.amount
-        return payment_row(
+        return payment_values(
             payment,
             bank.account,
             status,
@@ -334,11 +403,13 @@ class Run:
                 f"takes back {reversal.currency} {-reversal.amount}, and no earlier payment of "
                 f"that amount with KID {kid or '(none)'} is here: post it by hand"
             )
-            row = self._row(ours, bank, IncomingStatus.UNMATCHED, reason=NO_ORIGINAL, detail=detail)
-            uow.incoming.add_payment(row)
+            values = self._row(
+                ours, bank, IncomingStatus.UNMATCHED, reason=NO_ORIGINAL, detail=detail
+            )
+            uow.incoming.add_payment(dict(zip(PAYMENT_KEYS, values, strict=True)))
             return
         [original] = [c for c in candidates if c.payment.key == taken.key]
-        row = self._row(ours, bank, IncomingStatus.REVERSED)
+        row = dict(zip(PAYMENT_KEYS, self._row(ours, bank, IncomingStatus.REVERSED), strict=True))
         if original.voucher_id is not None:
             lines = mirror_lines(uow.incoming.voucher_lines(original.voucher_id))
             text = f"Reversal of incoming payment #{original.id}"

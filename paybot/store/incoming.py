@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    Integer,
     Select,
     String,
     Table,
@@ -33,10 +34,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import ARRAY
 
 from paybot.core.incoming import CustomerItem, IncomingPayment
+from paybot.core.incoming_match import LineValues
 from paybot.core.money import STORAGE_SCALE, currency_exponent
 from paybot.core.posting import VoucherRef
 from paybot.core.vouchers import CENT, Party, VoucherLine
-from paybot.store.bulk import chunks, id_chunks, insert_rows
+from paybot.store.bulk import chunks, execute_tuples, id_chunks, insert_rows, insert_tuples
 from paybot.store.ledger_posting import LINE_KEYS
 from paybot.store.models import CustomerItem as CustomerItemRow
 from paybot.store.models import IncomingFile, IncomingPaymentRow, User, Voucher
@@ -57,6 +59,10 @@ PAYMENT_KEYS = (
     "voucher_id", "paired_with_id", "version", "created_at", "updated_at",
 )  # fmt: skip
 OPEN, CLOSED = "open", "closed"
+
+
+VoucherValues = tuple[int, int, date, str, Sequence[LineValues]]
+"""A numbered voucher to write, as values: year, number, day, text, lines."""
 
 
 @dataclass(frozen=True)
@@ -130,8 +136,11 @@ class IncomingRepository:
     ) -> dict[str, list[tuple[int, CustomerItem]]]:
         """kid -> the company's items with that KID (open or not), with their ids."""
         found: dict[str, list[tuple[int, CustomerItem]]] = {}
+        postgresql = self._session.get_bind().dialect.name == "postgresql"
+        query = _ITEMS_BY_KID_POSTGRESQL if postgresql else _ITEMS_BY_KID
         for chunk in chunks(sorted(set(kids))):  # type: ignore[arg-type]
-            rows = self._session.execute(_ITEMS_BY_KID, {"company": company_id, "kids": chunk})
+            params = {"company": company_id, "kids": list(chunk)}
+            rows = self._session.execute(query, params).all()
             for item_id, kid, no, name, org_no, amount, currency, due, left in rows:
                 unit = _unit(currency)
                 item = CustomerItem(
@@ -157,11 +166,24 @@ class IncomingRepository:
     def set_open_amounts(self, changes: Mapping[int, Decimal]) -> None:
         """Each item's new open amount; one with nothing left open is closed."""
         rows = [
-            {"item_id": item_id, "open": amount, "status": OPEN if amount > 0 else CLOSED}
-            for item_id, amount in changes.items()
+            (amount, OPEN if amount > 0 else CLOSED, item_id) for item_id, amount in changes.items()
         ]
-        for chunk in chunks(rows):
-            self._session.execute(_SET_OPEN, list(chunk))
+        self._session.flush()  # as the session's own statements see what it holds
+        if self._session.get_bind().dialect.name != "postgresql":
+            execute_tuples(self._session, _SET_OPEN, ("open", "status", "item_id"), rows)
+            return
+        # PostgreSQL: a statement per chunk, its rows as three arrays, not a statement per row.
+        dialect = self._session.get_bind().dialect
+        bind = _ITEMS.c.open_amount.type.bind_processor(dialect)
+        assert bind is not None
+        for chunk in chunks(rows):  # type: ignore[arg-type]
+            opens, statuses, ids = zip(*chunk, strict=True)
+            params = {
+                "opens": [bind(v) for v in opens],
+                "statuses": list(statuses),
+                "ids": list(ids),
+            }
+            self._session.execute(_SET_OPEN_POSTGRESQL, params)
 
     def add_to_open_amount(self, item_id: int, amount: Decimal) -> None:
         """Opens an item again by `amount` (a reversed payment's)."""
@@ -216,9 +238,9 @@ class IncomingRepository:
             cursor.execute(sql, params, prepare=False)
             return [row[0] for row in cursor]
 
-    def add_payments(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Inserts payments (mappings holding every one of PAYMENT_KEYS)."""
-        insert_rows(self._session, _PAYMENTS, PAYMENT_KEYS, rows)
+    def add_payments(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Inserts payments (each the values of PAYMENT_KEYS, in that order)."""
+        insert_tuples(self._session, _PAYMENTS, PAYMENT_KEYS, rows)
 
     def add_payment(self, row: Mapping[str, Any]) -> int:
         return int(
@@ -313,41 +335,72 @@ class IncomingRepository:
         now: datetime,
     ) -> list[int]:
         """Writes numbered vouchers and their lines; their ids, in order."""
-        rows = [
-            {
-                "company_id": company_id,
-                "year": voucher.ref.year,
-                "number": voucher.ref.number,
-                "day": voucher.day,
-                "text": voucher.text,
-                "posted_at": now,
-                "posted_by_id": posted_by_id,
-                "posted_by": posted_by[:200],
-            }
+        values = [
+            (
+                voucher.ref.year,
+                voucher.ref.number,
+                voucher.day,
+                voucher.text,
+                [_line_values(line) for line in voucher.lines],
+            )
             for voucher in vouchers
         ]
-        insert_rows(self._session, _VOUCHERS, _VOUCHER_KEYS, rows)
-        ids = self._voucher_ids(company_id, [voucher.ref for voucher in vouchers])
-        lines = [
-            _line_row(voucher_id, position, line)
-            for voucher_id, voucher in zip(ids, vouchers, strict=True)
-            for position, line in enumerate(voucher.lines, start=1)
+        return self.add_voucher_values(
+            company_id, values, posted_by_id=posted_by_id, posted_by=posted_by, now=now
+        )
+
+    def add_voucher_values(
+        self,
+        company_id: int,
+        vouchers: Sequence[VoucherValues],
+        *,
+        posted_by_id: int | None,
+        posted_by: str,
+        now: datetime,
+    ) -> list[int]:
+        """`add_vouchers` of vouchers given as values (a file's thousands, without an object
+        for each voucher and line); their ids, in order."""
+        who = posted_by[:200]
+        rows = [
+            (company_id, year, number, day, text, now, posted_by_id, who)
+            for year, number, day, text, _ in vouchers
         ]
-        insert_rows(self._session, _LINES, LINE_KEYS, lines)
+        insert_tuples(self._session, _VOUCHERS, _VOUCHER_KEYS, rows)
+        ids = self._voucher_ids(company_id, [(year, number) for year, number, *_ in vouchers])
+        lines = [
+            (
+                voucher_id,
+                position,
+                account,
+                debit,
+                credit,
+                currency,
+                in_currency,
+                text[:200],
+                *_party_values(party),
+                None,
+                None,
+            )
+            for voucher_id, voucher in zip(ids, vouchers, strict=True)
+            for position, (account, debit, credit, currency, in_currency, text, party) in enumerate(
+                voucher[4], start=1
+            )
+        ]
+        insert_tuples(self._session, _LINES, LINE_KEYS, lines)
         return ids
 
-    def _voucher_ids(self, company_id: int, refs: Sequence[VoucherRef]) -> list[int]:
-        """The ids of the company's vouchers with these numbers (read back by number, a range
-        per year: cheaper than an INSERT ... RETURNING of many rows)."""
-        found: dict[VoucherRef, int] = {}
-        for year in sorted({ref.year for ref in refs}):
-            numbers = [ref.number for ref in refs if ref.year == year]
+    def _voucher_ids(self, company_id: int, refs: Sequence[tuple[int, int]]) -> list[int]:
+        """The ids of the company's vouchers with these (year, number)s (read back by number, a
+        range per year: cheaper than an INSERT ... RETURNING of many rows)."""
+        found: dict[tuple[int, int], int] = {}
+        for year in sorted({year for year, _ in refs}):
+            numbers = [number for y, number in refs if y == year]
             query = select(_VOUCHERS.c.id, _VOUCHERS.c.number).where(
                 _VOUCHERS.c.company_id == company_id,
                 _VOUCHERS.c.year == year,
                 _VOUCHERS.c.number.between(min(numbers), max(numbers)),
             )
-            found.update({VoucherRef(year, n): vid for vid, n in self._session.execute(query)})
+            found.update({(year, n): vid for vid, n in self._session.execute(query)})
         return [found[ref] for ref in refs]
 
     def voucher_lines(self, voucher_id: int) -> tuple[VoucherLine, ...]:
@@ -433,24 +486,23 @@ def _unit(currency: str) -> Decimal:
     return Decimal(1).scaleb(-currency_exponent(currency))
 
 
-def _line_row(voucher_id: int, position: int, line: VoucherLine) -> dict[str, Any]:
-    party = line.party
-    return {
-        "voucher_id": voucher_id,
-        "position": position,
-        "account": line.account,
-        "debit": line.debit,
-        "credit": line.credit,
-        "currency": line.currency,
-        "amount_currency": line.amount_currency,
-        "text": line.text[:200],
-        "party_kind": None if party is None else party.kind,
-        "party_name": None if party is None else party.name,
-        "party_org_no": None if party is None else party.org_no,
-        "party_key": None if party is None else party.key,
-        "supplier_id": None,
-        "payment_id": None,
-    }
+def _line_values(line: VoucherLine) -> LineValues:
+    return (
+        line.account,
+        line.debit,
+        line.credit,
+        line.currency,
+        line.amount_currency,
+        line.text,
+        line.party,
+    )
+
+
+def _party_values(party: Party | None) -> tuple[str | None, str | None, str | None, str | None]:
+    """A line's party_kind, party_name, party_org_no and party_key."""
+    if party is None:
+        return (None, None, None, None)
+    return (party.kind, party.name, party.org_no, party.key)
 
 
 def _line(row: Any) -> VoucherLine:
@@ -481,28 +533,44 @@ _ITEM_COLUMNS = select(
 )
 # The items of a chunk of payments, with their amounts as stored (integer units): each Decimal
 # is made in one step (`_from_units`), for 100,000 items of a file.
-_ITEMS_BY_KID = (
-    select(
-        _ITEMS.c.id,
-        _ITEMS.c.kid,
-        _ITEMS.c.invoice_no,
-        _ITEMS.c.customer_name,
-        _ITEMS.c.customer_org_no,
-        type_coerce(_ITEMS.c.amount, BigInteger),
-        _ITEMS.c.currency,
-        _ITEMS.c.due_date,
-        type_coerce(_ITEMS.c.open_amount, BigInteger),
-    )
-    .where(
-        _ITEMS.c.company_id == bindparam("company"),
-        _ITEMS.c.kid.in_(bindparam("kids", expanding=True)),
-    )
-    .order_by(_ITEMS.c.id)
+_ITEMS_OF_KIDS = select(
+    _ITEMS.c.id,
+    _ITEMS.c.kid,
+    _ITEMS.c.invoice_no,
+    _ITEMS.c.customer_name,
+    _ITEMS.c.customer_org_no,
+    type_coerce(_ITEMS.c.amount, BigInteger),
+    _ITEMS.c.currency,
+    _ITEMS.c.due_date,
+    type_coerce(_ITEMS.c.open_amount, BigInteger),
+).order_by(_ITEMS.c.id)
+_ITEMS_BY_KID = _ITEMS_OF_KIDS.where(
+    _ITEMS.c.company_id == bindparam("company"),
+    _ITEMS.c.kid.in_(bindparam("kids", expanding=True)),
+)
+# PostgreSQL: the KIDs as one array (`kid = ANY(...)`), not a parameter each to parse and plan.
+_ITEMS_BY_KID_POSTGRESQL = _ITEMS_OF_KIDS.where(
+    _ITEMS.c.company_id == bindparam("company"),
+    _ITEMS.c.kid == func.any(bindparam("kids", type_=ARRAY(String))),
 )
 _SET_OPEN = (
     update(_ITEMS)
     .where(_ITEMS.c.id == bindparam("item_id"))
     .values(open_amount=bindparam("open"), status=bindparam("status"))
+)
+_CHANGED = (
+    func.unnest(
+        bindparam("opens", type_=ARRAY(BigInteger)),
+        bindparam("statuses", type_=ARRAY(String)),
+        bindparam("ids", type_=ARRAY(Integer)),
+    )
+    .table_valued("open", "status", "id")
+    .render_derived(name="changed")
+)
+_SET_OPEN_POSTGRESQL = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == _CHANGED.c.id)
+    .values(open_amount=_CHANGED.c.open, status=_CHANGED.c.status)
 )
 _KNOWN_KEYS = select(_PAYMENTS.c.key).where(
     _PAYMENTS.c.company_id == bindparam("company"),
