@@ -468,7 +468,9 @@ def details_filled(stored: PayeeDetails, offered: PayeeDetails) -> PayeeDetails:
 def _payee_detail(record: _Record, column: str) -> str | None:
     """A detail for payments abroad, stored as core.payee_details stores it, or the file refused
     with its reason."""
-    value, problem = check_field(column, record.text(column))
+    cell = record.values.get(column, "")
+    # The cell as typed: a refused character's position counts from where the cell starts.
+    value, problem = check_field(column, cell if isinstance(cell, str) else record.text(column))
     if problem is not None:
         record.reject(column, problem.message)
     return value

@@ -90,6 +90,7 @@ class Problem(StrEnum):
     """What can be wrong with one field."""
 
     TOO_LONG = "too_long"  # limit, got
+    WRITTEN_TOO_LONG = "written_too_long"  # limit, got: its length once spelled out (å → aa)
     CHARACTER = "character"  # code (hex), position
     COUNTRY = "country"  # typed
     COUNTRY_NAME = "country_name"  # typed, code: a name or alpha-3 code of a country
@@ -193,7 +194,7 @@ def check_field(name: str, typed: str) -> tuple[str | None, FieldProblem | None]
     if not text:
         return None, None  # cleared
     if name in _TEXT_FIELDS:
-        problem = _length(text, LIMITS[name]) or _unwritten(typed, text)
+        problem = _length(text, LIMITS[name]) or _unwritten(typed, text, limit=LIMITS[name])
         return (None, problem) if problem else (text, None)
     if name == "country":
         return _country(text)
@@ -316,15 +317,24 @@ def _character(typed: str, text: str) -> FieldProblem | None:
 
 
 def _unwritten(
-    typed: str, text: str, kind: PaymentType = PaymentType.CROSS_BORDER
+    typed: str, text: str, kind: PaymentType = PaymentType.CROSS_BORDER, *, limit: int | None = None
 ) -> FieldProblem | None:
     """A text a payment of `kind` (by default abroad, where the payee's details are written)
-    would not carry as typed: nothing in it the file keeps, or a character it would leave out
-    (named, counted from where the typed text starts)."""
+    would not carry as typed: nothing in it the file keeps, a character it would leave out
+    (named, counted from where the typed text starts), or (with the field's `limit`) more
+    characters once spelled out (å → aa) than the field holds: the file would cut it."""
     written = _as_written()(text, kind)
     if not written.has_words:
         return FieldProblem(Problem.NO_WORDS, "has no letters or digits a bank takes")
     if not written.dropped:
+        if limit is not None and len(written.text) > limit:
+            got = len(written.text)
+            return FieldProblem(
+                Problem.WRITTEN_TOO_LONG,
+                f"is written as {got} characters in the payment file (æ → ae, å → aa): at most "
+                f"{limit}",
+                {"limit": limit, "got": got},
+            )
         return None
     position, char = written.dropped[0]
     position += len(typed) - len(typed.lstrip())

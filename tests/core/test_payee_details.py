@@ -13,6 +13,7 @@ from paybot.core.payee_details import (
     PAYEE_FIELDS,
     PayeeDetailsInvalid,
     Problem,
+    check_field,
     check_payee_details,
     with_changes,
 )
@@ -77,7 +78,7 @@ def test_fields_not_given_are_left_out_and_empty_ones_clear() -> None:
 
 @pytest.mark.parametrize("name", TEXT_FIELDS)
 def test_texts_of_exactly_the_column_length_are_accepted(name: str) -> None:
-    text = "å" * LIMITS[name]
+    text = "é" * LIMITS[name]  # written without its accent: as long in the file
     assert check_payee_details({name: text}) == {name: text}
 
 
@@ -276,3 +277,27 @@ def test_without_payee_details_the_result_is_as_before() -> None:
         "reference_type": ReferenceType.MESSAGE,
         "reference": "Invoice 7",
     }
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("purpose_text", "å" * 35),
+        ("town", "Ærøskøbing Øster Åsgård Bygdeøy"),
+        ("post_code", "ÆØÅ-ÆØÅ-ÆØÅ"),
+    ],
+)
+def test_a_text_the_file_would_cut_after_spelling_it_out_is_refused(field: str, typed: str) -> None:
+    # Within its column as typed, longer once written (å -> aa): the file would cut what the
+    # signer saw, so it is refused, saying how long it is written.
+    value, problem = check_field(field, typed)
+    assert value is None and problem is not None
+    assert problem.kind is Problem.WRITTEN_TOO_LONG
+    assert problem.values["limit"] == LIMITS[field]
+    assert int(problem.values["got"]) > LIMITS[field]
+    assert "written" in problem.message
+
+
+def test_a_spelled_out_text_that_still_fits_is_kept_as_typed() -> None:
+    assert check_field("town", "Tromsø") == ("Tromsø", None)
+    assert check_field("purpose_text", "Varer fra Ærø") == ("Varer fra Ærø", None)

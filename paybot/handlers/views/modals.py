@@ -233,6 +233,9 @@ PAYEE_NAME_HINT = Phrase(
 # label of the field to fill in too.
 PROBLEMS = {
     Problem.TOO_LONG: Phrase("{message}", "høyst {limit} tegn (fikk {got})"),
+    Problem.WRITTEN_TOO_LONG: Phrase(
+        "{message}", "blir {got} tegn i betalingsfilen (æ → ae, å → aa): høyst {limit}"
+    ),
     Problem.CHARACTER: Phrase(
         "{message}", "tegnet U+{code} på plass {position} er ikke tillatt (kontrolltegn)"
     ),
