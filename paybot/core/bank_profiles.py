@@ -29,7 +29,7 @@ from types import MappingProxyType
 
 from paybot.core.banks import is_bank_named
 from paybot.core.errors import PaybotError
-from paybot.core.identifiers import account_problem, domestic_account
+from paybot.core.identifiers import account_problem, bic_for_iban, domestic_account
 from paybot.core.payment_types import ChargeBearer, PaymentType
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "CharacterSet",
     "UnknownBankProfile",
     "debtor_bic",
+    "held_by",
     "profile_for_bank",
     "profile_for_bic",
     "profile_named",
@@ -296,18 +297,19 @@ def debtor_bic(account: str | None) -> str | None:
     Bits' bank register as schwifty ships it; None for any other account, an invalid one, or a
     bank code the register does not know. Good for the company's account (the debtor agent) as
     for a payee's."""
-    from schwifty import IBAN
-    from schwifty.exceptions import SchwiftyException
     from stdnum.no import kontonr
 
     bban = domestic_account(account or "")
     if len(bban) != 11 or not bban.isdigit() or account_problem(bban) is not None:
         return None
-    try:
-        bic = IBAN(kontonr.to_iban(bban)).bic
-    except SchwiftyException:
-        return None
-    return None if bic is None else str(bic)
+    return bic_for_iban(kontonr.to_iban(bban))
+
+
+def held_by(account: str, bic: str | None) -> str | None:
+    """The BIC of the bank that holds the company's `account`: the one its bank code gives, else
+    `bic` (set by hand, for a bank the register does not know); a person may misname a bank,
+    the bank code does not."""
+    return debtor_bic(account) or bic
 
 
 class ProfileSource(StrEnum):
@@ -327,9 +329,9 @@ def account_profile(
     may misname), else the one of its bank's name, else the generic one."""
     if profile:
         return profile_named(profile), ProfileSource.SET
-    held_by = profile_for_bic(debtor_bic(account) or bic)
-    if held_by is not GENERIC:
-        return held_by, ProfileSource.BIC
+    holder = profile_for_bic(held_by(account, bic))
+    if holder is not GENERIC:
+        return holder, ProfileSource.BIC
     named = profile_for_bank(bank)
     if named is not GENERIC:
         return named, ProfileSource.NAME

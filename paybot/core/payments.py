@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -130,6 +131,12 @@ class PayeeDetails:
 
 
 NO_PAYEE_DETAILS = PayeeDetails()
+
+
+def payee_details(values: Sequence[str | None]) -> PayeeDetails:
+    """The details of these values, in PayeeDetails' order (a row's PAYEE_DETAILS columns); one
+    shared empty object for a payee without any, as most domestic payments are."""
+    return PayeeDetails(*values) if any(values) else NO_PAYEE_DETAILS
 
 
 @dataclass(frozen=True)

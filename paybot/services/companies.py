@@ -340,18 +340,18 @@ def _check_profile(name: str, account: BankAccountSettings, bic: str | None) -> 
     """A profile that names the account's bank's guide: its files would be refused otherwise.
     The bank is the one the account's bank code says, else the one `bic` (the BIC the account
     will have) names."""
-    from paybot.core.bank_profiles import UnknownBankProfile, debtor_bic, profile_named
+    from paybot.core.bank_profiles import UnknownBankProfile, held_by, profile_named
     from paybot.core.identifiers import format_account
 
     try:
         profile = profile_named(name)
     except UnknownBankProfile as refused:
         raise ValidationFailed({"profile": refused.user_message}) from None
-    held_by = debtor_bic(account.account) or bic
-    if held_by is not None and not profile.allows_debtor_bic(held_by):
+    holder = held_by(account.account, bic)
+    if holder is not None and not profile.allows_debtor_bic(holder):
         raise ValidationFailed(
             {
-                "profile": f"{format_account(account.account)} is held by {held_by}, not by "
+                "profile": f"{format_account(account.account)} is held by {holder}, not by "
                 f"{profile.display_name} ({', '.join(profile.bics)}): its files would name "
                 "another bank than the profile's"
             }

@@ -30,7 +30,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from paybot.core import alarms as alarm_texts
-from paybot.core.bank_profiles import BankProfile, account_profile, debtor_bic
+from paybot.core.bank_profiles import BankProfile, account_profile, held_by
 from paybot.core.bankfiles.model import (
     BankFileRejected,
     CreditTransfer,
@@ -637,9 +637,7 @@ def _order(
     blocks: dict[str, list[BatchLine]] = defaultdict(list)
     for line in lines:
         blocks[line.payment_info_id].append(line)
-    # The bank code says which bank holds a Norwegian account; a BIC set by hand (checked when
-    # set) names a bank the register does not know.
-    agent_bic = debtor_bic(account.account) or account.bic
+    agent_bic = held_by(account.account, account.bic)
     return PaymentOrder(
         message_id=batch.message_id,
         created_at=batch.created_at,

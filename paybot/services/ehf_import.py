@@ -19,13 +19,13 @@ from paybot.core.company import CompanyInfo
 from paybot.core.ehf import EhfDocument, RuleMessage
 from paybot.core.errors import ImportRejected, NotFound
 from paybot.core.identifiers import domestic_account
-from paybot.core.ledger_file import PAYEE_COLUMNS, details_filled
+from paybot.core.ledger_file import details_filled
 from paybot.core.money import format_plain
 from paybot.core.payments import NO_PAYEE_DETAILS, ReferenceType
 from paybot.core.policy import Actor
 from paybot.core.text import length_problem, text_problem
 from paybot.services.common import SYSTEM, audit, company_or_error
-from paybot.services.ledger import changed_groups, fill_payments, supplier_key
+from paybot.services.ledger import changed_columns, changed_groups, fill_payments, supplier_key
 from paybot.services.proposals import propose_new
 from paybot.store.uow import UnitOfWork
 
@@ -163,7 +163,7 @@ def _fill_supplier_details(
         if registered is not None and registered != paid_to:
             offered = replace(offered, bic=None)
     details = details_filled(stored, offered)
-    changed = [c for c in PAYEE_COLUMNS if getattr(stored, c) != getattr(details, c)]
+    changed = changed_columns(stored, details)
     if not changed:
         return []
     after = {column: getattr(details, column) for column in changed}

@@ -169,7 +169,7 @@ def _update_supplier(
     when only the name or account changed)."""
     supplier_id, name, _, account = existing
     details = details_given(stored, row.details)
-    changed = _changed_columns(stored, details)
+    changed = changed_columns(stored, details)
     if (name, account) == (row.name, row.account) and not changed:
         return None
     before: dict[str, Any] = {"name": name, "registered_account": account}
@@ -190,7 +190,8 @@ def _update_supplier(
     return changed_groups(stored, details)
 
 
-def _changed_columns(before: PayeeDetails, after: PayeeDetails) -> list[str]:
+def changed_columns(before: PayeeDetails, after: PayeeDetails) -> list[str]:
+    """The details' names whose values differ."""
     return [c for c in PAYEE_COLUMNS if getattr(before, c) != getattr(after, c)]
 
 
@@ -220,7 +221,7 @@ def fill_payments(
     filled = 0
     for payment in uow.ledger.payments_to_fill(offers):
         details = details_filled(payment.details, offers[payment.supplier_id])
-        changed = _changed_columns(payment.details, details)
+        changed = changed_columns(payment.details, details)
         if not changed:
             continue
         values: dict[str, Any] = {column: getattr(details, column) for column in changed}

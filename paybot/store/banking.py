@@ -12,7 +12,7 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType
+from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType, payee_details
 from paybot.core.sends import SendState
 from paybot.core.states import PaymentStatus
 from paybot.store.models import (
@@ -25,7 +25,7 @@ from paybot.store.models import (
     ReturnFile,
     Signature,
 )
-from paybot.store.tables import PAYEE_DETAILS
+from paybot.store.tables import payee_values
 
 _BATCH_PAYMENTS = cast(Table, BatchPayment.__table__)
 
@@ -164,7 +164,7 @@ class BankRepository:
                 reference=p.reference,
                 invoice_no=invoice_no,
                 signed_at=p.signed_at,
-                payee_details=payee_details(p),
+                payee_details=_payee_details(p),
                 urgent=p.urgent,
             )
             for p, invoice_no in self._session.execute(query)
@@ -585,13 +585,12 @@ def _line(line: BatchPayment, payment: Payment, invoice_no: str | None) -> Batch
         reference_type=ReferenceType(payment.reference_type),
         reference=payment.reference,
         invoice_no=invoice_no,
-        payee_details=payee_details(payment),
+        payee_details=_payee_details(payment),
         urgent=payment.urgent,
         uetr=line.uetr,
     )
 
 
-def payee_details(payment: Payment) -> PayeeDetails:
+def _payee_details(payment: Payment) -> PayeeDetails:
     """The payee's details of a payment row (store.tables.PAYEE_DETAILS)."""
-    values = [getattr(payment, name) for name in PAYEE_DETAILS]
-    return PayeeDetails(*values) if any(values) else NO_PAYEE_DETAILS
+    return payee_details(payee_values(payment))

@@ -20,11 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from paybot.core.flags import PaymentFacts, SupplierFacts
-from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType
+from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType, payee_details
 from paybot.core.states import PaymentStatus
+from paybot.store import tables
 from paybot.store.bulk import chunks, insert_rows
 from paybot.store.models import OpenItem, Payment, Supplier
-from paybot.store.tables import PAYEE_DETAILS
+from paybot.store.tables import payee_columns
 
 # Core table for bulk statements: the ORM's bulk paths cost several times more per row.
 _OPEN_ITEMS = cast(Table, OpenItem.__table__)
@@ -85,7 +86,7 @@ class LedgerRepository:
         payments and items may still refer to the supplier): a fill that read them empty cannot
         overwrite what a racing import sets meanwhile.
         """
-        query = select(Supplier.id, *(Supplier.__table__.c[name] for name in PAYEE_DETAILS)).where(
+        query = select(Supplier.id, *payee_columns(tables.suppliers)).where(
             Supplier.company_id == company_id
         )
         if supplier_ids is not None:
@@ -93,7 +94,7 @@ class LedgerRepository:
         if lock:
             query = query.order_by(Supplier.id).with_for_update(key_share=True)
         return {
-            supplier_id: PayeeDetails(*details) if any(details) else NO_PAYEE_DETAILS
+            supplier_id: payee_details(details)
             for supplier_id, *details in self._session.execute(query)
         }
 
@@ -111,7 +112,7 @@ class LedgerRepository:
                 Payment.version,
                 Payment.signature_round,
                 Payment.approved_by_id,
-                *(Payment.__table__.c[name] for name in PAYEE_DETAILS),
+                *payee_columns(tables.payments),
             )
             .where(
                 Payment.supplier_id.in_(ids),
@@ -127,7 +128,7 @@ class LedgerRepository:
                 version,
                 signature_round,
                 approver is not None,
-                PayeeDetails(*details),
+                payee_details(details),
             )
             for payment_id, supplier_id, version, signature_round, approver, *details in (
                 self._session.execute(query)

@@ -6,22 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from paybot.core.payments import (
-    NO_PAYEE_DETAILS,
-    Flag,
-    PayeeDetails,
-    PaymentView,
-    Reason,
-    ReferenceType,
-)
+from paybot.core.payments import Flag, PaymentView, Reason, ReferenceType, payee_details
 from paybot.core.states import PaymentStatus
-from paybot.store.tables import PAYEE_DETAILS, companies, open_items, payments
+from paybot.store.tables import companies, open_items, payee_columns, payee_values, payments
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -156,13 +148,12 @@ _VIEW_COLUMNS = (
     _PAYMENT.bank_text,
     _PAYMENT.updated_at,
     _PAYMENT.editors,
-    *(_PAYMENT[name] for name in PAYEE_DETAILS),
+    *payee_columns(payments),
     _PAYMENT.urgent,
     companies.c.org_no,
     open_items.c.voucher_no,
     open_items.c.invoice_no,
 )
-_PAYEE_VALUES = attrgetter(*PAYEE_DETAILS)
 _STATUS_BY_VALUE = {status.value: status for status in PaymentStatus}
 _REFERENCE_TYPE_BY_VALUE = {kind.value: kind for kind in ReferenceType}
 
@@ -205,11 +196,6 @@ def to_view(row: Any) -> PaymentView:
         bank_text=row.bank_text,
         updated_at=row.updated_at,
         editors=tuple(row.editors or ()),
-        payee_details=_payee_details(row),
+        payee_details=payee_details(payee_values(row)),
         urgent=bool(row.urgent),
     )
-
-
-def _payee_details(row: Any) -> PayeeDetails:
-    values = _PAYEE_VALUES(row)
-    return PayeeDetails(*values) if any(values) else NO_PAYEE_DETAILS

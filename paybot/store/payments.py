@@ -11,13 +11,13 @@ from sqlalchemy import Table, Update, bindparam, func, insert, literal, select, 
 from sqlalchemy.orm import Session
 
 from paybot.core.flags import PaymentFacts
-from paybot.core.payments import NO_PAYEE_DETAILS, Flag, PayeeDetails, PaymentView, ReferenceType
+from paybot.core.payments import Flag, PaymentView, ReferenceType, payee_details
 from paybot.core.search_query import SearchQuery
 from paybot.core.states import PaymentStatus
 from paybot.store.bulk import chunks, id_chunks
 from paybot.store.models import OpenItem, Payment, Supplier
 from paybot.store.payment_search import list_conditions, to_view, view_query
-from paybot.store.tables import PAYEE_DETAILS
+from paybot.store.tables import payee_columns
 from paybot.store.tables import suppliers as _SUPPLIERS
 
 # Core table for bulk statements: the ORM's bulk paths cost several times more per row.
@@ -46,7 +46,7 @@ _PROPOSE = insert(_PAYMENTS).from_select(
         _PAYMENTS.c.editors,
         _PAYMENTS.c.created_at,
         _PAYMENTS.c.updated_at,
-        *(_PAYMENTS.c[name] for name in PAYEE_DETAILS),
+        *payee_columns(_PAYMENTS),
     ],
     select(
         bindparam("company_id", type_=_PAYMENTS.c.company_id.type),
@@ -68,7 +68,7 @@ _PROPOSE = insert(_PAYMENTS).from_select(
         literal([], _PAYMENTS.c.editors.type),
         bindparam("now", type_=_PAYMENTS.c.created_at.type),
         bindparam("now", type_=_PAYMENTS.c.updated_at.type),
-        *(_SUPPLIERS.c[name] for name in PAYEE_DETAILS),
+        *payee_columns(_SUPPLIERS),
     )
     .join(Supplier, Supplier.id == OpenItem.supplier_id)
     .where(OpenItem.id.in_(bindparam("ids", expanding=True)))
@@ -146,7 +146,7 @@ class PaymentRepository:
                 Payment.reference,
                 OpenItem.invoice_no,
                 Payment.payee,
-                *(_PAYMENTS.c[name] for name in PAYEE_DETAILS),
+                *payee_columns(_PAYMENTS),
             )
             .join(OpenItem, OpenItem.id == Payment.open_item_id)
             .where(Payment.company_id == company_id)
@@ -187,7 +187,7 @@ class PaymentRepository:
                 invoice_no,
                 status is not deleted,
                 # Most payments are domestic, without any: they share one empty object.
-                PayeeDetails(*details) if any(details) else NO_PAYEE_DETAILS,
+                payee_details(details),
                 payee,
             )
             result.append((payment_id, status, flag, reasons, facts))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -109,6 +110,15 @@ PAYEE_DETAILS = (
     "purpose_code",
     "purpose_text",
 )
+
+
+def payee_columns(table: Table) -> tuple[Column[Any], ...]:
+    """The PAYEE_DETAILS columns of `table` (suppliers or payments), in PayeeDetails' order."""
+    return tuple(table.c[name] for name in PAYEE_DETAILS)
+
+
+# A row's (or a mapped object's) PAYEE_DETAILS values, in PayeeDetails' order.
+payee_values = attrgetter(*PAYEE_DETAILS)
 
 
 def _payee_details() -> list[Column[Any]]:
