@@ -7,6 +7,10 @@ from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 
+# The amount (in NOK, or its equivalent) above which a payment abroad needs its purpose reported
+# to the Currency Register (Valutaregisteret): the default of the company setting.
+REPORTING_THRESHOLD_NOK = Decimal("100000")
+
 
 class DispatchTiming(StrEnum):
     """When signed (Due) payments are sent to the bank."""
@@ -59,4 +63,4 @@ class CompanyInfo:
     # (øreavrunding), in the company's currency.
     rounding_tolerance: Decimal = Decimal(0)
     # Payments abroad above this many NOK carry their purpose (the Currency Register).
-    reporting_threshold: Decimal = Decimal(100000)
+    reporting_threshold: Decimal = REPORTING_THRESHOLD_NOK

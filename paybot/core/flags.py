@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
+from paybot.core.company import REPORTING_THRESHOLD_NOK
 from paybot.core.identifiers import (
     account_problem,
     compact_account,
@@ -17,13 +18,7 @@ from paybot.core.identifiers import (
     kid_problem,
 )
 from paybot.core.money import is_iso_currency
-from paybot.core.payment_types import (
-    REPORTING_THRESHOLD_NOK,
-    PaymentType,
-    is_abroad,
-    needs_purpose,
-    payment_type,
-)
+from paybot.core.payment_types import PaymentType, is_abroad, needs_purpose, payment_type
 from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, Reason, ReferenceType
 
 if TYPE_CHECKING:

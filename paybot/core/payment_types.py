@@ -11,11 +11,8 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 
+from paybot.core.company import REPORTING_THRESHOLD_NOK
 from paybot.core.identifiers import compact_account, is_iban_like
-
-# The amount (in NOK, or its equivalent) above which a payment abroad needs its purpose reported
-# to the Currency Register (Valutaregisteret): the default of the company setting.
-REPORTING_THRESHOLD_NOK = Decimal("100000")
 
 
 class PaymentType(StrEnum):

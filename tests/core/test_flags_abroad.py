@@ -9,13 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from paybot.core.company import REPORTING_THRESHOLD_NOK
 from paybot.core.flags import PaymentFacts, Reporting, assess, completeness_reasons
-from paybot.core.payment_types import (
-    REPORTING_THRESHOLD_NOK,
-    PaymentType,
-    is_abroad,
-    payment_type,
-)
+from paybot.core.payment_types import PaymentType, is_abroad, payment_type
 from paybot.core.payments import Flag, PayeeDetails, Reason, ReferenceType, flag_for
 
 ABROAD = frozenset({Reason.MISSING_ADDRESS, Reason.MISSING_BIC, Reason.MISSING_PURPOSE})
