@@ -524,14 +524,17 @@ def _unwritable(
     company: CompanyInfo, account: BankAccountSettings, batch: BatchInfo, lines: Sequence[BatchLine]
 ) -> dict[int, str]:
     """The payments of a refused file that no file could carry, each written alone: payment
-    id -> why. (Only when a file is refused: a good run writes each payment once.)"""
+    id -> why. Only a problem of the payment itself counts (the writer names its EndToEndId);
+    one of the company's settings refuses every file, and fails no payment. (Only when a file is
+    refused: a good run writes each payment once.)"""
     profile, version = bank_profile(account), Pain001Version(batch.file_format)
     problems = {}
     for line in lines:
         try:
             write_pain001(_order(company, account, batch, [line]), io.BytesIO(), version, profile)
         except BankFileRejected as exc:
-            problems[line.payment_id] = exc.problem
+            if exc.end_to_end_id == line.end_to_end_id:
+                problems[line.payment_id] = exc.problem
     return problems
 
 

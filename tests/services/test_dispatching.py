@@ -577,3 +577,24 @@ def test_a_payment_the_writer_refuses_fails_alone_and_the_others_go_at_once(
     again = bank.dispatch(uow, LATER + timedelta(minutes=1))
     assert (again.sent, again.refused) == ([], [])
     assert len(bank.uploaded()) == 1
+
+
+def test_a_file_refused_for_the_companys_own_settings_fails_no_payment(
+    uow: UnitOfWork, engine: Engine, phone: Authenticator, bank: Bank
+) -> None:
+    timing(uow, DispatchTiming.IMMEDIATE)
+    ids = signed(uow, phone, {}, {})
+    # Another bank's profile for the company's account, set behind paybot's back: every file is
+    # refused, whichever payments it holds. That is no payment's fault: none is failed for it.
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE company_bank_accounts SET profile = 'dnb'"))
+
+    result = bank.dispatch(uow, LATER)
+
+    [batch] = batches(engine)
+    assert batch["status"] == "invalid" and "DNB" in batch["error"]
+    assert result.refused == [(batch["message_id"], batch["error"])]
+    for payment_id in ids:
+        payment = view(uow, payment_id)
+        assert (payment.status, payment.batch_id) == (PaymentStatus.DUE, None)
+    assert rows(engine, "SELECT kind FROM alarms") == []

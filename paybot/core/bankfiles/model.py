@@ -17,8 +17,18 @@ class BankFileRejected(PaybotError):
 
     code = "bank_file_rejected"
 
-    def __init__(self, source: str, problem: str, line: int | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        problem: str,
+        line: int | None = None,
+        *,
+        end_to_end_id: str | None = None,
+    ) -> None:
         self.source, self.problem, self.line = source, problem, line
+        # The payment at fault, where the problem is the payment's own (not the file's, the
+        # block's or the company's): it alone could not go in any file.
+        self.end_to_end_id = end_to_end_id
         where = f"{source}:{line}" if line is not None else source
         super().__init__(f"{where}: {problem}")
 

@@ -298,7 +298,11 @@ def _check_block(seen: _Seen, block: PaymentBlock, profile: BankProfile) -> _Blo
     kind: PaymentType | None = None
     at_home = profile.domestic_characters.characters
     for transfer in block.transfers:
-        transfer_kind = _check_transfer(seen, transfer, at_home)
+        try:
+            transfer_kind = _check_transfer(seen, transfer, at_home)
+        except BankFileRejected as refused:
+            refused.end_to_end_id = transfer.end_to_end_id  # this payment's own problem
+            raise
         if kind is None:
             kind = transfer_kind
         elif transfer_kind is not kind:
