@@ -107,3 +107,12 @@ def unwritable(payment_id: int, batch: int, problem: str) -> str:
         f"Payment {payment_id} could not be written into batch {batch}'s file ({problem}): it "
         "was taken out and is Failed, to fix and sign again; the batch's other payments went on."
     )
+
+
+def file_refused(batch: int, payments: int, problem: str) -> str:
+    return (
+        f"Batch {batch}'s file was refused before it left ({problem}): the company's own "
+        f"settings, not a payment, are at fault. Its {payments} payment(s) stay Due and nothing "
+        "is sent until the settings are fixed (`paybot bank show`, `paybot bank set`); paybot "
+        "tries again at every dispatch."
+    )

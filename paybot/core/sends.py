@@ -79,6 +79,7 @@ class AlarmKind(StrEnum):
     UPLOAD_UNKNOWN = "upload_unknown"  # an upload broke off: the bank may or may not have it
     FOREIGN = "foreign"  # a return file named payments of another account or company
     UNWRITABLE = "unwritable"  # a payment no bank file could carry: taken out, Failed
+    FILE_REFUSED = "file_refused"  # no file leaves for the company's settings: nothing is sent
 
 
 class Effect(StrEnum):

@@ -294,7 +294,8 @@ def _finish(
             validate_file(path, batch.file_format, options.schema_folder)
         except BankFileRejected as exc:
             culprits = _unwritable(company, account, batch, lines)
-            _refuse(uow, company, batch, exc.user_message, now, actor, culprits)
+            today = now.astimezone(options.zone).date()
+            _refuse(uow, company, batch, exc.user_message, now, today, actor, culprits, len(lines))
             result.refused.append((batch.message_id, exc.user_message))
             return bool(culprits) and len(culprits) < len(lines)
         with uow:
@@ -544,14 +545,34 @@ def _refuse(
     batch: BatchInfo,
     error: str,
     now: datetime,
+    today: date,
     actor: Actor,
     culprits: dict[int, str],
+    payments: int,
 ) -> None:
     """An invalid file never leaves: the batch is closed. Its payments that no file could carry
-    are Failed, each with an alarm, for a person to fix; the others stay Due, unclaimed."""
+    are Failed, each with an alarm, for a person to fix; the others stay Due, unclaimed. A file
+    refused for none of its payments (the company's own settings) sends nothing until a person
+    fixes them: that is an alarm too, once a day while it lasts, as the file is tried each run."""
     applied = answers.Applied()
     with uow:
         uow.bank.lock_company(company.id)
+        if not culprits:
+            # Each run's file has its own message id, which the error names: one key for it.
+            same = error.replace(batch.message_id, "*")
+            digest = hashlib.sha256(same.encode()).hexdigest()[:16]
+            answers.raise_alarm(
+                uow,
+                applied,
+                key=f"file_refused:{company.id}:{today.isoformat()}:{digest}",
+                company_id=company.id,
+                kind=AlarmKind.FILE_REFUSED,
+                message=alarm_texts.file_refused(batch.number, payments, error),
+                details={"batch": batch.number, "error": error, "waiting": payments},
+                now=now,
+                batch_id=batch.id,
+                actor=actor,
+            )
         moved = uow.bank.fail_unwritable(batch.id, culprits, now)
         for payment_id, version in moved:
             why = culprits[payment_id]

@@ -187,3 +187,31 @@ def test_the_netbank_showing_no_money_left_keeps_the_payment_failed_to_sign_agai
     shown = cli.payment(silent)
     assert (shown["status"], shown["failure"]["kind"]) == ("failed", "checked_not_left")
     assert "did not leave" in shown["failure"]["reason"]
+
+
+def test_a_file_the_companys_own_settings_refuse_sends_nothing_and_says_so_once_a_day(
+    acme: dict[str, int], cli: Cli
+) -> None:
+    # The outgoing account's bank code is one the register does not know; its profile is DNB's,
+    # but no BIC says who holds it: every file is refused, whichever payments it holds.
+    unknown = "99990000006"
+    cli("bank", "add", "--company", ORG, "--account", unknown, "--outgoing")
+    cli("bank", "set", "--company", ORG, "--account", unknown, "--gateway", "sandbox")
+    cli("bank", "set", "--company", ORG, "--account", unknown, "--profile", "dnb")
+    cli("bank", "set", "--company", ORG, "--account", ACCOUNT, "--no-outgoing")
+    paid = acme["1001"]
+    sign(cli, paid)
+
+    for minute in range(3):
+        said = cli("dispatch", "--now", f"2026-11-23T12:0{minute}", ok=False)
+        assert "Did not send PAYBOT-B" in said
+    assert cli.payment(paid)["status"] == "due"
+    alarms = cli.json("audit", "log", "--action", "alarm.")
+    assert [event["action"] for event in alarms["events"]] == ["alarm.file_refused"]
+    assert (
+        "nothing is sent until the settings are fixed" in alarms["events"][0]["details"]["message"]
+    )
+
+    cli("bank", "set", "--company", ORG, "--account", unknown, "--bic", "DNBANOKK")
+    assert "Sent batch 4 of" in cli("dispatch", "--now", "2026-11-23T12:03")
+    assert cli.payment(paid)["status"] == "processing"

@@ -4,6 +4,7 @@ Norwegian banking days), the batch and its pain.001 file, and files that must ne
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import count
@@ -597,4 +598,16 @@ def test_a_file_refused_for_the_companys_own_settings_fails_no_payment(
     for payment_id in ids:
         payment = view(uow, payment_id)
         assert (payment.status, payment.batch_id) == (PaymentStatus.DUE, None)
-    assert rows(engine, "SELECT kind FROM alarms") == []
+    # Nothing leaves until a person fixes the settings: the alerts channel is told, once a day
+    # while it lasts, not once a minute.
+    [alarm] = rows(engine, "SELECT kind, batch_id, payment_id, details FROM alarms")
+    assert (alarm["kind"], alarm["payment_id"]) == ("file_refused", None)
+    details = alarm["details"]
+    details = details if isinstance(details, dict) else json.loads(details)
+    assert details["waiting"] == 2 and "DNB" in details["error"]
+    for minutes in (1, 2, 60):
+        assert bank.dispatch(uow, LATER + timedelta(minutes=minutes)).refused
+    assert len(rows(engine, "SELECT id FROM alarms")) == 1
+    assert bank.dispatch(uow, LATER + timedelta(days=1)).refused
+    assert len(rows(engine, "SELECT id FROM alarms")) == 2
+    assert bank.uploaded() == []

@@ -99,6 +99,14 @@ ALARMS: dict[AlarmKind, Phrase] = {
         "({error}). Den ble tatt ut av bunt {batch} og er feilet: rett den og signer på nytt. De "
         "andre betalingene gikk videre.",
     ),
+    AlarmKind.FILE_REFUSED: Phrase(
+        "⛔ No payment file could be written for the bank ({error}). That is a setting of the "
+        "company's, not a payment's: {waiting} signed payment(s) wait, and nothing is sent until "
+        "it is fixed (`paybot bank show`). paybot tries again every minute.",
+        "⛔ Ingen betalingsfil kunne skrives til banken ({error}). Det er en innstilling for "
+        "selskapet, ikke en betaling: {waiting} signerte betaling(er) venter, og ingenting sendes "
+        "før den er rettet (`paybot bank show`). paybot prøver igjen hvert minutt.",
+    ),
     AlarmKind.FOREIGN: Phrase(
         "⚠️ The bank file {file} names payments it cannot speak for ({why}): {references}. "
         "Nothing was applied for them.",
@@ -210,6 +218,7 @@ def alarm_sentence(alert: Alert, language: Language) -> str:
         "live": escape(", ".join(map(str, details.get("live") or []))),
         "batch": details.get("batch", ""),
         "attempts": details.get("attempts", ""),
+        "waiting": details.get("waiting", ""),
         "error": escape(str(details.get("error") or details.get("why") or "")),
         "file": escape(str(details.get("file", ""))),
         "why": escape(str(details.get("why", ""))),
