@@ -55,6 +55,7 @@ def add_company(
     if errors:
         raise ValidationFailed(errors)
     compact = compact_account(account)
+    _refuse_unnamed_bank_profile(compact, profile=None, bank=bank, bic=None)  # it sends
     with uow:
         if uow.companies.exists(org_no):
             raise ValidationFailed(
@@ -272,6 +273,7 @@ def set_bank_account(
             values = {**values, "sandbox": {**matches[0].sandbox, **values["sandbox"]}}
         if values:
             uow.bank.update_account(matches[0].id, values)
+        _refuse_unnamed_bank(uow.bank.account(matches[0].id))
         if "tax_withholding" in values or "bank" in values:
             reflag(uow, company.id)  # payments to a tax-withholding account may turn red
         audit(
@@ -358,6 +360,36 @@ def _check_profile(name: str, account: BankAccountSettings, bic: str | None) -> 
         )
 
 
+def _refuse_unnamed_bank(account: BankAccountSettings) -> None:
+    """An account with the agreement for payments out must be one whose files can name its
+    bank (see _refuse_unnamed_bank_profile)."""
+    if account.outgoing:
+        _refuse_unnamed_bank_profile(
+            account.account, profile=account.profile, bank=account.bank, bic=account.bic
+        )
+
+
+def _refuse_unnamed_bank_profile(
+    account: str, *, profile: str | None, bank: str | None, bic: str | None
+) -> None:
+    """A named bank's guide writes the bank's BIC as the debtor agent: where neither the
+    account's bank code (the register) nor a BIC set says it, every file of the account would
+    be refused at dispatch and nothing sent. Said when the setting is made instead."""
+    from paybot.core.bank_profiles import account_profile, held_by
+    from paybot.core.identifiers import format_account
+
+    chosen, _ = account_profile(profile, bank=bank, bic=bic, account=account)
+    if chosen.debtor_agent_not_provided or held_by(account, bic) is not None:
+        return
+    raise ValidationFailed(
+        {
+            "bic": f"{format_account(account)}: its bank code is not in the bank register and no "
+            f"BIC is set, but {chosen.display_name}'s files name the bank by its BIC: give it "
+            f"(--bic {chosen.bics[0]}), or choose the generic profile (--profile generic)"
+        }
+    )
+
+
 def _refuse_second_tax_account(uow: UnitOfWork, company: CompanyInfo, account: str) -> None:
     """A company has one tax-withholding account (skattetrekkskonto) at most."""
     others = [a.account for a in uow.bank.accounts(company.id) if a.tax_withholding]
@@ -414,6 +446,8 @@ def add_bank_account(
             "gl_account": uow.postings.accounts(company.id)[AccountRole.BANK],
             "tax_withholding": tax_withholding,
         }
+        if outgoing:
+            _refuse_unnamed_bank_profile(compact, profile=None, bank=bank, bic=None)
         uow.bank.add_account(company.id, values)
         audit(
             uow,

@@ -75,10 +75,10 @@ def test_the_bic_the_bank_code_says_is_taken_with_or_without_its_branch(company:
 
 def test_a_bic_is_no_way_around_the_profiles_check(company: None) -> None:
     # Where the register does not know the bank code, the BIC given decides whose bank it is.
-    bank_set(UNKNOWN_BANK, "--profile", "dnb")
+    bank_set(UNKNOWN_BANK, "--profile", "dnb", "--bic", "DNBANOKK")
     said = bank_set(UNKNOWN_BANK, "--bic", "NDEANOKK", ok=False)
     assert "9999.00.00006 is held by NDEANOKK, not by DNB" in said
-    assert shown(UNKNOWN_BANK)["bic"] is None
+    assert shown(UNKNOWN_BANK)["bic"] == "DNBANOKK"
     said = bank_set(UNKNOWN_BANK, "--bic", "NDEANOKK", "--profile", "dnb", ok=False)
     assert "not by DNB" in said
     # Together with a profile of its own bank, it is taken.
@@ -93,5 +93,35 @@ def test_bank_list_says_the_profile_in_effect(company: None) -> None:
     dnb, unknown = run("bank", "list").splitlines()
     assert "bank profile dnb (the bank that holds the account)" in dnb
     assert "bank profile generic (no profile for this bank)" in unknown
-    bank_set(UNKNOWN_BANK, "--profile", "handelsbanken")
+    bank_set(UNKNOWN_BANK, "--profile", "handelsbanken", "--bic", "SHEDNO22")
     assert "bank profile handelsbanken (set)" in run("bank", "list").splitlines()[1]
+
+
+def test_an_outgoing_account_whose_bank_no_register_or_bic_names_takes_no_banks_profile(
+    company: None,
+) -> None:
+    # A named bank's files name the bank by its BIC: with neither the register nor a BIC to
+    # say it, every file would be refused and nothing sent. Said now, not at the first dispatch.
+    said = bank_set(UNKNOWN_BANK, "--profile", "dnb", ok=False)
+    assert "9999.00.00006" in said and "--bic" in said
+    assert shown(UNKNOWN_BANK)["profile"] == "generic"
+    said = bank_set(UNKNOWN_BANK, "--bank", "DNB", ok=False)  # the name would choose DNB's
+    assert "--bic" in said and shown(UNKNOWN_BANK)["bank"] is None
+    bank_set(UNKNOWN_BANK, "--profile", "dnb", "--bic", "DNBANOKK")
+    said = bank_set(UNKNOWN_BANK, "--bic", "", ok=False)  # clearing it would leave files unnamed
+    assert "--bic" in said and shown(UNKNOWN_BANK)["bic"] == "DNBANOKK"
+    # The generic profile names no bank: it needs no BIC.
+    bank_set(UNKNOWN_BANK, "--profile", "generic", "--bic", "")
+    assert (shown(UNKNOWN_BANK)["profile"], shown(UNKNOWN_BANK)["bic"]) == ("generic", None)
+
+
+def test_an_account_for_payments_in_only_needs_no_bic_until_it_sends(company: None) -> None:
+    other = "99990000014"
+    run("bank", "add", "--company", ORG, "--account", other, "--bank", "DNB", "--incoming")
+    said = bank_set(other, "--outgoing", ok=False)
+    assert "--bic" in said and shown(other)["outgoing"] is False
+    said = run(
+        "bank", "add", "--company", ORG, "--account", "99990000022", "--bank", "DNB",
+        "--outgoing", ok=False,
+    )  # fmt: skip
+    assert "--bic" in said

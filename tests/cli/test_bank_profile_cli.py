@@ -77,7 +77,9 @@ def test_a_profile_of_another_bank_is_refused_and_nothing_changes(company: None)
 def test_an_account_at_a_bank_without_a_profile_takes_its_names_or_the_generic_one(
     company: None,
 ) -> None:
-    run("bank", "add", "--company", ORG, "--account", UNKNOWN_BANK, "--outgoing")
+    # For payments in only: a bank's name alone chooses its profile (an account that sends
+    # needs the BIC as well: test_bank_bic_cli).
+    run("bank", "add", "--company", ORG, "--account", UNKNOWN_BANK, "--incoming")
     assert shown(UNKNOWN_BANK)["profile"] == "generic"
     assert shown(UNKNOWN_BANK)["profile_source"] == "default"
     run("bank", "set", "--company", ORG, "--account", UNKNOWN_BANK, "--bank", "Handelsbanken")
