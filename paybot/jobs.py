@@ -24,7 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from paybot.container import Container, container
 from paybot.core.errors import PaybotError
 from paybot.handlers import alerting, cards, incoming, proposal_posts
-from paybot.services import dispatching, ehf_inbox, returns
+from paybot.services import dispatching, ehf_inbox, returns, slack_records
 from paybot.store.leases import RENEW_EVERY, Lease, lease_for
 
 log = logging.getLogger("paybot.jobs")
@@ -93,6 +93,19 @@ def check_missing_returns(parts: Container | None = None) -> str:
         log.warning("no answer from the bank for payments %s: now Failed", late)
         _show_moved(parts, late)
     return f"{len(late)} payment(s) without an answer failed"
+
+
+def prune_claims(parts: Container | None = None) -> str:
+    """Forgets the once-only claims that nothing can claim again (slack_records.RETENTION: Slack
+    events after days, a day's posts once the day is long past); alert claims are kept."""
+    parts = parts or container()
+    pruned = slack_records.prune_claims(parts.checked_uow(), now=parts.clock())
+    if pruned.total:
+        log.info(
+            "pruned claims: %s",
+            ", ".join(f"{n} {prefix.rstrip(':')}" for prefix, n in pruned.counts.items() if n),
+        )
+    return f"{pruned.total} claim(s) pruned"
 
 
 def _show_moved(parts: Container, payment_ids: list[int]) -> None:
@@ -206,6 +219,7 @@ JOBS: dict[str, tuple[Job, timedelta]] = {
     "read_ehf_inbox": (read_ehf_inbox, timedelta(minutes=1)),
     "poll_returns": (poll_returns, timedelta(minutes=5)),
     "check_missing_returns": (check_missing_returns, timedelta(minutes=15)),
+    "prune_claims": (prune_claims, timedelta(days=1)),
 }
 
 

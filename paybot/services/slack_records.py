@@ -18,6 +18,40 @@ from paybot.store.uow import UnitOfWork
 
 # A claim whose process died before finishing may be taken over after this long.
 STALE_CLAIM = timedelta(minutes=10)
+# The shortest a claim is kept: past the end of its business day in any time zone, and past any
+# takeover of an unfinished claim (STALE_CLAIM, a little more for a long post).
+MIN_KEEP = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Claims whose key starts with `prefix` are forgotten `keep` after they were last claimed."""
+
+    prefix: str
+    keep: timedelta
+
+    def __post_init__(self) -> None:
+        if self.keep < MIN_KEEP:
+            raise ValueError(f"a claim is kept at least {MIN_KEEP}, not {self.keep}")
+
+
+# How long each kind of claim is kept: past the last moment anything could claim its key again.
+# A key no rule names is kept for good, and so is every alert's (`alert:`): the alerts channel's
+# queries (store/alert_queries.py) take a missing claim for "not announced yet", and a failed
+# payment, an alarm or a paid batch stays one: its alert, pruned, would be announced again. They
+# come a few per payment, not one per request.
+RETENTION = (
+    # Slack delivers an event again within about 5 minutes (and signs each delivery for 5);
+    # an event's claim is never taken over (handlers/middleware.py).
+    Retention("event:", timedelta(days=3)),
+    # A day's post is claimed, and taken over, only with that day's `now` (the key names the
+    # day): once the day is over, no run builds its key again. A post asked for now has a key
+    # of its own (`...:now:<random>`) that no other run builds.
+    Retention("post:proposals:", timedelta(days=7)),
+    Retention("post:incoming:", timedelta(days=7)),
+)
+# Claims deleted per transaction.
+PRUNE_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -68,6 +102,33 @@ def finish(
 def claimed(uow: UnitOfWork, *, keys: Iterable[str]) -> set[str]:
     with uow:
         return uow.slack.claimed(keys)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """How many claims each rule forgot (by key prefix)."""
+
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def prune_claims(uow: UnitOfWork, *, now: datetime, chunk: int = PRUNE_CHUNK) -> Pruned:
+    """Forgets the claims that no caller can claim again (`RETENTION`), `chunk` claims per
+    transaction, until none is left to forget."""
+    counts: dict[str, int] = {}
+    for rule in RETENTION:
+        counts[rule.prefix] = 0
+        while True:
+            with uow:
+                gone = uow.slack.prune_claims(rule.prefix, now - rule.keep, limit=chunk)
+                uow.commit()
+            counts[rule.prefix] += gone
+            if gone < chunk:
+                break
+    return Pruned(counts)
 
 
 def record_message(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,6 +87,26 @@ class SlackRepository:
     def claim_result(self, key: str) -> dict[str, Any] | None:
         row = self._session.scalar(select(SlackClaim).where(SlackClaim.key == key))
         return None if row is None or row.result is None else dict(row.result)
+
+    def prune_claims(self, prefix: str, claimed_before: datetime, *, limit: int) -> int:
+        """Deletes up to `limit` claims whose key starts with `prefix` and that were last claimed
+        (or taken over) before `claimed_before`; returns how many. A chunk at a time, so that a
+        long backlog never holds its rows locked for long: found by ix_slack_claims_claimed_at,
+        deleted by id (a DELETE ... IN (SELECT ... LIMIT) reads the whole table on PostgreSQL),
+        each still under the rule as it is deleted."""
+        rule = (
+            SlackClaim.claimed_at < claimed_before,
+            SlackClaim.key.startswith(prefix, autoescape=True),
+        )
+        ids = list(self._session.scalars(select(SlackClaim.id).where(*rule).limit(limit)))
+        if not ids:
+            return 0
+        gone = self._session.execute(
+            delete(SlackClaim)
+            .where(SlackClaim.id.in_(ids), *rule)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(gone, "rowcount", 0))
 
     def add_message(
         self,

@@ -568,7 +568,8 @@ def _slack_claims() -> Table:
         column("id", Integer, primary_key=True),
         column("key", String(200), unique=True),
         column("company_id", Integer, ForeignKey("companies.id"), index=True, nullable=True),
-        column("claimed_at", UtcDateTime),
+        # Indexed for pruning: the claims of a kind last claimed before a moment.
+        column("claimed_at", UtcDateTime, index=True),
         column("done_at", UtcDateTime, nullable=True),
         column("result", JSON, nullable=True),
     )

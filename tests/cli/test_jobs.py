@@ -32,7 +32,7 @@ from paybot.core.states import PaymentStatus
 from paybot.jobs import JobRunner
 from paybot.sandbox.slack_api import FakeSlack
 from paybot.sandbox.slack_http import FakeSlackServer
-from paybot.services import companies, proposals
+from paybot.services import companies, proposals, slack_records
 from paybot.store.leases import Lease, current_leader, lease_for
 from paybot.store.uow import UnitOfWork
 from tests.builders import (
@@ -199,6 +199,23 @@ def test_check_missing_returns_fails_a_payment_the_bank_never_answered(
         outcomes(caplog)[-1]
         == "job check_missing_returns ran: 1 payment(s) without an answer failed"
     )
+
+
+def test_prune_claims_forgets_the_claims_nothing_can_claim_again(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="paybot.jobs")
+    slack_records.claim(world.uow, key="event:Ev0OLD", now=NOW, takeover_after=None)
+    slack_records.claim(world.uow, key="alert:paid:1", now=NOW)
+    world.clock.at = NOW + timedelta(days=4)
+    slack_records.claim(world.uow, key="event:Ev0NEW", now=world.clock.at, takeover_after=None)
+
+    jobs.run_job("prune_claims", world.parts)
+
+    assert outcomes(caplog) == ["job prune_claims ran: 1 claim(s) pruned"]
+    assert slack_records.claimed(
+        world.uow, keys=["event:Ev0OLD", "alert:paid:1", "event:Ev0NEW"]
+    ) == {"alert:paid:1", "event:Ev0NEW"}
 
 
 def test_post_proposals_posts_the_daily_post_to_slack_once(
