@@ -49,6 +49,8 @@ def add_company(
         errors["org_no"] = str(exc)
     if not name.strip():
         errors["name"] = "a company needs a name"
+    elif said := _name_problem(name):
+        errors["name"] = said
     problem = account_problem(account)
     if problem:
         errors["account"] = problem
@@ -358,6 +360,18 @@ def _check_profile(name: str, account: BankAccountSettings, bic: str | None) -> 
                 "another bank than the profile's"
             }
         )
+
+
+def _name_problem(name: str) -> str | None:
+    """Why every payment file would be refused for this company name (each names the company),
+    if it would: no letter or digit a file keeps, or a character paybot refuses in any text. A
+    file may leave out a character of the company's own name where it writes it."""
+    from paybot.core.payee_details import Problem, check_name
+
+    _, problem = check_name(name, None)
+    if problem is None or problem.kind is Problem.NOT_SENT:
+        return None
+    return f"{problem.message} (every payment file names the company)"
 
 
 def _refuse_unnamed_bank(account: BankAccountSettings) -> None:

@@ -125,3 +125,19 @@ def test_an_account_for_payments_in_only_needs_no_bic_until_it_sends(company: No
         "--outgoing", ok=False,
     )  # fmt: skip
     assert "--bic" in said
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [("Привет АС", "no letters or digits a bank takes"), ("   ", "a company needs a name")],
+)
+def test_a_company_name_no_payment_file_can_carry_is_refused(
+    company: None, name: str, why: str
+) -> None:
+    # Every file names the company (InitgPty, Dbtr): such a name would refuse them all.
+    said = run(
+        "company", "add", "--org-no", "923609016", "--name", name, "--account", DNB_ACCOUNT,
+        ok=False,
+    )  # fmt: skip
+    assert why in said
+    assert "923609016" not in run("company", "list")
