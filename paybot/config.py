@@ -72,6 +72,10 @@ class SettingsFields(BaseModel):
     threads: int = Field(default=16, ge=1)
     timeout: int = Field(default=30, ge=1)
     graceful_timeout: int = Field(default=30, ge=1)
+    # The reverse proxies whose X-Forwarded-For `paybot serve` believes: IP addresses or networks,
+    # comma-separated (checked when it starts), or empty for none. A request that comes through
+    # one is taken to be from the client the proxy names; anyone else's header is ignored.
+    trusted_proxies: str = "127.0.0.1,::1"
     # Logs of `paybot serve` and `paybot jobs`: "json" gives one JSON object per line.
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 from gunicorn.app.base import BaseApplication
 
 from paybot.ops import logs, metrics
-from paybot.serving import WARM_CONNECTIONS, Stoppable, background_jobs, warm_up, wsgi_app
+from paybot.serving import (
+    WARM_CONNECTIONS,
+    Stoppable,
+    background_jobs,
+    warm_up_before_serving,
+    wsgi_app,
+)
 from paybot.store import db
 
 if TYPE_CHECKING:
@@ -32,8 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("paybot.serve")
 
-# One line per request: who, method, path (never the query string), status, bytes, duration.
-# Bodies are never logged.
+# One line per request: who (the client a trusted proxy names, else the peer), method, path (never
+# the query string), status, bytes, duration. Bodies are never logged.
 ACCESS_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 
@@ -49,6 +55,8 @@ class ServeOptions:
     jobs: bool
     log_format: str = "text"
     log_level: str = "INFO"
+    # PAYBOT_TRUSTED_PROXIES (checked): whose X-Forwarded-For and X-Forwarded-Proto count.
+    trusted_proxies: str = "127.0.0.1,::1"
 
 
 class PaybotServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
@@ -82,6 +90,9 @@ class PaybotServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no ty
             "loglevel": options.log_level.lower(),
             "logconfig_dict": logs.gunicorn_logconfig(options.log_format, options.log_level),
             "access_log_format": ACCESS_FORMAT,
+            # The proxies gunicorn takes X-Forwarded-Proto from are the ones whose X-Forwarded-For
+            # names the client (serving.ForwardedFor, in the access line as `%(h)s`).
+            "forwarded_allow_ips": options.trusted_proxies,
             "post_fork": self.post_fork,
             "post_worker_init": self.post_worker_init,
             "worker_int": self.worker_int,
@@ -98,9 +109,7 @@ class PaybotServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no ty
         collector, so the pages stay shared instead of being copied into each worker."""
         self._app = self._make_app()
         served = wsgi_app(self._app, self._parts)
-        took = warm_up(self._parts.engine, self._parts.deps)
-        if took is not None:
-            log.info("warmed up in %.2f s: the first requests find their statements compiled", took)
+        warm_up_before_serving(self._parts.engine, self._parts.deps)
         self._parts.engine.dispose()
         gc.freeze()
         return served

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any, Protocol
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -21,7 +23,7 @@ from paybot.http_limits import SlackGate
 from paybot.ops.web import with_ops
 
 if TYPE_CHECKING:
-    from wsgiref.types import WSGIApplication
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
     from paybot.container import Container
     from paybot.handlers.deps import Deps
@@ -44,8 +46,72 @@ def slack_endpoint(app: PaybotApp, path: str = SLACK_PATH) -> WSGIApplication:
 
 def wsgi_app(app: PaybotApp, parts: Container, path: str = SLACK_PATH) -> WSGIApplication:
     """What `paybot serve` answers HTTP with: the Slack endpoint behind the operator's routes
-    (GET /healthz, GET /metrics) and their request measurements."""
-    return with_ops(slack_endpoint(app, path), parts=parts, path=path)
+    (GET /healthz, GET /metrics) and their request measurements, each request taken to be from
+    the client a trusted proxy names (PAYBOT_TRUSTED_PROXIES)."""
+    served = with_ops(slack_endpoint(app, path), parts=parts, path=path)
+    return ForwardedFor(served, trusted_networks(parts.settings.trusted_proxies))
+
+
+Network = IPv4Network | IPv6Network
+
+
+def trusted_networks(text: str) -> tuple[Network, ...]:
+    """PAYBOT_TRUSTED_PROXIES read: IP addresses or networks, comma-separated. Raises ValueError
+    naming the first that is neither."""
+    networks = []
+    for part in (part.strip() for part in text.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ip_network(part))
+        except ValueError:
+            raise ValueError(f"{part!r} is no IP address or network (e.g. 10.0.0.0/8)") from None
+    return tuple(networks)
+
+
+class ForwardedFor:
+    """WSGI middleware: a request from a trusted reverse proxy is taken to be from the client the
+    proxy names in X-Forwarded-For. Each proxy appends the address it was reached from, so the
+    client is the last address in the header that is not a trusted proxy's; a client's own
+    X-Forwarded-For stands before it and is never believed, nor is the header of a peer that is
+    no trusted proxy. REMOTE_ADDR is changed in place, so the server's access line (gunicorn's
+    `%(h)s`) and the gate's refusals (http_limits) name the same client."""
+
+    def __init__(self, app: WSGIApplication, trusted: Sequence[Network]) -> None:
+        self._app, self._trusted = app, tuple(trusted)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        client = self.client(environ)
+        if client is not None:
+            environ["REMOTE_ADDR"] = client
+        return self._app(environ, start_response)
+
+    def client(self, environ: WSGIEnvironment) -> str | None:
+        """The client's address when a trusted proxy names it, else None (the peer is it)."""
+        forwarded = str(environ.get("HTTP_X_FORWARDED_FOR") or "")
+        peer = _address(str(environ.get("REMOTE_ADDR") or ""))
+        if not forwarded or peer is None or not self._trusts(peer):
+            return None
+        hops = [_address(hop) for hop in forwarded.split(",")]
+        for hop in reversed(hops):
+            if hop is None:  # not what a proxy writes: nothing before it is believed either
+                return None
+            if not self._trusts(hop):
+                return str(hop)
+        return str(hops[0])  # proxies all the way: the first one asked
+
+    def _trusts(self, address: IPv4Address | IPv6Address) -> bool:
+        return any(address in network for network in self._trusted)
+
+
+def _address(text: str) -> IPv4Address | IPv6Address | None:
+    try:
+        address = ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped  # ::ffff:10.0.0.1 from a dual-stack socket is 10.0.0.1
+    return address
 
 
 class Stoppable(Protocol):
@@ -89,6 +155,16 @@ def warm_up(engine: Engine, deps: Deps) -> float | None:
         log.warning("the warm-up before the first request failed", exc_info=failure)
         return None
     return time.perf_counter() - started
+
+
+def warm_up_before_serving(engine: Engine, deps: Deps) -> None:
+    """`warm_up`, as both ways of serving run it before the first request (gunicorn's master
+    before it forks its workers, Socket Mode before it connects), with how long it took logged."""
+    took = warm_up(engine, deps)
+    if took is not None:
+        logging.getLogger("paybot.serve").info(
+            "warmed up in %.2f s: the first requests find their statements compiled", took
+        )
 
 
 # The rehearsal's company, its supplier and payment reference: valid numbers, which pass the

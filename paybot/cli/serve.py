@@ -1,6 +1,7 @@
 """`paybot serve`: the Slack app, over HTTP (gunicorn) or Socket Mode, with the scheduled jobs."""
 
 import os
+import re
 import shutil
 import signal
 import threading
@@ -58,7 +59,11 @@ def serve_command(
 
     # Before anything imports prometheus_client: it reads this once, at import.
     made_dir = None
-    if not os.environ.get(METRICS_DIR):
+    named_dir = os.environ.get(METRICS_DIR)
+    if named_dir:
+        with ctx.user_errors():
+            _empty_metrics_dir(named_dir)
+    else:
         made_dir = os.environ[METRICS_DIR] = tempfile.mkdtemp(prefix="paybot-metrics-")
     started_in = os.getpid()
     try:
@@ -90,6 +95,10 @@ def _serve(
         # A missing or malformed key stops the start, not the first signer who enrols.
         SecretBox(_setting(settings.secret_key))
         ctx.uow()  # refuses an outdated schema before anything runs
+        where, proxies = _where(settings, bind, port), ""
+        if settings.slack_app_token is None:
+            proxies = _trusted_proxies(settings.trusted_proxies)
+            _check_listen(where)
         # Once, here, before any worker starts: a token Slack refuses would stop each of them.
         check_bot_token(token, settings.slack_api_url)
 
@@ -118,7 +127,7 @@ def _serve(
     from paybot.gunicorn_app import PaybotServer, ServeOptions
 
     options = ServeOptions(
-        bind=_where(settings, bind, port),
+        bind=where,
         workers=workers or settings.workers or os.cpu_count() or 1,
         threads=threads or settings.threads,
         timeout=settings.timeout,
@@ -126,6 +135,7 @@ def _serve(
         jobs=jobs,
         log_format=settings.log_format,
         log_level=settings.log_level,
+        trusted_proxies=proxies,
     )
     typer.echo(
         f"paybot serve: HTTP on {options.bind}, POST /slack/events, {options.workers} worker(s) "
@@ -143,12 +153,15 @@ def _socket_mode(
     from slack_sdk.errors import SlackApiError
 
     from paybot.core.errors import ValidationFailed
-    from paybot.serving import WARM_CONNECTIONS, background_jobs
+    from paybot.serving import WARM_CONNECTIONS, background_jobs, warm_up_before_serving
     from paybot.store import db
 
     typer.echo(f"paybot serve: Socket Mode, jobs {'on' if jobs else 'off'}.")
-    db.warm_pool(parts.engine, WARM_CONNECTIONS)
     app = make_app()
+    # Before it connects, as the HTTP server's master before it forks: the first clicks find
+    # their statements compiled, and no request is handled while the warm-up hushes the logs.
+    warm_up_before_serving(parts.engine, parts.deps)
+    db.warm_pool(parts.engine, WARM_CONNECTIONS)
     handler = SocketModeHandler(app, app_token)
     with ctx.user_errors():
         try:
@@ -172,6 +185,91 @@ def _socket_mode(
         app.finish_lazy_work(parts.settings.graceful_timeout)
         if runner is not None:
             runner.stop()
+
+
+# The files prometheus-client writes into PROMETHEUS_MULTIPROC_DIR, one per kind of metric and
+# process: counter_PID.db, gauge_livesum_PID.db, histogram_PID.db, summary_PID.db.
+_METRICS_FILE = re.compile(r"(?:counter|histogram|summary|gauge_[a-z]+)_[0-9]+\.db")
+
+
+def _empty_metrics_dir(folder: str) -> None:
+    """The metrics files an earlier run left in the folder the admin named are removed, as
+    prometheus-client asks: else the counts of processes long gone (and of a pid used again)
+    would add to /metrics. Nothing else in it is touched; another `*.db` there, which /metrics
+    would read as a metrics file and fail on, stops the start."""
+    from paybot.core.errors import ValidationFailed
+
+    def refused(problem: str, advice: str = "") -> ValidationFailed:
+        told = f"{METRICS_DIR}: {problem}" + (f"; {advice}" if advice else "") + "."
+        return ValidationFailed({METRICS_DIR: problem}, told)
+
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        raise refused(
+            f"{folder} is not a folder paybot serve may write (the workers keep their metrics "
+            "there)",
+            "make it, or leave the variable unset for a folder of its own",
+        )
+    with os.scandir(folder) as entries:
+        found = [entry for entry in entries if entry.name.endswith(".db")]
+    for entry in found:
+        if not (_METRICS_FILE.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)):
+            raise refused(
+                f"{entry.path} is no metrics file, and /metrics would read it as one",
+                "give paybot serve a folder of its own",
+            )
+    for entry in found:
+        try:
+            os.unlink(entry.path)
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            said = f"could not remove the old metrics file {entry.path} ({error.strerror})"
+            raise refused(said) from None
+
+
+def _trusted_proxies(trusted: str) -> str:
+    """PAYBOT_TRUSTED_PROXIES checked, as gunicorn's `forwarded_allow_ips` takes it."""
+    from paybot.core.errors import ValidationFailed
+    from paybot.serving import trusted_networks
+
+    try:
+        return ",".join(str(network) for network in trusted_networks(trusted))
+    except ValueError as error:
+        raise ValidationFailed({"PAYBOT_TRUSTED_PROXIES": str(error)}) from None
+
+
+def _check_listen(where: str) -> None:
+    """Refuses at once a HOST:PORT that cannot be listened on, which gunicorn would try five
+    times, a second apart, before it gave up."""
+    import errno
+    import socket
+
+    from gunicorn.util import is_ipv6, parse_address
+
+    from paybot.core.errors import ValidationFailed
+
+    try:
+        address = parse_address(where)
+    except RuntimeError as error:
+        raise ValidationFailed({"PAYBOT_BIND": f"{where}: {error}"}) from None
+    if not isinstance(address, tuple):
+        return  # a Unix socket or a descriptor handed over: gunicorn's to open
+    host, port = address
+    with socket.socket(socket.AF_INET6 if is_ipv6(host) else socket.AF_INET) as probe:
+        # As gunicorn binds: a port whose last connections are still closing (TIME_WAIT) is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                said = f"{where} is in use"
+                raise ValidationFailed(
+                    {"PAYBOT_BIND": said},
+                    f"{said}: another process listens there (paybot serve already running?); "
+                    "stop it, or choose another with --port or PAYBOT_BIND.",
+                ) from None
+            said = f"cannot listen on {where}: {error.strerror or error}"
+            raise ValidationFailed({"PAYBOT_BIND": said}, said) from None
 
 
 def _where(settings: "SettingsFields", bind: str | None, port: int | None) -> str:

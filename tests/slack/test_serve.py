@@ -137,9 +137,15 @@ class HeldSlack(FakeSlack):
 
 
 @contextmanager
-def _serving(tmp_path: Path, *options: str, slack: FakeSlack | None = None) -> Iterator[Served]:
-    """`paybot serve --port P --workers 2` on SQLite, answering; stopped (if it still runs)
-    with SIGTERM afterwards. Its output goes to a file: a pipe nobody reads would stop it."""
+def _serving(
+    tmp_path: Path,
+    *options: str,
+    slack: FakeSlack | None = None,
+    settings: dict[str, str] | None = None,
+) -> Iterator[Served]:
+    """`paybot serve --port P --workers 2` on SQLite (and these settings), answering; stopped (if
+    it still runs) with SIGTERM afterwards. Its output goes to a file: a pipe nobody reads would
+    stop it."""
     url = _database(tmp_path)
     port = _free_port()
     log = tmp_path / "serve.log"
@@ -156,6 +162,7 @@ def _serving(tmp_path: Path, *options: str, slack: FakeSlack | None = None) -> I
             env.pop(name, None)
         (tmp_path / "tmp").mkdir()
         env["TMPDIR"] = str(tmp_path / "tmp")  # where the metrics folder is made
+        env.update(settings or {})
         server = subprocess.Popen(
             [sys.executable, "-m", "paybot", "serve", "--port", str(port), "--workers", "2"]
             + list(options),
