@@ -174,7 +174,8 @@ def post_incoming(parts: Container | None = None) -> str:
 
 def read_ehf_inbox(parts: Container | None = None) -> str:
     """Imports the EHF files dropped into the inbox folder (PAYBOT_EHF_INBOX), each for the
-    company that is its buyer; moves each to done/ or rejected/."""
+    company that is its buyer; moves each to done/ or rejected/. A refused file is an alarm in
+    its buyer's alerts channel; one whose buyer is no company here is only logged."""
     parts = parts or container()
     inbox = parts.settings.ehf_inbox
     if inbox is None:
@@ -186,7 +187,7 @@ def read_ehf_inbox(parts: Container | None = None) -> str:
     outcomes = ehf_inbox.read_inbox(parts.checked_uow(), validator, inbox, now=parts.clock())
     for outcome in outcomes:
         if outcome.imported is None:
-            log.error("EHF file %s refused: %s", outcome.path.name, outcome.problem)
+            _log_refused(outcome)
         elif outcome.outcome == "known":
             log.info("EHF file %s known already: %s", outcome.path.name, outcome.imported.detail)
         else:
@@ -197,6 +198,28 @@ def read_ehf_inbox(parts: Container | None = None) -> str:
                 outcome.imported.payment_id,
             )
     return f"{len(outcomes)} EHF file(s) read"
+
+
+def _log_refused(outcome: ehf_inbox.FileOutcome) -> None:
+    name, problem, alarmed = outcome.path.name, outcome.problem, outcome.alarmed
+    if alarmed is None:
+        log.error(
+            "EHF file %s refused: %s; its buyer cannot be read or is no company in paybot, so "
+            "no alerts channel is told: only this log says that it is not paid",
+            name,
+            problem,
+        )
+    elif alarmed.new:
+        log.error(
+            "EHF file %s refused: %s; alarm raised for %s", name, problem, alarmed.company_org_no
+        )
+    else:
+        log.error(
+            "EHF file %s refused: %s; %s had the alarm for this file before",
+            name,
+            problem,
+            alarmed.company_org_no,
+        )
 
 
 @cache

@@ -116,3 +116,14 @@ def file_refused(batch: int, payments: int, problem: str) -> str:
         "is sent until the settings are fixed (`paybot bank show`, `paybot bank set`); paybot "
         "tries again at every dispatch."
     )
+
+
+def ehf_refused(
+    file: str, rejected_as: str, supplier: str | None, invoice_no: str | None, problem: str
+) -> str:
+    return (
+        f"The EHF file {file} (supplier: {supplier or 'unknown'}; invoice: "
+        f"{invoice_no or 'unknown'}) was refused: {problem}. It lies in rejected/ as "
+        f"{rejected_as} (why in {rejected_as}.error.txt), and nothing is paid for it until a "
+        "corrected file is dropped into the inbox or the invoice is entered otherwise."
+    )

@@ -80,6 +80,7 @@ class AlarmKind(StrEnum):
     FOREIGN = "foreign"  # a return file named payments of another account or company
     UNWRITABLE = "unwritable"  # a payment no bank file could carry: taken out, Failed
     FILE_REFUSED = "file_refused"  # no file leaves for the company's settings: nothing is sent
+    EHF_REFUSED = "ehf_refused"  # an EHF invoice in the inbox was refused: nothing is paid for it
 
 
 class Effect(StrEnum):

@@ -6,20 +6,32 @@ already) or to `rejected/` with a `<name>.error.txt` beside it saying why; a fil
 be dealt with now (the database away, an unexpected failure) stays for the next run. A crash
 between the import's commit and the move is harmless: the next run finds the invoice known and
 moves the file to `done/`.
+
+A refused file is an alarm for the company it was meant for, where its buyer can be read and is a
+company here (core.ehf.glimpse): once per company and file (its bytes' digest), so the same file
+dropped again is not said twice and a new one is. It is raised before the file moves, so a crash
+in between loses no alarm (the next run refuses the file again, and says nothing new). A file
+whose buyer cannot be told is left to the log.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal, Protocol
 
-from paybot.core.ehf import RuleMessage, read_ehf
+from paybot.core import alarms as alarm_texts
+from paybot.core.ehf import EhfGlimpse, RuleMessage, glimpse, read_ehf
 from paybot.core.errors import DatabaseUnavailable, PaybotError
 from paybot.core.policy import Actor
+from paybot.core.sends import AlarmKind
+from paybot.core.text import REFUSED_CATEGORIES
+from paybot.services import answers
 from paybot.services.common import SYSTEM
 from paybot.services.ehf_import import EhfFile, EhfImported, import_ehf
 from paybot.store.uow import UnitOfWork
@@ -28,10 +40,21 @@ DONE = "done"
 REJECTED = "rejected"
 # A file younger than this may still be being written by whoever drops it.
 SETTLE = timedelta(seconds=10)
+# Characters of what a refused file says (its name, supplier, invoice number, the problem) that
+# an alarm shows: the log and the .error.txt keep the whole problem.
+SHOWN_LIMITS = {"file": 120, "supplier": 100, "invoice_no": 60, "error": 600}
 
 
 class Validator(Protocol):
     def validate(self, source: str, data: bytes) -> list[RuleMessage]: ...
+
+
+@dataclass(frozen=True)
+class Alarmed:
+    """The company told of a refused file; `new` is False where this file was told before."""
+
+    company_org_no: str
+    new: bool
 
 
 @dataclass(frozen=True)
@@ -41,6 +64,11 @@ class FileOutcome:
     imported: EhfImported | None = None
     problem: str = ""
     warnings: int = 0
+    # A refused file whose bytes were read: their SHA-256, and what can be read of it.
+    digest: str = ""
+    glimpse: EhfGlimpse | None = None
+    # A refused inbox file's alarm; None where its buyer cannot be read or is no company here.
+    alarmed: Alarmed | None = None
 
 
 def checked(source: str, data: bytes, validator: Validator) -> EhfFile:
@@ -78,20 +106,83 @@ def read_inbox(
     uow: UnitOfWork, validator: Validator, inbox: Path, *, now: datetime
 ) -> list[FileOutcome]:
     """Imports the settled `.xml` files of the inbox (the company is each invoice's buyer) and
-    moves each to done/ or rejected/."""
+    moves each to done/ or rejected/; a refused file is an alarm for its buyer, where that is a
+    company here.
+
+    Raises:
+        DatabaseUnavailable: the file being read stays, and those after it, for the next run.
+    """
     settled = now.timestamp() - SETTLE.total_seconds()
     files = [p for p in ehf_files([inbox]) if p.is_file() and p.stat().st_mtime <= settled]
     outcomes = []
     for outcome in import_files(uow, validator, files, now=now):
         if outcome.outcome == "refused":
-            moved = _move(outcome.path, inbox / REJECTED)
-            moved.with_name(moved.name + ".error.txt").write_text(
+            target = _free_name(outcome.path, inbox / REJECTED)
+            outcome = replace(outcome, alarmed=alarm_refused(uow, outcome, target.name, now=now))
+            _move_to(outcome.path, target)
+            target.with_name(target.name + ".error.txt").write_text(
                 outcome.problem + "\n", encoding="utf-8"
             )
         else:
             _move(outcome.path, inbox / DONE)
         outcomes.append(outcome)
     return outcomes
+
+
+def alarm_refused(
+    uow: UnitOfWork,
+    outcome: FileOutcome,
+    rejected_as: str,
+    *,
+    now: datetime,
+    actor: Actor = SYSTEM,
+) -> Alarmed | None:
+    """Tells the company a refused file was meant for (its buyer, where that can be read and is a
+    company here) that nothing is paid for it: an alarm, once per company and file.
+
+    Args:
+        outcome: the refusal, with the file's digest and glimpse.
+        rejected_as: the file's name in rejected/.
+
+    Returns:
+        The company told (and whether it is told now or was before), or None: no alarm.
+    """
+    found = outcome.glimpse
+    if found is None or found.buyer_org_no is None or not outcome.digest:
+        return None
+    shown = {
+        "file": _shown(outcome.path.name, "file"),
+        "rejected_as": _shown(rejected_as, "file"),
+        "supplier": _shown(found.seller_name, "supplier"),
+        "invoice_no": _shown(found.invoice_no, "invoice_no"),
+        # The message ends the problem's sentence itself.
+        "error": (_shown(outcome.problem, "error") or "").rstrip(". ") or None,
+    }
+    applied = answers.Applied()
+    with uow:
+        company = uow.companies.get(found.buyer_org_no)
+        if company is None:
+            return None
+        answers.raise_alarm(
+            uow,
+            applied,
+            key=f"ehf_refused:{company.id}:{outcome.digest}",
+            company_id=company.id,
+            kind=AlarmKind.EHF_REFUSED,
+            message=alarm_texts.ehf_refused(
+                shown["file"] or "?",
+                shown["rejected_as"] or "?",
+                shown["supplier"],
+                shown["invoice_no"],
+                shown["error"] or "?",
+            ),
+            details={**shown, "sha256": outcome.digest},
+            now=now,
+            actor=actor,
+        )
+        uow.commit()
+    answers.log_alarms(applied.alarms)
+    return Alarmed(company.org_no, new=bool(applied.alarms))
 
 
 def _import_one(
@@ -113,7 +204,13 @@ def _import_one(
     except DatabaseUnavailable:
         raise  # nothing is wrong with the file: it waits for the next run
     except PaybotError as exc:
-        return FileOutcome(path, "refused", problem=exc.user_message)
+        return FileOutcome(
+            path,
+            "refused",
+            problem=exc.user_message,
+            digest=hashlib.sha256(data).hexdigest(),
+            glimpse=glimpse(path.name, data),
+        )
     return FileOutcome(path, imported.outcome, imported, warnings=len(file.warnings))
 
 
@@ -124,11 +221,35 @@ def _is_candidate(path: Path) -> bool:
 
 def _move(path: Path, folder: Path) -> Path:
     """Moves `path` into `folder` (made when missing) under a name not taken there yet."""
-    folder.mkdir(exist_ok=True)
+    target = _free_name(path, folder)
+    _move_to(path, target)
+    return target
+
+
+def _free_name(path: Path, folder: Path) -> Path:
+    """`path`'s name in `folder`, numbered where taken (by a file or its .error.txt)."""
     target = folder / path.name
     n = 1
     while target.exists() or target.with_name(target.name + ".error.txt").exists():
         target = folder / f"{path.stem}.{n}{path.suffix}"
         n += 1
-    os.replace(path, target)
     return target
+
+
+def _move_to(path: Path, target: Path) -> None:
+    target.parent.mkdir(exist_ok=True)
+    os.replace(path, target)
+
+
+def _shown(text: str | None, what: str) -> str | None:
+    """A text from a refused file as an alarm may show it: each character that is invisible or
+    reorders what is shown (core.text) as U+FFFD, spaces collapsed, cut to its limit."""
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    if not text.isprintable():
+        text = "".join(
+            "\ufffd" if unicodedata.category(char) in REFUSED_CATEGORIES else char for char in text
+        )
+    limit = SHOWN_LIMITS[what]
+    return (text if len(text) <= limit else text[: limit - 1] + "…") or None

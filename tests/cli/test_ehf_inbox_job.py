@@ -87,3 +87,46 @@ def test_without_the_schemas_the_inbox_waits_and_says_why(
         assert jobs.read_ehf_inbox(parts) == "no UBL schemas"
     assert "PAYBOT_UBL_SCHEMA_DIR is not" in caplog.text
     assert sorted(p.name for p in inbox.iterdir()) == sorted(SAMPLES)
+
+
+def test_a_refused_file_is_an_alarm_for_its_buyer_and_the_log_says_who_was_told(
+    database_url: str, tmp_path: Path, uow: UnitOfWork, caplog: pytest.LogCaptureFixture
+) -> None:
+    companies.add_company(
+        uow, org_no=BUYER, name="Buyer AS", account="15032080119", bank="DNB", now=NOW
+    )
+    inbox = tmp_path / "inbox"
+    dropped(inbox)
+    data = shared_fixture(f"samples/ehf/{SAMPLES[0]}").read_bytes()
+    (inbox / SAMPLES[0]).write_bytes(
+        data.replace(b"<cbc:IssueDate>", b"<cbc:Bogus/><cbc:IssueDate>", 1)
+    )
+    (inbox / "scan.xml").write_bytes(b"%PDF-1.7 not an invoice")
+    settled = NOW.timestamp() - 60
+    for name in (SAMPLES[0], "scan.xml"):
+        os.utime(inbox / name, (settled, settled))
+    parts = Container(
+        Settings(
+            database_url=database_url,
+            files_dir=tmp_path / "files",
+            ehf_inbox=inbox,
+            ubl_schema_dir=shared_fixture("ubl21"),
+        ),
+        clock=lambda: NOW,
+    )
+
+    with caplog.at_level(logging.INFO):
+        assert jobs.read_ehf_inbox(parts) == "5 EHF file(s) read"
+
+    said = [r.getMessage() for r in caplog.records if r.name == "paybot.jobs"]
+    refused = {line.split(" ")[2]: line for line in said if " refused: " in line}
+    assert len(refused) == 3
+    assert refused[SAMPLES[0]].endswith(f"; alarm raised for {BUYER}")
+    for log_only in (SAMPLES[3], "scan.xml"):
+        assert (
+            "no alerts channel is told: only this log says that it is not paid" in refused[log_only]
+        )
+    assert f"ALARM ehf_refused: The EHF file {SAMPLES[0]}" in caplog.text
+    with uow:
+        [alarm] = uow.alarms.latest()
+    assert alarm.kind.value == "ehf_refused" and alarm.company_org_no == BUYER

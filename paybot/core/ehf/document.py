@@ -60,6 +60,21 @@ class EhfParty:
 
 
 @dataclass(frozen=True)
+class EhfGlimpse:
+    """What can be told of a file that may be refused (`reader.glimpse`): the buyer's Norwegian
+    organisation number, the seller's name and the invoice number, each None where it cannot be
+    read. The texts are as the file writes them (spaces collapsed), unchecked: whoever shows them
+    makes them safe to show."""
+
+    buyer_org_no: str | None = None
+    seller_name: str | None = None
+    invoice_no: str | None = None
+
+
+NOTHING_READ = EhfGlimpse()
+
+
+@dataclass(frozen=True)
 class RuleMessage:
     """One finding of the EN 16931 or PEPPOL rules (SVRL), as paybot keeps it.
 

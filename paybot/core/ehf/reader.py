@@ -10,6 +10,9 @@ parties paybot needs); the XSD and the EN 16931 / PEPPOL rules are `EhfValidator
 valid IBAN is `iban`, 11 digits passing MOD11 are `bban`, anything else is `other` and kept, for
 the usual account checks to flag. BIS 3.0 does not check a KID: a KID-shaped PaymentID is kept
 whatever its check digit, and `kid_check` says what is wrong with it.
+
+`glimpse` reads what can be read of a file that may be refused (whom it is for, from whom, which
+invoice), so a refusal can be told to the company it was meant for.
 """
 
 from __future__ import annotations
@@ -17,10 +20,19 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 from typing import Literal
 
 from paybot.core.ehf import ubl
-from paybot.core.ehf.document import EhfAddress, EhfDocument, EhfLine, EhfParty, profile_of
+from paybot.core.ehf.document import (
+    NOTHING_READ,
+    EhfAddress,
+    EhfDocument,
+    EhfGlimpse,
+    EhfLine,
+    EhfParty,
+    profile_of,
+)
 from paybot.core.errors import ImportRejected
 from paybot.core.identifiers import (
     account_problem,
@@ -40,6 +52,7 @@ _DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:Z|[+-][0-9]{2}:[0-9]{2})?") 
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")  # xs:decimal: no exponent, NaN
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _MAX_INTEGER_DIGITS = 15  # more than any invoice holds, less than paybot's money columns
+_COMPANY_IDS_TRIED = 20  # a party names itself a few times: VAT, legal entity
 
 
 def kid_check(kid: str) -> str | None:
@@ -104,6 +117,46 @@ def read_ehf(source: str, data: bytes) -> EhfDocument:
         lines=_lines(source, root, root_name),
         seller_address=_address(root, "cac:AccountingSupplierParty"),
     )
+
+
+def glimpse(source: str, data: bytes) -> EhfGlimpse:
+    """Whom, from whom and which invoice a file names, read leniently: no element is required and
+    nothing is checked but the buyer's organisation number, so a file the schema or the rules
+    refuse still names its buyer. Read as safely as `read_ehf` reads (`ubl.parse`): a DTD or an
+    entity, XML that is not well-formed (not XML at all, too deep) or a root that is not a UBL
+    Invoice or CreditNote gives `NOTHING_READ`. Never raises for what the file holds.
+
+    The buyer's number is found as the import finds it (EndpointID or PartyIdentification with
+    scheme 0192, the legal entity's CompanyID), else in any `cbc:CompanyID` of the buyer's party
+    that holds one, bare or as a VAT number (`NO987654325MVA`).
+    """
+    try:
+        root = ubl.parse(source, data)
+    except ImportRejected:
+        return NOTHING_READ
+    buyer = ubl.child(root, "cac:AccountingCustomerParty", "cac:Party")
+    seller = ubl.child(root, "cac:AccountingSupplierParty", "cac:Party")
+    return EhfGlimpse(
+        buyer_org_no=None if buyer is None else _org_no(buyer) or _any_company_id(buyer),
+        seller_name=None if seller is None else _name(seller, _LEGAL_NAME, _TRADING_NAME),
+        invoice_no=_name(root, ("cbc:ID",)),
+    )
+
+
+def _any_company_id(party: Element) -> str | None:
+    """The first of the party's CompanyIDs (the first few: a hostile file may hold endless ones)
+    that is a valid organisation number, bare or between a VAT number's `NO` and `MVA`."""
+    for element in islice(party.iter(ubl.clark("cbc:CompanyID")), _COMPANY_IDS_TRIED):
+        compact = "".join((ubl.text_of(element) or "").split()).upper()
+        if compact.startswith("NO") and compact.endswith("MVA"):
+            compact = compact[2:-3]
+        if not (compact.isascii() and compact.isdigit()):
+            continue
+        try:
+            return normalize_org_no(compact)
+        except ValueError:
+            continue
+    return None
 
 
 # --- values ----------------------------------------------------------------------------------

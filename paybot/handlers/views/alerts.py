@@ -113,6 +113,14 @@ ALARMS: dict[AlarmKind, Phrase] = {
         "⚠️ Bankfilen {file} nevner betalinger den ikke kan svare for ({why}): {references}. "
         "Ingenting ble gjort med dem.",
     ),
+    AlarmKind.EHF_REFUSED: Phrase(
+        "🧾 The EHF file {file} (supplier: {supplier}; invoice: {invoice}) was refused: {error}. "
+        "It lies in rejected/ as {rejected_as}, and nothing is paid for it until a corrected file "
+        "is dropped into the inbox or the invoice is entered otherwise.",
+        "🧾 EHF-filen {file} (leverandør: {supplier}; faktura: {invoice}) ble avvist: {error}. "
+        "Den ligger i rejected/ som {rejected_as}, og ingenting betales for den før en rettet fil "
+        "legges i innboksen eller fakturaen føres inn på annen måte.",
+    ),
 }
 RETURNED_REOPENED = Phrase(
     "It is failed again: fix it if needed and sign again if it is still to be paid.",
@@ -120,6 +128,7 @@ RETURNED_REOPENED = Phrase(
 )
 RETURNED_CHECK = Phrase("Check the netbank.", "Sjekk nettbanken.")
 NO_REASON = Phrase("no reason given", "ingen grunn oppgitt")
+UNKNOWN = Phrase("unknown", "ukjent")
 POSTED_BY = Phrase(
     "📒 Posted as {vouchers} by {who} at {at}", "📒 Bokført som {vouchers} av {who} kl. {at}"
 )
@@ -223,6 +232,9 @@ def alarm_sentence(alert: Alert, language: Language) -> str:
         "file": escape(str(details.get("file", ""))),
         "why": escape(str(details.get("why", ""))),
         "references": escape(", ".join(map(str, (details.get("references") or [])[:10]))),
+        "rejected_as": escape(str(details.get("rejected_as") or details.get("file", ""))),
+        "supplier": escape(str(details.get("supplier") or "")) or UNKNOWN(language),
+        "invoice": escape(str(details.get("invoice_no") or "")) or UNKNOWN(language),
         "id": alarm.payment_id or "",
         "payee": "",
         "amount": "",
