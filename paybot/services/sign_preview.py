@@ -1,6 +1,7 @@
 """What a person is about to sign, before they type a code: the payments they may sign now, the
-total per currency, and the ones left out with the reason. Read only; `signing.sign` checks
-everything again when the code comes."""
+total per currency, and the ones left out with the reason; for each payment abroad, what the
+bank will be told and what it is worth in the company's currency. Read only; `signing.sign`
+checks everything again when the code comes."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from paybot.core.bank_profiles import GENERIC
 from paybot.core.company import CompanyInfo
 from paybot.core.errors import MissingRate, ValidationFailed
+from paybot.core.payment_types import PaymentType, payment_type
 from paybot.core.payments import Flag, PaymentView
 from paybot.core.policy import Actor, Role
 from paybot.core.signing import (
@@ -61,6 +64,28 @@ class LeftOut:
 
 
 @dataclass(frozen=True)
+class DatedRate:
+    """Units of the company's currency for one unit of another, as set from `valid_from` on."""
+
+    rate: Decimal
+    valid_from: date
+
+
+@dataclass(frozen=True)
+class Abroad:
+    """What the Sign modal says of a payment abroad (SEPA or cross-border) beyond its summary;
+    the payee's country, BIC, purpose and urgency are its PaymentView's."""
+
+    kind: PaymentType
+    # As the payment file will say it: SLEV for SEPA, the payer's choice or SHAR otherwise.
+    charge_bearer: str
+    # In another currency than the company's: its value there at `rate`, the rate its limit was
+    # checked with (both None: there is no rate). In the company's currency: both None.
+    in_company: Decimal | None = None
+    rate: DatedRate | None = None
+
+
+@dataclass(frozen=True)
 class Preview:
     company: CompanyInfo
     payments: list[PaymentView]  # those the person may sign now
@@ -72,6 +97,8 @@ class Preview:
     total_company: Decimal = Decimal(0)  # of those, in the company's currency
     # What the per-day limit leaves today (None: no per-day limit).
     left_today: Decimal | None = None
+    # Of the payments to sign, those abroad by id (domestic ones are not here).
+    abroad: dict[int, Abroad] = field(default_factory=dict)
 
     @property
     def above_day_limit(self) -> bool:
@@ -141,12 +168,13 @@ def _preview(
         return Preview(company, [], {}, blocker=Blocker.LOCKED, locked_until=device[1].locked_until)
     limits = uow.limits.get(who.user_id, company.id)
     today = now.astimezone(zone).date()
-    rates: dict[str, Decimal | None] = {}
+    rates = _rates_on(uow, candidates, company.currency, today)
     chosen: list[PaymentView] = []
     left_out: list[LeftOut] = []
+    abroad: dict[int, Abroad] = {}
     total_company = Decimal(0)
     for payment in candidates:
-        why, amount = _why_not(uow, who.user_id, company, payment, limits, rates, today)
+        why, amount = _why_not(uow, who.user_id, company, payment, limits, rates)
         if why is None and limit is not None and len(chosen) >= limit:
             why = Skip.TOO_MANY
         if why is not None:
@@ -154,6 +182,9 @@ def _preview(
             continue
         chosen.append(payment)
         total_company += amount
+        found = _abroad(payment, company, rates.get(payment.currency), amount)
+        if found is not None:
+            abroad[payment.id] = found
     totals: dict[str, Decimal] = {}
     for payment in chosen:
         totals[payment.currency] = totals.get(payment.currency, Decimal(0)) + payment.amount
@@ -172,7 +203,39 @@ def _preview(
         limits=limits,
         total_company=total_company,
         left_today=left_today,
+        abroad=abroad,
     )
+
+
+def _rates_on(
+    uow: UnitOfWork, payments: Sequence[PaymentView], company_currency: str, day: date
+) -> dict[str, DatedRate | None]:
+    """The rate in force on `day` of each other currency of these payments to the company's (the
+    rule `signing.sign` checks limits by), with the date it was set from; None where none was
+    set by then."""
+    found: dict[str, DatedRate | None] = {}
+    for currency in {p.currency for p in payments if p.currency != company_currency}:
+        dated = uow.rates.dated_on(currency, company_currency, day)
+        found[currency] = None if dated is None else DatedRate(*dated)
+    return found
+
+
+def _abroad(
+    payment: PaymentView, company: CompanyInfo, rate: DatedRate | None, amount: Decimal
+) -> Abroad | None:
+    """What the Sign modal says of the payment if it is abroad (`amount`: its value in the
+    company's currency, as its limit was checked at `rate`); None for a domestic one."""
+    details = payment.payee_details
+    kind = payment_type(payment.account, payment.currency, details.country)
+    if kind is PaymentType.DOMESTIC:
+        return None
+    try:  # SEPA and cross-border payments are charged alike at every bank
+        bearer = GENERIC.charge_bearer(kind, details.charge_bearer).value
+    except ValueError:  # not one a payment abroad takes: shown as it is, refused at dispatch
+        bearer = str(details.charge_bearer)
+    if payment.currency == company.currency or rate is None:
+        return Abroad(kind, bearer)
+    return Abroad(kind, bearer, in_company=amount, rate=rate)
 
 
 def _person(uow: UnitOfWork, ref: ActorRef) -> Actor | None:
@@ -189,8 +252,7 @@ def _why_not(
     company: CompanyInfo,
     payment: PaymentView,
     limits: SignerLimits,
-    rates: dict[str, Decimal | None],
-    day: date,
+    rates: dict[str, DatedRate | None],
 ) -> tuple[Skip | None, Decimal]:
     """The reason this person may not sign the payment now (None: they may), and its amount in
     the company's currency. The same rules as `signing.sign`, in the order it checks them."""
@@ -207,11 +269,10 @@ def _why_not(
         return Skip.SIGNED_ALREADY, Decimal(0)
     if only_editors(payment.editors, signers, user_id):
         return Skip.ONLY_EDITORS, Decimal(0)
-    if payment.currency not in rates:
-        rates[payment.currency] = uow.rates.on(payment.currency, company.currency, day)
+    rate = rates.get(payment.currency)
     try:
         amount = in_company_currency(
-            payment.amount, payment.currency, company.currency, rates[payment.currency]
+            payment.amount, payment.currency, company.currency, None if rate is None else rate.rate
         )
     except MissingRate:
         return Skip.NO_RATE, Decimal(0)

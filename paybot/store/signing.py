@@ -107,8 +107,15 @@ class RateRepository:
 
     def on(self, currency: str, quote_currency: str, day: date) -> Decimal | None:
         """The rate in force on `day`: the newest set from that day or before."""
-        return self._session.scalar(
-            select(ExchangeRate.rate)
+        found = self.dated_on(currency, quote_currency, day)
+        return None if found is None else found[0]
+
+    def dated_on(
+        self, currency: str, quote_currency: str, day: date
+    ) -> tuple[Decimal, date] | None:
+        """The rate in force on `day` (see `on`) and the day it was set from."""
+        row = self._session.execute(
+            select(ExchangeRate.rate, ExchangeRate.valid_from)
             .where(
                 ExchangeRate.currency == currency,
                 ExchangeRate.quote_currency == quote_currency,
@@ -116,7 +123,8 @@ class RateRepository:
             )
             .order_by(ExchangeRate.valid_from.desc())
             .limit(1)
-        )
+        ).first()
+        return None if row is None else (row.rate, row.valid_from)
 
     def reporting(self, company_id: int) -> Reporting:
         """What the Currency Register's purpose rule needs besides the payments: the newest rate

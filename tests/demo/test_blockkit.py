@@ -18,7 +18,8 @@ from lxml import etree
 from markupsafe import Markup
 
 from paybot.core.company import CompanyInfo, DispatchTiming, Language, PostingMode
-from paybot.core.payments import Flag, LastStep, PaymentView, Reason, ReferenceType
+from paybot.core.payment_types import PaymentType
+from paybot.core.payments import Flag, LastStep, PayeeDetails, PaymentView, Reason, ReferenceType
 from paybot.core.policy import Role
 from paybot.core.sends import AlarmKind
 from paybot.core.signing import SecondSigner, SignerLimits, WhySecond
@@ -41,7 +42,7 @@ from paybot.services.daily_post import Digest
 from paybot.services.incoming_summary import Line
 from paybot.services.payments import PaymentDetails
 from paybot.services.people import Member
-from paybot.services.sign_preview import Blocker, LeftOut, Preview, Skip
+from paybot.services.sign_preview import Abroad, Blocker, DatedRate, LeftOut, Preview, Skip
 from paybot.services.signing import Signed
 from paybot.store.alarms import AlarmRecord
 from tests.builders import OSLO
@@ -628,6 +629,17 @@ def a_preview(**overrides: Any) -> Preview:
     return Preview(**values)
 
 
+def abroad_preview() -> Preview:
+    """A USD payment to New York, urgent, with its value in NOK at the rate of 20 Nov 2026."""
+    details = PayeeDetails(
+        town="New York", country="US", bic="CHASUS33", purpose_code="14", purpose_text="<Parts>"
+    )
+    usd = a_payment(6, account="123456789012", currency="USD", payee_details=details, urgent=True)
+    rate = DatedRate(Decimal("10.156"), date(2026, 11, 20))
+    abroad = {usd.id: Abroad(PaymentType.CROSS_BORDER, "SHAR", Decimal("125380.90"), rate)}
+    return a_preview(payments=[a_payment(0), usd], abroad=abroad)
+
+
 def member(user: str, code: str = "active") -> Member:
     limits = SignerLimits(Decimal("50000"), None)
     return Member(user, "T1", USERS.get(user, user), (Role.SIGNER,), limits, "NOK", code)
@@ -732,6 +744,10 @@ def views() -> Iterator[tuple[str, dict[str, Any]]]:
         )
     sign = modals.sign_modal(a_preview(), callback=View.SIGN, metadata="{}", zone=OSLO)
     yield "sign refused", modals.with_error(sign, "Wrong code <again>")
+    yield (
+        "sign abroad",
+        modals.sign_modal(abroad_preview(), callback=View.SIGN, metadata="{}", zone=OSLO),
+    )
     yield "signing", modals.signing_view(300, Language.EN)
     signed = [Signed(payments[0], 1, 2, WHY), Signed(payments[1], 1, 1)]
     yield "signed", modals.signed_view(signed, Language.EN)
@@ -885,3 +901,14 @@ def test_the_sign_modal_asks_for_the_code_and_shows_a_refusal() -> None:
     assert (field.get("data-action-id"), field.get("maxlength")) == ("code", "7")
     assert one(wrapper, ".bk-error").text == "The code is not valid."
     assert "NOK 12,345.50" in tree.text_content()
+
+
+def test_the_sign_modal_quotes_a_payment_abroad_under_its_summary() -> None:
+    view = modals.sign_modal(abroad_preview(), callback=View.SIGN, metadata="{}", zone=OSLO)
+    tree = parse(render_view(view))
+    quote = one(tree, "blockquote")
+    assert "🌍 Cross-border payment to United States (US) · BIC CHASUS33" in quote.text_content()
+    assert "≈ NOK 125,380.90 at 10.1560, rate of 20 Nov 2026" in quote.text_content()
+    assert "Purpose: 14 Purchase/sale of goods · <Parts>" in quote.text_content()
+    assert "Urgent" in quote.text_content()
+    assert "to 1234.56.78903" not in quote.text_content()  # the domestic one has no quote

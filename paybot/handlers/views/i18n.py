@@ -143,7 +143,10 @@ CHARGE_BEARER_NAMES = {
     "SHAR": Phrase(
         "Shared: each pays their own bank (SHAR)", "Delt: hver betaler sin egen bank (SHAR)"
     ),
-    "SLEV": Phrase("As the SEPA scheme says (SLEV)", "Etter SEPA-reglene (SLEV)"),
+    "SLEV": Phrase(
+        "Each pays their own bank, as the SEPA scheme says (SLEV)",
+        "Hver betaler sin egen bank, etter SEPA-reglene (SLEV)",
+    ),
 }
 
 REASONS = {

@@ -15,7 +15,7 @@ from paybot.core import formatting
 from paybot.core.company import Language
 from paybot.core.errors import ValidationFailed
 from paybot.core.identifiers import format_account
-from paybot.core.money import format_money
+from paybot.core.money import RATE_SCALE, format_money
 from paybot.core.otp import DIGITS
 from paybot.core.payee_details import (
     CHARGE_BEARERS,
@@ -27,7 +27,7 @@ from paybot.core.payee_details import (
     Problem,
 )
 from paybot.core.payment_types import PaymentType, payment_type
-from paybot.core.payments import Flag, PaymentView, Reason, ReferenceType
+from paybot.core.payments import Flag, PayeeDetails, PaymentView, Reason, ReferenceType
 from paybot.core.purpose_codes import purpose_code, purpose_codes
 from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import Block as BlockId
@@ -49,7 +49,7 @@ from paybot.handlers.views.i18n import (
     why_second,
 )
 from paybot.services.payments import PaymentDetails
-from paybot.services.sign_preview import MAX_AT_ONCE, Blocker, Preview, Skip
+from paybot.services.sign_preview import MAX_AT_ONCE, Abroad, Blocker, Preview, Skip
 from paybot.services.signing import Signed
 
 TITLE_LIMIT = 24
@@ -175,6 +175,19 @@ WAITS_BECAUSE = Phrase(
     "{ids}: {count} av {required} signaturer — det trengs en signatar til fordi {why}.",
 )
 TO_ACCOUNT = Phrase("to {account}", "til {account}")
+# A payment abroad in the Sign modal: quoted lines under its summary.
+KINDS = {
+    PaymentType.SEPA: Phrase("SEPA payment", "SEPA-betaling"),
+    PaymentType.CROSS_BORDER: Phrase("Cross-border payment", "Utenlandsbetaling"),
+}
+ABROAD_TO = Phrase("🌍 {kind} to *{country}*", "🌍 {kind} til *{country}*")
+NO_COUNTRY = Phrase("🌍 {kind} · country not given", "🌍 {kind} · land ikke oppgitt")
+WORTH = Phrase("≈ {value} at {rate}, rate of {date}", "≈ {value} til kurs {rate}, kurs fra {date}")
+NO_RATE = Phrase(
+    "⚠️ No exchange rate for {currency} to {company}: its value in {company} is not known",
+    "⚠️ Ingen valutakurs for {currency} til {company}: verdien i {company} er ukjent",
+)
+RATE_DECIMALS = 4  # a rate is shown with at least these decimals ("10.1560")
 FIXED = Phrase("✅ Fixed: {summary}", "✅ Rettet: {summary}")
 FIXED_NOTE = Phrase(
     "Any approval or signature given before the fix no longer counts.",
@@ -369,7 +382,7 @@ def sign_modal(
     blocks = _sections(
         [
             YOU_SIGN(language, count=len(preview.payments)),
-            *_listed([_to_sign(p, language) for p in preview.payments], language),
+            *_listed([_to_sign(p, preview) for p in preview.payments], language),
             TOTAL(language, amounts=totals_text(preview.totals, language)),
         ]
     )
@@ -471,10 +484,64 @@ def _some(ids: list[str], language: Language) -> str:
     return shown if len(ids) <= 20 else f"{shown} {AND_MORE(language, count=len(ids) - 20)}"
 
 
-def _to_sign(payment: PaymentView, language: Language) -> str:
-    """A payment in the Sign modal: its summary and the account the money goes to."""
+def _to_sign(payment: PaymentView, preview: Preview) -> str:
+    """A payment in the Sign modal: its summary and the account the money goes to; below it,
+    for a payment abroad, what matters to the bank and what it is worth."""
+    language = preview.company.language
     account = format_account(payment.account) if payment.account else NOTHING
-    return f"{payment_summary(payment, language)} · {TO_ACCOUNT(language, account=account)}"
+    line = f"{payment_summary(payment, language)} · {TO_ACCOUNT(language, account=account)}"
+    abroad = preview.abroad.get(payment.id)
+    if abroad is None:
+        return line
+    quoted = abroad_lines(payment, abroad, preview.company.currency, language)
+    return "\n".join([line, *(f"> {text}" for text in quoted)])
+
+
+def abroad_lines(
+    payment: PaymentView, abroad: Abroad, company_currency: str, language: Language
+) -> list[str]:
+    """What a signer needs of a payment abroad beyond its summary (mrkdwn lines): where it goes
+    (country, the payee's bank), its value in the company's currency at the rate the limits
+    use, who bears the charges, whether it is urgent, and its purpose."""
+    details = payment.payee_details
+    kind = KINDS[abroad.kind](language)
+    if details.country:
+        where = ABROAD_TO(
+            language, kind=kind, country=escape(country_name(details.country, language))
+        )
+    else:
+        where = NO_COUNTRY(language, kind=kind)
+    if details.bic:
+        where += f" · BIC {escape(details.bic)}"
+    lines = [where]
+    if payment.currency != company_currency:
+        if abroad.rate is None or abroad.in_company is None:
+            lines.append(NO_RATE(language, currency=payment.currency, company=company_currency))
+        else:
+            value = format_money(abroad.in_company, company_currency, language)
+            rate = rate_text(abroad.rate.rate, language)
+            lines.append(
+                WORTH(language, value=value, rate=rate, date=day(abroad.rate.valid_from, language))
+            )
+    bearer = CHARGE_BEARER_NAMES.get(abroad.charge_bearer)
+    charges = f"*{PAYEE_LABELS['charge_bearer'](language)}:* " + (
+        bearer(language) if bearer else escape(abroad.charge_bearer)
+    )
+    if payment.urgent:
+        charges += f" · *{PAYEE_LABELS['urgent'](language)}*"
+    lines.append(charges)
+    purpose = purpose_text(details, language)
+    if purpose:
+        lines.append(f"*{PAYEE_LABELS['purpose_text'](language)}:* {purpose}")
+    return lines
+
+
+def rate_text(rate: Decimal, language: Language) -> str:
+    """ "10.1560" ("10,1560" in Norwegian): at least four decimals, all that were set."""
+    exponent = rate.normalize().as_tuple().exponent
+    places = max(RATE_DECIMALS, -exponent) if isinstance(exponent, int) else RATE_DECIMALS
+    text = f"{rate:.{min(places, RATE_SCALE)}f}"
+    return text.replace(".", ",") if language is Language.NB else text
 
 
 def fixed_view(payment: PaymentView, language: Language) -> dict[str, Any]:
@@ -692,15 +759,21 @@ def payee_values(payment: PaymentView, language: Language) -> list[tuple[str, st
                 bearer(language) if bearer else escape(details.charge_bearer),
             )
         )
-    if details.purpose_code or details.purpose_text:
-        code = details.purpose_code
-        entry = purpose_code(code)
-        named = f"{code} {entry.name(language.value)}" if entry else code
-        purpose = " · ".join(filter(None, [named, details.purpose_text]))
-        shown.append((PAYEE_LABELS["purpose_text"](language), escape(purpose)))
+    purpose = purpose_text(details, language)
+    if purpose:
+        shown.append((PAYEE_LABELS["purpose_text"](language), purpose))
     if payment.urgent:
         shown.append((PAYEE_LABELS["urgent"](language), YES(language)))
     return shown
+
+
+def purpose_text(details: PayeeDetails, language: Language) -> str:
+    """ "14 Purchase/sale of goods · Machine parts" (mrkdwn): the purpose code with its name in
+    Norges Bank's list, and the text; empty when neither is set."""
+    code = details.purpose_code
+    entry = purpose_code(code)
+    named = f"{code} {entry.name(language.value)}" if entry else code
+    return escape(" · ".join(filter(None, [named, details.purpose_text])))
 
 
 def country_name(code: str, language: Language) -> str:
