@@ -87,6 +87,14 @@ class SettingsFields(BaseModel):
             return value
         return value.strip().lower() if info.field_name == "log_format" else value.strip().upper()
 
+    @field_validator("slack_api_url", mode="before")
+    @classmethod
+    def _blank_is_slack(cls, value: object) -> object:
+        """A blank value (an env file's `PAYBOT_SLACK_API_URL=` line) is Slack's own API."""
+        if isinstance(value, str) and not value.strip():
+            return "https://slack.com/api/"
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

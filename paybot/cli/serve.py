@@ -53,7 +53,7 @@ def serve_command(
     ] = True,
 ) -> None:
     """Run the Slack app with the scheduled jobs: Socket Mode if SLACK_APP_TOKEN is set, else
-    HTTP (POST /slack/events, GET /healthz, GET /metrics) with requests checked against
+    HTTP (POST /slack/events, GET /healthz, /readyz, /metrics) with requests checked against
     SLACK_SIGNING_SECRET."""
     import tempfile  # here: it loads `random`, which no other command needs
 

@@ -5,8 +5,9 @@ application mounted in another server (the demo: `slack_api_wsgi`)."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -166,3 +167,26 @@ def slack_api_wsgi(slack: FakeSlack) -> WSGIApplication:
 
 
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 413: "Too Large", 429: "Too Many"}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m paybot.sandbox.slack_http [PORT]`: the local Slack Web API on 127.0.0.1, for
+    trying `paybot serve` where Slack is not there yet (SLACK_BOT_TOKEN=xoxb-paybot-test,
+    PAYBOT_SLACK_API_URL as printed). Ctrl-C stops it."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    port = int(args[0]) if args else 0
+    with FakeSlackServer(port=port) as server:
+        print(
+            f"local Slack Web API at {server.url} (token {server.slack.token}): "
+            f"PAYBOT_SLACK_API_URL={server.url} SLACK_BOT_TOKEN={server.slack.token}; "
+            "Ctrl-C stops.",
+            flush=True,
+        )
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

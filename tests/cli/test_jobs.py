@@ -20,11 +20,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from typer.testing import CliRunner
 
 from paybot import jobs
 from paybot.bank.sandbox import read_order
+from paybot.cli.main import app
 from paybot.config import Settings
 from paybot.container import Container
+from paybot.container import reset as reset_container
 from paybot.core.bankfiles.camt054 import write_camt054
 from paybot.core.bankfiles.model import Entry, EntryTransaction, Notification
 from paybot.core.company import DispatchTiming
@@ -574,3 +577,23 @@ def test_paybot_jobs_stops_on_sigterm_and_releases_the_lease(
     assert "job dispatch_due ran: 1 batch(es) sent" in output
     assert len(world.sent_files()) == 1
     assert current_leader(world.parts.engine, datetime.now(UTC)) is None
+
+
+def test_jobs_status_names_the_process_that_runs_the_jobs(
+    world: World, engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAYBOT_DATABASE_URL", database_url)
+    reset_container()
+    try:
+        said = CliRunner().invoke(app, ["jobs", "--status"])
+        assert said.exit_code == 1 and "No process runs the scheduled jobs" in said.output
+        lease = lease_for(engine, "host-a:4242:cafe")
+        assert lease.try_acquire(datetime.now(UTC))
+        try:
+            said = CliRunner().invoke(app, ["jobs", "--status"])
+            assert said.exit_code == 0, said.output
+            assert "The scheduled jobs run in host-a:4242:cafe (host:pid:id)" in said.output
+        finally:
+            lease.release()
+    finally:
+        reset_container()

@@ -161,3 +161,11 @@ def test_a_command_reads_its_settings_without_pydantic_settings(tmp_path: Path) 
         timeout=60,
     )
     assert done.stdout.split() == ["Europe/Helsinki", "False"]
+
+
+def test_a_blank_slack_api_url_is_slacks_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An env file copied from the example may hold the line `PAYBOT_SLACK_API_URL=`.
+    monkeypatch.setenv("PAYBOT_SLACK_API_URL", "  ")
+    light, reference = _both()
+    assert light == reference
+    assert light["slack_api_url"] == "https://slack.com/api/"
