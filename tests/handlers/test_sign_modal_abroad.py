@@ -108,7 +108,11 @@ def a_preview(language: Language, *shown: PaymentView | tuple[PaymentView, Abroa
     totals: dict[str, Decimal] = {}
     for p in payments:
         totals[p.currency] = totals.get(p.currency, Decimal(0)) + p.amount
-    return Preview(a_company(language), payments, totals, abroad=abroad)
+    in_nok = sum(
+        (abroad[p.id].in_company or p.amount if p.id in abroad else p.amount for p in payments),
+        Decimal(0),
+    )
+    return Preview(a_company(language), payments, totals, abroad=abroad, total_company=in_nok)
 
 
 def text_of(view: dict[str, Any]) -> str:
@@ -281,3 +285,19 @@ def test_a_modal_of_many_long_payments_abroad_stays_within_slacks_limits(
     assert len(json.dumps(view).encode()) < 250_000
     assert entry_of(view, shown[0][0])[2] == USD_LINES[language][1]
     assert modals.AND_MORE(language, count=200 - modals.LISTED) in sections[-1]
+
+
+@pytest.mark.parametrize(
+    ("language", "total"),
+    [
+        (Language.EN, "*Total:* EUR 200.00 + NOK 1,250.00 + USD 15,000.00 (≈ NOK 155,890.00)"),
+        (Language.NB, "*Totalt:* EUR 200,00 + NOK 1 250,00 + USD 15 000,00 (≈ NOK 155 890,00)"),
+    ],
+)
+def test_a_total_in_other_currencies_says_what_it_is_worth_in_the_companys(
+    language: Language, total: str
+) -> None:
+    view = modal(a_preview(language, a_payment(1), in_euro(3), in_dollars()))
+    assert total in text_of(view).splitlines()
+    # In the company's currency alone, the total needs no such note.
+    assert "≈" not in text_of(modal(a_preview(language, a_payment(1))))

@@ -328,6 +328,15 @@ CAME_AS_EHF = Phrase(
 NOTHING = "–"
 
 
+def _worth(preview: Preview) -> str:
+    """ " (≈ NOK 152,340.00)" after a total in other currencies than the company's: what the
+    signer's limits counted, at the rates the modal names."""
+    home = preview.company.currency
+    if all(currency == home for currency in preview.totals):
+        return ""
+    return f" (≈ {format_money(preview.total_company, home, preview.company.language)})"
+
+
 def loading() -> dict[str, Any]:
     """The modal opened at once with the click's trigger id (it lives 3 s), before any database
     work; the company's language is not known yet, so it speaks both."""
@@ -383,7 +392,7 @@ def sign_modal(
         [
             YOU_SIGN(language, count=len(preview.payments)),
             *_listed([_to_sign(p, preview) for p in preview.payments], language),
-            TOTAL(language, amounts=totals_text(preview.totals, language)),
+            TOTAL(language, amounts=totals_text(preview.totals, language)) + _worth(preview),
         ]
     )
     notes = left_out_lines(preview)
