@@ -380,6 +380,11 @@ class JobRunner:
                 self._wake.wait(self.renew_every)
                 self._wake.clear()
                 if self._stopping.is_set():
+                    log.info(
+                        "stopping: the scheduled jobs end here and the lease is given up (holder "
+                        "%s); another process takes them over",
+                        self.holder,
+                    )
                     break
                 if not self._renew():
                     lost = True

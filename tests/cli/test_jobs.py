@@ -387,6 +387,10 @@ def test_of_two_processes_one_runs_the_jobs_and_the_other_takes_over_when_it_sto
     said = [r.getMessage() for r in caplog.records]
     assert said.count("became the scheduler (holder a:1:x)") == 1
     assert said.count("became the scheduler (holder b:2:y)") == 1
+    assert any(
+        line.startswith("stopping: the scheduled jobs end here") and "(holder a:1:x)" in line
+        for line in said
+    )
 
 
 class LosingLease:
