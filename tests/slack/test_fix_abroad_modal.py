@@ -143,9 +143,15 @@ def test_the_fix_modal_of_a_sepa_payment_asks_for_the_payees_details(
     assert Reason.MISSING_ADDRESS in payment.reasons
     view = fix_modal(endpoint, payment, posted(uow, endpoint, payment))
     found = inputs(view)
+    # What it is red for first (its address, and its purpose: no rate says it is under the
+    # reporting threshold), then the rest, each in the order of PayeeDetails.
+    assert Reason.MISSING_PURPOSE in payment.reasons
+    address = ["street", "building_no", "post_code", "town", "country"]
     assert list(found) == [
-        Block.ACCOUNT.value, Block.REFERENCE_TYPE.value, Block.REFERENCE.value, *PAYEE_FIELDS,
+        Block.ACCOUNT.value, Block.REFERENCE_TYPE.value, Block.REFERENCE.value,
+        *address, "purpose_code", "purpose_text", "bic", "charge_bearer",
     ]  # fmt: skip
+    assert set(PAYEE_FIELDS) <= set(found)
     assert all(found[name].get("optional") for name in PAYEE_FIELDS)
     assert found["country"]["element"]["max_length"] == 2
     assert "ISO 3166" in found["country"]["hint"]["text"]

@@ -644,15 +644,25 @@ def payee_inputs(payment: PaymentView, language: Language) -> list[Block]:
             block["hint"] = _text(hint(language))
         return block
 
-    blocks: list[Block] = [section(PAYEE_TITLE(language)), context(PAYEE_NOTE(language))]
-    blocks += [
+    address = [
         text_input(name, LIMITS[name]) for name in ("street", "building_no", "post_code", "town")
     ]
-    blocks.append(text_input("country", LIMITS["country"], COUNTRY_HINT))
-    blocks.append(text_input("bic", BIC_TYPED, BIC_HINT))
-    blocks.append(_charges_select(details.charge_bearer, kind, language))
-    blocks.append(_purpose_select(details.purpose_code, language))
-    blocks.append(text_input("purpose_text", LIMITS["purpose_text"], PURPOSE_TEXT_HINT))
+    address.append(text_input("country", LIMITS["country"], COUNTRY_HINT))
+    groups: dict[Reason | None, list[Block]] = {
+        Reason.MISSING_PURPOSE: [
+            _purpose_select(details.purpose_code, language),
+            text_input("purpose_text", LIMITS["purpose_text"], PURPOSE_TEXT_HINT),
+        ],
+        Reason.MISSING_BIC: [text_input("bic", BIC_TYPED, BIC_HINT)],
+        Reason.MISSING_ADDRESS: address,
+        None: [_charges_select(details.charge_bearer, kind, language)],
+    }
+    # What the payment is red for comes first, then the rest, each in this order.
+    usual = [Reason.MISSING_ADDRESS, Reason.MISSING_BIC, None, Reason.MISSING_PURPOSE]
+    order = [reason for reason in usual if reason in payment.reasons] + usual
+    blocks: list[Block] = [section(PAYEE_TITLE(language)), context(PAYEE_NOTE(language))]
+    for reason in dict.fromkeys(order):
+        blocks += groups[reason]
     if kind is PaymentType.CROSS_BORDER or payment.urgent:
         blocks.append(_urgent_checkbox(payment.urgent, language))
     return blocks
