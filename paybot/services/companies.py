@@ -275,7 +275,8 @@ def set_bank_account(
             values = {**values, "sandbox": {**matches[0].sandbox, **values["sandbox"]}}
         if values:
             uow.bank.update_account(matches[0].id, values)
-        _refuse_unnamed_bank(uow.bank.account(matches[0].id))
+        settings = uow.bank.account(matches[0].id)
+        _refuse_unnamed_bank(settings)
         if "tax_withholding" in values or "bank" in values:
             reflag(uow, company.id)  # payments to a tax-withholding account may turn red
         audit(
@@ -289,7 +290,6 @@ def set_bank_account(
                 **{k: v for k, v in values.items() if k != "sftp_key_path"},
             },
         )
-        settings = uow.bank.account(matches[0].id)
         profile, source = account_profile(
             settings.profile, bank=settings.bank, bic=settings.bic, account=settings.account
         )
