@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from paybot.handlers import cards
 from paybot.handlers.deps import Deps
 from paybot.handlers.proposal_posts import PACER, Pacer
 from paybot.handlers.views import alerts as views
@@ -68,6 +69,8 @@ def _send(client: WebClient, deps: Deps, alert: Alert, now: datetime, pacer: Pac
             payment_ids=[alert.payment.id],
             now=now,
         )
+        versions = {alert.payment.id: alert.payment.version}
+        cards.catch_up(client, deps, channel=alert.channel, ts=ts, versions=versions)
     slack_records.finish(uow(), key=alert.key, now=now, result={"channel": alert.channel, "ts": ts})
     return 1
 

@@ -4,7 +4,7 @@ in place (chat.update) to its state now, with the buttons that still apply."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,6 +55,26 @@ def refresh(client: WebClient, deps: Deps, payment_ids: Iterable[int]) -> int:
             # A deleted message or a channel the bot left: the payment itself is fine.
             log.warning("could not update %s/%s: %s", message.channel, message.ts, error)
     return updated
+
+
+def catch_up(
+    client: WebClient, deps: Deps, *, channel: str, ts: str, versions: Mapping[int, int]
+) -> bool:
+    """Brings a message just recorded up to date when a payment on it changed after it was built
+    (`versions`: each payment's version as rendered); True when it was updated.
+
+    A click on a message that is posted but not yet recorded finds nothing to update, so the
+    poster looks once more after recording: whichever of the two comes last sees the other."""
+    message = slack_records.message_at(deps.uow(), channel=channel, ts=ts)
+    if message is None or all(versions.get(p.id) == p.version for p in message.payments):
+        return False
+    today = deps.clock().astimezone(deps.zone).date()
+    try:
+        client.chat_update(channel=channel, ts=ts, **render(message, deps.zone, today))
+    except SlackApiError as error:
+        log.warning("could not update %s/%s: %s", channel, ts, error)
+        return False
+    return True
 
 
 def _fallback(message: ShownMessage) -> str:

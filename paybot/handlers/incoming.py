@@ -200,8 +200,11 @@ def refresh(client: WebClient, deps: Deps, channel: str | None, ts: str | None) 
         return
     with deps.follow_ups.when_quiet():
         shown = incoming_summary.shown(deps.uow(), channel=channel, ts=ts)
-    if shown is None:
-        return
+    if shown is not None:
+        _show(client, channel, ts, shown)
+
+
+def _show(client: WebClient, channel: str, ts: str, shown: incoming_summary.Shown) -> None:
     message = views.summary_message(
         shown.company, shown.summary, shown.lines, shown.company.language
     )
@@ -234,6 +237,10 @@ def post_summary(
         answer = client.chat_postMessage(channel=post.channel, **message)
     ts = str(answer["ts"])
     incoming_summary.record_posted(deps.uow(), post, ts=ts, now=now)
+    # A line handled between the post and its record found no message to update (cards.catch_up).
+    now_shown = incoming_summary.shown(deps.uow(), channel=post.channel, ts=ts)
+    if now_shown is not None and now_shown.lines != post.lines:
+        _show(client, post.channel, ts, now_shown)
     return ts
 
 

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from paybot.core.errors import PaybotError
+from paybot.handlers import cards
 from paybot.handlers.cards import PROPOSALS
 from paybot.handlers.deps import Deps
 from paybot.handlers.views.digest import digest_messages
@@ -94,6 +95,7 @@ def post_proposals(
     if post is None:
         return None
     first_ts: str | None = None
+    built = {p.id: p.version for p in post.digest.proposals}
     messages = digest_messages(post.digest, post.company.language, deps.zone)
     for message in messages:
         with pacer.turn(post.channel):
@@ -111,6 +113,7 @@ def post_proposals(
             payment_ids=message.payment_ids,
             now=now,
         )
+        cards.catch_up(client, deps, channel=post.channel, ts=ts, versions=built)
         first_ts = first_ts or ts
     assert first_ts is not None  # digest_messages gives at least one message
     result = PostResult(

@@ -14,6 +14,7 @@ from paybot.core.payments import LastStep, PaymentView
 from paybot.core.posting import VoucherRef
 from paybot.core.states import PaymentStatus
 from paybot.services.common import company_or_error
+from paybot.store.slack import StoredMessage
 from paybot.store.uow import UnitOfWork
 
 # A claim whose process died before finishing may be taken over after this long.
@@ -161,30 +162,41 @@ def record_message(
 def messages_showing(uow: UnitOfWork, *, payment_ids: Iterable[int]) -> list[ShownMessage]:
     """Every message that shows one of the payments, with all its payments as they are now."""
     with uow:
-        stored = uow.slack.messages_showing(payment_ids)
-        everything = {pid for message in stored for pid in message.payment_ids}
-        steps = uow.slack.last_steps(everything)
-        payments = {p.id: p for p in uow.payments.list(payment_ids=everything)}
-        posted = [p.id for p in payments.values() if p.status is PaymentStatus.POSTED]
-        vouchers = uow.postings.vouchers_of(posted) if posted else {}
-        companies = {c: uow.companies.get_by_id(c) for c in {m.company_id for m in stored}}
-        shown = []
-        for message in stored:
-            listed = [payments.get(pid) for pid in message.payment_ids]
-            shown.append(
-                ShownMessage(
-                    channel=message.channel,
-                    ts=message.ts,
-                    thread_ts=message.thread_ts,
-                    kind=message.kind,
-                    intro=message.intro,
-                    company=companies[message.company_id],
-                    payments=[p for p in listed if p is not None],
-                    steps={pid: steps[pid] for pid in message.payment_ids if pid in steps},
-                    vouchers={p: vouchers[p] for p in message.payment_ids if p in vouchers},
-                )
+        return _shown(uow, uow.slack.messages_showing(payment_ids))
+
+
+def message_at(uow: UnitOfWork, *, channel: str, ts: str) -> ShownMessage | None:
+    """The recorded message at (channel, ts), with its payments as they are now."""
+    with uow:
+        stored = uow.slack.message(channel, ts)
+        return _shown(uow, [stored])[0] if stored is not None else None
+
+
+def _shown(uow: UnitOfWork, stored: list[StoredMessage]) -> list[ShownMessage]:
+    """The stored messages with their payments as they are now, read in the open unit of work."""
+    everything = {pid for message in stored for pid in message.payment_ids}
+    steps = uow.slack.last_steps(everything)
+    payments = {p.id: p for p in uow.payments.list(payment_ids=everything)}
+    posted = [p.id for p in payments.values() if p.status is PaymentStatus.POSTED]
+    vouchers = uow.postings.vouchers_of(posted) if posted else {}
+    companies = {c: uow.companies.get_by_id(c) for c in {m.company_id for m in stored}}
+    shown = []
+    for message in stored:
+        listed = [payments.get(pid) for pid in message.payment_ids]
+        shown.append(
+            ShownMessage(
+                channel=message.channel,
+                ts=message.ts,
+                thread_ts=message.thread_ts,
+                kind=message.kind,
+                intro=message.intro,
+                company=companies[message.company_id],
+                payments=[p for p in listed if p is not None],
+                steps={pid: steps[pid] for pid in message.payment_ids if pid in steps},
+                vouchers={p: vouchers[p] for p in message.payment_ids if p in vouchers},
             )
-        return shown
+        )
+    return shown
 
 
 def last_steps(uow: UnitOfWork, *, payment_ids: Iterable[int]) -> dict[int, LastStep]:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_bolt import App
 from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from paybot.app import create_app
@@ -304,3 +305,38 @@ def text_of(blocks: Any) -> str:
 
 
 __all__ = ["CHANNEL", "Clock", "FakeSlack", "Hold", "LazyWork", "SlackEndpoint", "text_of"]
+
+
+class QuickClicker(WebClient):
+    """Slack as seen when a person is quick: a button on a message paybot has just posted is
+    clicked, and the work after the answer done, before paybot has written down what it posted.
+    Clicks once, on the first posted message `chosen` picks."""
+
+    def __init__(
+        self,
+        endpoint: SlackEndpoint,
+        user: str,
+        action: str,
+        payment_id: int,
+        chosen: Callable[[dict[str, Any]], bool] = lambda _posted: True,
+    ) -> None:
+        super().__init__(token=endpoint.slack.token, base_url=endpoint.fake.url)
+        self.endpoint, self.user, self.action = endpoint, user, action
+        self.payment_id, self.chosen = payment_id, chosen
+        self.clicked: list[int] = []
+        self.on: tuple[str, str] | None = None  # (channel, ts) of the message clicked
+
+    def chat_postMessage(self, **kwargs: Any) -> Any:  # noqa: N802 (Slack's method name)
+        answer = super().chat_postMessage(**kwargs)
+        if not self.clicked and self.chosen(kwargs):
+            status, _ = self.endpoint.click(
+                self.user,
+                self.action,
+                str(self.payment_id),
+                channel=kwargs["channel"],
+                ts=str(answer["ts"]),
+            )
+            self.clicked.append(status)
+            self.on = (kwargs["channel"], str(answer["ts"]))
+            self.endpoint.settle()
+        return answer

@@ -35,7 +35,7 @@ from tests.services.test_alerts import (
     to_kid_only_with_a_message,
     to_silent,
 )
-from tests.slack.conftest import Clock, SlackEndpoint, text_of
+from tests.slack.conftest import Clock, QuickClicker, SlackEndpoint, text_of
 
 # Three days after the sends: the silent payment has had its missing-return check.
 LATER = SENT + timedelta(days=3)
@@ -214,6 +214,28 @@ def test_the_money_left_resolves_the_payment_and_updates_the_alert_in_place(
     assert now_shown["blocks"][0]["text"]["text"].startswith(f"❓ Payment #{found.silent} ")
     text = text_of(now_shown["blocks"][1:])
     assert "*Paid*" in text and f"Checked by <@{SIGNER.slack_user_id}> at 11:05" in text
+    assert actions_of(now_shown) == [Act.MORE]
+
+
+def test_a_click_before_the_alert_is_written_down_still_shows_on_it(
+    uow: UnitOfWork, bank: Bank, endpoint: SlackEndpoint, deps: Deps, clock: Clock
+) -> None:
+    found = scene(uow, company(uow), bank)
+    clock.at = LATER + timedelta(minutes=5)
+    client = QuickClicker(
+        endpoint,
+        SIGNER.slack_user_id,
+        Act.MONEY_LEFT,
+        found.silent,
+        chosen=lambda posted: str(posted["text"]).startswith("❓"),
+    )
+
+    assert send_alerts(client, deps, now=LATER, pacer=Pacer(sleep=lambda s: None)) == 3
+
+    assert client.clicked == [200] and client.on is not None
+    assert view(uow, found.silent).status is PaymentStatus.PAID
+    now_shown = endpoint.slack.messages[client.on]
+    assert "*Paid*" in text_of(now_shown["blocks"][1:])
     assert actions_of(now_shown) == [Act.MORE]
 
 

@@ -30,13 +30,14 @@ from paybot.container import reset as reset_container
 from paybot.core.company import Language
 from paybot.core.errors import ValidationFailed
 from paybot.core.payments import ReferenceType
+from paybot.core.states import PaymentStatus
 from paybot.handlers import cards
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act
 from paybot.handlers.proposal_posts import Pacer, PostResult, post_due, post_proposals
 from paybot.sandbox.slack_api import FakeSlack
 from paybot.sandbox.slack_http import FakeSlackServer
-from paybot.services import companies, daily_post, payments, slack_records
+from paybot.services import companies, daily_post, payments, proposals, slack_records
 from paybot.store.uow import UnitOfWork
 from tests.builders import (
     ACCOUNT_B,
@@ -48,7 +49,7 @@ from tests.builders import (
     an_item,
     ledger_with,
 )
-from tests.slack.conftest import SlackEndpoint, text_of
+from tests.slack.conftest import QuickClicker, SlackEndpoint, text_of
 
 OSLO = ZoneInfo("Europe/Oslo")
 PROPOSALS = "C0PROPOSALS"
@@ -505,6 +506,24 @@ def test_clicking_approve_on_a_posted_entry_updates_it_in_place(
         pytest.skip("no Approve listener yet (the update path is tested above)")
     assert status == 200
     endpoint.slack.wait_for("chat.update")
+    entry = _entry_of(blocks_of(endpoint.slack.messages[(PROPOSALS, result.ts)]), target)
+    assert "Approved by <@UAPPROVER>" in text_of(entry)
+    assert Act.APPROVE.value not in text_of(entry)
+
+
+@pytest.mark.usefixtures("company")
+def test_a_click_before_the_post_is_written_down_still_shows_on_the_message(
+    uow: UnitOfWork, deps: Deps, endpoint: SlackEndpoint, pacer: Pacer
+) -> None:
+    made = some_proposals(uow, 5)
+    target = min(p.id for p in made.values())
+    client = QuickClicker(endpoint, APPROVER.slack_user_id, Act.APPROVE, target)
+
+    [result] = post_now(client, deps, pacer)
+
+    assert client.clicked == [200]
+    [approved] = [p for p in proposals.list_payments(uow, company_org_no=ORG_NO) if p.id == target]
+    assert approved.status is PaymentStatus.APPROVED
     entry = _entry_of(blocks_of(endpoint.slack.messages[(PROPOSALS, result.ts)]), target)
     assert "Approved by <@UAPPROVER>" in text_of(entry)
     assert Act.APPROVE.value not in text_of(entry)

@@ -12,6 +12,7 @@ from itertools import count
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 
 from paybot.app import web_client
 from paybot.handlers import incoming as incoming_handlers
@@ -194,6 +195,49 @@ def test_post_to_account_from_the_summary_posts_and_updates_its_line(
     assert "is posted by hand already" in told["text"]
     endpoint.settle()
     assert len(endpoint.slack.calls_to("views.open")) == 1
+
+
+class PostingRightAfterTheSummary(WebClient):
+    """A person who posts a line to an account from the summary before paybot has written the
+    summary down: the click, the modal and its submission, each answered and its work done."""
+
+    def __init__(self, endpoint: SlackEndpoint, payment_id: int) -> None:
+        super().__init__(token=endpoint.slack.token, base_url=endpoint.fake.url)
+        self.endpoint, self.payment_id = endpoint, payment_id
+        self.on: dict[str, Any] | None = None
+
+    def chat_postMessage(self, **kwargs: Any) -> Any:  # noqa: N802 (Slack's method name)
+        answer = super().chat_postMessage(**kwargs)
+        self.on = message = {"ts": str(answer["ts"]), **kwargs}
+        value = value_of(self.payment_id, message["blocks"])
+        click(self.endpoint, SIGNER.slack_user_id, message, Act.INCOMING_POST, value)
+        meta = opened_modal(self.endpoint)["private_metadata"]
+        self.endpoint.submit(
+            SIGNER.slack_user_id,
+            View.INCOMING_POST.value,
+            {
+                Block.GL_ACCOUNT.value: {Block.GL_ACCOUNT.value: {"value": "3900"}},
+                Block.POST_TEXT.value: {Block.POST_TEXT.value: {"value": "Refund from NAV"}},
+            },
+            private_metadata=meta,
+        )
+        self.endpoint.settle()
+        return answer
+
+
+def test_a_line_handled_before_the_summary_is_written_down_still_shows_on_it(
+    scene: dict[str, int], endpoint: SlackEndpoint, deps: Deps
+) -> None:
+    client = PostingRightAfterTheSummary(endpoint, scene[KID_UNKNOWN])
+
+    assert incoming_handlers.post_due(client, deps, NOW, pacer=Pacer(sleep=lambda s: None))
+
+    assert client.on is not None
+    shown = endpoint.slack.messages[(ALERTS, client.on["ts"])]
+    assert f"Posted to 3900 by <@{SIGNER.slack_user_id}>" in text_of(shown["blocks"])
+    assert str(scene[KID_UNKNOWN]) not in [
+        v.split(":")[1] for v in buttons(shown["blocks"], Act.INCOMING_POST)
+    ]
 
 
 def test_match_to_invoice_from_the_summary_and_an_unknown_invoice_is_a_field_error(
