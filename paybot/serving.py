@@ -185,7 +185,7 @@ def _rehearse(deps: Deps, now: datetime) -> None:
     from paybot.core.otp import code_at
     from paybot.handlers import bank_command, cards
     from paybot.handlers.ids import View
-    from paybot.handlers.views import modals as modal_views
+    from paybot.handlers.views import sign_modal
     from paybot.handlers.views.home import PER_STATUS, SHOWN
     from paybot.services import (
         payments,
@@ -216,7 +216,7 @@ def _rehearse(deps: Deps, now: datetime) -> None:
         uow(), deps.box(), actor=signer, payment_ids=ids[:1], code=code_at(secret, now),
         now=now, zone=zone, versions={p.id: p.signature_round for p in preview.payments},
     )  # fmt: skip
-    modal_views.signed_view(signed, Language.EN, callback=View.SIGN)
+    sign_modal.signed_view(signed, Language.EN, callback=View.SIGN)
 
     # The work after them: the cards that show the payments updated, a Home tab built.
     today = now.astimezone(zone).date()

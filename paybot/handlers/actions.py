@@ -24,7 +24,8 @@ from paybot.core.states import Action, next_status
 from paybot.handlers import cards, home, replies
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act, Overflow, View
-from paybot.handlers.views import modals as views
+from paybot.handlers.views import details_modal, fix_modal, sign_modal
+from paybot.handlers.views import modal_parts as views
 from paybot.services import companies, payments, sign_preview
 from paybot.services.common import ActorRef
 from paybot.services.payments import BulkAction
@@ -142,7 +143,7 @@ def _sign_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[st
         deps.uow(), actor=who, payment_ids=ids, now=deps.clock(), zone=deps.zone
     )
     meta = sign_metadata(preview, origin)
-    return views.sign_modal(preview, callback=View.SIGN, metadata=meta, zone=deps.zone)
+    return sign_modal.sign_modal(preview, callback=View.SIGN, metadata=meta, zone=deps.zone)
 
 
 def _blue_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str, Any]:
@@ -150,7 +151,9 @@ def _blue_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[st
         deps.uow(), actor=who, company_org_no=value, now=deps.clock(), zone=deps.zone
     )
     meta = sign_metadata(preview, origin)
-    return views.sign_modal(preview, callback=View.SIGN_ALL_BLUE, metadata=meta, zone=deps.zone)
+    return sign_modal.sign_modal(
+        preview, callback=View.SIGN_ALL_BLUE, metadata=meta, zone=deps.zone
+    )
 
 
 def sign_metadata(preview: sign_preview.Preview, origin: Origin) -> str:
@@ -166,7 +169,7 @@ def _fix_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str
     next_status(payment.status, Action.FIX, payment_id=payment.id)  # says why not, if not
     language = language_of(deps, payment.company_org_no)
     meta = metadata([payment.id], language, origin)
-    return views.fix_modal(payment, language, metadata=meta)
+    return fix_modal.fix_modal(payment, language, metadata=meta)
 
 
 def _delete_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict[str, Any]:
@@ -181,7 +184,7 @@ def _details_view(deps: Deps, who: ActorRef, value: str, origin: Origin) -> dict
     details = _shown(deps, who, value)
     language = language_of(deps, details.payment.company_org_no)
     today = deps.clock().astimezone(deps.zone).date()
-    return views.details_modal(details, language, deps.zone, today)
+    return details_modal.details_modal(details, language, deps.zone, today)
 
 
 def _shown(

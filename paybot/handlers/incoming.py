@@ -33,7 +33,7 @@ from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Act, Block, View
 from paybot.handlers.proposal_posts import PACER, Pacer
 from paybot.handlers.views import incoming as views
-from paybot.handlers.views.modals import notice
+from paybot.handlers.views.modal_parts import notice
 from paybot.services import incoming, incoming_summary
 from paybot.services.incoming_summary import Line
 

@@ -26,7 +26,8 @@ from paybot.handlers import cards, home
 from paybot.handlers.actions import Origin, actor_of, sign_metadata, update_modal
 from paybot.handlers.deps import Deps
 from paybot.handlers.ids import Block, View
-from paybot.handlers.views import modals as views
+from paybot.handlers.views import fix_modal, sign_modal
+from paybot.handlers.views import modal_parts as views
 from paybot.handlers.views.i18n_bank import code_refusal
 from paybot.services import payments, sign_preview, signing
 
@@ -91,7 +92,9 @@ def _signer(deps: Deps, callback: View) -> Callable[..., None]:
             # Too many to sign within Slack's 3 seconds: say so now, sign right after. (More
             # than one code may sign is refused by the service at once, below.)
             context[LATER] = True
-            ack(response_action="update", view=views.signing_view(len(meta.ids), meta.language))
+            ack(
+                response_action="update", view=sign_modal.signing_view(len(meta.ids), meta.language)
+            )
             return
         try:
             signed = _sign(deps, body, meta)
@@ -108,7 +111,7 @@ def _signer(deps: Deps, callback: View) -> Callable[..., None]:
         context[CHANGED] = {"ids": meta.ids, "home": meta.home}
         ack(
             response_action="update",
-            view=views.signed_view(signed, meta.language, callback=callback),
+            view=sign_modal.signed_view(signed, meta.language, callback=callback),
         )
 
     return submitted
@@ -142,7 +145,9 @@ def _sign_later(deps: Deps, callback: View) -> Callable[..., None]:
             except PaybotError as error:
                 update_modal(client, modal, _form_again(deps, body, meta, callback, error))
                 return
-            update_modal(client, modal, views.signed_view(signed, meta.language, callback=callback))
+            update_modal(
+                client, modal, sign_modal.signed_view(signed, meta.language, callback=callback)
+            )
             context[CHANGED] = {"ids": meta.ids, "home": meta.home}
         after(body=body, client=client, context=context)
 
@@ -163,10 +168,10 @@ def _form_again(
         )
     except PaybotError as other:
         return views.notice("paybot", other.user_message, meta.language)
-    form = views.sign_modal(
+    form = sign_modal.sign_modal(
         preview, callback=callback, metadata=sign_metadata(preview, meta.origin), zone=deps.zone
     )
-    return views.with_error(form, _sentence(error, meta.language))
+    return sign_modal.with_error(form, _sentence(error, meta.language))
 
 
 def _fixer(deps: Deps) -> Callable[..., None]:
@@ -183,22 +188,22 @@ def _fixer(deps: Deps) -> Callable[..., None]:
                 reference_type=ReferenceType(kind) if kind else None,
                 reference=_value(body, Block.REFERENCE) or "",
                 **_payee_details(body, shown),
-                urgent=_urgent(body) if views.URGENT_BLOCK in shown else None,
+                urgent=_urgent(body) if fix_modal.URGENT_BLOCK in shown else None,
                 payee=_payee_name(body, shown),
                 now=deps.clock(),
             )
         except ValidationFailed as error:
-            ack(response_action="errors", errors=views.fix_errors(error, meta.language, shown))
+            ack(response_action="errors", errors=fix_modal.fix_errors(error, meta.language, shown))
             return
         except PaybotError as error:
-            title = views.FIX_TITLE(meta.language)
+            title = fix_modal.FIX_TITLE(meta.language)
             ack(
                 response_action="update",
                 view=views.notice(title, error.user_message, meta.language),
             )
             return
         context[CHANGED] = {"ids": [fixed.id], "home": meta.home}
-        ack(response_action="update", view=views.fixed_view(fixed, meta.language))
+        ack(response_action="update", view=fix_modal.fixed_view(fixed, meta.language))
 
     return submitted
 
@@ -207,24 +212,24 @@ def _payee_details(body: dict[str, Any], shown: dict[str, Any]) -> dict[str, str
     """The payee's details the Fix modal showed, as typed or chosen: an emptied field, or the
     option that clears one, is "" (cleared); a modal without them gives none (left as they are)."""
     given: dict[str, str] = {}
-    for name in views.PAYEE_BLOCKS:
+    for name in fix_modal.PAYEE_BLOCKS:
         if name in shown:
             value = _value(body, name)
-            given[name] = "" if value is None or value == views.CLEAR_OPTION else value
+            given[name] = "" if value is None or value == fix_modal.CLEAR_OPTION else value
     return given
 
 
 def _payee_name(body: dict[str, Any], shown: dict[str, Any]) -> str | None:
     """The payee's name, where the Fix modal asked for it (emptied: "", which is refused)."""
-    if views.PAYEE_NAME_BLOCK not in shown:
+    if fix_modal.PAYEE_NAME_BLOCK not in shown:
         return None
-    return _value(body, views.PAYEE_NAME_BLOCK) or ""
+    return _value(body, fix_modal.PAYEE_NAME_BLOCK) or ""
 
 
 def _urgent(body: dict[str, Any]) -> bool:
-    state = (_state(body).get(views.URGENT_BLOCK) or {}).get(views.URGENT_BLOCK) or {}
+    state = (_state(body).get(fix_modal.URGENT_BLOCK) or {}).get(fix_modal.URGENT_BLOCK) or {}
     return any(
-        isinstance(option, dict) and option.get("value") == views.URGENT_BLOCK
+        isinstance(option, dict) and option.get("value") == fix_modal.URGENT_BLOCK
         for option in state.get("selected_options") or []
     )
 

@@ -35,7 +35,18 @@ from paybot.demo.blockkit import (
 from paybot.handlers import views as views_package
 from paybot.handlers.ids import Act, View
 from paybot.handlers.ids import Block as BlockId
-from paybot.handlers.views import alerts, bank, cards, digest, enroll, home, modals
+from paybot.handlers.views import (
+    alerts,
+    bank,
+    cards,
+    details_modal,
+    digest,
+    enroll,
+    fix_modal,
+    home,
+    modal_parts,
+    sign_modal,
+)
 from paybot.handlers.views import incoming as incoming_views
 from paybot.services.alerts import Alert, AlertKind, PaidBatch
 from paybot.services.daily_post import Digest
@@ -489,7 +500,7 @@ def test_generated_block_ids_are_the_same_on_every_render() -> None:
 
 
 def test_an_error_is_shown_under_the_input_it_names() -> None:
-    blocks = [modals.code_input(Language.EN), bank._text_input(BlockId.SEARCH_TO, "To")]
+    blocks = [sign_modal.code_input(Language.EN), bank._text_input(BlockId.SEARCH_TO, "To")]
     tree = parse(render_blocks(blocks, errors={"code": "That code is not valid <now>."}))
     code, to = tree.cssselect(".bk-input")
     assert "bk-has-error" in code.get("class")
@@ -523,9 +534,9 @@ def test_a_message_with_blocks_shows_the_blocks_not_the_text() -> None:
 
 
 def test_view_chrome_gives_the_title_and_buttons_as_plain_strings() -> None:
-    view = modals.sign_modal(a_preview(), callback=View.SIGN, metadata="{}", zone=OSLO)
+    view = sign_modal.sign_modal(a_preview(), callback=View.SIGN, metadata="{}", zone=OSLO)
     assert view_chrome(view) == {"title": "Sign payments", "submit": "Sign", "close": "Cancel"}
-    assert view_chrome(modals.loading()) == {
+    assert view_chrome(modal_parts.loading()) == {
         "title": "paybot",
         "submit": "",
         "close": "Close / Lukk",
@@ -724,55 +735,55 @@ def views() -> Iterator[tuple[str, dict[str, Any]]]:
     """Every modal paybot opens and its Home tab."""
     payments = every_state()
     steps = steps_for(payments)
-    yield "loading", modals.loading()
-    yield "notice", modals.notice("Refused", "You may *not*.", Language.NB)
+    yield "loading", modal_parts.loading()
+    yield "notice", modal_parts.notice("Refused", "You may *not*.", Language.NB)
     for callback in (View.SIGN, View.SIGN_ALL_BLUE):
         yield (
             f"sign {callback}",
-            modals.sign_modal(a_preview(), callback=callback, metadata="{}", zone=OSLO),
+            sign_modal.sign_modal(a_preview(), callback=callback, metadata="{}", zone=OSLO),
         )
         empty = a_preview(payments=[], totals={})
         yield (
             f"sign nothing {callback}",
-            modals.sign_modal(empty, callback=callback, metadata="{}", zone=OSLO),
+            sign_modal.sign_modal(empty, callback=callback, metadata="{}", zone=OSLO),
         )
     for blocker in Blocker:
         blocked = a_preview(payments=[], blocker=blocker, locked_until=AT)
         yield (
             f"sign {blocker}",
-            modals.sign_modal(blocked, callback=View.SIGN, metadata="{}", zone=OSLO),
+            sign_modal.sign_modal(blocked, callback=View.SIGN, metadata="{}", zone=OSLO),
         )
-    sign = modals.sign_modal(a_preview(), callback=View.SIGN, metadata="{}", zone=OSLO)
-    yield "sign refused", modals.with_error(sign, "Wrong code <again>")
+    sign = sign_modal.sign_modal(a_preview(), callback=View.SIGN, metadata="{}", zone=OSLO)
+    yield "sign refused", sign_modal.with_error(sign, "Wrong code <again>")
     yield (
         "sign abroad",
-        modals.sign_modal(abroad_preview(), callback=View.SIGN, metadata="{}", zone=OSLO),
+        sign_modal.sign_modal(abroad_preview(), callback=View.SIGN, metadata="{}", zone=OSLO),
     )
-    yield "signing", modals.signing_view(300, Language.EN)
+    yield "signing", sign_modal.signing_view(300, Language.EN)
     signed = [Signed(payments[0], 1, 2, WHY), Signed(payments[1], 1, 1)]
-    yield "signed", modals.signed_view(signed, Language.EN)
-    yield "fix", modals.fix_modal(payments[0], Language.EN, metadata="{}")
+    yield "signed", sign_modal.signed_view(signed, Language.EN)
+    yield "fix", fix_modal.fix_modal(payments[0], Language.EN, metadata="{}")
     yield (
         "fix empty",
-        modals.fix_modal(
+        fix_modal.fix_modal(
             replace(payments[1], reference_type=ReferenceType.EMPTY, account=None),
             Language.NB,
             metadata="{}",
         ),
     )
-    yield "fixed", modals.fixed_view(payments[2], Language.EN)
+    yield "fixed", fix_modal.fixed_view(payments[2], Language.EN)
     meta = incoming_views.Meta(ACME.org_no, 5, 2, Language.EN, channel="C1", ts="1.2")
     yield "incoming post", incoming_views.post_modal(Line(an_incoming_payment(5, version=2)), meta)
     yield (
         "incoming match",
         incoming_views.match_modal(Line(an_incoming_payment(5, version=2)), meta),
     )
-    yield "delete", modals.delete_modal(payments[0], Language.EN, metadata="{}")
+    yield "delete", modal_parts.delete_modal(payments[0], Language.EN, metadata="{}")
     history = [{"action": a, "at": AT, "actor": "Ann (U1)"} for a in [*cards.STEPS, "x.y"]]
     items = [{"voucher_no": "9", "invoice_no": "C-1", "amount": "-100", "currency": "NOK"}]
     for p in payments[:6]:
         details = PaymentDetails(p, history, items, ["Ann <a>"])
-        yield f"details {p.status}", modals.details_modal(details, Language.EN, OSLO)
+        yield f"details {p.status}", details_modal.details_modal(details, Language.EN, OSLO)
     yield "search form", bank.search_modal(Language.EN)
     found = [bank.Found(COMPANY, payments[:3], 3), bank.Found(COMPANY, payments[3:9], 120)]
     yield "search results", bank.search_results("status:failed", found, Language.EN)
@@ -894,7 +905,7 @@ def test_a_payment_card_in_the_browser_as_in_slack() -> None:
 
 
 def test_the_sign_modal_asks_for_the_code_and_shows_a_refusal() -> None:
-    view = modals.sign_modal(a_preview(), callback=View.SIGN, metadata="{}", zone=OSLO)
+    view = sign_modal.sign_modal(a_preview(), callback=View.SIGN, metadata="{}", zone=OSLO)
     tree = parse(render_view(view, errors={"code": "The code is not valid."}))
     wrapper = one(tree, '.bk-input[data-block-id="code"]')
     field = one(wrapper, "input.bk-field")
@@ -904,7 +915,7 @@ def test_the_sign_modal_asks_for_the_code_and_shows_a_refusal() -> None:
 
 
 def test_the_sign_modal_quotes_a_payment_abroad_under_its_summary() -> None:
-    view = modals.sign_modal(abroad_preview(), callback=View.SIGN, metadata="{}", zone=OSLO)
+    view = sign_modal.sign_modal(abroad_preview(), callback=View.SIGN, metadata="{}", zone=OSLO)
     tree = parse(render_view(view))
     quote = one(tree, "blockquote")
     assert "🌍 Cross-border payment to United States (US) · BIC CHASUS33" in quote.text_content()

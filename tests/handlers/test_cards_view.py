@@ -24,8 +24,9 @@ from paybot.handlers.views.cards import (
     payment_line,
     payment_summary,
 )
+from paybot.handlers.views.details_modal import details_modal
+from paybot.handlers.views.fix_modal import fix_modal
 from paybot.handlers.views.home import CompanyHome, home_view
-from paybot.handlers.views.modals import details_modal, fix_modal
 from paybot.services.payments import PaymentDetails
 from paybot.services.people import Member
 from tests.builders import OSLO

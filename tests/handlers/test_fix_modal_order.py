@@ -9,7 +9,7 @@ import pytest
 
 from paybot.core.company import Language
 from paybot.core.payments import Flag, PayeeDetails, Reason
-from paybot.handlers.views import modals
+from paybot.handlers.views import fix_modal
 from tests.handlers.test_sign_modal_abroad import US_ACCOUNT, a_payment
 
 ADDRESS = ["street", "building_no", "post_code", "town", "country"]
@@ -25,7 +25,7 @@ def asked(*reasons: Reason) -> list[str]:
         flag=Flag.RED if reasons else Flag.BLUE,
         reasons=reasons,
     )
-    view: dict[str, Any] = modals.fix_modal(payment, Language.EN, metadata="{}")
+    view: dict[str, Any] = fix_modal.fix_modal(payment, Language.EN, metadata="{}")
     names = [block.get("block_id") for block in view["blocks"] if block["type"] == "input"]
     return [str(name) for name in names[3:]]  # after account, reference type and reference
 

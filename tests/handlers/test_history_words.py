@@ -10,7 +10,7 @@ import pytest
 from paybot.core.company import Language
 from paybot.core.payments import LastStep
 from paybot.handlers.views.cards import step_text
-from paybot.handlers.views.modals import history_lines
+from paybot.handlers.views.details_modal import history_lines
 from tests.builders import OSLO
 
 AT = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)

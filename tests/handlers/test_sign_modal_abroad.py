@@ -19,7 +19,7 @@ from paybot.core.payment_types import PaymentType
 from paybot.core.payments import Flag, PayeeDetails, PaymentView, ReferenceType
 from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import View
-from paybot.handlers.views import modals
+from paybot.handlers.views import modal_parts, sign_modal
 from paybot.handlers.views.cards import payment_summary
 from paybot.services.sign_preview import Abroad, DatedRate, Preview
 from tests.builders import OSLO
@@ -122,7 +122,7 @@ def text_of(view: dict[str, Any]) -> str:
 
 
 def modal(preview: Preview) -> dict[str, Any]:
-    view = modals.sign_modal(preview, callback=View.SIGN, metadata="{}", zone=OSLO)
+    view = sign_modal.sign_modal(preview, callback=View.SIGN, metadata="{}", zone=OSLO)
     SdkView(**view).to_dict()  # raises SlackObjectFormationError beyond Slack's limits
     return view
 
@@ -256,8 +256,8 @@ def test_a_payment_abroad_without_a_country_says_so_and_names_are_escaped() -> N
     ],
 )
 def test_a_rate_is_shown_with_at_least_four_decimals(rate: str, en: str, nb: str) -> None:
-    assert modals.rate_text(Decimal(rate), Language.EN) == en
-    assert modals.rate_text(Decimal(rate), Language.NB) == nb
+    assert sign_modal.rate_text(Decimal(rate), Language.EN) == en
+    assert sign_modal.rate_text(Decimal(rate), Language.NB) == nb
 
 
 @pytest.mark.parametrize("language", list(Language))
@@ -284,7 +284,7 @@ def test_a_modal_of_many_long_payments_abroad_stays_within_slacks_limits(
     assert all(len(text) <= 3000 for text in sections)
     assert len(json.dumps(view).encode()) < 250_000
     assert entry_of(view, shown[0][0])[2] == USD_LINES[language][1]
-    assert modals.AND_MORE(language, count=200 - modals.LISTED) in sections[-1]
+    assert modal_parts.AND_MORE(language, count=200 - modal_parts.LISTED) in sections[-1]
 
 
 @pytest.mark.parametrize(

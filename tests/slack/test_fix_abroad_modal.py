@@ -19,7 +19,9 @@ from paybot.core.payments import Flag, PayeeDetails, PaymentView, Reason, Refere
 from paybot.core.purpose_codes import PurposeCode, purpose_codes
 from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import Act, Block, View
-from paybot.handlers.views import modals as views
+from paybot.handlers.views import details_modal as details_views
+from paybot.handlers.views import fix_modal as fix_views
+from paybot.handlers.views import modal_parts as views
 from paybot.handlers.views.blocks import header
 from paybot.handlers.views.cards import payment_entries
 from paybot.services import companies, payments, slack_records
@@ -318,21 +320,22 @@ def test_the_views_stay_within_slacks_limits_with_the_longest_details() -> None:
         version=1, supplier_id=1, payee_details=longest, urgent=True,
     )  # fmt: skip
     for language in Language:
-        modal = views.fix_modal(payment, language, metadata="{}")
+        modal = fix_views.fix_modal(payment, language, metadata="{}")
         SdkView(**modal).to_dict()
         purposes = inputs(modal)["purpose_code"]["element"]
         assert purposes["initial_option"]["value"] == "X" * 10  # not in the list: shown
-        SdkView(**views.fixed_view(payment, language)).to_dict()
+        SdkView(**fix_views.fixed_view(payment, language)).to_dict()
         details = PaymentDetails(payment, [], [], [])
-        SdkView(**views.details_modal(details, language, OSLO)).to_dict()
+        SdkView(**details_views.details_modal(details, language, OSLO)).to_dict()
 
 
 def test_more_purpose_codes_than_a_select_holds_are_put_in_groups(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     many = tuple(PurposeCode(f"{n:03}", f"Kode {n}", f"Code {n}") for n in range(150))
-    monkeypatch.setattr(views, "purpose_codes", lambda: many)
-    monkeypatch.setattr(views, "purpose_code", {c.code: c for c in many}.get)
+    monkeypatch.setattr(fix_views, "purpose_codes", lambda: many)
+    for module in (fix_views, views):  # the Fix modal's select, and the shown purpose
+        monkeypatch.setattr(module, "purpose_code", {c.code: c for c in many}.get)
     payment = PaymentView(
         id=1, company_org_no=ORG_NO, status=PaymentStatus.PROPOSED, flag=Flag.RED,
         reasons=(Reason.MISSING_PURPOSE,), payee="X", account=DE_IBAN, amount=Decimal("1"),
@@ -340,7 +343,7 @@ def test_more_purpose_codes_than_a_select_holds_are_put_in_groups(
         voucher_no="1", invoice_no=None, version=1, supplier_id=1,
         payee_details=PayeeDetails(purpose_code="120"),
     )  # fmt: skip
-    modal = views.fix_modal(payment, Language.EN, metadata="{}")
+    modal = fix_views.fix_modal(payment, Language.EN, metadata="{}")
     SdkView(**modal).to_dict()
     select = inputs(modal)["purpose_code"]["element"]
     assert "options" not in select

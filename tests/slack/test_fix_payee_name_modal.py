@@ -14,7 +14,7 @@ from paybot.core.company import Language
 from paybot.core.payee_details import Problem
 from paybot.core.payments import Flag, PaymentView, Reason, ReferenceType
 from paybot.handlers.ids import Block
-from paybot.handlers.views import modals as views
+from paybot.handlers.views import fix_modal as fix_views
 from paybot.services import companies, payments, rates
 from paybot.store.uow import UnitOfWork
 from tests.builders import NOW, ORG_NO, Authenticator, a_company, a_supplier, an_item, ledger_with
@@ -55,11 +55,11 @@ def test_the_modal_asks_for_the_name_when_it_is_red_for_it_and_saves_a_good_one(
     assert payment.reasons == (Reason.INVALID_NAME,)
     view = fix_modal(endpoint, payment, posted(uow, endpoint, payment))
     shown = inputs(view)
-    field = shown[views.PAYEE_NAME_BLOCK]
+    field = shown[fix_views.PAYEE_NAME_BLOCK]
     assert field["label"]["text"] == "Payee"
     assert field["element"]["initial_value"] == CYRILLIC
     assert field["element"]["max_length"] == 200
-    assert list(shown)[:2] == [views.PAYEE_NAME_BLOCK, Block.ACCOUNT.value]  # first: the why
+    assert list(shown)[:2] == [fix_views.PAYEE_NAME_BLOCK, Block.ACCOUNT.value]  # first: the why
     answer = submit(endpoint, view, payee="Dmitrij OOO")
     assert answer is not None and answer["response_action"] == "update"
     fixed = payments.show(uow, payment_id=payment.id).payment
@@ -71,7 +71,7 @@ def test_a_payment_whose_name_is_fine_has_no_name_field(
 ) -> None:
     payment = a_payment(uow, name="Smith Ltd")
     view = fix_modal(endpoint, payment, posted(uow, endpoint, payment))
-    assert views.PAYEE_NAME_BLOCK not in inputs(view)
+    assert fix_views.PAYEE_NAME_BLOCK not in inputs(view)
 
 
 def test_the_fix_modal_in_norwegian_labels_the_field_mottaker(
@@ -80,7 +80,7 @@ def test_the_fix_modal_in_norwegian_labels_the_field_mottaker(
     companies.update_settings(uow, org_no=ORG_NO, language=Language.NB, now=NOW)
     payment = a_payment(uow)
     view = fix_modal(endpoint, payment, posted(uow, endpoint, payment))
-    assert inputs(view)[views.PAYEE_NAME_BLOCK]["label"]["text"] == "Mottaker"
+    assert inputs(view)[fix_views.PAYEE_NAME_BLOCK]["label"]["text"] == "Mottaker"
 
 
 @pytest.mark.parametrize(
@@ -117,11 +117,11 @@ def test_a_refused_name_is_an_error_on_its_field_in_the_companys_language(
     view = fix_modal(endpoint, payment, posted(uow, endpoint, payment))
     answer = submit(endpoint, view, payee=name or None)  # an emptied input: None
     assert answer is not None and answer["response_action"] == "errors"
-    assert answer["errors"] == {views.PAYEE_NAME_BLOCK: expected}
+    assert answer["errors"] == {fix_views.PAYEE_NAME_BLOCK: expected}
     assert payments.show(uow, payment_id=payment.id).payment.version == payment.version
 
 
 def test_every_problem_a_field_may_have_is_said_in_norwegian() -> None:
-    assert set(views.PROBLEMS) == set(Problem)
-    for phrase in views.PROBLEMS.values():
+    assert set(fix_views.PROBLEMS) == set(Problem)
+    for phrase in fix_views.PROBLEMS.values():
         assert phrase.nb != "{message}"
