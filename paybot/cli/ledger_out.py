@@ -121,12 +121,19 @@ def balance_command(
     positive)."""
     from paybot.core.ledgerfiles.chart import chart_account
     from paybot.core.money import format_money
-    from paybot.services import ledger_out
+    from paybot.services import chart_of_accounts, ledger_out
 
     with ctx.user_errors():
         found, balances = ledger_out.balances(
             ctx.uow(), company_org_no=company, up_to=None if up_to is None else _day(up_to, "--to")
         )
+        own = chart_of_accounts.account_names(ctx.uow(), found.org_no)
+
+    def name_of(account: str) -> str:
+        # The company's chart of accounts names its accounts; else the standard chart, if it can.
+        standard = chart_account(account)
+        return own.get(account) or (standard.description if standard else "")
+
     if as_json:
         ctx.print_json(
             {
@@ -135,6 +142,7 @@ def balance_command(
                 "accounts": [
                     {
                         "account": b.account,
+                        "name": name_of(b.account) or None,
                         "debit": f"{b.debit:.2f}",
                         "credit": f"{b.credit:.2f}",
                         "balance": f"{b.balance:.2f}",
@@ -149,10 +157,9 @@ def balance_command(
         return
     rows: list[list[str]] = [["Account", "Name", "Debit", "Credit", "Balance"]]
     for b in balances:
-        chart = chart_account(b.account)
         amounts = (b.debit, b.credit, b.balance)
         rows.append(
-            [b.account, chart.description if chart else ""]
+            [b.account, name_of(b.account)]
             + [format_money(v, found.currency, found.language) for v in amounts]
         )
     widths = [max(len(row[i]) for row in rows) for i in range(5)]

@@ -8,7 +8,8 @@ customer ledger's invoices and posted; the rest handled by a person.
   the bank account's GL account, credit customers with the customer), unmatched ones wait for a
   person. A reversal undoes the payment it takes back.
 - `list_incoming` shows them; a person (approver, signer or admin of the company) posts an
-  unmatched one by hand to a GL account (`post_by_hand`: the seed's "refund from NAV"), matches it
+  unmatched one by hand to a GL account (`post_by_hand`: the seed's "refund from NAV"; one of
+  the company's chart of accounts where it has one, services.chart_of_accounts), matches it
   to an invoice (`match_by_hand`), or deletes it with a reason (`delete`). Each is a
   compare-and-set on the payment's version, audited.
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
 
+from paybot.core.chart_of_accounts import GL_ACCOUNT
 from paybot.core.company import CompanyInfo
 from paybot.core.errors import (
     ConcurrentChange,
@@ -42,6 +43,7 @@ from paybot.core.posting import POSTING_ROLES, RateTable, VoucherRef
 from paybot.core.sends import same_account
 from paybot.core.text import text_problem
 from paybot.core.vouchers import Party, VoucherLine
+from paybot.services.chart_of_accounts import hand_account
 from paybot.services.common import SYSTEM, ActorRef, audit, company_or_error, resolve_actor
 from paybot.services.common import roles_of as _roles_of
 from paybot.services.incoming_run import (
@@ -73,7 +75,6 @@ __all__ = [
 OCR_GIRO = "ocr_giro"
 CAMT054 = "camt.054"
 _OCR_START = b"NY000010"
-_GL_ACCOUNT = re.compile(r"\d{3,10}")
 TEXT_LENGTH = 200
 
 
@@ -417,9 +418,15 @@ def post_by_hand(
     `account`; the other way round for a reversal), with `text` and, where given, the customer
     on the GL line; it is then posted and leaves the unmatched list.
 
+    A company with a chart of accounts (`chart_of_accounts.import_chart`) takes only an account
+    of it that is open for posting by hand; one without takes any GL account number. The GL
+    account of the bank account the money came in on is refused either way.
+
     Raises:
         NotPermitted, NotFound, InvalidTransition (not unmatched), ConcurrentChange (not at
-        `version`), ValidationFailed (the account or text), MissingRate (another currency).
+        `version`), ValidationFailed (the account or text; AccountNotInChart: an account the
+        company's chart does not have, or has closed for posting by hand), MissingRate (another
+        currency).
     """
     gl, words = _gl_account(account), _text("text", text)
     party = None if not customer or not customer.strip() else _text("customer", customer)
@@ -436,6 +443,7 @@ def post_by_hand(
                     "would not show in the ledger. Give the account that says what it is for"
                 }
             )
+        chart_account = hand_account(uow, company, gl)  # a company with a chart: in it, open
         lines = _hand_lines(uow, company, payment, bank_gl, gl, words, party)
         [(voucher_id, ref)] = post_vouchers(
             uow, company.id, [(payment.payment_date, words, lines)], _poster(opened, now)
@@ -445,6 +453,7 @@ def post_by_hand(
         )
         details = {
             "account": gl,
+            "account_name": None if chart_account is None else chart_account.name,
             "text": words,
             "customer": party,
             "voucher": ref.number,
@@ -614,7 +623,7 @@ def _reread(uow: UnitOfWork, company: CompanyInfo, payment_id: int) -> IncomingV
 
 def _gl_account(text: str) -> str:
     account = text.strip()
-    if not _GL_ACCOUNT.fullmatch(account):
+    if not GL_ACCOUNT.fullmatch(account):
         raise ValidationFailed({"account": f"{text!r} is not a GL account number (3 to 10 digits)"})
     return account
 

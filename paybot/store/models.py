@@ -549,3 +549,15 @@ class EhfDocumentRow(Base):
         warnings: Mapped[list[dict[str, Any]]]
         document: Mapped[bytes]
         imported_at: Mapped[datetime]
+
+
+class ChartAccountRow(Base):
+    __table__: ClassVar[FromClause] = tables.chart_accounts
+
+    if TYPE_CHECKING:
+        id: Mapped[int]
+        company_id: Mapped[int]
+        number: Mapped[str]
+        name: Mapped[str]
+        by_hand: Mapped[bool]
+        updated_at: Mapped[datetime]

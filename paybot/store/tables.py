@@ -810,6 +810,25 @@ def _ehf_documents() -> Table:
     )
 
 
+# A company's chart of accounts (kontoplan): the GL accounts its ledger has, by number, with their
+# names, and whether a person may post an incoming payment to one by hand. A company without rows
+# here has no chart: any GL account number may be posted to by hand. An account a later import
+# no longer has is kept, closed for posting by hand (its name still names what was posted to it).
+@_table
+def _chart_accounts() -> Table:
+    return Table(
+        "chart_accounts",
+        _metadata,
+        column("id", Integer, primary_key=True),
+        column("company_id", Integer, ForeignKey("companies.id")),
+        column("number", String(10)),
+        column("name", String(256)),  # core.chart_of_accounts.NAME_LENGTH
+        column("by_hand", Boolean, default=True),
+        column("updated_at", UtcDateTime),
+        UniqueConstraint("company_id", "number"),
+    )
+
+
 if TYPE_CHECKING:
     # What the functions above make, as the type checker sees the module (every table, written
     # in their order; tests/cli/test_cli_startup.py holds the two lists equal).
@@ -844,6 +863,7 @@ if TYPE_CHECKING:
     incoming_files: Table
     incoming_payments: Table
     ehf_documents: Table
+    chart_accounts: Table
 
 else:
 

@@ -5,7 +5,8 @@ only by a use case that needs it, so a command that reads companies does not loa
 IBAN and one-time-code libraries the payment and signing repositories bring.
 
 Most repositories work on an ORM session; a few read and write plain rows in SQLAlchemy Core on
-the tables (store/tables.py): companies, and the payment lists of `paybot proposals list`. A unit
+the tables (store/tables.py): companies, their charts of accounts, and the payment lists of
+`paybot proposals list`. A unit
 of work whose repositories are all of those few runs on a connection of its own and never loads
 the ORM (sqlalchemy.orm and the mapped classes cost an everyday command more than its queries).
 The first repository that needs the session gets one on that same connection and transaction,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from paybot.store.alert_queries import AlertQueries
     from paybot.store.audit_log import LoggedAuditRepository
     from paybot.store.banking import BankRepository
+    from paybot.store.chart_of_accounts import ChartRepository
     from paybot.store.companies import CompanyRepository
     from paybot.store.ehf import EhfRepository
     from paybot.store.incoming import IncomingRepository
@@ -144,6 +146,12 @@ class UnitOfWork:
         from paybot.store.companies import CompanyRepository
 
         return CompanyRepository(self._core())
+
+    @_repository
+    def chart(self) -> ChartRepository:
+        from paybot.store.chart_of_accounts import ChartRepository
+
+        return ChartRepository(self._core())
 
     @_repository
     def users(self) -> UserRepository:
@@ -347,6 +355,7 @@ _REPOSITORY_MODULES = (
     "paybot.store.alert_queries",
     "paybot.store.audit_log",
     "paybot.store.banking",
+    "paybot.store.chart_of_accounts",
     "paybot.store.companies",
     "paybot.store.ehf",
     "paybot.store.incoming",

@@ -42,7 +42,7 @@ def test_loading_the_repositories_loads_every_one_a_unit_of_work_uses() -> None:
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
-    assert done.stdout.strip() == "[] 19"
+    assert done.stdout.strip() == "[] 20"
 
 
 def test_a_repository_is_kept_for_its_with_and_made_anew_for_the_next(uow: UnitOfWork) -> None:
