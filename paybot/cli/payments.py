@@ -446,8 +446,9 @@ def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
             typer.echo(f"{key:>15}: {_payee_value(key, value, language)}")
     if payment.urgent:
         typer.echo(f"{'urgent':>15}: yes")
-    reasons = ", ".join(data["reasons"]) or "none"
-    typer.echo(f"{'reasons':>15}: {reasons}")
+    # Each reason in words (as the cards say them, and the listing's last column) with its code.
+    reasons = [f"{reason.description} [{reason.value}]" for reason in payment.reasons] or ["none"]
+    typer.echo(f"{'reasons':>15}: " + f"\n{'':>17}".join(reasons))
     typer.echo(f"{'signed_by':>15}: {', '.join(details.signed_by) or 'nobody yet'}")
     failure = data["failure"]
     if failure:

@@ -1,7 +1,8 @@
 """How payments look in the terminal and in JSON.
 
 The terminal shows amounts and reference types as Slack does, in the company's language
-(English when a listing spans several companies); JSON keeps machine forms ("1234.50", "kid").
+(English when a listing spans several companies), and why a payment is flagged in words;
+JSON keeps machine forms ("1234.50", "kid", "missing_bic").
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from paybot.core.company import Language
 from paybot.core.formatting import reference_text
 from paybot.core.identifiers import format_account
 from paybot.core.money import format_money, format_plain
-from paybot.core.payments import Flag, PaymentView
+from paybot.core.payments import Flag, PaymentView, Reason
 
 
 def payment_dict(payment: PaymentView) -> dict[str, Any]:
@@ -65,6 +66,9 @@ _COLUMNS = (
 _HEADINGS = [heading for heading, _ in _COLUMNS]
 _FLAG = _HEADINGS.index("Flag")
 _FLAG_COLOUR = {Flag.BLUE: "blue", Flag.ORANGE: "yellow", Flag.RED: "red"}
+# Why a payment is flagged, in a line: longer words end in "…" (`payments show` has them whole).
+# Most single reasons fit. Why it failed is shown whole: it may say what to check before paying.
+WHY_WIDTH = 60
 # A listing has far fewer payees than payments: each account is formatted once.
 _account = lru_cache(maxsize=4096)(format_account)
 
@@ -121,8 +125,25 @@ def _row(p: PaymentView, language: Language) -> list[str]:
         format_money(p.amount, p.currency, language),
         p.due_date.isoformat() if p.due_date else "-",
         reference_text(p.reference_type, p.reference, language) or "-",
-        p.failure_reason or ", ".join(reason.value for reason in p.reasons),
+        p.failure_reason or shortened(reasons_text(p.reasons), WHY_WIDTH),
     ]
+
+
+def reasons_text(reasons: Iterable[Reason]) -> str:
+    """A flag's reasons in words, as paybot's cards say them in English (`Reason.description`).
+    Their Norwegian is the Slack views' (paybot.handlers.views.i18n), which loads Slack's and
+    the database's libraries: a listing does without."""
+    return "; ".join(reason.description for reason in reasons)
+
+
+def shortened(text: str, width: int) -> str:
+    """`text` if it fits in `width` characters, else cut at a word's end with "…"."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if text[width - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ;,:") + "…"
 
 
 def _cells(row: Sequence[str], widths: Sequence[int]) -> list[str]:

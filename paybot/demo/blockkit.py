@@ -31,7 +31,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, Template
 from markupsafe import Markup, escape
 
+from paybot.core.company import Language
 from paybot.demo.mrkdwn import emojize, mrkdwn, unescape
+from paybot.demo.strings import BLOCKS
 
 BLOCK_TYPES = frozenset(
     {"header", "section", "actions", "context", "divider", "image", "input", "rich_text"}
@@ -64,21 +66,28 @@ def render_blocks(
     users: Mapping[str, str] = _EMPTY,
     errors: Mapping[str, str] = _EMPTY,
     values: Mapping[str, Mapping[str, Any]] = _EMPTY,
+    language: Language = Language.EN,
 ) -> Markup:
     """A message's or a view's blocks (a list, or its JSON as the Web API also takes it).
 
     `users` names Slack user ids for mentions and users_select; `errors` is an input block's
     error by block_id (as `response_action: errors` gives it); `values` is view.state.values,
-    which wins over the elements' initial values."""
-    return _Renderer(users, errors, values).blocks(_listed(blocks))
+    which wins over the elements' initial values; `language` is the client's, for what it says
+    itself ("(optional)", a select's placeholder when the view gives none)."""
+    return _Renderer(users, errors, values, language).blocks(_listed(blocks))
 
 
-def render_message(message: Mapping[str, Any], *, users: Mapping[str, str] = _EMPTY) -> Markup:
+def render_message(
+    message: Mapping[str, Any],
+    *,
+    users: Mapping[str, str] = _EMPTY,
+    language: Language = Language.EN,
+) -> Markup:
     """A chat message as paybot posts it: its blocks, or without blocks its `text` as mrkdwn
     (what Slack shows then)."""
     blocks = _listed(message.get("blocks") or [])
     if blocks:
-        return render_blocks(blocks, users=users)
+        return render_blocks(blocks, users=users, language=language)
     text = mrkdwn(str(message.get("text") or ""), users)
     return Markup(
         '<div class="bk-blocks"><div class="bk-block bk-section bk-fallback">'
@@ -93,6 +102,7 @@ def render_view(
     users: Mapping[str, str] = _EMPTY,
     errors: Mapping[str, str] = _EMPTY,
     values: Mapping[str, Mapping[str, Any]] = _EMPTY,
+    language: Language = Language.EN,
 ) -> Markup:
     """A modal's or the Home tab's body; the title and buttons are the page's (`view_chrome`).
     Without `values`, the view's own `state.values` (if any) fill the inputs."""
@@ -100,17 +110,21 @@ def render_view(
     if not values and isinstance(state, Mapping):
         values = state.get("values") or _EMPTY
     return render_blocks(
-        _listed(view.get("blocks") or []), users=users, errors=errors, values=values
+        _listed(view.get("blocks") or []),
+        users=users,
+        errors=errors,
+        values=values,
+        language=language,
     )
 
 
-def view_chrome(view: Mapping[str, Any]) -> dict[str, str]:
+def view_chrome(view: Mapping[str, Any], language: Language = Language.EN) -> dict[str, str]:
     """A modal's title, submit and close texts as plain strings ("" for no submit button;
-    Slack's "Cancel" when no close text is given)."""
+    Slack's "Cancel" in `language` when no close text is given)."""
     return {
         "title": plain(view.get("title")),
         "submit": plain(view.get("submit")),
-        "close": plain(view.get("close")) or "Cancel",
+        "close": plain(view.get("close")) or BLOCKS["cancel"](language),
     }
 
 
@@ -134,17 +148,24 @@ def safe_url(url: object, schemes: tuple[str, ...] = _SAFE_URL) -> str:
 
 
 class _Renderer:
-    """One render: the names, errors and values it was given, used by every template."""
+    """One render: the names, errors, values and language it was given, used by every
+    template."""
 
     def __init__(
         self,
         users: Mapping[str, str],
         errors: Mapping[str, str],
         values: Mapping[str, Mapping[str, Any]],
+        language: Language = Language.EN,
     ) -> None:
         self.users = users
         self.errors = errors
         self.values = values
+        self.language = language
+
+    def say(self, name: str, **values: object) -> str:
+        """What the client says itself (`strings.BLOCKS`), in the render's language."""
+        return BLOCKS[name](self.language, **values)
 
     def blocks(self, blocks: Blocks) -> Markup:
         rendered = Markup("").join(self.block(block, index) for index, block in enumerate(blocks))

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 import pyotp
 from markupsafe import Markup
 
+from paybot.core.company import Language
+from paybot.demo import strings
 from paybot.demo.blockkit import render_message, render_view, view_chrome
 from paybot.sandbox.slack_api import FakeSlack
 
@@ -40,7 +42,9 @@ class Shown:
     replies: tuple[Shown, ...] = ()
 
 
-def conversations(slack: FakeSlack, user: str) -> list[dict[str, str]]:
+def conversations(
+    slack: FakeSlack, user: str, language: Language = Language.EN
+) -> list[dict[str, str]]:
     """The sidebar: the channels, then paybot's app (Home and Messages)."""
     channels = [
         {"id": cid, "name": f"# {name}", "kind": "channel"}
@@ -49,8 +53,8 @@ def conversations(slack: FakeSlack, user: str) -> list[dict[str, str]]:
     ]
     return [
         *channels,
-        {"id": HOME, "name": "paybot — Home", "kind": "app"},
-        {"id": f"D{user}", "name": "paybot — Messages", "kind": "app"},
+        {"id": HOME, "name": f"paybot — {strings.APP_HOME(language)}", "kind": "app"},
+        {"id": f"D{user}", "name": f"paybot — {strings.APP_MESSAGES(language)}", "kind": "app"},
     ]
 
 
@@ -81,15 +85,25 @@ def _when(ts: str, zone: ZoneInfo) -> str:
     return datetime.fromtimestamp(float(ts), UTC).astimezone(zone).strftime("%H:%M")
 
 
-def message_html(shown: Shown, channel: str, users: Mapping[str, str], zone: ZoneInfo) -> Markup:
-    body = render_message(shown.body, users=users)
+def message_html(
+    shown: Shown,
+    channel: str,
+    users: Mapping[str, str],
+    zone: ZoneInfo,
+    language: Language = Language.EN,
+) -> Markup:
+    body = render_message(shown.body, users=users, language=language)
     note = (
-        Markup('<div class="only-you">Only visible to you</div>') if shown.ephemeral else Markup()
+        Markup('<div class="only-you">{}</div>').format(strings.ONLY_VISIBLE_TO_YOU(language))
+        if shown.ephemeral
+        else Markup()
     )
-    replies = Markup("").join(message_html(r, channel, users, zone) for r in shown.replies)
+    replies = Markup("").join(
+        message_html(r, channel, users, zone, language) for r in shown.replies
+    )
     thread = (
-        Markup('<div class="thread"><div class="thread-count">{} repl{}</div>{}</div>').format(
-            len(shown.replies), "y" if len(shown.replies) == 1 else "ies", replies
+        Markup('<div class="thread"><div class="thread-count">{}</div>{}</div>').format(
+            strings.replies(len(shown.replies), language), replies
         )
         if shown.replies
         else Markup()
@@ -97,13 +111,14 @@ def message_html(shown: Shown, channel: str, users: Mapping[str, str], zone: Zon
     return Markup(
         '<div class="msg{}" data-container="message" data-channel="{}" data-ts="{}"'
         ' data-ephemeral="{}"><div class="avatar">pb</div><div class="msg-main">'
-        '<div class="msg-head"><b>paybot</b> <span class="app-tag">APP</span>'
+        '<div class="msg-head"><b>paybot</b> <span class="app-tag">{}</span>'
         ' <span class="msg-time">{}</span></div>{}{}{}</div></div>'
     ).format(
         " ephemeral" if shown.ephemeral else "",
         channel,
         shown.ts,
         "true" if shown.ephemeral else "false",
+        strings.APP_TAG(language),
         _when(shown.ts, zone),
         note,
         body,
@@ -111,30 +126,37 @@ def message_html(shown: Shown, channel: str, users: Mapping[str, str], zone: Zon
     )
 
 
-def pane(slack: FakeSlack, user: str, conv: str, zone: ZoneInfo) -> dict[str, Any]:
+def pane(
+    slack: FakeSlack, user: str, conv: str, zone: ZoneInfo, language: Language = Language.EN
+) -> dict[str, Any]:
     """The main area: a conversation's messages, or the person's App Home."""
     users = {uid: str(u.get("name") or uid) for uid, u in slack.users.items()}
     if conv == HOME:
         home = slack.home_of(user)
         html = (
             Markup('<div class="home" data-container="view" data-view-id="{}">{}</div>').format(
-                home["id"], render_view(home, users=users)
+                home["id"], render_view(home, users=users, language=language)
             )
             if home
-            else Markup('<div class="empty">Opening paybot’s Home tab…</div>')
+            else Markup('<div class="empty">{}</div>').format(strings.OPENING_HOME(language))
         )
-        return {"id": HOME, "title": "paybot", "subtitle": "Home", "html": str(html)}
+        subtitle = strings.APP_HOME(language)
+        return {"id": HOME, "title": "paybot", "subtitle": subtitle, "html": str(html)}
     name = slack.channels.get(conv, conv)
     shown = lines(slack, user, conv)
-    html = Markup("").join(message_html(s, conv, users, zone) for s in shown) or Markup(
-        '<div class="empty">No messages yet.</div>'
-    )
+    empty = Markup('<div class="empty">{}</div>').format(strings.NO_MESSAGES(language))
+    html = Markup("").join(message_html(s, conv, users, zone, language) for s in shown) or empty
     title = f"# {name}" if conv.startswith("C") else "paybot"
-    return {"id": conv, "title": title, "subtitle": "Messages", "html": str(html)}
+    subtitle = strings.APP_MESSAGES(language)
+    return {"id": conv, "title": title, "subtitle": subtitle, "html": str(html)}
 
 
 def modal(
-    slack: FakeSlack, user: str, errors: Mapping[str, str], client: str = ""
+    slack: FakeSlack,
+    user: str,
+    errors: Mapping[str, str],
+    client: str = "",
+    language: Language = Language.EN,
 ) -> dict[str, Any] | None:
     """The modal on top of `user`'s stack in `client`, with the field errors of a refused
     submit."""
@@ -142,14 +164,14 @@ def modal(
     if view is None:
         return None
     users = {uid: str(u.get("name") or uid) for uid, u in slack.users.items()}
-    chrome = view_chrome(view)
+    chrome = view_chrome(view, language)
     return {
         "view_id": view["id"],
         "depth": len(slack.modal_stack(user, client)),
-        "title": chrome.get("title") or "",
-        "submit": chrome.get("submit") or "",
-        "close": chrome.get("close") or "Cancel",
-        "html": str(render_view(view, users=users, errors=errors)),
+        "title": chrome["title"],
+        "submit": chrome["submit"],
+        "close": chrome["close"],
+        "html": str(render_view(view, users=users, errors=errors, language=language)),
     }
 
 
@@ -172,8 +194,10 @@ def state(
     zone: ZoneInfo,
     errors: Mapping[str, str],
     client: str = "",
+    language: Language = Language.EN,
 ) -> dict[str, Any]:
-    """Everything the page (`client`) shows `user`, at `slack`'s current version."""
+    """Everything the page (`client`) shows `user`, at `slack`'s current version, with the
+    page's own words in `language`."""
     member = next((m for m in members if m.user_id == user), members[0])
     return {
         "version": slack.version,
@@ -183,8 +207,8 @@ def state(
             for m in members
         ],
         "code": code_of(member, now),
-        "clock": now.astimezone(zone).strftime("%a %d %b %H:%M"),
-        "conversations": conversations(slack, member.user_id),
-        "pane": pane(slack, member.user_id, conv, zone),
-        "modal": modal(slack, member.user_id, errors, client),
+        "clock": strings.clock(now, language, zone),
+        "conversations": conversations(slack, member.user_id, language),
+        "pane": pane(slack, member.user_id, conv, zone, language),
+        "modal": modal(slack, member.user_id, errors, client, language),
     }

@@ -27,7 +27,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from paybot.container import Container
 from paybot.core.banking_days import is_banking_day
 from paybot.core.company import Language
-from paybot.demo import page, seed
+from paybot.demo import page, seed, strings
 from paybot.demo.workspace import ActionRefused, Workspace
 from paybot.sandbox.slack_api import FakeSlack
 from paybot.sandbox.slack_http import slack_api_wsgi
@@ -154,7 +154,12 @@ class Demo:
             self.parts, now=self.clock(), language=self.language, team_id=self.slack.team_id
         )
         self.members = [
-            page.Member(p.user_id, p.name, p.title, company.devices.get(p.user_id))
+            page.Member(
+                p.user_id,
+                p.name,
+                strings.title(p.title, self.language),
+                company.devices.get(p.user_id),
+            )
             for p in seed.PEOPLE
         ]
         self.workspace = Workspace(self.slack, root=self.url, signing_secret=signing_secret)
@@ -196,6 +201,7 @@ class Demo:
             first=self.members[0].user_id,
             channel=seed.PROPOSALS_CHANNEL,
             client=client,
+            words=strings.page_words(self.language),
         )
         return _answer(start_response, "200 OK", html.encode(), "text/html; charset=utf-8")
 
@@ -272,6 +278,7 @@ class Demo:
             zone=self.parts.zone,
             errors=errors if top and top["id"] == shown_for else {},
             client=client,
+            language=self.language,
         )
 
     def ui_click(self, body: dict[str, Any]) -> dict[str, Any]:

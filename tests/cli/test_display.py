@@ -12,7 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from paybot.cli.main import app
+from paybot.cli.render import WHY_WIDTH, shortened
 from paybot.container import reset as reset_container
+from paybot.core.payments import Reason
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 NORSK = "974760673"  # Acme AS, in Norwegian, with the examples' open items
@@ -123,3 +125,44 @@ def test_thresholds_and_limits_are_in_the_companys_language() -> None:
     assert "per payment NOK 50 000,00, per day no limit" in limits
     english = paybot("company", "set", "--org-no", ENGLISH, "--dual-control-above", "100000")
     assert "two signers above NOK 100,000.00" in english
+
+
+@pytest.mark.usefixtures("two_companies")
+def test_a_listing_says_why_in_words_while_json_keeps_the_codes() -> None:
+    listing = paybot("proposals", "list", "--company", NORSK)
+    *table, count = listing.rstrip().splitlines()
+    assert count.endswith("payment(s)")
+    rows = {line.split()[0]: line for line in table if line.strip()}
+    flagged = [p for p in by_voucher(NORSK).values() if p["reasons"]]
+    assert len(flagged) >= 3
+    for payment in flagged:
+        reasons = [Reason(code) for code in payment["reasons"]]  # JSON: the codes, as before
+        row = rows[str(payment["id"])]
+        assert not any(reason.value in row for reason in reasons), row
+        assert row.endswith(
+            "  " + shortened("; ".join(r.description for r in reasons), WHY_WIDTH)
+        ), row
+    orange = next(p for p in by_voucher(NORSK).values() if p["reasons"] == ["open_credit_items"])
+    assert rows[str(orange["id"])].endswith(
+        "The supplier has open credit notes or earlier payments"
+    )
+
+
+def test_long_words_are_cut_at_a_words_end() -> None:
+    assert shortened("No payee account number", WHY_WIDTH) == "No payee account number"
+    cut = shortened(Reason.MISSING_BIC.description, WHY_WIDTH)
+    assert cut == "Payment abroad: the payee's account is not an IBAN, so a…"
+    assert len(cut) <= WHY_WIDTH
+    assert shortened("one two; three", 10) == "one two…"
+
+
+@pytest.mark.usefixtures("two_companies")
+def test_one_payment_shows_each_reason_in_words_with_its_code() -> None:
+    orange = next(p for p in by_voucher(NORSK).values() if p["reasons"] == ["open_credit_items"])
+    shown = paybot("payments", "show", str(orange["id"]))
+    assert (
+        "        reasons: The supplier has open credit notes or earlier payments"
+        " [open_credit_items]"
+    ) in shown
+    blue = next(p for p in by_voucher(ENGLISH).values() if not p["reasons"])
+    assert "        reasons: none" in paybot("payments", "show", str(blue["id"]))

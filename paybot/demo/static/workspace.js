@@ -18,6 +18,10 @@
     codeTimer: null,
   };
   const $ = (id) => document.getElementById(id);
+  // The page's own words in the demo's language (paybot/demo/strings.py), given in the page.
+  const words = JSON.parse($("words").textContent);
+  const say = (name, values = {}) =>
+    words[name].replace(/\{(\w+)\}/g, (field, key) => (key in values ? String(values[key]) : field));
   const modalLayer = $("modal-layer");
   const modal = modalLayer.querySelector(".modal");
 
@@ -41,9 +45,9 @@
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ as: page.user, client: page.client, ...data }),
     });
-    const answer = await response.json().catch(() => ({ ok: false, error: "no answer" }));
+    const answer = await response.json().catch(() => ({ ok: false, error: say("no_answer") }));
     if (loadAgain(answer)) return answer;
-    if (!answer.ok) toast(answer.error || "That did not work.");
+    if (!answer.ok) toast(answer.error || say("did_not_work"));
     return answer;
   }
 
@@ -69,7 +73,7 @@
     $("code-value").textContent = code.code.replace(/(\d{3})(\d{3})/, "$1 $2");
     let left = code.seconds_left;
     const tick = () => {
-      $("code-left").textContent = left > 0 ? `changes in ${left} s` : "changing…";
+      $("code-left").textContent = left > 0 ? say("code_changes_in", { seconds: left }) : say("code_changing");
       left -= 1;
     };
     tick();
@@ -110,7 +114,7 @@
     $("modal-title").textContent = view.title;
     modal.querySelector(".modal-back").hidden = view.depth < 2;
     const close = modal.querySelector(".modal-close");
-    close.textContent = view.close || "Cancel";
+    close.textContent = view.close || say("cancel");
     const submit = modal.querySelector(".modal-submit");
     submit.textContent = view.submit;
     submit.hidden = !view.submit;
@@ -249,13 +253,13 @@
     if (!asked) return Promise.resolve(true);
     const layer = $("confirm-layer");
     const text = (o, fallback) => (o && o.text) || fallback;
-    $("confirm-title").textContent = text(asked.title, "Are you sure?");
+    $("confirm-title").textContent = text(asked.title, say("are_you_sure"));
     layer.querySelector(".confirm-text").textContent = text(asked.text, "");
     const ok = layer.querySelector(".confirm-ok");
     const deny = layer.querySelector(".confirm-deny");
-    ok.textContent = text(asked.confirm, "Yes");
+    ok.textContent = text(asked.confirm, say("yes"));
     ok.className = `confirm-ok${asked.style === "danger" ? " danger" : " primary"}`;
-    deny.textContent = text(asked.deny, "Cancel");
+    deny.textContent = text(asked.deny, say("cancel"));
     layer.hidden = false;
     return new Promise((resolve) => {
       const done = (answer) => () => { layer.hidden = true; ok.onclick = deny.onclick = null; resolve(answer); };
@@ -330,7 +334,7 @@
     const text = input.value.trim();
     if (!text) return;
     if (!text.startsWith("/")) {
-      toast("In this demo the message box takes slash commands: try /bank help");
+      toast(say("slash_commands_only"));
       return;
     }
     input.value = "";
