@@ -6,6 +6,9 @@ inbox. It refuses an invalid account (checked as the payee's country has it, whe
 one in Cdtr/PstlAdr/Ctry: a US account number is no Norwegian one) and one it is told is closed
 (AC01), a message to a payee that only takes KID, and anything beyond the account's balance
 (AM04); it books the rest. For payees it is told to keep silent about it answers nothing at all.
+A payment in a currency it has a rate for (`rates`: NOK for one unit) is booked as a bank books
+it on a NOK account: the NOK debited (TxAmt, the rate applied and rounded to øre) with the amount
+as ordered beside it (InstdAmt); without a rate it is booked in its own currency.
 A file with a message id it has seen is ignored, as a real bank refuses a duplicate.
 
 Two rules imitate a connection that fails: `unreachable` refuses every upload before anything is
@@ -21,7 +24,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,6 +44,7 @@ from paybot.core.bankfiles.pain002 import write_pain002
 from paybot.core.identifiers import account_problem
 
 _SEEN = ".sandbox-seen.json"
+ACCOUNT_CURRENCY = "NOK"  # the sandbox's accounts are Norwegian
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class SandboxRules:
     closed_accounts: frozenset[str] = frozenset()
     unreachable: bool = False  # every upload fails before anything is written
     cut_off: bool = False  # every upload reaches the bank, then fails as if the line dropped
+    # NOK for one unit of each other currency: the bank's own rates, applied when it books.
+    rates: Mapping[str, Decimal] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, object]) -> SandboxRules:
@@ -66,7 +72,19 @@ class SandboxRules:
             closed_accounts=accounts("closed_accounts"),
             unreachable=settings.get("unreachable") is True,
             cut_off=settings.get("cut_off") is True,
+            rates={
+                str(currency).upper(): Decimal(str(rate))
+                for currency, rate in dict(settings.get("rates") or {}).items()  # type: ignore[call-overload]
+            },
         )
+
+    def debited(self, payment: OrderedPayment) -> tuple[Decimal, str]:
+        """What the account is debited for the payment: in NOK at the bank's rate where it has
+        one for the payment's currency, else the amount as ordered."""
+        rate = self.rates.get(payment.currency)
+        if payment.currency == ACCOUNT_CURRENCY or rate is None:
+            return payment.amount, payment.currency
+        return (payment.amount * rate).quantize(Decimal("0.01"), ROUND_HALF_UP), ACCOUNT_CURRENCY
 
 
 @dataclass(frozen=True)
@@ -154,7 +172,7 @@ class SandboxBank:
                 answer.statuses.append(_status(payment, "RJCT", reasons, note))
                 continue
             if balance is not None:
-                balance -= payment.amount
+                balance -= self._rules.debited(payment)[0]
             answer.statuses.append(_status(payment, "ACSP"))
             answer.booked.append(payment)
         return answer
@@ -168,7 +186,7 @@ class SandboxBank:
             return ("AC01",), None
         if payment.creditor_account in self._rules.kid_only_accounts and not payment.kid:
             return ("NARR",), "The payee only takes payments with KID"
-        if balance is not None and payment.amount > balance:
+        if balance is not None and self._rules.debited(payment)[0] > balance:
             return ("AM04",), None
         return (), None
 
@@ -192,7 +210,7 @@ class SandboxBank:
         )
         if answer.booked:
             notice = Notification(f"{message_id[:26]}-DBT", now, "camt.054.001.02")
-            entries = [_entry(p, now.date()) for p in answer.booked]
+            entries = [_entry(p, self._rules.debited(p), now.date()) for p in answer.booked]
             self._write(
                 f"{message_id}-camt054.xml", lambda out: write_camt054(out, notice, entries)
             )
@@ -219,11 +237,13 @@ def _status(
     )
 
 
-def _entry(payment: OrderedPayment, today: date) -> Entry:
+def _entry(payment: OrderedPayment, debited: tuple[Decimal, str], today: date) -> Entry:
+    amount, currency = debited
+    converted = currency != payment.currency
     return Entry(
         account=payment.debtor_account,
-        amount=payment.amount,
-        currency=payment.currency,
+        amount=amount,
+        currency=currency,
         direction="DBIT",
         status="BOOK",
         booking_date=payment.execution_date or today,
@@ -234,9 +254,11 @@ def _entry(payment: OrderedPayment, today: date) -> Entry:
                 end_to_end_id=payment.end_to_end_id,
                 payment_info_id=payment.payment_info_id,
                 message_id=payment.message_id,
-                amount=payment.amount,
-                currency=payment.currency,
+                amount=amount,
+                currency=currency,
                 kid=payment.kid,
+                instructed_amount=payment.amount if converted else None,
+                instructed_currency=payment.currency if converted else None,
             ),
         ),
     )

@@ -131,6 +131,14 @@ def bank_set(
             metavar="AMOUNT", help="Sandbox: money on the account; more is refused (AM04)."
         ),
     ] = None,
+    sandbox_rate: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="CUR=NOK",
+            help="Sandbox: the bank's rate for a currency (NOK for one unit, e.g. EUR=11.61); "
+            "payments in it are booked in NOK with the amount ordered beside. Repeatable.",
+        ),
+    ] = None,
     sandbox_silent: Annotated[
         list[str] | None,
         typer.Option(
@@ -182,6 +190,7 @@ def bank_set(
         for key, value in {
             "kid_only_accounts": sandbox_kid_only,
             "balance": None if sandbox_balance is None else _balance(sandbox_balance),
+            "rates": None if sandbox_rate is None else _rates(sandbox_rate),
             "silent_accounts": sandbox_silent,
             "unreachable": sandbox_unreachable,
             "cut_off": sandbox_cut_off,
@@ -399,9 +408,11 @@ def _tax_withholding_shown(account: "AccountOverview") -> str:
 
 
 def _plain(value: object) -> str:
-    """A setting as text: a list of accounts as `a, b`."""
+    """A setting as text: a list of accounts as `a, b`, rates as `EUR=11.61, USD=10.52`."""
     if isinstance(value, list):
         return ", ".join(map(str, value)) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={item}" for key, item in value.items()) or "none"
     return str(value)
 
 
@@ -428,6 +439,27 @@ def _balance(text: str) -> str:
         return str(parse_amount(text))
     except AmountError as exc:
         raise typer.BadParameter(str(exc), param_hint="--sandbox-balance") from exc
+
+
+def _rates(given: list[str]) -> dict[str, str]:
+    from paybot.core.money import AmountError, parse_amount
+
+    rates: dict[str, str] = {}
+    for text in given:
+        currency, _, rate = text.partition("=")
+        currency = currency.strip().upper()
+        try:
+            if not (len(currency) == 3 and currency.isalpha() and currency.isascii()):
+                raise AmountError(f"{currency or text!r} is not a currency code")
+            value = parse_amount(rate)
+            if value <= 0:
+                raise AmountError(f"the rate must be above zero, not {rate.strip()}")
+        except AmountError as exc:
+            raise typer.BadParameter(
+                f"{text!r}: {exc} (write CUR=NOK, e.g. EUR=11.61)", param_hint="--sandbox-rate"
+            ) from exc
+        rates[currency] = str(value)
+    return rates
 
 
 def dispatch_command(company: ctx.OnlyCompany = None, now: ctx.NowOption = None) -> None:

@@ -10,7 +10,8 @@ A payment may be sent several times (each a *send*: one line in one batch, EndTo
   re-send not yet at the bank is cancelled), and On hold with an alarm if one is.
 - A return of booked money (camt.054 `RtrInf`, a reversal, or a pain.002 RJCT naming the
   transaction after it was booked) reopens a Paid payment as Failed, with an alarm.
-- A booked amount or currency other than the send's is never Paid: the payment is held.
+- A booked amount or currency other than the send's is never Paid: the payment is held. (For a
+  booking in the account's currency the amount as ordered counts, where the bank names it.)
 
 Pure: no database, no clock. The services read the sends, call these functions and write back.
 """

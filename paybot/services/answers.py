@@ -67,6 +67,9 @@ class Said:
     reasons: tuple[str, ...] = ()
     text: str | None = None
     booked: tuple[Decimal, str] | None = None  # what the bank booked: amount, currency
+    # The amount as ordered, where a booking in the account's currency names it: compared with
+    # the send instead of `booked`, which stays what the account was debited (for the ledger).
+    instructed: tuple[Decimal, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,8 @@ def apply(
         lines = [replace(s, state=after) if s.id == line.id else s for s in lines]
         sends[payment_id] = lines
         line = replace(line, state=after)
-        differs = item.booked is not None and not _same_money(item.booked, line)
+        compared = item.instructed or item.booked
+        differs = compared is not None and not _same_money(compared, line)
         state = payments[payment_id]
         reaction = _react(uow, state, lines, line, before, differs, now)
         sends[payment_id] = [
@@ -325,7 +329,7 @@ def _alarm_text(step: _Step) -> str:
     if kind is AlarmKind.TWICE:
         return texts.twice(pid, _facts(line), [_facts(s) for s in _live(step)])
     if kind is AlarmKind.AMOUNT:
-        booked, currency = said.booked or (line.amount, line.currency)
+        booked, currency = said.instructed or said.booked or (line.amount, line.currency)
         return texts.amount(pid, _facts(line), booked, currency)
     if kind is AlarmKind.BOOKED_TWICE:
         return texts.booked_twice(pid, _facts(line))

@@ -194,6 +194,7 @@ def _match(uow: UnitOfWork, claims: list[Claim], inbox: BankAccountSettings | No
                 reasons=claim.reasons,
                 text=claim.text,
                 booked=booked,
+                instructed=claim.instructed,
             )
             if claim.message_id is None:  # camt.054: every booking and return, in file order
                 bookings.append(said)

@@ -223,3 +223,22 @@ def test_a_file_the_companys_own_settings_refuse_sends_nothing_and_says_so_once_
     cli("bank", "set", "--company", ORG, "--account", unknown, "--bic", "DNBANOKK")
     assert "Sent batch 4 of" in cli("dispatch", "--now", "2026-11-23T12:03")
     assert cli.payment(paid)["status"] == "processing"
+
+
+def test_the_sandbox_takes_its_own_rates_and_refuses_one_it_cannot_read(cli: Cli) -> None:
+    cli("company", "add", "--org-no", ORG, "--name", "Acme AS", "--account", ACCOUNT)
+    cli(
+        "bank", "set", "--company", ORG, "--account", "8601.11.17947", "--gateway", "sandbox",
+        "--sandbox-rate", "eur=11,61", "--sandbox-rate", "USD=10.5234",
+    )  # fmt: skip
+    shown = cli("bank", "show", "8601.11.17947", "--company", ORG)
+    assert "rates: EUR=11.61, USD=10.5234" in shown
+
+    for bad, said in (("EUR", "empty amount"), ("EURO=11", "'EURO' is not a currency code")):
+        result = cli.runner.invoke(
+            app, ["bank", "set", "--company", ORG, "--account", "8601.11.17947",
+                  "--sandbox-rate", bad],
+        )  # fmt: skip
+        assert result.exit_code == 2 and "--sandbox-rate" in result.output, result.output
+        assert said in " ".join(result.output.split()), result.output
+    assert "rates: EUR=11.61, USD=10.5234" in cli("bank", "show", "8601.11.17947", "--company", ORG)

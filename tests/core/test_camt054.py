@@ -124,6 +124,19 @@ def test_fffs_debit_batch_for_our_pain001_block() -> None:
     assert sum(t.amount or 0 for t in batch.transactions) == batch.amount
 
 
+def test_fffs_payments_abroad_give_the_amount_debited_and_the_amount_ordered() -> None:
+    _, entries = read_all(FFFS, sample(FFFS))
+    abroad = entries[4]
+    assert (abroad.amount, abroad.currency) == (Decimal("1000.00"), "EUR")
+    assert [
+        (t.end_to_end_id, t.amount, t.currency, t.instructed_amount, t.instructed_currency)
+        for t in abroad.transactions
+    ] == [
+        ("ISSRBKREF12345678", Decimal("500.00"), "EUR", Decimal("750.00"), "USD"),
+        ("ISSRBKREF12345679", Decimal("500.00"), "EUR", Decimal("79255.00"), "JPY"),
+    ]
+
+
 def test_fffs_incoming_credits_with_scor_references() -> None:
     _, entries = read_all(FFFS, sample(FFFS))
     lump = entries[0]
@@ -268,7 +281,11 @@ DAY = st.none() | st.dates(date(2000, 1, 1), date(2099, 12, 31))
 @st.composite
 def transactions(draw: st.DrawFn) -> EntryTransaction:
     priced = draw(st.booleans())
+    # The amount as ordered goes with a booked one (alone, it is read as the amount).
+    ordered = priced and draw(st.booleans())
     return EntryTransaction(
+        instructed_amount=draw(AMOUNT) if ordered else None,
+        instructed_currency=draw(CURRENCY) if ordered else None,
         end_to_end_id=draw(st.none() | ID),
         instruction_id=draw(st.none() | ID),
         payment_info_id=draw(st.none() | ID),

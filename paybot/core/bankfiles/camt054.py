@@ -177,10 +177,13 @@ def _write_transaction(xf: XmlWriter, tx: EntryTransaction, currency: str) -> No
                 for tag, value in refs:
                     if value is not None:
                         _leaf(xf, tag, value=bounded(value, 35, tag))
-        if tx.amount is not None:
-            _write_amount(
-                xf, "AmtDtls", "TxAmt", amount=tx.amount, currency=tx.currency or currency
-            )
+        if tx.amount is not None or tx.instructed_amount is not None:
+            with xf.element(_q("AmtDtls")):  # InstdAmt before TxAmt, as the XSD has them
+                if tx.instructed_amount is not None:
+                    ordered = tx.instructed_currency or tx.currency or currency
+                    _write_amount(xf, "InstdAmt", amount=tx.instructed_amount, currency=ordered)
+                if tx.amount is not None:
+                    _write_amount(xf, "TxAmt", amount=tx.amount, currency=tx.currency or currency)
         _write_parties(xf, tx)
         _write_remittance(xf, tx)
         if tx.return_reason is not None:

@@ -8,8 +8,10 @@ once read, so memory stays flat however long the file (FORMATS.md §6 for the pa
 - status: `Sts` (v02) or `Sts/Cd` / `Sts/Prtry` (v08); dates: `BookgDt`/`ValDt` as `Dt` or `DtTm`;
 - batch: the first `NtryDtls/Btch` (`MsgId`, `PmtInfId`);
 - per `TxDtls`: `Refs` ids; amount from `AmtDtls/TxAmt/Amt`, else `Amt` (v04+), else
-  `AmtDtls/InstdAmt/Amt`; `kid` is the first `RmtInf/Strd/CdtrRefInf/Ref` whatever its type (KID,
-  SCOR, RF, ...); `message` joins the `Ustrd` lines with a space; payer name `Dbtr/Nm` (v02) or
+  `AmtDtls/InstdAmt/Amt`; the amount as ordered from `AmtDtls/InstdAmt/Amt` (a payment in
+  another currency than the account's: what was sent, while the amount is what was debited);
+  `kid` is the first `RmtInf/Strd/CdtrRefInf/Ref` whatever its type (KID, SCOR, RF, ...);
+  `message` joins the `Ustrd` lines with a space; payer name `Dbtr/Nm` (v02) or
   `Dbtr/Pty/Nm` (v08); payer account as for the account; `RtrInf/Rsn/Cd` (or `Prtry`);
 - line: where the `Ntry` (an entry's) or the `TxDtls` (a transaction's) starts in the file,
   which is where it stands, not what it says: `==` leaves it out.
@@ -353,12 +355,14 @@ def _transaction(
                 remittance = child
         elif name == "RtrInf" and returned is None:
             returned = child
+    ordered = None
     if details is not None:  # AmtDtls/TxAmt/Amt, else Amt (v04 and later), else InstdAmt/Amt
         found = _first(_first(details, "TxAmt"), "Amt")
+        ordered = _first(_first(details, "InstdAmt"), "Amt")
         if found is not None:
             amount = found
         elif amount is None:
-            amount = _first(_first(details, "InstdAmt"), "Amt")
+            amount = ordered
     value: Decimal | None = None
     currency: str | None = None
     if amount is not None:
@@ -366,6 +370,11 @@ def _transaction(
         value = entry_amount if raw and raw == entry_raw else _amount(source, amount, raw)
         currency = amount.get("Ccy")
         currency = (currency.strip() or None) if currency else None
+    instructed: Decimal | None = None
+    instructed_currency: str | None = None
+    if ordered is not None:
+        instructed = value if ordered is amount else _amount(source, ordered, ordered.text)
+        instructed_currency = (ordered.get("Ccy") or "").strip() or None
     end_to_end = instruction = payment_info = message_id = None
     if refs is not None:
         end_to_end, instruction, payment_info, message_id = _refs(refs)
@@ -386,6 +395,8 @@ def _transaction(
         debtor_name,
         debtor_account,
         _code(_first(returned, "Rsn")) if returned is not None else None,
+        instructed,
+        instructed_currency,
         element.sourceline,
     )
 
@@ -477,6 +488,8 @@ def _new_transaction(
     debtor_name: str | None,
     debtor_account: str | None,
     return_reason: str | None,
+    instructed_amount: Decimal | None,
+    instructed_currency: str | None,
     line: int | None,
 ) -> EntryTransaction:
     transaction: EntryTransaction = _new(EntryTransaction)
@@ -493,6 +506,8 @@ def _new_transaction(
             "debtor_name": debtor_name,
             "debtor_account": debtor_account,
             "return_reason": return_reason,
+            "instructed_amount": instructed_amount,
+            "instructed_currency": instructed_currency,
             "line": line,
         }
     )

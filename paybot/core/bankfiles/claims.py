@@ -33,6 +33,8 @@ class Claim:
     reasons: tuple[str, ...] = ()
     text: str | None = None
     booked: tuple[Decimal, str] | None = None
+    # The amount as ordered, where a booking in the account's currency names it (InstdAmt).
+    instructed: tuple[Decimal, str] | None = None
 
 
 @dataclass
@@ -113,6 +115,7 @@ def camt054_claims(name: str, data: bytes) -> FileClaims:
                     account=entry.account,
                     bank_status="BOOK",
                     booked=None if amount is None else (amount, tx.currency or entry.currency),
+                    instructed=_instructed(tx),
                 )
             )
         if not ids and entry.batch_payment_info_id:
@@ -127,6 +130,12 @@ def camt054_claims(name: str, data: bytes) -> FileClaims:
                 )
             )
     return read
+
+
+def _instructed(tx: EntryTransaction) -> tuple[Decimal, str] | None:
+    if tx.instructed_amount is None or tx.instructed_currency is None:
+        return None
+    return tx.instructed_amount, tx.instructed_currency
 
 
 def _single(entry: Entry) -> Decimal | None:

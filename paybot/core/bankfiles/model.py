@@ -164,6 +164,10 @@ class EntryTransaction:
     debtor_name: str | None = None
     debtor_account: str | None = None
     return_reason: str | None = None
+    # The amount as ordered (AmtDtls/InstdAmt), where the bank names it: for a payment in another
+    # currency than the account's, `amount` is what the account was debited, this what was sent.
+    instructed_amount: Decimal | None = None
+    instructed_currency: str | None = None
     # Where in the file it stands (its TxDtls), not what it says: left out of ==.
     line: int | None = field(default=None, compare=False)
 
