@@ -110,6 +110,9 @@ EUR_IBAN = "DE89370400440532013000"
 USD_ACCOUNT = "483101090345"
 # The demo's exchange rates: kroner for one unit of each currency, from the day the demo starts.
 RATES = {"EUR": Decimal("11.52"), "USD": Decimal("10.80")}
+# The sandbox bank's own rates, a little above the rate table as a bank's selling rate is: it
+# books a payment abroad in NOK at these, and the ledger shows the difference as a currency loss.
+BANK_RATES = {"EUR": Decimal("11.58"), "USD": Decimal("10.86")}
 # The payees abroad: a SEPA payee with its address, and a US payee with its address and bank's
 # BIC but no purpose (for the Currency Register), which its invoice of about NOK 150,000 needs.
 BERLINER = PayeeDetails(
@@ -258,6 +261,7 @@ def seed(
             "sandbox": {
                 "closed_accounts": [kontonr.compact(CLOSED_ACCOUNT)],
                 "silent_accounts": [kontonr.compact(SILENT_ACCOUNT)],
+                "rates": {currency: str(rate) for currency, rate in BANK_RATES.items()},
             },
         },
         now=now,
