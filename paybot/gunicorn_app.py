@@ -39,8 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("paybot.serve")
 
 # One line per request: who (the client a trusted proxy names, else the peer), method, path (never
-# the query string), status, bytes, duration. Bodies are never logged.
-ACCESS_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+# the query string), status, bytes, duration, and for a Slack request the id its log lines carry
+# (the answer's X-Request-Id; "-" for the others). Bodies are never logged.
+ACCESS_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 
 
 @dataclass(frozen=True)

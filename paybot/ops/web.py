@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("paybot.http")
 
+# A Slack request's id, on its answer: the access line shows it beside the request's log lines.
+REQUEST_ID_HEADER = "X-Request-Id"
+
 
 def with_ops(slack: WSGIApplication, *, parts: Container, path: str) -> WSGIApplication:
     """`slack` (answering POST `path`) behind the operator's routes."""
@@ -68,11 +71,14 @@ class OpsRoutes:
         environ[NOTE] = note  # the gate (http_limits.SlackGate) says there what it let through
         answered: list[str] = []
 
+        request_id = logs.new_request_id()
+
         def recording(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             answered.append(status)
-            return start_response(status, headers, exc_info)
+            # The access line (gunicorn_app.ACCESS_FORMAT) reads the id from the answer's header.
+            return start_response(status, [*headers, (REQUEST_ID_HEADER, request_id)], exc_info)
 
-        token = logs.REQUEST_ID.set(logs.new_request_id())
+        token = logs.REQUEST_ID.set(request_id)
         started = time.perf_counter()
         try:
             return self._slack(environ, recording)

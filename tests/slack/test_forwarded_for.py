@@ -143,6 +143,11 @@ def test_the_access_line_and_a_refusal_name_the_client_only_a_trusted_proxy_name
         "127.0.0.2",
     ]
     assert "refused a request from 198.51.100.9 with 401" in output
+    # Each access line of a Slack request names its request id, the one its log lines carry.
+    ids = [line.rsplit(" request_id=", 1)[1] for line in access if "/slack/events" in line][-4:]
+    assert len(set(ids)) == 4 and "-" not in ids
+    [refused] = [line for line in output.splitlines() if "from 198.51.100.9 with 401" in line]
+    assert refused.endswith(f"request_id={ids[2]}")
     assert "refused a request from 127.0.0.2 with 401" in output
     for never in ("203.0.113.9", "198.51.100.8", "198.51.100.10"):
         assert never not in output
