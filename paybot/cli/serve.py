@@ -203,7 +203,7 @@ def _empty_metrics_dir(folder: str) -> None:
         told = f"{METRICS_DIR}: {problem}" + (f"; {advice}" if advice else "") + "."
         return ValidationFailed({METRICS_DIR: problem}, told)
 
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+    if not os.path.isdir(folder) or not _writable(folder):
         raise refused(
             f"{folder} is not a folder paybot serve may write (the workers keep their metrics "
             "there)",
@@ -225,6 +225,20 @@ def _empty_metrics_dir(folder: str) -> None:
         except OSError as error:
             said = f"could not remove the old metrics file {entry.path} ({error.strerror})"
             raise refused(said) from None
+
+
+def _writable(folder: str) -> bool:
+    """Whether a file can be made in the folder: its mode says yes to root on any filesystem,
+    even one that takes no files (/proc, a read-only mount), so one is made and removed."""
+    import tempfile
+
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".paybot-write-check-")
+    except OSError:
+        return False
+    os.close(handle)
+    os.unlink(probe)
+    return True
 
 
 def _trusted_proxies(trusted: str) -> str:

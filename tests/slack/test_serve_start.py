@@ -160,11 +160,13 @@ def test_a_named_metrics_folder_is_emptied_of_an_earlier_runs_metrics_files_only
     assert list((tmp_path / "tmp").iterdir()) == []  # and paybot made none
 
 
-@pytest.mark.parametrize("kind", ["missing", "a-file"])
+@pytest.mark.parametrize("kind", ["missing", "a-file", "special"])
 def test_a_named_metrics_folder_paybot_cannot_write_is_told_in_one_line(
     tmp_path: Path, kind: str
 ) -> None:
-    named = tmp_path / "metrics"
+    """Special: a folder whose mode allows writing (as it does to root) on a filesystem that
+    takes no files: only writing one shows it."""
+    named = tmp_path / "metrics" if kind != "special" else Path("/proc")
     if kind == "a-file":
         named.write_text("not a folder")
     with FakeSlackServer() as fake:
