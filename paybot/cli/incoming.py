@@ -1,6 +1,6 @@
 """`paybot incoming`: KID payments into the company's accounts (OCR Giro, camt.054 credits),
 matched to customer invoices and posted; the unmatched ones posted by hand, matched by hand or
-deleted."""
+deleted; a hand posting or hand match undone (a reversing voucher, the payment unmatched again)."""
 
 from enum import StrEnum
 from pathlib import Path
@@ -11,7 +11,7 @@ import typer
 from paybot.cli import context as ctx
 
 if TYPE_CHECKING:
-    from paybot.services.incoming import IncomingView, IngestResult
+    from paybot.services.incoming import IncomingView, IngestResult, Undone
 
 incoming_app = ctx.group("Incoming payments: KID files from the bank, matched to invoices.")
 
@@ -225,3 +225,38 @@ def incoming_match(
         f"Matched incoming payment {view.id} to invoice {view.invoice_no} ({view.status.value}) "
         f"and posted it as voucher {view.voucher}."
     )
+
+
+@incoming_app.command("undo")
+def incoming_undo(payment_id: PaymentId, as_user: AsUser, team: Team = None) -> None:
+    """Undo a hand posting or hand match: a reversing voucher is posted today (debit and credit
+    swapped), a matched invoice is opened again, and the payment is unmatched again. Nothing is
+    deleted. A match by KID is not undone this way."""
+    from paybot.services import incoming
+    from paybot.services.common import ActorRef
+
+    with ctx.user_errors():
+        now = ctx.now()
+        undone = incoming.undo(
+            ctx.uow(),
+            payment_id=payment_id,
+            actor=ActorRef(as_user, team),
+            now=now,
+            today=now.astimezone(ctx.settings().zone).date(),
+        )
+    typer.echo(_undone(undone))
+
+
+def _undone(undone: "Undone") -> str:
+    from paybot.core.money import format_money
+
+    payment = undone.payment
+    if undone.undid == "post":
+        what = f"the hand posting of incoming payment {payment.id} to {undone.account}"
+    else:
+        what = f"the hand match of incoming payment {payment.id} to invoice {undone.invoice_no}"
+    said = f"Undid {what}: voucher {undone.voucher} is reversed by voucher {undone.reversal}."
+    if undone.reopened:
+        amount = format_money(undone.reopened, payment.currency)
+        said += f" Invoice {undone.invoice_no} is open for {amount} more again."
+    return f"{said} The payment is unmatched again: post it or match it by hand."

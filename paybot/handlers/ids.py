@@ -39,6 +39,8 @@ class Act(StrEnum):
     # An unmatched incoming payment (value: "<org no>:<incoming payment id>:<version>").
     INCOMING_POST = "incoming.post"  # opens the Post to account modal
     INCOMING_MATCH = "incoming.match"  # opens the Match to invoice modal
+    # A payment posted or matched by hand (same value): undone, after Slack's confirm dialog.
+    INCOMING_UNDO = "incoming.undo"
 
 
 class View(StrEnum):

@@ -1,12 +1,14 @@
 """Incoming payments in Slack: the daily summary in each company's alerts channel, and the
 "Post to account" and "Match to invoice" buttons of an unmatched payment (on the summary, the
-Home tab and `/bank search direction:in`).
+Home tab and `/bank search direction:in`), and "Undo" on one posted or matched by hand.
 
 A click is acknowledged at once; then the payment is checked (the clicker's role now, the payment
 still unmatched, at the version the button showed) and the modal opens, or the clicker alone is
 told what became of it. A submission runs the service before its acknowledgement (it is quick),
 so a bad GL account or an unknown invoice is an error on its field in the modal still open; the
-summary's line (or the Home tab) is updated after it.
+summary's line (or the Home tab) is updated after it. "Undo" (after Slack's confirm dialog)
+runs `incoming.undo` after the acknowledgement and updates the summary; a refusal is told to the
+clicker alone.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(Act.INCOMING_MATCH.value)(ack=_ack, lazy=[_opener(deps, Act.INCOMING_MATCH)])
     app.view(View.INCOMING_POST.value)(ack=_poster(deps), lazy=[_after(deps)])
     app.view(View.INCOMING_MATCH.value)(ack=_matcher(deps), lazy=[_after(deps)])
+    app.action(Act.INCOMING_UNDO.value)(ack=_ack, lazy=[_undoer(deps)])
 
 
 def _ack(ack: Ack) -> None:
@@ -100,6 +103,42 @@ def _opener(deps: Deps, act: Act) -> Callable[..., None]:
 
     lazy.__name__ = f"open_{doing}"
     return lazy
+
+
+def _undoer(deps: Deps) -> Callable[..., None]:
+    def undo(body: dict[str, Any], client: WebClient) -> None:
+        """Undoes the hand step at the version the button showed; the summary shows the payment
+        unmatched again (elsewhere, the clicker is told)."""
+        who = actor_of(body)
+        origin = origin_of(body)
+        try:
+            _, payment_id, version = reference(clicked_value(body))
+            now = deps.clock()
+            with deps.follow_ups.when_quiet():
+                undone = incoming.undo(
+                    deps.uow(),
+                    payment_id=payment_id,
+                    actor=who,
+                    now=now,
+                    today=now.astimezone(deps.zone).date(),
+                    version=version,
+                )
+        except PaybotError as error:
+            # Unmatched already (undone twice), changed since shown, or not this person's.
+            replies.tell(client, body, error.user_message)
+            if isinstance(error, InvalidTransition | ConcurrentChange):
+                refresh(client, deps, origin.channel, origin.ts)
+                if origin.home:
+                    home.publish(client, deps, who)
+            return
+        if not refresh(client, deps, origin.channel, origin.ts):
+            language = language_of(deps, undone.payment.company_org_no)
+            said = views.undone_text(payment_id, undone.voucher, undone.reversal, language)
+            replies.tell(client, body, said)
+        if origin.home:
+            home.publish(client, deps, who)
+
+    return undo
 
 
 def _value(body: dict[str, Any], block: Block) -> str:
@@ -193,15 +232,17 @@ def _after(deps: Deps) -> Callable[..., None]:
     return lazy
 
 
-def refresh(client: WebClient, deps: Deps, channel: str | None, ts: str | None) -> None:
+def refresh(client: WebClient, deps: Deps, channel: str | None, ts: str | None) -> bool:
     """The summary posted as (channel, ts), its lines as the payments are now; anything else
-    (a search answer, no message) is left as it is."""
+    (a search answer, no message) is left as it is. Whether it was a summary."""
     if not channel or not ts:
-        return
+        return False
     with deps.follow_ups.when_quiet():
         shown = incoming_summary.shown(deps.uow(), channel=channel, ts=ts)
-    if shown is not None:
-        _show(client, channel, ts, shown)
+    if shown is None:
+        return False
+    _show(client, channel, ts, shown)
+    return True
 
 
 def _show(client: WebClient, channel: str, ts: str, shown: incoming_summary.Shown) -> None:

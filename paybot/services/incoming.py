@@ -12,6 +12,10 @@ customer ledger's invoices and posted; the rest handled by a person.
   the company's chart of accounts where it has one, services.chart_of_accounts), matches it
   to an invoice (`match_by_hand`), or deletes it with a reason (`delete`). Each is a
   compare-and-set on the payment's version, audited.
+- `undo` takes back a hand posting or a hand match as accounting does: nothing is deleted or
+  edited; a reversing voucher (the original's lines, debit and credit swapped, dated the business
+  day given) is posted, a matched invoice is opened again by what the match cleared, and the
+  payment is unmatched again for a person. A match by KID is not undone this way.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import gc
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
@@ -36,7 +40,7 @@ from paybot.core.errors import (
     ValidationFailed,
 )
 from paybot.core.incoming import CustomerItem, IncomingPayment
-from paybot.core.incoming_match import Match, MatchStatus, voucher_lines
+from paybot.core.incoming_match import Match, MatchStatus, mirror_lines, voucher_lines
 from paybot.core.money import currency_exponent
 from paybot.core.policy import Actor
 from paybot.core.posting import POSTING_ROLES, RateTable, VoucherRef
@@ -62,6 +66,7 @@ __all__ = [
     "IncomingStatus",
     "IncomingView",
     "IngestResult",
+    "Undone",
     "check",
     "delete",
     "ingest",
@@ -69,6 +74,7 @@ __all__ = [
     "list_incoming",
     "match_by_hand",
     "post_by_hand",
+    "undo",
     "view_of",
 ]
 
@@ -76,6 +82,7 @@ OCR_GIRO = "ocr_giro"
 CAMT054 = "camt.054"
 _OCR_START = b"NY000010"
 TEXT_LENGTH = 200
+_BY_HAND = "matched by hand (was: "  # a hand match's detail, then the payment's detail before
 
 
 @dataclass(frozen=True)
@@ -318,6 +325,18 @@ def _open(
 ) -> _Opened:
     """The payment, locked; refused unless the actor may handle the company's incoming
     payments, it is unmatched, and (where given) still at `version`."""
+    opened = _locked(uow, actor, payment_id)
+    _same_version(opened.record, version, doing)
+    if opened.record.status != IncomingStatus.UNMATCHED:
+        raise InvalidTransition(
+            f"Incoming payment {payment_id} {_fate(opened.record)}: {doing} only an unmatched one."
+        )
+    return opened
+
+
+def _locked(uow: UnitOfWork, actor: ActorRef, payment_id: int) -> _Opened:
+    """The payment, locked; refused unless the actor may handle the company's incoming payments
+    (an approver, signer or admin of it: who may post by hand)."""
     who = resolve_actor(uow, actor)
     record = uow.incoming.get(payment_id, lock=True)
     if record is None:
@@ -328,16 +347,15 @@ def _open(
             f"{who.label} may not handle incoming payments in {company.name}: that needs the "
             "approver, signer or admin role."
         )
+    return _Opened(who, company, record)
+
+
+def _same_version(record: IncomingRecord, version: int | None, doing: str) -> None:
     if version is not None and version != record.version:
         raise ConcurrentChange(
-            f"Incoming payment {payment_id} was changed since you saw it; look again, then "
+            f"Incoming payment {record.id} was changed since you saw it; look again, then "
             f"{doing} it."
         )
-    if record.status != IncomingStatus.UNMATCHED:
-        raise InvalidTransition(
-            f"Incoming payment {payment_id} {_fate(record)}: {doing} only an unmatched one."
-        )
-    return _Opened(who, company, record)
 
 
 def check(
@@ -352,11 +370,7 @@ def check(
     Refused as `post_by_hand` would refuse: what became of it first, then a changed version."""
     with uow:
         opened = _open(uow, actor, payment_id, None, doing)
-        if version is not None and version != opened.record.version:
-            raise ConcurrentChange(
-                f"Incoming payment {payment_id} was changed since you saw it; look again, then "
-                f"{doing} it."
-            )
+        _same_version(opened.record, version, doing)
         return _view(opened.company, opened.record)
 
 
@@ -586,8 +600,8 @@ def match_by_hand(
             "excess": match.excess,
             "rounding": match.rounding,
             "voucher_id": voucher_id,
-            "reason": None,
-            "detail": f"matched by hand (was: {opened.record.detail})",
+            # Why it matched nothing by KID is kept: undone (`undo`), it waits for that again.
+            "detail": f"{_BY_HAND}{opened.record.detail})",
         }
         _changed(uow, opened, values, now)
         details = {"invoice": item.invoice_no, "voucher": ref.number, "year": ref.year}
@@ -609,6 +623,142 @@ def _settle(payment: IncomingPayment, item: CustomerItem, tolerance: Decimal) ->
     if difference > 0:
         return Match(payment, MatchStatus.PARTIAL, item, cleared=paid)
     return Match(payment, MatchStatus.OVERPAID, item, cleared=owed, excess=paid - owed)
+
+
+# --- undo -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Undone:
+    """What `undo` did: the payment as it is now (unmatched again), the hand step it took back
+    ("post" or "match"), the voucher that step posted and the voucher that reverses it; for a
+    posting its GL account, for a match its invoice and the amount opened on it again."""
+
+    payment: IncomingView
+    undid: str
+    voucher: VoucherRef
+    reversal: VoucherRef
+    account: str | None = None
+    invoice_no: str | None = None
+    reopened: Decimal = Decimal(0)
+
+
+def undo(
+    uow: UnitOfWork,
+    *,
+    payment_id: int,
+    actor: ActorRef,
+    now: datetime,
+    today: date,
+    version: int | None = None,
+) -> Undone:
+    """Takes back a payment's hand posting or hand match, as accounting does: nothing is
+    deleted or edited. A reversing voucher is posted, dated `today` (the business day), with
+    the step's voucher's lines, debit and credit swapped, and a text naming that voucher; a
+    match's invoice is opened again by exactly what the match cleared (its credit and rounding
+    reversed with the lines); the payment is unmatched again, to be posted, matched or deleted
+    anew. Who may: who may post by hand. A match by KID is not undone this way.
+
+    Raises:
+        NotPermitted, NotFound, ConcurrentChange (not at `version`), InvalidTransition (not
+        posted or matched by hand: unmatched (again), matched by KID, deleted, reversed).
+    """
+    with uow:
+        opened = _locked(uow, actor, payment_id)
+        company, record = opened.company, opened.record
+        _undoable(record)
+        _same_version(record, version, "undo")
+        assert record.voucher_id is not None and record.voucher is not None  # _undoable
+        undid = "post" if record.status == IncomingStatus.POSTED else "match"
+        lines = uow.incoming.voucher_lines(record.voucher_id)
+        account = lines[-1].account if undid == "post" else None
+        reversing = tuple(replace(line, text=clip(line.text)) for line in mirror_lines(lines))
+        step = "posting" if undid == "post" else "match"
+        text = (
+            f"Reversal of voucher {record.voucher}: hand {step} of incoming payment "
+            f"#{record.id} undone"
+        )
+        [(_, ref)] = post_vouchers(
+            uow, company.id, [(today, text, reversing)], _poster(opened, now)
+        )
+        reopened = Decimal(0)
+        if record.customer_item_id is not None and record.cleared:
+            uow.incoming.add_to_open_amount(record.customer_item_id, record.cleared)
+            reopened = record.cleared
+        zero = Decimal(0)
+        values = {
+            "status": IncomingStatus.UNMATCHED.value,
+            "voucher_id": None,
+            "customer_item_id": None,
+            "cleared": zero,
+            "excess": zero,
+            "rounding": zero,
+            "detail": _detail_before(record),
+        }
+        _changed(uow, opened, values, now)
+        details = {
+            "undid": undid,
+            "voucher": record.voucher.number,
+            "year": record.voucher.year,
+            "reversing_voucher": ref.number,
+            "reversing_year": ref.year,
+            "day": today.isoformat(),
+            "account": account,
+            "invoice": record.invoice_no,
+            "reopened": str(reopened),
+        }
+        _audit(uow, opened, "undo", IncomingStatus.UNMATCHED, now, details)
+        view = _reread(uow, company, payment_id)
+        uow.commit()
+    return Undone(
+        payment=view,
+        undid=undid,
+        voucher=record.voucher,
+        reversal=ref,
+        account=account,
+        invoice_no=record.invoice_no,
+        reopened=reopened,
+    )
+
+
+def _undoable(record: IncomingRecord) -> None:
+    """Refuses a payment whose standing is no hand step: one `undo` does not take back."""
+    status = IncomingStatus(record.status)
+    said = f"Incoming payment {record.id}"
+    if status is IncomingStatus.UNMATCHED:
+        raise InvalidTransition(
+            f"{said} is unmatched: there is nothing to undo (no hand posting or hand match "
+            "stands on it; it may have been undone already). Post it or match it by hand."
+        )
+    if status is IncomingStatus.DELETED:
+        raise InvalidTransition(
+            f"{said} is deleted ({record.delete_reason}): nothing was posted, so there is "
+            "nothing to undo."
+        )
+    if status is IncomingStatus.REVERSED:
+        voucher = f" (voucher {record.voucher})" if record.voucher else ""
+        raise InvalidTransition(
+            f"{said} is reversed{voucher}: the bank took it back, and that is not undone."
+        )
+    if status is not IncomingStatus.POSTED and record.handled_by_id is None:
+        raise InvalidTransition(
+            f"{said} was matched by its KID to invoice {record.invoice_no} as its file came in "
+            f"(voucher {record.voucher}): only a posting or a match made by hand is undone here."
+        )
+    if record.voucher_id is None or record.voucher is None:  # never expected: both post
+        raise InvalidTransition(f"{said} has no voucher: there is nothing to undo.")
+
+
+def _detail_before(record: IncomingRecord) -> str | None:
+    """What the payment's detail was before a hand match (which noted it); a posting by hand
+    leaves it as it was."""
+    detail = record.detail
+    if record.status == IncomingStatus.POSTED or detail is None:
+        return detail
+    if detail.startswith(_BY_HAND) and detail.endswith(")"):
+        was = detail[len(_BY_HAND) : -1]
+        return None if was == "None" else was
+    return detail
 
 
 def _poster(opened: _Opened, now: datetime) -> Poster:

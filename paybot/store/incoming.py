@@ -96,6 +96,7 @@ class IncomingRecord:
     paired_with_id: int | None
     delete_reason: str | None
     file_name: str
+    handled_by_id: int | None = None  # the person who last handled it by hand; None: paybot
 
 
 @dataclass(frozen=True)
@@ -467,6 +468,7 @@ def _record(row: Any) -> IncomingRecord:
         paired_with_id=row.paired_with_id,
         delete_reason=row.delete_reason,
         file_name=row.file_name,
+        handled_by_id=row.handled_by_id,
     )
 
 

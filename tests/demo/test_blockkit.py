@@ -21,6 +21,7 @@ from paybot.core.company import CompanyInfo, DispatchTiming, Language, PostingMo
 from paybot.core.payment_types import PaymentType
 from paybot.core.payments import Flag, LastStep, PayeeDetails, PaymentView, Reason, ReferenceType
 from paybot.core.policy import Role
+from paybot.core.posting import VoucherRef
 from paybot.core.sends import AlarmKind
 from paybot.core.signing import SecondSigner, SignerLimits, WhySecond
 from paybot.core.states import PaymentStatus
@@ -50,6 +51,7 @@ from paybot.handlers.views import (
 from paybot.handlers.views import incoming as incoming_views
 from paybot.services.alerts import Alert, AlertKind, PaidBatch
 from paybot.services.daily_post import Digest
+from paybot.services.incoming import IncomingStatus
 from paybot.services.incoming_summary import Line
 from paybot.services.payments import PaymentDetails
 from paybot.services.people import Member
@@ -728,6 +730,16 @@ def messages() -> Iterator[tuple[str, dict[str, Any]]]:
     yield (
         "incoming summary",
         incoming_views.summary_message(ACME, a_summary(2), waiting, Language.NB),
+    )
+    handled = Line(
+        an_incoming_payment(3, status=IncomingStatus.POSTED, voucher=VoucherRef(2026, 7)),
+        handled_by="USIGNER",
+        handled_by_name="Kari",
+        account="3900",
+    )
+    yield (
+        "incoming summary, one posted by hand (Undo)",
+        incoming_views.summary_message(ACME, a_summary(3), [*waiting, handled], Language.EN),
     )
 
 

@@ -114,7 +114,7 @@ def test_many_unmatched_payments_are_cut_within_slacks_limits_and_counted(count:
     )
 
 
-def test_a_handled_payment_says_what_became_of_it_and_has_no_buttons() -> None:
+def test_a_handled_payment_says_what_became_of_it_and_has_no_button_rows() -> None:
     posted = Line(
         a_payment(status=IncomingStatus.POSTED, voucher=VoucherRef(2026, 7)),
         handled_by="UKARI",

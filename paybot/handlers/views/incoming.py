@@ -1,6 +1,8 @@
 """Incoming payments in Slack: the daily summary in the alerts channel (counts and sums, and each
-unmatched payment with "Post to account" and "Match to invoice"), the two modals, the Home tab's
-entries and `/bank search direction:in`'s answer. Pure builders, within Slack's limits."""
+unmatched payment with "Post to account" and "Match to invoice"; one posted or matched by hand
+since with "Undo" beside what became of it, behind Slack's confirm dialog), the two modals, the
+Home tab's entries and `/bank search direction:in`'s answer. Pure builders, within Slack's
+limits."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 from paybot.core.company import CompanyInfo, Language
 from paybot.core.incoming_match import Unmatched
 from paybot.core.money import format_money
+from paybot.core.posting import VoucherRef
 from paybot.handlers.ids import Act, View
 from paybot.handlers.ids import Block as BlockId
 from paybot.handlers.views.blocks import Block, context, escape, header, section
@@ -65,6 +68,24 @@ STATUS = {
     IncomingStatus.PARTIAL: Phrase("partly paid", "delvis betalt"),
     IncomingStatus.OVERPAID: Phrase("overpaid", "overbetalt"),
 }
+UNDO = Phrase("Undo", "Angre")
+UNDO_TITLE = Phrase("Undo this?", "Angre dette?")
+CONFIRM_UNDO_POST = Phrase(
+    "Undo the posting of {amount} (#{id}) to {account}? A reversing voucher is posted today, "
+    "and the payment is unmatched again, to be handled anew.",
+    "Angre bokføringen av {amount} (#{id}) på {account}? Et motbilag bokføres i dag, og "
+    "innbetalingen er uten treff igjen, til ny behandling.",
+)
+CONFIRM_UNDO_MATCH = Phrase(
+    "Undo the match of {amount} (#{id}) to invoice {invoice}? A reversing voucher is posted "
+    "today, the invoice is open again, and the payment is unmatched again, to be handled anew.",
+    "Angre koblingen av {amount} (#{id}) til faktura {invoice}? Et motbilag bokføres i dag, "
+    "fakturaen er åpen igjen, og innbetalingen er uten treff igjen, til ny behandling.",
+)
+UNDONE = Phrase(
+    "Undone: voucher {voucher} is reversed by voucher {reversal}; #{id} is unmatched again.",
+    "Angret: bilag {voucher} er tilbakeført med bilag {reversal}; #{id} er uten treff igjen.",
+)
 SOMEONE = Phrase("someone", "noen")
 HOME_TITLE = Phrase(
     "*Incoming payments to handle* ({count})", "*Innbetalinger å behandle* ({count})"
@@ -167,9 +188,25 @@ def fate(line: Line, language: Language) -> str | None:
     return MATCHED_TO(language, invoice=invoice, who=who, status=phrase) + voucher
 
 
+def by_hand(line: Line) -> bool:
+    """Posted or matched by hand, and standing: what "Undo" takes back (a match by KID, made
+    as the file came in, is no one's hand step)."""
+    status = line.payment.status
+    if status is IncomingStatus.POSTED:
+        return True
+    return status in STATUS and bool(line.handled_by or line.handled_by_name)
+
+
 def entry(line: Line, language: Language) -> list[Block]:
-    """Two blocks a payment: what it is, then its buttons (or what became of it)."""
+    """Two blocks a payment: what it is, then its buttons (or what became of it; with "Undo"
+    beside it where a person posted or matched it by hand)."""
     said = fate(line, language)
+    if said is not None and by_hand(line):
+        undo = section(said)
+        undo["accessory"] = button(
+            UNDO(language), Act.INCOMING_UNDO, value_of(line), confirm=undo_confirm(line, language)
+        )
+        return [section(payment_text(line, language)), undo]
     if said is not None:
         return [section(payment_text(line, language)), context(said)]
     value = value_of(line)
@@ -184,6 +221,32 @@ def entry(line: Line, language: Language) -> list[Block]:
             ],
         },
     ]
+
+
+def undo_confirm(line: Line, language: Language) -> dict[str, Any]:
+    """The confirm dialog on "Undo": what is taken back, and what follows."""
+    payment = line.payment
+    fields = {
+        "amount": format_money(payment.amount, payment.currency, language),
+        "id": payment.id,
+        "account": line.account or "?",
+        "invoice": payment.invoice_no or "?",
+    }
+    text = CONFIRM_UNDO_POST if payment.status is IncomingStatus.POSTED else CONFIRM_UNDO_MATCH
+    return {
+        "title": {"type": "plain_text", "text": UNDO_TITLE(language)},
+        "text": {"type": "plain_text", "text": text(language, **fields)[:300]},
+        "confirm": {"type": "plain_text", "text": UNDO(language)},
+        "deny": {"type": "plain_text", "text": CLOSE(language)},
+        "style": "danger",
+    }
+
+
+def undone_text(
+    payment_id: int, voucher: VoucherRef, reversal: VoucherRef, language: Language
+) -> str:
+    """What the person who clicked "Undo" is told where no summary shows it."""
+    return UNDONE(language, voucher=voucher, reversal=reversal, id=payment_id)
 
 
 def _sums(sums: dict[str, Decimal], language: Language) -> str:
