@@ -219,7 +219,7 @@ def bank_set(
         f"bank profile {_profile_shown(shown['profile'], shown['profile_source'])}."
     )
     if shown["gateway"] == "sandbox" and shown["sandbox"]:
-        rules = "; ".join(f"{key}: {value}" for key, value in shown["sandbox"].items())
+        rules = "; ".join(f"{key}: {_plain(value)}" for key, value in shown["sandbox"].items())
         typer.echo(f"Sandbox bank rules: {rules}.")
     if shown["tax_withholding"]:
         _say_tax_account(shown["account"], shown["bank"])

@@ -227,10 +227,11 @@ def test_a_file_the_companys_own_settings_refuse_sends_nothing_and_says_so_once_
 
 def test_the_sandbox_takes_its_own_rates_and_refuses_one_it_cannot_read(cli: Cli) -> None:
     cli("company", "add", "--org-no", ORG, "--name", "Acme AS", "--account", ACCOUNT)
-    cli(
+    said = cli(
         "bank", "set", "--company", ORG, "--account", "8601.11.17947", "--gateway", "sandbox",
         "--sandbox-rate", "eur=11,61", "--sandbox-rate", "USD=10.5234",
     )  # fmt: skip
+    assert "rates: EUR=11.61, USD=10.5234" in said
     shown = cli("bank", "show", "8601.11.17947", "--company", ORG)
     assert "rates: EUR=11.61, USD=10.5234" in shown
 
