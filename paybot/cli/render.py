@@ -69,6 +69,7 @@ _FLAG_COLOUR = {Flag.BLUE: "blue", Flag.ORANGE: "yellow", Flag.RED: "red"}
 # Why a payment is flagged, in a line: longer words end in "…" (`payments show` has them whole).
 # Most single reasons fit. Why it failed is shown whole: it may say what to check before paying.
 WHY_WIDTH = 60
+WHY_SHARE = 20  # the least of each reason shown when several share the column
 # A listing has far fewer payees than payments: each account is formatted once.
 _account = lru_cache(maxsize=4096)(format_account)
 
@@ -125,7 +126,7 @@ def _row(p: PaymentView, language: Language) -> list[str]:
         format_money(p.amount, p.currency, language),
         p.due_date.isoformat() if p.due_date else "-",
         reference_text(p.reference_type, p.reference, language) or "-",
-        p.failure_reason or shortened(reasons_text(p.reasons), WHY_WIDTH),
+        p.failure_reason or why_cell(p.reasons),
     ]
 
 
@@ -134,6 +135,22 @@ def reasons_text(reasons: Iterable[Reason]) -> str:
     Their Norwegian is the Slack views' (paybot.handlers.views.i18n), which loads Slack's and
     the database's libraries: a listing does without."""
     return "; ".join(reason.description for reason in reasons)
+
+
+def why_order(reason: Reason) -> tuple[bool, bool]:
+    """A possible duplicate first (it may be paid twice), then what blocks, then the rest."""
+    return (reason is not Reason.POSSIBLE_DUPLICATE, not reason.is_blocking)
+
+
+def why_cell(reasons: Iterable[Reason]) -> str:
+    """The reasons in words for one row: whole where they fit in WHY_WIDTH, else each cut to its
+    share of it (never fewer than WHY_SHARE characters), so none falls off the end."""
+    ordered = sorted(reasons, key=why_order)
+    whole = reasons_text(ordered)
+    if len(whole) <= WHY_WIDTH or len(ordered) < 2:
+        return shortened(whole, WHY_WIDTH)
+    share = max(WHY_WIDTH // len(ordered), WHY_SHARE)
+    return "; ".join(shortened(reason.description, share) for reason in ordered)
 
 
 def shortened(text: str, width: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from itertools import permutations
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from paybot.cli.main import app
-from paybot.cli.render import WHY_WIDTH, shortened
+from paybot.cli.render import WHY_WIDTH, shortened, why_cell, why_order
 from paybot.container import reset as reset_container
 from paybot.core.payments import Reason
 
@@ -22,7 +23,7 @@ ENGLISH = "923609016"  # Nordic Ltd, in English, with one open item
 ONE_ITEM = (
     "voucher_no;invoice_no;supplier_name;supplier_org_no;account;amount;currency;invoice_date;"
     "due_date;reference_type;reference\n"
-    "9001;INV-9;Renhold Vest AS;974760673;1503.01.00007;25 000,00;NOK;2026-11-03;2026-12-01;"
+    "9001;INV-9;Renhold Vest AS;916273843;1503.01.00007;25 000,00;NOK;2026-11-03;2026-12-01;"
     "invoice;INV-9\n"
 )
 
@@ -139,13 +140,27 @@ def test_a_listing_says_why_in_words_while_json_keeps_the_codes() -> None:
         reasons = [Reason(code) for code in payment["reasons"]]  # JSON: the codes, as before
         row = rows[str(payment["id"])]
         assert not any(reason.value in row for reason in reasons), row
-        assert row.endswith(
-            "  " + shortened("; ".join(r.description for r in reasons), WHY_WIDTH)
-        ), row
+        assert row.endswith("  " + why_cell(reasons)), row
     orange = next(p for p in by_voucher(NORSK).values() if p["reasons"] == ["open_credit_items"])
     assert rows[str(orange["id"])].endswith(
         "The supplier has open credit notes or earlier payments"
     )
+
+
+def test_no_reason_is_left_out_of_a_row_and_a_possible_duplicate_comes_first() -> None:
+    """Cut to the column, a second reason once fell off the end: a possible duplicate (a
+    payment that may be paid twice) must show in the row whatever else it is flagged for."""
+    for reasons in permutations(list(Reason), 2):
+        cell = why_cell(reasons)
+        assert len(cell) <= WHY_WIDTH + 20, cell
+        shown = cell.split("; ")
+        assert len(shown) == 2, cell
+        for reason, part in zip(sorted(reasons, key=why_order), shown, strict=True):
+            start = part.removesuffix("…")
+            assert reason.description.startswith(start) and len(start) >= 12, (reason, cell)
+        if Reason.POSSIBLE_DUPLICATE in reasons:
+            assert cell.startswith("Another invoice from this")
+    assert why_cell([Reason.OPEN_CREDIT_ITEMS]) == Reason.OPEN_CREDIT_ITEMS.description
 
 
 def test_long_words_are_cut_at_a_words_end() -> None:
