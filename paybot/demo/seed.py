@@ -17,11 +17,13 @@ from stdnum.no import kontonr, orgnr
 
 from paybot.container import Container
 from paybot.core.bankfiles.ocr_giro_writer import OcrPayment, write_ocr_giro
+from paybot.core.chart_of_accounts import ChartRow
 from paybot.core.company import DispatchTiming, Language
 from paybot.core.ledger_file import CustomerItemRow, OpenItemRow, SupplierRow
 from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType
 from paybot.core.policy import Role
 from paybot.services import (
+    chart_of_accounts,
     companies,
     customer_ledger,
     incoming,
@@ -110,6 +112,27 @@ EUR_IBAN = "DE89370400440532013000"
 USD_ACCOUNT = "483101090345"
 # The demo's exchange rates: kroner for one unit of each currency, from the day the demo starts.
 RATES = {"EUR": Decimal("11.52"), "USD": Decimal("10.80")}
+RATES_SINCE_DAYS = 30  # the rates are in force from this many days back (the invoices are younger)
+# The bakery's chart of accounts (kontoplan): a person posts incoming payments by hand only to
+# these; the customers' and suppliers' ledger accounts are paybot's own to post.
+CHART: tuple[tuple[str, str, bool], ...] = (
+    ("1500", "Kundefordringer", False),
+    ("1920", "Bankinnskudd", False),
+    ("2400", "Leverandørgjeld", False),
+    ("2600", "Forskuddstrekk", True),
+    ("2740", "Oppgjørskonto merverdiavgift", True),
+    ("3000", "Salgsinntekt, avgiftspliktig", True),
+    ("3100", "Salgsinntekt, avgiftsfri", True),
+    ("3900", "Annen driftsrelatert inntekt", True),
+    ("4000", "Innkjøp av råvarer og halvfabrikata", True),
+    ("6300", "Leie lokale", True),
+    ("6800", "Kontorrekvisita", True),
+    ("7770", "Bank- og kortgebyr", True),
+    ("7798", "Øreavrunding", True),
+    ("8040", "Renteinntekt", True),
+    ("8060", "Valutagevinst (agio)", False),
+    ("8160", "Valutatap (disagio)", False),
+)
 # The sandbox bank's own rates, a little above the rate table as a bank's selling rate is: it
 # books a payment abroad in NOK at these, and the ledger shows the difference as a currency loss.
 BANK_RATES = {"EUR": Decimal("11.58"), "USD": Decimal("10.86")}
@@ -286,7 +309,17 @@ def seed(
                 now=now,
             )
     for currency, rate in RATES.items():
-        rates.set_rate(parts.uow(), currency=currency, rate=rate, valid_from=today, now=now)
+        # In force from before the oldest invoice: posting a paid payment abroad books its
+        # invoice at the rate of its invoice date.
+        since = today - timedelta(days=RATES_SINCE_DAYS)
+        rates.set_rate(parts.uow(), currency=currency, rate=rate, valid_from=since, now=now)
+    chart_of_accounts.import_chart(
+        parts.uow(),
+        company_org_no=ORG_NO,
+        source="demo-chart",
+        rows=[ChartRow(line, *account) for line, account in enumerate(CHART, start=2)],
+        now=now,
+    )
     ledger.import_suppliers(
         parts.uow(), company_org_no=ORG_NO, source="demo-suppliers", rows=_suppliers(), now=now
     )

@@ -17,6 +17,7 @@ import pytest
 
 from paybot.demo import seed
 from paybot.demo.server import Demo, FolderRefused, prepare_folder
+from paybot.services.common import ActorRef
 from tests.demo.conftest import DemoPage
 
 ACC, SIGNER = seed.ACCOUNTANT.user_id, seed.SIGNER_1.user_id
@@ -232,3 +233,33 @@ def test_the_customers_payments_come_in_matched_partial_and_unknown(demo: Demo) 
     assert sorted(p.status for p in found) == ["matched", "partial", "unmatched"]
     matched = next(p for p in found if p.status == "matched")
     assert matched.invoice_no == "2026-501" and matched.voucher is not None
+
+
+def test_the_demo_company_posts_by_hand_only_to_its_chart_of_accounts(demo: Demo) -> None:
+    """The unknown KID, posted by hand: to an account the bakery does not have, refused on the
+    account; to its "other income", taken."""
+    from paybot.core.chart_of_accounts import AccountNotInChart
+    from paybot.services import incoming
+
+    deadline = time.monotonic() + 30
+    while not (found := incoming.list_incoming(demo.parts.uow(), seed.ORG_NO)):
+        assert time.monotonic() < deadline, "the OCR file was not taken"
+        time.sleep(0.2)
+    unknown = next(p for p in found if p.status == "unmatched")
+    signer = ActorRef(seed.SIGNER_1.user_id)
+    now = demo.clock()
+
+    def post(account: str) -> object:
+        return incoming.post_by_hand(
+            demo.parts.uow(), payment_id=unknown.id, account=account, text="Refund",
+            actor=signer, now=now, version=unknown.version,
+        )  # fmt: skip
+
+    with pytest.raises(AccountNotInChart) as refused:
+        post("9999")
+    assert set(refused.value.errors) == {"account"}
+    post("3900")
+    [posted] = [
+        p for p in incoming.list_incoming(demo.parts.uow(), seed.ORG_NO) if p.id == unknown.id
+    ]
+    assert posted.status == "posted"
