@@ -145,6 +145,17 @@ def test_a_red_payment_that_failed_at_the_bank_keeps_fix_and_sign_again() -> Non
     assert actions == [Act.FIX.value, Act.SIGN_AGAIN.value, "menu"]
 
 
+def test_a_payment_the_bank_refused_suggests_fixing_it_before_signing_it_again() -> None:
+    """Signed again as it is, a payment to a closed account fails again: Fix is the main
+    button; Sign again stays for what a fix does not help (no money on the account)."""
+    failed = a_payment(status=PaymentStatus.FAILED, failure_kind="rejected", failure_reason="AC01")
+    assert actions_of(buttons(failed, Language.EN)) == [
+        (Act.FIX.value, "primary"),
+        (Act.SIGN_AGAIN.value, None),
+        ("menu", None),
+    ]
+
+
 # --- overdue --------------------------------------------------------------------------------------
 
 

@@ -315,8 +315,10 @@ def buttons(
         )
         elements.append(button(HOLD_NOT_PAID(language), Act.HOLD_NOT_PAID, value, confirm=not_paid))
     elif payment.status is PaymentStatus.FAILED:
-        elements.append(button(FIX(language), Act.FIX, value))
-        elements.append(button(SIGN_AGAIN(language), Act.SIGN_AGAIN, value, style="primary"))
+        # Sent again as it is, what the bank refused (a closed account, a wrong KID) fails
+        # again: fixing it is the first thing to look at.
+        elements.append(button(FIX(language), Act.FIX, value, style="primary"))
+        elements.append(button(SIGN_AGAIN(language), Act.SIGN_AGAIN, value))
     elif Action.SIGN in allowed and not waits_for_approval(payment.status, approval_required):
         elements.append(button(SIGN(language), Act.SIGN, value))
     if Action.RESTORE in allowed:
