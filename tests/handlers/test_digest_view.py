@@ -114,8 +114,11 @@ def test_every_message_fits_and_every_proposal_is_shown_once_in_order(
 
 def test_a_post_that_fits_is_one_message_with_the_summary_first() -> None:
     [message] = digest_messages(a_digest(many(3)), Language.EN, OSLO)
-    header, summary = message.intro
+    header, summary, note = message.intro
     assert header["text"]["text"] == "Payment proposals · Acme AS · 23 Nov 2026"
+    assert note["elements"][0]["text"] == (
+        "Counted when posted; each payment below shows its state now."
+    )
     assert "🔵 1 blue · 🟠 1 orange · 🔴 1 red" in summary["text"]["text"]
     assert "*Total:* NOK 37,036.50" in summary["text"]["text"]
     assert summary["accessory"]["action_id"] == Act.SIGN_ALL_BLUE.value

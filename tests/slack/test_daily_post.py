@@ -242,7 +242,10 @@ def test_counts_per_flag_and_totals_per_currency_in_english(
     assert "*Total:* NOK 12,345.50" in text
     assert summary["accessory"]["action_id"] == Act.SIGN_ALL_BLUE.value
     assert summary["accessory"]["value"] == ORG_NO
-    assert summary["accessory"]["text"]["text"] == "Sign all blue (1)"
+    assert summary["accessory"]["text"]["text"] == "Sign all blue"  # as many as there are then
+    assert "Counted when posted; each payment below shows its state now." in text_of(
+        blocks_of(message)
+    )
     assert "NOK 10,000.25" in text_of(blocks_of(message))
 
 
@@ -263,7 +266,7 @@ def test_counts_and_totals_in_norwegian(
     assert "Betalingsforslag · Acme AS · 23. nov. 2026" in everything
     assert "🔵 2 blå · 🟠 0 oransje · 🔴 0 røde" in everything
     assert "*Sum:* NOK 12 345,50" in everything
-    assert "Signer alle blå (2)" in everything
+    assert "Signer alle blå" in everything and "Telt da meldingen ble sendt" in everything
     assert "Godkjenn" in everything
 
 

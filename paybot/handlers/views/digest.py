@@ -44,7 +44,13 @@ ELECTRONIC = Phrase(
     ":incoming_envelope: {count} came in electronically (EHF), read straight from the invoice",
     ":incoming_envelope: {count} kom inn elektronisk (EHF), lest rett fra fakturaen",
 )
-SIGN_ALL_BLUE = Phrase("Sign all blue ({count})", "Signer alle blå ({count})")
+# No count on the button: the message stays as posted while payments are signed, and the modal
+# it opens lists the blue ones there are then.
+SIGN_ALL_BLUE = Phrase("Sign all blue", "Signer alle blå")
+AS_POSTED = Phrase(
+    "Counted when posted; each payment below shows its state now.",
+    "Telt da meldingen ble sendt; hver betaling under viser sin tilstand nå.",
+)
 RANGE = Phrase("Proposals {first}–{last} of {count}", "Betalingsforslag {first}–{last} av {count}")
 IN_THREAD = Phrase("the rest are in the thread", "resten ligger i tråden")
 COUNTED = {
@@ -153,14 +159,17 @@ def _summary(digest: Digest, language: Language, *, shown: str | None) -> list[B
     blue = len(digest.blue)
     if blue:
         summary["accessory"] = button(
-            SIGN_ALL_BLUE(language, count=blue),
+            SIGN_ALL_BLUE(language),
             Act.SIGN_ALL_BLUE,
             digest.company.org_no,
             style="primary",
         )
     blocks = [header(_title(digest, language)), summary]
+    notes = [AS_POSTED(language)] if digest.proposals else []
     if shown is not None:
-        blocks.append(context(shown))
+        notes.insert(0, shown)
+    if notes:
+        blocks.append(context(" · ".join(notes)))
     return blocks
 
 
