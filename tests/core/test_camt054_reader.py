@@ -80,6 +80,7 @@ def reference_account(holder: Element | None) -> str | None:
 def reference_transaction(source: str, tx: Element) -> EntryTransaction:
     paths = (("AmtDtls", "TxAmt", "Amt"), ("Amt",), ("AmtDtls", "InstdAmt", "Amt"))
     amount = next((a for a in (first(tx, *path) for path in paths) if a is not None), None)
+    ordered = first(tx, "AmtDtls", "InstdAmt", "Amt")
     remittance = first(tx, "RmtInf")
     strd = each(remittance, "Strd") if remittance is not None else iter(())
     kids = [text(s, "CdtrRefInf", "Ref") for s in strd]
@@ -96,6 +97,8 @@ def reference_transaction(source: str, tx: Element) -> EntryTransaction:
         text(tx, "RltdPties", "Dbtr", "Nm") or text(tx, "RltdPties", "Dbtr", "Pty", "Nm"),
         reference_account(first(tx, "RltdPties", "DbtrAcct")),
         text(tx, "RtrInf", "Rsn", "Cd") or text(tx, "RtrInf", "Rsn", "Prtry"),
+        to_decimal(source, ordered) if ordered is not None else None,
+        ((ordered.get("Ccy") or "").strip() or None) if ordered is not None else None,
     )
 
 
