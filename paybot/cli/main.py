@@ -14,6 +14,7 @@ import typer
 
 from paybot.cli import context as ctx
 from paybot.cli.bank import bank_app, dispatch_command
+from paybot.cli.customers import customers_app
 from paybot.cli.demo import demo_command
 from paybot.cli.incoming import incoming_app
 from paybot.cli.jobs import jobs_command
@@ -48,6 +49,7 @@ app.add_typer(otp_app, name="otp")
 app.add_typer(bank_app, name="bank")
 app.add_typer(returns_app, name="returns")
 app.add_typer(incoming_app, name="incoming")
+app.add_typer(customers_app, name="customers")
 app.command("dispatch")(dispatch_command)
 app.add_typer(rates_app, name="rates")
 app.add_typer(audit_app, name="audit")

