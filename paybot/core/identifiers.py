@@ -11,9 +11,11 @@ from stdnum import luhn
 from stdnum.exceptions import ValidationError
 from stdnum.no import kontonr, orgnr
 
+from paybot.core.errors import Fault, FieldFault
+
 # schwifty (with pycountry) is imported by the two functions that check IBANs, and pycountry by
 # is_country: they take longer to load than a quick command takes to run, and each IBAN or country
-# is checked once (account_problem's and is_country's caches).
+# is checked once (account_fault's and is_country's caches).
 
 _SEPARATORS = re.compile(r"[\s.\-]")
 
@@ -80,8 +82,8 @@ def is_bic(code: str) -> bool:
 
 # A ledger has far fewer distinct accounts than items; checking each once keeps refresh linear.
 @lru_cache(maxsize=65536)
-def account_problem(text: str, country: str | None = None) -> str | None:
-    """None for a valid account; otherwise why not.
+def account_fault(text: str, country: str | None = None) -> FieldFault | None:
+    """None for a valid account; otherwise why not, in English and as a kind with values.
 
     A Norwegian account is 11 digits with a MOD11 check digit; anything starting with two letters
     is an IBAN, checked with its national check digit too (so a Norwegian IBAN is checked
@@ -90,24 +92,41 @@ def account_problem(text: str, country: str | None = None) -> str | None:
     bank's BIC (its format is the payee's bank's business).
     """
     account = compact_account(text)
+    typed = text.strip()
     if not account:
-        return "no account number"
+        return FieldFault(Fault.ACCOUNT_REQUIRED, "no account number")
     if is_iban_like(account):
-        return _iban_problem(account, text)
+        return _iban_fault(account, text)
     if country and country != "NO":
         if _FOREIGN_ACCOUNT.fullmatch(account):
             return None
-        return f"{text.strip()} is not an account number (1-34 letters and digits)"
+        return FieldFault(
+            Fault.FOREIGN_ACCOUNT,
+            f"{typed} is not an account number (1-34 letters and digits)",
+            {"typed": typed},
+        )
     if not account.isdigit() or len(account) != 11:
-        return f"{text.strip()} is not an 11-digit Norwegian account number"
+        return FieldFault(
+            Fault.ACCOUNT_DIGITS,
+            f"{typed} is not an 11-digit Norwegian account number",
+            {"typed": typed},
+        )
     try:
         kontonr.validate(account)
     except ValidationError:
-        return f"{text.strip()} has a wrong check digit"
+        return FieldFault(
+            Fault.ACCOUNT_CHECK_DIGIT, f"{typed} has a wrong check digit", {"typed": typed}
+        )
     return None
 
 
-def _iban_problem(account: str, text: str) -> str | None:
+def account_problem(text: str, country: str | None = None) -> str | None:
+    """None for a valid account; otherwise why not (account_fault's English)."""
+    fault = account_fault(text, country)
+    return None if fault is None else fault.message
+
+
+def _iban_fault(account: str, text: str) -> FieldFault | None:
     """What schwifty finds wrong with an IBAN (schwifty 2026.10), with its one warning handled.
 
     What schwifty checks, and where it stops:
@@ -127,7 +146,7 @@ def _iban_problem(account: str, text: str) -> str | None:
     can tell, the same as a British or Danish one, and the bank checks the rest. The warning is
     ignored here, deliberately and only here. (catch_warnings swaps the process's filters and is
     not thread-safe before Python 3.14; the worst a race does is leave this same filter in place,
-    and account_problem's cache brings each account here once per process.)
+    and account_fault's cache brings each account here once per process.)
     """
     from schwifty import IBAN
     from schwifty.exceptions import NationalChecksumNotVerified, SchwiftyException
@@ -137,7 +156,12 @@ def _iban_problem(account: str, text: str) -> str | None:
         try:
             IBAN(account, validate_bban=True)
         except SchwiftyException as exc:
-            return f"{text.strip()} is not a valid IBAN ({exc})"
+            typed = text.strip()
+            return FieldFault(
+                Fault.IBAN,
+                f"{typed} is not a valid IBAN ({exc})",
+                {"typed": typed, "why": str(exc), "cause": type(exc).__name__},
+            )
     return None
 
 
@@ -169,20 +193,35 @@ def _kid_mod11_check_digit(body: str) -> str:
     return {11: "0", 10: "-"}.get(remainder, str(remainder))
 
 
-def kid_problem(text: str) -> str | None:
-    """None for a valid KID: 2-25 digits whose last is a MOD10 or MOD11 check digit ('-' for 10)."""
+def kid_fault(text: str) -> FieldFault | None:
+    """None for a valid KID: 2-25 digits whose last is a MOD10 or MOD11 check digit ('-' for 10);
+    otherwise why not, in English and as a kind with values."""
     kid = text.strip()
     if not 2 <= len(kid) <= 25:
-        return f"KID {kid!r} must be 2 to 25 digits"
+        return FieldFault(Fault.KID_LENGTH, f"KID {kid!r} must be 2 to 25 digits", {"kid": kid})
     body, check = kid[:-1], kid[-1]
     # ASCII digits only: str.isdigit takes "²" and other scripts' digits, which int() refuses.
     if not (body.isascii() and body.isdigit()) or check not in "0123456789-":
-        return f"KID {kid!r} may hold only digits (and '-' as a MOD11 check digit)"
+        return FieldFault(
+            Fault.KID_CHARACTERS,
+            f"KID {kid!r} may hold only digits (and '-' as a MOD11 check digit)",
+            {"kid": kid},
+        )
     if check != "-" and luhn.is_valid(kid):
         return None
     if _kid_mod11_check_digit(body) == check:
         return None
-    return f"KID {kid!r} has a wrong check digit (neither MOD10 nor MOD11)"
+    return FieldFault(
+        Fault.KID_CHECK_DIGIT,
+        f"KID {kid!r} has a wrong check digit (neither MOD10 nor MOD11)",
+        {"kid": kid},
+    )
+
+
+def kid_problem(text: str) -> str | None:
+    """None for a valid KID; otherwise why not (kid_fault's English)."""
+    fault = kid_fault(text)
+    return None if fault is None else fault.message
 
 
 def normalize_org_no(text: str) -> str:

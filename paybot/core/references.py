@@ -4,13 +4,14 @@ it is urgent."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from paybot.core.company import Language
-from paybot.core.errors import ValidationFailed
+from paybot.core.errors import Fault, FieldFault, ValidationFailed
 from paybot.core.formatting import reference_type_name
-from paybot.core.identifiers import account_problem, compact_account, kid_problem
+from paybot.core.identifiers import account_fault, compact_account, kid_fault
 from paybot.core.payee_details import (
     PayeeDetailsInvalid,
     check_name,
@@ -20,7 +21,7 @@ from paybot.core.payee_details import (
 )
 from paybot.core.payment_types import PaymentType, payment_type
 from paybot.core.payments import NO_PAYEE_DETAILS, PayeeDetails, ReferenceType
-from paybot.core.text import length_problem, text_problem
+from paybot.core.text import REFUSED_CATEGORIES, length_problem, text_problem
 
 # ISO 20022 unstructured remittance information holds at most 140 characters, and so does
 # payments.reference; payments.account holds 40 (tests/core/test_text.py compares them).
@@ -62,21 +63,22 @@ def check_payment_details(
     Raises:
         PayeeDetailsInvalid: a payee detail, the name or `urgent` is wrong (and perhaps other
             fields); its `problems` say why in a form a view can put in another language.
-        ValidationFailed: only the account, reference type or reference are wrong.
+        ValidationFailed: only the account, reference type or reference are wrong. Either
+            refusal's `faults` say why each of these three is wrong in such a form.
     """
     stored, problems = payee_problems(payee or {})
     if "country" in stored:
         country = stored["country"]  # a wrong new country: the account is judged by the old one
-    errors: dict[str, str] = {}
+    faults: dict[str, FieldFault] = {}
     compact = compact_account(account) if account else None
-    if problem := _text_problem(account):
-        errors["account"] = problem
+    if fault := _text_fault(account):
+        faults["account"] = fault
     elif not compact:
-        errors["account"] = "an account number is required"
-    elif problem := length_problem(compact, MAX_ACCOUNT) or account_problem(compact, country):
-        errors["account"] = problem
+        faults["account"] = FieldFault(Fault.ACCOUNT_REQUIRED, "an account number is required")
+    elif fault := _length_fault(compact, MAX_ACCOUNT) or account_fault(compact, country):
+        faults["account"] = fault
     payment_kind: PaymentType | None = None
-    if currency is not None and "account" not in errors:
+    if currency is not None and "account" not in faults:
         payment_kind = payment_type(compact, currency, country)
     if urgent and payment_kind is not None:
         if wrong := urgent_problem(payment_kind):
@@ -90,23 +92,35 @@ def check_payment_details(
             problems["payee"] = wrong
     text = (reference or "").strip()
     if reference_type is ReferenceType.EMPTY:
-        errors["reference_type"] = "choose KID, message or invoice: a payment needs a reference"
-    if problem := _text_problem(reference) or length_problem(text, MAX_MESSAGE):
-        errors["reference"] = problem
+        faults["reference_type"] = FieldFault(
+            Fault.REFERENCE_TYPE_REQUIRED,
+            "choose KID, message or invoice: a payment needs a reference",
+        )
+    if fault := _text_fault(reference) or _length_fault(text, MAX_MESSAGE):
+        faults["reference"] = fault
     elif reference_type is ReferenceType.KID:
         text = text.replace(" ", "")
         if not text:
-            errors["reference"] = "a KID is required when the reference type is KID"
-        elif problem := kid_problem(text):
-            errors["reference"] = problem
+            faults["reference"] = FieldFault(
+                Fault.KID_REQUIRED, "a KID is required when the reference type is KID"
+            )
+        elif fault := kid_fault(text):
+            faults["reference"] = fault
     elif reference_type is not ReferenceType.EMPTY and not text:
         kind = reference_type_name(reference_type, Language.EN)
-        errors["reference"] = f"a reference is required for the type {kind}"
+        faults["reference"] = FieldFault(
+            Fault.REFERENCE_REQUIRED,
+            f"a reference is required for the type {kind}",
+            {"type": reference_type.value},
+        )
+    errors = {name: fault.message for name, fault in faults.items()}
     if problems:
         messages = {name: problem.message for name, problem in problems.items()}
-        raise PayeeDetailsInvalid({**errors, **messages}, problems)
+        refused = PayeeDetailsInvalid({**errors, **messages}, problems)
+        refused.faults = faults
+        raise refused
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors, faults=faults)
     checked: dict[str, Any] = {"account": compact, "reference_type": reference_type}
     checked |= {"reference": text, **stored}
     if urgent is not None:
@@ -116,9 +130,27 @@ def check_payment_details(
     return checked
 
 
-def _text_problem(typed: str | None) -> str | None:
+def _text_fault(typed: str | None) -> FieldFault | None:
     """A control character in what was typed, counted from where the person's text starts."""
     if not typed:
         return None
     stripped = typed.strip()
-    return text_problem(stripped, offset=len(typed) - len(typed.lstrip()))
+    offset = len(typed) - len(typed.lstrip())
+    said = text_problem(stripped, offset=offset)
+    if said is None:
+        return None
+    index = next(
+        i for i, char in enumerate(stripped) if unicodedata.category(char) in REFUSED_CATEGORIES
+    )
+    values: dict[str, str | int] = {
+        "code": f"{ord(stripped[index]):04X}",
+        "position": offset + index + 1,
+    }
+    return FieldFault(Fault.CHARACTER, said, values)
+
+
+def _length_fault(text: str, limit: int) -> FieldFault | None:
+    said = length_problem(text, limit)
+    if said is None:
+        return None
+    return FieldFault(Fault.TOO_LONG, said, {"limit": limit, "got": len(text)})

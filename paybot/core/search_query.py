@@ -8,6 +8,13 @@ matches everything. Every query that cannot be understood raises QueryError nami
 
     to:1234.56.78903 company:"Acme AS" amount:>=1000 due:2026-11-01..30.11.2026
     status:failed,processing currency:EUR,USD "invoice 17" page:2
+
+Each field has Norwegian names too (FIELD_ALIASES: `beløp:>1000`, `mottaker:acme`,
+`forfall:30.11.2026`), and each status Norwegian words (STATUS_WORDS_NB: `status:feil`). A term
+that starts with letters and a colon is a field term: one whose word is no field's name is
+refused (UnknownSearchField), not searched for as a word that would match nothing. Free text with
+a colon is a word when quoted ("Blåbær: Øst AS"), or when the colon follows anything but letters
+(12:30, INV-17:2).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from paybot.core.errors import QueryError
+from paybot.core.errors import QueryError, UnknownSearchField
 from paybot.core.identifiers import compact_account
 from paybot.core.money import AmountError, parse_amount
 from paybot.core.states import PaymentStatus
@@ -40,11 +47,59 @@ SEARCH_FIELDS: tuple[str, ...] = (
 # the payments out. It is no field of SEARCH_FIELDS: those are the fields of a payment out.
 DIRECTION = "direction"
 DIRECTIONS = ("in", "out")
+DIRECTIONS_NB = {"inn": "in", "ut": "out"}
+
+# The fields' (and direction's) Norwegian names, as a Norwegian user types them: each means its
+# English field. ø may be typed as o. `status` is the same word in both.
+FIELD_ALIASES: dict[str, str] = {
+    "til": "to",
+    "konto": "to",
+    "mottaker": "company",
+    "leverandør": "company",
+    "leverandor": "company",
+    "firma": "company",
+    "beløp": "amount",
+    "belop": "amount",
+    "forfall": "due",
+    "forfallsdato": "due",
+    "valuta": "currency",
+    "side": "page",
+    "retning": DIRECTION,
+}
+# The statuses' Norwegian words: the seed's lists (Betalingsforslag, ..., as paybot shows them
+# in Norwegian) and what a person says of a payment in them. ø may be typed as o.
+STATUS_WORDS_NB: dict[str, PaymentStatus] = {
+    "forslag": PaymentStatus.PROPOSED,
+    "betalingsforslag": PaymentStatus.PROPOSED,
+    "godkjent": PaymentStatus.APPROVED,
+    "betalingsliste": PaymentStatus.APPROVED,
+    "forfallsliste": PaymentStatus.DUE,
+    "signert": PaymentStatus.DUE,
+    "behandler": PaymentStatus.PROCESSING,
+    "sendt": PaymentStatus.PROCESSING,
+    "feil": PaymentStatus.FAILED,
+    "feilet": PaymentStatus.FAILED,
+    "betalt": PaymentStatus.PAID,
+    "betalte": PaymentStatus.PAID,
+    "bokført": PaymentStatus.POSTED,
+    "bokfort": PaymentStatus.POSTED,
+    "slettet": PaymentStatus.DELETED,
+    "stoppet": PaymentStatus.ON_HOLD,
+}
 # The statuses of an incoming payment (services.incoming_run.IncomingStatus; a test holds them
 # equal), for `status:` under `direction:in`.
 INCOMING_STATUSES: tuple[str, ...] = (
     "matched", "settled", "partial", "overpaid", "unmatched", "posted", "deleted", "reversed",
 )  # fmt: skip
+# The incoming statuses' Norwegian words, where one word names one status.
+INCOMING_STATUS_WORDS_NB: dict[str, str] = {
+    "delvis": "partial",
+    "overbetalt": "overpaid",
+    "bokført": "posted",
+    "bokfort": "posted",
+    "slettet": "deleted",
+    "reversert": "reversed",
+}
 
 # The last page a search may ask for: a page number becomes an offset in the database, and no one
 # pages through ten thousand pages. Where no page size is given, a page holds PAGE_SIZE matches.
@@ -63,18 +118,26 @@ _EXPECTED = {
 }
 
 # Matched against the raw text, not the unquoted token, so that a quoted "INV:17" stays a word.
-_FIELD_PREFIX = re.compile(r"([A-Za-z][A-Za-z_]*):")
+# Letters of any script (a Norwegian field name has æ, ø or å), and underscores after the first.
+_FIELD_PREFIX = re.compile(r"([^\W\d_][^\W\d]*):")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _NORWEGIAN_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
 _PAGE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only; longer is out of range anyway
 _RANGE = ".."
 
-# Values and the English labels people see in Slack ("Proposals") both name a status.
+# Values, the English labels people see in Slack ("Proposals") and the Norwegian words all
+# name a status.
 _STATUS_NAMES: dict[str, PaymentStatus] = {
+    **STATUS_WORDS_NB,
     **{status.value: status for status in PaymentStatus},
     **{status.label.lower(): status for status in PaymentStatus},
 }
+_NO_FIELD = (
+    "{typed}: unknown search field; the fields are {fields}. A KID, an invoice number or part "
+    "of a name is found as a plain word, without a field; put a term in quotes to search for "
+    "it as text"
+)
 
 _T = TypeVar("_T")
 
@@ -143,24 +206,43 @@ def parse_query(text: str) -> SearchQuery:
     terms = list(_terms(text))
     query = SearchQuery(direction=_direction(terms))
     page: str | None = None  # as typed, to name both when a second one comes
-    for field_name, value in terms:
-        if field_name is not None and field_name.lower() == DIRECTION:
-            continue
-        if field_name is None:
+    for typed_name, value in terms:
+        if typed_name is None:
             if value.strip():
                 query = replace(query, words=(*query.words, value))
             continue
-        if field_name.lower() == "page":
+        name = field_of(typed_name)
+        if name == DIRECTION:
+            continue
+        if name == "page":
             if page is not None:
                 raise QueryError(f"page: give one page, got page:{page} and page:{_clip(value)}")
             page = _clip(value)
-        query = _apply_field(query, field_name, value)
+        query = _apply_field(query, name, value)
     return query
 
 
+def field_of(typed_name: str) -> str:
+    """The field (of SEARCH_FIELDS, or `direction`) a term's word names, in English or in
+    Norwegian, in any case; UnknownSearchField if it names none."""
+    name = typed_name.lower()
+    name = FIELD_ALIASES.get(name, name)
+    if name not in (*SEARCH_FIELDS, DIRECTION):
+        fields = ", ".join((*SEARCH_FIELDS, DIRECTION))
+        raise UnknownSearchField(
+            _NO_FIELD.format(typed=typed_name, fields=fields), typed=typed_name
+        )
+    return name
+
+
 def _direction(terms: list[tuple[str | None, str]]) -> str:
-    """The direction the query gives (read first: `status:` depends on it); out unless given."""
-    given = {value.strip().lower() for name, value in terms if name and name.lower() == DIRECTION}
+    """The direction the query gives (read first: `status:` depends on it); out unless given.
+    A field term whose word is no field is refused here, before any other term is read."""
+    given: set[str] = set()
+    for typed_name, value in terms:
+        if typed_name is not None and field_of(typed_name) == DIRECTION:
+            word = value.strip().lower()
+            given.add(DIRECTIONS_NB.get(word, word))
     for value in given:
         if value not in DIRECTIONS:
             raise QueryError(f"direction: expected {_EXPECTED[DIRECTION]}, got {_clip(value)!r}")
@@ -198,14 +280,8 @@ def _split_error(field_name: str, rest: str, exc: ValueError) -> QueryError:
     return QueryError(f"{field_name}: expected a character after the backslash, got {rest!r}")
 
 
-def _apply_field(query: SearchQuery, typed_name: str, value: str) -> SearchQuery:
-    name = typed_name.lower()
-    if name not in SEARCH_FIELDS:
-        raise QueryError(
-            f"{typed_name}: unknown search field; known fields are "
-            f"{', '.join((*SEARCH_FIELDS, DIRECTION))}"
-            " (put the term in quotes to search for it as text)"
-        )
+def _apply_field(query: SearchQuery, name: str, value: str) -> SearchQuery:
+    """`query` with the term `name:value` (`name`: a field of SEARCH_FIELDS) added."""
     value = value.strip()
     if not value:
         raise QueryError(f"{name}: expected {_EXPECTED[name]}, got nothing")
@@ -322,12 +398,13 @@ def _parse_statuses(value: str) -> frozenset[PaymentStatus]:
 def _parse_incoming_statuses(value: str) -> frozenset[str]:
     statuses: set[str] = set()
     for item in _comma_items("status", value):
-        if item.lower() not in INCOMING_STATUSES:
+        status = INCOMING_STATUS_WORDS_NB.get(item.lower(), item.lower())
+        if status not in INCOMING_STATUSES:
             known = ", ".join(INCOMING_STATUSES)
             raise QueryError(
                 f"status: unknown status of an incoming payment {item!r} (expected one of {known})"
             )
-        statuses.add(item.lower())
+        statuses.add(status)
     return frozenset(statuses)
 
 

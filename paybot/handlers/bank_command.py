@@ -102,7 +102,12 @@ def answer(deps: Deps, who: ActorRef, word: str, rest: str) -> dict[str, Any]:
 
 
 def _search_answer(deps: Deps, who: ActorRef, rest: str) -> dict[str, Any]:
-    if parse_query(rest).incoming:
+    try:
+        incoming = parse_query(rest).incoming
+    except QueryError as error:  # said in the person's language (the fields by their names)
+        companies = [m.company for m in people.memberships(deps.uow(), user=who)]
+        return views.refusal_answer(error, views.language_of(companies))
+    if incoming:
         return _incoming_answer(deps, who, rest)
     found = search.person_matches(deps.uow(), user=who, query=rest, limit=views.PAGE)
     language = views.language_of(found.companies)

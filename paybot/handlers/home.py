@@ -40,11 +40,12 @@ def _ack(ack: Ack) -> None:
     ack()
 
 
-def publish(client: WebClient, deps: Deps, who: ActorRef) -> None:
-    """Builds the person's Home tab as things are now and publishes it (after any action)."""
+def publish(client: WebClient, deps: Deps, who: ActorRef, *, notice: str | None = None) -> None:
+    """Builds the person's Home tab as things are now and publishes it (after any action);
+    `notice`, what their click on the tab did, at its top (in this publish only)."""
     with deps.follow_ups.when_quiet():
         now = deps.clock()
-        view = home_view(_homes(deps, who, now), now, deps.zone)
+        view = home_view(_homes(deps, who, now), now, deps.zone, notice)
     try:
         client.views_publish(user_id=who.slack_user_id, view=view)
     except SlackApiError as error:

@@ -58,7 +58,8 @@ def _later(
 
 def post_payment(client: WebClient, deps: Deps, body: dict[str, Any]) -> None:
     """Posts one paid payment; refreshes every message showing it (they then say its voucher)
-    and, from the Home tab, the tab, telling the clicker the voucher number."""
+    and, from the Home tab, the tab, which says at its top as which voucher (the card is gone
+    from it), as does a message to the clicker."""
     who = actor_of(body)
     try:
         org_no, payment_id = reference(clicked_value(body))
@@ -86,11 +87,13 @@ def post_payment(client: WebClient, deps: Deps, body: dict[str, Any]) -> None:
         return
     cards.refresh(client, deps, [payment_id])
     if from_home:
-        home.publish(client, deps, who)
+        # The card leaves the tab: the tab says where it went, and so does a message.
         refs = [VoucherRef(v.day.year, v.number) for v in vouchers]
         language = language_of(deps, org_no)
         vouchers_text = alert_views.voucher_numbers(refs, language)
-        replies.tell(client, body, POSTED_PAYMENT(language, id=payment_id, vouchers=vouchers_text))
+        said = POSTED_PAYMENT(language, id=payment_id, vouchers=vouchers_text)
+        home.publish(client, deps, who, notice=f"✅ {said}")
+        replies.tell(client, body, said)
 
 
 def post_batch(client: WebClient, deps: Deps, body: dict[str, Any]) -> None:

@@ -11,6 +11,8 @@ from typing import Any, Protocol
 from paybot.core.company import CompanyInfo
 from paybot.core.errors import (
     ConcurrentChange,
+    Fault,
+    FieldFault,
     NotFound,
     NotPermitted,
     PaybotError,
@@ -161,9 +163,8 @@ def fix(
     )
     if correction.is_empty():
         # The payee's name counts among its details here (the message is older than the name).
-        raise ValidationFailed(
-            {"fix": "give an account, a reference type, a reference, a payee detail or urgent"}
-        )
+        said = "give an account, a reference type, a reference, a payee detail or urgent"
+        raise ValidationFailed.of_faults({"fix": FieldFault(Fault.NOTHING_GIVEN, said)})
     try:
         return _fix(uow, actor, payment_id, correction, now)
     except PaybotError as error:
@@ -184,7 +185,8 @@ def _fix(
         changes = _checked(payment, correction)
         before = {key: _plain(_current(payment, key)) for key in changes}
         if {key: _plain(value) for key, value in changes.items()} == before:
-            raise ValidationFailed({"fix": "nothing would change"})
+            nothing = FieldFault(Fault.NOTHING_CHANGES, "nothing would change")
+            raise ValidationFailed.of_faults({"fix": nothing})
         voided = uow.signatures.void(payment.id, now)
         values: dict[str, Any] = {
             **changes,

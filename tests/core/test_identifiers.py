@@ -13,6 +13,7 @@ from schwifty.exceptions import NationalChecksumNotVerified
 from stdnum import luhn
 
 from paybot.core.identifiers import (
+    account_fault,
     account_problem,
     compact_account,
     format_account,
@@ -121,7 +122,7 @@ UNVERIFIABLE = ["SE4550000000058398257466", "HU42117730161111101800000000"]
 def test_an_iban_whose_national_check_digits_cannot_be_verified_is_valid_and_quiet(
     iban: str,
 ) -> None:
-    account_problem.cache_clear()  # a cached answer would not reach schwifty at all
+    account_fault.cache_clear()  # a cached answer would not reach schwifty at all
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning that escaped would raise here
         assert account_problem(iban) is None
@@ -135,7 +136,7 @@ def test_its_iban_check_digits_are_still_checked(iban: str) -> None:
 
 
 def test_the_warning_is_ignored_only_while_paybot_validates() -> None:
-    account_problem.cache_clear()
+    account_fault.cache_clear()
     account_problem(UNVERIFIABLE[0])
     with pytest.warns(NationalChecksumNotVerified):
         IBAN(UNVERIFIABLE[0], validate_bban=True)

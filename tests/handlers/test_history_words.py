@@ -19,8 +19,8 @@ AT = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("language", "said"),
     [
-        (Language.EN, "Payee's details filled in from the supplier at"),
-        (Language.NB, "Mottakerens opplysninger fylt inn fra leverandøren kl."),
+        (Language.EN, "Payee's details filled in from the supplier "),
+        (Language.NB, "Mottakerens opplysninger fylt inn fra leverandøren "),
     ],
 )
 def test_details_filled_in_from_the_supplier_are_said_in_words(

@@ -159,7 +159,7 @@ def test_alerts_speak_norwegian_for_a_norwegian_company(
         "forklaring (NARR) (banken: The payee only takes payments with KID)"
     )
     assert messages["❓"]["text"].startswith(
-        f"❓ Betaling #{found.silent} til Stille AS, NOK 1 250,00, sendt 23. nov. 2026 11:10: "
+        f"❓ Betaling #{found.silent} til Stille AS, NOK 1 250,00, sendt 23. nov. 2026 kl. 11:10: "
         "intet svar fra banken. Gikk pengene?"
     )
     assert messages["✅"]["text"] == "✅ Bunt 1 betalt: 2 betalinger, NOK 5 000,00"

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from paybot.core.company import CompanyInfo, Language
+from paybot.core.errors import PaybotError, UnknownSearchField
 from paybot.core.payments import PaymentView
 from paybot.core.policy import Role
-from paybot.core.search_query import SEARCH_FIELDS
+from paybot.core.search_query import DIRECTION, SEARCH_FIELDS
 from paybot.core.states import PaymentStatus
 from paybot.handlers.ids import Block as BlockId
 from paybot.handlers.ids import View
@@ -49,10 +50,10 @@ HELP = Phrase(
     "Search fields: {fields}.",
     "*/bank* — finn og følg betalinger\n"
     "• `/bank` — et søkeskjema\n"
-    "• `/bank search SØK` — ord som `company:acme amount:>1000 status:failed,processing "
-    "due:2026-12-01..2026-12-31 to:1234.56.78903 currency:EUR` eller fritekst; legg til "
+    "• `/bank search SØK` — ord som `mottaker:acme beløp:>1000 status:feil,behandler "
+    "forfall:2026-12-01..2026-12-31 konto:1234.56.78903 valuta:EUR` eller fritekst; legg til "
     "`page:2` for flere\n"
-    "• `/bank search direction:in status:unmatched` — innbetalinger (`direction:out`, "
+    "• `/bank search retning:inn status:unmatched` — innbetalinger (`retning:ut`, "
     "standard: utbetalinger)\n"
     "• `/bank status` — hvor mange betalinger som er i hver status\n"
     "• `/bank enroll [ORGNR]` — sett opp autentiseringsappen din for signering\n"
@@ -63,6 +64,24 @@ HELP = Phrase(
     "Søkefelt: {fields}.",
 )
 HOW_TO = Phrase("How to use /bank", "Slik bruker du /bank")
+# The search fields' Norwegian names as `/bank` shows them (core.search_query.FIELD_ALIASES
+# takes these and a few more), each with its English name beside.
+FIELD_NAMES_NB = {
+    "to": "til",
+    "company": "mottaker",
+    "amount": "beløp",
+    "due": "forfall",
+    "status": "status",
+    "currency": "valuta",
+    "page": "side",
+    DIRECTION: "retning",
+}
+NO_FIELD = Phrase(
+    "{message}",
+    "«{typed}» er ikke et søkefelt. Søkefeltene er {fields}. Et KID, et fakturanummer eller en "
+    "del av et navn finner du som vanlig ord, uten felt; sett ordet i anførselstegn for å søke "
+    "etter det som tekst.",
+)
 NO_ROLE = Phrase(
     "You have no role in any company in paybot yet; ask an admin.",
     "Du har ingen rolle i noe selskap i paybot ennå; spør en administrator.",
@@ -169,7 +188,32 @@ def answer(text: str, blocks: Sequence[Block] | None = None) -> dict[str, Any]:
 
 
 def help_answer(language: Language = Language.EN) -> dict[str, Any]:
-    return answer(HOW_TO(language), [section(HELP(language, fields=", ".join(SEARCH_FIELDS)))])
+    return answer(HOW_TO(language), [section(HELP(language, fields=search_fields(language)))])
+
+
+def search_fields(language: Language, *, direction: bool = False) -> str:
+    """The search fields as `/bank` lists them: in Norwegian with the English name beside
+    ("beløp (amount)"), which a query takes too; `direction` last where asked for."""
+    fields = [*SEARCH_FIELDS, DIRECTION] if direction else list(SEARCH_FIELDS)
+    if language is not Language.NB:
+        return ", ".join(fields)
+    names = [
+        field if FIELD_NAMES_NB[field] == field else f"{FIELD_NAMES_NB[field]} ({field})"
+        for field in fields
+    ]
+    return ", ".join(names) if not direction else f"{', '.join(names[:-1])} og {names[-1]}"
+
+
+def refusal_answer(error: PaybotError, language: Language) -> dict[str, Any]:
+    """A refused `/bank` request, answered: a search term whose word is no field in the
+    person's language, listing the fields; anything else as the service said it."""
+    if isinstance(error, UnknownSearchField):
+        fields = search_fields(language, direction=True)
+        text = NO_FIELD(
+            language, message=error.user_message, typed=escape(error.typed), fields=fields
+        )
+        return answer(text)
+    return answer(error.user_message)
 
 
 def no_role(language: Language = Language.EN) -> dict[str, Any]:
@@ -177,7 +221,7 @@ def no_role(language: Language = Language.EN) -> dict[str, Any]:
 
 
 def unknown(word: str, language: Language) -> dict[str, Any]:
-    text = UNKNOWN(language, word=escape(word)) + HELP(language, fields=", ".join(SEARCH_FIELDS))
+    text = UNKNOWN(language, word=escape(word)) + HELP(language, fields=search_fields(language))
     return answer(text)
 
 

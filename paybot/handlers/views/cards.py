@@ -31,7 +31,7 @@ from paybot.handlers.views.i18n import (
     REASONS,
     STATUSES,
     Phrase,
-    clock,
+    at_clock,
     day,
     why_second,
 )
@@ -64,52 +64,53 @@ HOLD_PAID = Phrase("Paid once, other send stopped", "Betalt én gang, annen send
 HOLD_NOT_PAID = Phrase("Not paid", "Ikke betalt")
 PAID_ONCE = Phrase("Paid once", "Betalt én gang")  # a confirm button holds 30 characters
 
+# `at` is when, with the words before it: the time on a card ("at 09:12", "kl. 09:12";
+# i18n.at_clock), the date too in the Details modal's history ("on 1 Dec 2026 at 09:12",
+# "1. des. 2026 kl. 09:12"; i18n.at_moment).
 STEPS: dict[str, Phrase] = {
-    "payment.approve": Phrase("Approved by {who} at {at}", "Godkjent av {who} kl. {at}"),
-    "payment.sign": Phrase("Signed by {who} at {at}", "Signert av {who} kl. {at}"),
+    "payment.approve": Phrase("Approved by {who} {at}", "Godkjent av {who} {at}"),
+    "payment.sign": Phrase("Signed by {who} {at}", "Signert av {who} {at}"),
     "payment.first_signature": Phrase(
-        "Signed by {who} at {at}; waits for a second signer",
-        "Signert av {who} kl. {at}; venter på en signatar til",
+        "Signed by {who} {at}; waits for a second signer",
+        "Signert av {who} {at}; venter på en signatar til",
     ),
     "payment.unsign": Phrase(
-        "Signature taken back by {who} at {at}", "Signatur trukket av {who} kl. {at}"
+        "Signature taken back by {who} {at}", "Signatur trukket av {who} {at}"
     ),
-    "payment.delete": Phrase("Deleted by {who} at {at}", "Slettet av {who} kl. {at}"),
-    "payment.restore": Phrase("Added back by {who} at {at}", "Lagt til igjen av {who} kl. {at}"),
-    "payment.fix": Phrase("Fixed by {who} at {at}", "Rettet av {who} kl. {at}"),
+    "payment.delete": Phrase("Deleted by {who} {at}", "Slettet av {who} {at}"),
+    "payment.restore": Phrase("Added back by {who} {at}", "Lagt til igjen av {who} {at}"),
+    "payment.fix": Phrase("Fixed by {who} {at}", "Rettet av {who} {at}"),
     # An import (supplier file, EHF invoice) filled the payee's empty details from its supplier.
     "payment.fill_details": Phrase(
-        "Payee's details filled in from the supplier at {at}",
-        "Mottakerens opplysninger fylt inn fra leverandøren kl. {at}",
+        "Payee's details filled in from the supplier {at}",
+        "Mottakerens opplysninger fylt inn fra leverandøren {at}",
     ),
-    "payment.send": Phrase("Sent to the bank at {at}", "Sendt til banken kl. {at}"),
-    "payment.paid": Phrase("Paid (bank confirmed at {at})", "Betalt (banken bekreftet kl. {at})"),
-    "payment.failed": Phrase("Failed at {at}", "Feilet kl. {at}"),
+    "payment.send": Phrase("Sent to the bank {at}", "Sendt til banken {at}"),
+    "payment.paid": Phrase("Paid (bank confirmed {at})", "Betalt (banken bekreftet {at})"),
+    "payment.failed": Phrase("Failed {at}", "Feilet {at}"),
     "payment.no_return": Phrase(
-        "No answer from the bank (noticed at {at})", "Intet svar fra banken (sett kl. {at})"
+        "No answer from the bank (noticed {at})", "Intet svar fra banken (sett {at})"
     ),
-    "payment.resolve_missing": Phrase("Checked by {who} at {at}", "Sjekket av {who} kl. {at}"),
-    "payment.on_hold": Phrase(
-        "On hold at {at}: check the netbank", "Stoppet kl. {at}: sjekk nettbanken"
-    ),
+    "payment.resolve_missing": Phrase("Checked by {who} {at}", "Sjekket av {who} {at}"),
+    "payment.on_hold": Phrase("On hold {at}: check the netbank", "Stoppet {at}: sjekk nettbanken"),
     "payment.returned": Phrase(
-        "The money came back (noticed at {at})", "Pengene kom tilbake (sett kl. {at})"
+        "The money came back (noticed {at})", "Pengene kom tilbake (sett {at})"
     ),
     "payment.processing": Phrase(
-        "The bank has it after all (at {at})", "Banken har den likevel (kl. {at})"
+        "The bank has it after all ({at})", "Banken har den likevel ({at})"
     ),
     "payment.resolve_paid": Phrase(
-        "Recorded as paid by {who} at {at}", "Registrert som betalt av {who} kl. {at}"
+        "Recorded as paid by {who} {at}", "Registrert som betalt av {who} {at}"
     ),
     "payment.resolve_not_paid": Phrase(
-        "Recorded as not paid by {who} at {at}", "Registrert som ikke betalt av {who} kl. {at}"
+        "Recorded as not paid by {who} {at}", "Registrert som ikke betalt av {who} {at}"
     ),
-    "payment.post": Phrase("Posted by {who} at {at}", "Bokført av {who} kl. {at}"),
+    "payment.post": Phrase("Posted by {who} {at}", "Bokført av {who} {at}"),
 }
 # A first signature that recorded why it waits.
 WAITS_BECAUSE = Phrase(
-    "Signed by {who} at {at}: 1 of 2 signatures — a second signer is needed because {why}.",
-    "Signert av {who} kl. {at}: 1 av 2 signaturer — det trengs en signatar til fordi {why}.",
+    "Signed by {who} {at}: 1 of 2 signatures — a second signer is needed because {why}.",
+    "Signert av {who} {at}: 1 av 2 signaturer — det trengs en signatar til fordi {why}.",
 )
 # Every reason at once, above the largest threshold a company can store (2^63 - 1 ten-thousandths):
 # the longest the line gets (the daily post sizes its messages by it).
@@ -182,7 +183,7 @@ def step_text(step: LastStep | None, language: Language, zone: ZoneInfo) -> str 
     if step is None or step.action not in STEPS:
         return None
     who = f"<@{step.slack_user_id}>" if step.slack_user_id else escape(step.label)
-    at = clock(step.at, language, zone)
+    at = at_clock(step.at, language, zone)
     if step.action == "payment.first_signature" and step.why:
         why = why_second(step.why, language, to_signer=False)
         return WAITS_BECAUSE(language, who=who, at=at, why=escape(why))

@@ -23,6 +23,7 @@ from paybot.handlers.views.i18n import (
     REASONS,
     STATUSES,
     Phrase,
+    at_moment,
     day,
     moment,
 )
@@ -65,9 +66,10 @@ NO_OPEN_ITEMS = Phrase(
 FAILURE = Phrase("*Why it failed:* {reason}", "*Hvorfor den feilet:* {reason}")
 SIGNED_BY = Phrase("*Signed by:* {names}", "*Signert av:* {names}")
 HISTORY_TITLE = Phrase("*History*", "*Historikk*")
-PROPOSED = Phrase("Proposed from the ledger at {at}", "Foreslått fra reskontro kl. {at}")
+# `at`: the date and time with the words before it (i18n.at_moment), as in cards.STEPS.
+PROPOSED = Phrase("Proposed from the ledger {at}", "Foreslått fra reskontro {at}")
 CAME_AS_EHF = Phrase(
-    "Came in as an electronic invoice (EHF) at {at}", "Kom inn som elektronisk faktura (EHF) {at}"
+    "Came in as an electronic invoice (EHF) {at}", "Kom inn som elektronisk faktura (EHF) {at}"
 )
 
 
@@ -139,14 +141,14 @@ def details_modal(
 def history_lines(
     events: Iterable[dict[str, Any]], language: Language, zone: ZoneInfo
 ) -> list[str]:
-    """The newest steps, oldest first: "23 Nov 2026 10:12 — Approved by Anders Approver"."""
+    """The newest steps, oldest first: "Approved by Anders Approver on 23 Nov 2026 at 10:12"."""
     lines = []
     for event in events:
         action, at = str(event.get("action") or ""), event.get("at")
         if not isinstance(at, datetime) or action == "payment.refused":
             continue  # a refusal changed nothing; the audit trail keeps it
         who = escape(str(event.get("actor") or "paybot").rsplit(" (", 1)[0])
-        when = moment(at, language, zone)
+        when = at_moment(at, language, zone)
         if action in STEPS:
             said = STEPS[action](language, who=who, at=when)
         elif action == "payment.propose":
@@ -154,7 +156,7 @@ def history_lines(
         elif action == "import.ehf":
             said = CAME_AS_EHF(language, at=when)
         else:
-            said = f"{escape(action)} · {who} · {when}"
+            said = f"{escape(action)} · {who} · {moment(at, language, zone)}"
         lines.append(f"• {said}")
     return lines[-HISTORY:]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from paybot.core.company import Language
-from paybot.core.errors import ValidationFailed
+from paybot.core.errors import Fault, FieldFault, ValidationFailed
 from paybot.core.payee_details import (
     CHARGE_BEARERS,
     LIMITS,
@@ -162,6 +162,47 @@ PROBLEMS = {
     ),
 }
 KINDS_NB = {PaymentType.DOMESTIC: "innenlandsk betaling", PaymentType.SEPA: "SEPA-betaling"}
+# A refused account, reference type or reference, or a fix as a whole (core.errors.Fault), in
+# the user's language: English as the core says it. Every Fault has its phrase here.
+FAULTS = {
+    Fault.ACCOUNT_REQUIRED: Phrase("{message}", "kontonummeret må fylles ut"),
+    Fault.ACCOUNT_DIGITS: Phrase("{message}", "{typed} er ikke et norsk kontonummer med 11 sifre"),
+    Fault.ACCOUNT_CHECK_DIGIT: Phrase("{message}", "{typed} har feil kontrollsiffer"),
+    Fault.FOREIGN_ACCOUNT: Phrase(
+        "{message}", "{typed} er ikke et kontonummer (1–34 bokstaver og sifre)"
+    ),
+    Fault.IBAN: Phrase("{message}", "{typed} er ikke et gyldig IBAN ({why_nb})"),
+    Fault.REFERENCE_TYPE_REQUIRED: Phrase(
+        "{message}", "velg KID, melding eller fakturanummer: en betaling trenger en referanse"
+    ),
+    Fault.REFERENCE_REQUIRED: Phrase("{message}", "referansen må fylles ut for typen {type_nb}"),
+    Fault.KID_REQUIRED: Phrase("{message}", "KID må fylles ut når referansetypen er KID"),
+    Fault.KID_LENGTH: Phrase("{message}", "KID «{kid}» må ha 2 til 25 sifre"),
+    Fault.KID_CHARACTERS: Phrase(
+        "{message}", "KID «{kid}» kan bare ha sifre (og «-» som kontrollsiffer etter MOD11)"
+    ),
+    Fault.KID_CHECK_DIGIT: Phrase(
+        "{message}", "KID «{kid}» har feil kontrollsiffer (verken MOD10 eller MOD11)"
+    ),
+    Fault.CHARACTER: PROBLEMS[Problem.CHARACTER],
+    Fault.TOO_LONG: PROBLEMS[Problem.TOO_LONG],
+    Fault.NOTHING_GIVEN: Phrase(
+        "{message}",
+        "oppgi konto, referansetype, referanse, en opplysning om mottakeren eller om den haster",
+    ),
+    Fault.NOTHING_CHANGES: Phrase("{message}", "ingenting ville bli endret"),
+}
+# Why schwifty refused an IBAN (its exception's name), in Norwegian; another: its English words.
+IBAN_CAUSES_NB = {
+    "InvalidChecksumDigits": "feil kontrollsifre",
+    "InvalidBBANChecksum": "feil nasjonalt kontrollsiffer",
+    "InvalidLength": "feil lengde for landet",
+    "InvalidStructure": "feil oppbygning eller tegn",
+    "InvalidCountryCode": "ukjent landkode",
+    "InvalidBankCode": "feil bankkode",
+    "InvalidBranchCode": "feil filialkode",
+    "InvalidAccountCode": "feil kontonummer i IBAN-et",
+}
 
 
 def fixed_view(payment: PaymentView, language: Language) -> dict[str, Any]:
@@ -346,8 +387,9 @@ def _urgent_checkbox(urgent: bool, language: Language) -> Block:
 
 def fix_errors(error: ValidationFailed, language: Language, shown: Iterable[str]) -> dict[str, str]:
     """A refused fix's field errors by input block: each on its own field where the modal shows
-    it (the rest on the account), the payee's details in `language`. `shown`: the modal's
-    input block ids."""
+    it (the rest on the account), in `language` where the refusal says why as a kind (the
+    payee's details, the account, the reference, a fix that changes nothing); any other as the
+    core said it. `shown`: the modal's input block ids."""
     shown = set(shown)
     problems: dict[str, FieldProblem] = (
         error.problems if isinstance(error, PayeeDetailsInvalid) else {}
@@ -355,8 +397,13 @@ def fix_errors(error: ValidationFailed, language: Language, shown: Iterable[str]
     errors: dict[str, str] = {}
     for field, text in error.errors.items():
         block = field if field in shown else BlockId.ACCOUNT.value
-        problem = problems.get(field)
-        said = text if problem is None else _problem_text(problem, language)
+        problem, fault = problems.get(field), error.faults.get(field)
+        if problem is not None:
+            said = _problem_text(problem, language)
+        elif fault is not None:
+            said = _fault_text(fault, language)
+        else:
+            said = text
         errors[block] = "; ".join(filter(None, [errors.get(block), said[:1].upper() + said[1:]]))
     return {block: text[:2000] for block, text in errors.items()}
 
@@ -368,3 +415,12 @@ def _problem_text(problem: FieldProblem, language: Language) -> str:
     if problem.kind is Problem.PURPOSE_HALF:
         values["label_nb"] = PAYEE_LABELS[str(values["missing"])](Language.NB)
     return PROBLEMS[problem.kind](language, message=problem.message, **values)
+
+
+def _fault_text(fault: FieldFault, language: Language) -> str:
+    values = dict(fault.values)
+    if fault.kind is Fault.IBAN:
+        values["why_nb"] = IBAN_CAUSES_NB.get(str(values["cause"]), str(values["why"]))
+    if fault.kind is Fault.REFERENCE_REQUIRED:
+        values["type_nb"] = REFERENCE_TYPES[ReferenceType(str(values["type"]))](Language.NB)
+    return FAULTS[fault.kind](language, message=fault.message, **values)

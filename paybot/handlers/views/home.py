@@ -57,6 +57,10 @@ LIMITS = Phrase(
     "Signeringsgrenser: {per_payment} per betaling, {per_day} per dag",
 )
 NO_LIMIT = Phrase("no limit", "ingen grense")
+# Said instead of limits to someone without the signer role: "no limit" would read as unlimited.
+NOT_A_SIGNER = Phrase(
+    "You do not sign payments in this company.", "Du signerer ikke betalinger i dette selskapet."
+)
 CODE = Phrase("One-time code: {state}", "Engangskode: {state}")
 NO_ROLE = Phrase(
     "You have no role in any company in paybot yet; ask an admin.",
@@ -102,9 +106,12 @@ def limit_text(amount: Decimal | None, currency: str, language: Language) -> str
 
 
 def person_lines(roles: Sequence[Role], member: Member | None, language: Language) -> list[str]:
-    """Roles, signing limits and the one-time-code state of a person in a company."""
+    """Roles, signing limits and the one-time-code state of a person in a company. Limits only
+    for a signer: someone else is told they do not sign."""
     lines = [YOUR_ROLES(language, roles=", ".join(ROLES[role](language) for role in roles))]
-    if member is not None:
+    if member is None:
+        return lines
+    if Role.SIGNER in roles:
         lines.append(
             LIMITS(
                 language,
@@ -112,23 +119,29 @@ def person_lines(roles: Sequence[Role], member: Member | None, language: Languag
                 per_day=limit_text(member.limits.per_day, member.currency, language),
             )
         )
-        lines.append(CODE(language, state=CODES.get(member.code, CODES["none"])(language)))
+    else:
+        lines.append(NOT_A_SIGNER(language))
+    lines.append(CODE(language, state=CODES.get(member.code, CODES["none"])(language)))
     return lines
 
 
-def home_view(companies: Sequence[CompanyHome], now: datetime, zone: ZoneInfo) -> dict[str, Any]:
+def home_view(
+    companies: Sequence[CompanyHome], now: datetime, zone: ZoneInfo, notice: str | None = None
+) -> dict[str, Any]:
     """The whole tab, times in `zone`; lists shrink (3, 2, 1, none per status) until it fits in
-    100 blocks."""
+    100 blocks. `notice`: what the person's click on the tab did (such as as which voucher a
+    payment was posted), said at the top, under Refresh, in this publish only."""
     language = companies[0].company.language if companies else Language.EN
+    top = _top(language, notice)
     for per_status in range(PER_STATUS, -1, -1):
-        blocks = _blocks(companies, per_status, now, language, zone)
+        blocks = _blocks(top, companies, per_status, now, language, zone)
         if len(blocks) <= MAX_BLOCKS:
             return {"type": "home", "blocks": blocks}
-    return {"type": "home", "blocks": _cut_companies(companies, now, language, zone)}
+    return {"type": "home", "blocks": _cut_companies(top, companies, now, language, zone)}
 
 
-def _top(language: Language) -> list[Block]:
-    return [
+def _top(language: Language, notice: str | None) -> list[Block]:
+    blocks: list[Block] = [
         header("paybot"),
         {
             "type": "actions",
@@ -136,16 +149,20 @@ def _top(language: Language) -> list[Block]:
             "elements": [button(REFRESH(language), Act.HOME_REFRESH, "home")],
         },
     ]
+    if notice:
+        blocks.append(context(notice))
+    return blocks
 
 
 def _blocks(
+    top: list[Block],
     companies: Sequence[CompanyHome],
     per_status: int,
     now: datetime,
     language: Language,
     zone: ZoneInfo,
 ) -> list[Block]:
-    blocks = _top(language)
+    blocks = list(top)
     if not companies:
         blocks.append(section(NO_ROLE(language)))
     today = now.astimezone(zone).date()
@@ -156,10 +173,14 @@ def _blocks(
 
 
 def _cut_companies(
-    companies: Sequence[CompanyHome], now: datetime, language: Language, zone: ZoneInfo
+    top: list[Block],
+    companies: Sequence[CompanyHome],
+    now: datetime,
+    language: Language,
+    zone: ZoneInfo,
 ) -> list[Block]:
     """Companies with counts only, as many as fit; the rest named by number."""
-    blocks = _top(language)
+    blocks = list(top)
     reserved = 2  # the "more companies" note and the last line
     shown = 0
     for home in companies:

@@ -54,9 +54,35 @@ def clock(value: datetime, language: Language, zone: ZoneInfo) -> str:
     return format_datetime(value.astimezone(zone), "HH:mm", locale=LOCALES[language])
 
 
+# A moment said on its own ("sent {sent}", "until {until}", "As of {at}"); and one after a verb,
+# with the words each language puts before a time and a date ("Approved by Kari {at}").
+MOMENT = Phrase("{day} {time}", "{day} kl. {time}")
+AT_CLOCK = Phrase("at {time}", "kl. {time}")
+AT_MOMENT = Phrase("on {day} at {time}", "{day} kl. {time}")
+
+
 def moment(value: datetime, language: Language, zone: ZoneInfo) -> str:
-    """Date and time in the business time zone `zone`: "1 Dec 2026 09:12"."""
-    return f"{day(value.astimezone(zone).date(), language)} {clock(value, language, zone)}"
+    """Date and time in the business time zone `zone`: "1 Dec 2026 09:12", in Norwegian
+    "1. des. 2026 kl. 09:12"."""
+    return MOMENT(language, **_day_and_time(value, language, zone))
+
+
+def at_clock(value: datetime, language: Language, zone: ZoneInfo) -> str:
+    """The time after a verb, in `zone`: "at 09:12", "kl. 09:12" ("Approved by Kari at 09:12")."""
+    return AT_CLOCK(language, time=clock(value, language, zone))
+
+
+def at_moment(value: datetime, language: Language, zone: ZoneInfo) -> str:
+    """The date and time after a verb, in `zone`: "on 1 Dec 2026 at 09:12", in Norwegian
+    "1. des. 2026 kl. 09:12" ("Approved by Kari on 1 Dec 2026 at 09:12")."""
+    return AT_MOMENT(language, **_day_and_time(value, language, zone))
+
+
+def _day_and_time(value: datetime, language: Language, zone: ZoneInfo) -> dict[str, str]:
+    return {
+        "day": day(value.astimezone(zone).date(), language),
+        "time": clock(value, language, zone),
+    }
 
 
 # Why a payment needs a second signer: said to the signer ("you changed ...").
