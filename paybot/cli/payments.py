@@ -12,7 +12,7 @@ from paybot.core.states import PaymentStatus
 if TYPE_CHECKING:
     from paybot.core.payee_details import PayeeDetailsInvalid
     from paybot.core.payments import PaymentView
-    from paybot.services.payments import BulkAction
+    from paybot.services.payments import BulkAction, DuplicateOf
 
 proposals_app = ctx.group("Payment proposals from the supplier ledger.")
 payments_app = ctx.group("Act on payments.")
@@ -427,7 +427,11 @@ def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
     }
     if as_json:
         abroad = {"payee_details": payee, "urgent": details.payment.urgent}
-        ctx.print_json({**data, **abroad, "history": details.history})
+        twins = [
+            {**payment_dict(twin.payment), "paid_at": twin.paid_at}
+            for twin in details.duplicates_of
+        ]
+        ctx.print_json({**data, **abroad, "duplicates_of": twins, "history": details.history})
         return
     from paybot.cli.render import company_language
     from paybot.core.formatting import reference_type_name
@@ -454,6 +458,10 @@ def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
     if failure:
         said = f" (the bank wrote: {failure['bank_text']})" if failure["bank_text"] else ""
         typer.echo(f"{'why':>15}: {failure['reason']}{said} [{failure['kind']}]")
+    if details.duplicates_of:
+        typer.echo("Looks like (check that this one is not paid already):")
+        for twin in details.duplicates_of:
+            typer.echo(f"  {_twin_line(twin, language)}")
     if credits:
         typer.echo("Open credit items of this supplier (settle them before paying):")
         for item in details.open_credit_items:
@@ -466,6 +474,26 @@ def payments_show(payment_id: PaymentId, as_json: AsJson = False) -> None:
         alarm = (event.get("details") or {}).get("message")
         if str(event["action"]).startswith("alarm.") and alarm:
             typer.echo(f"      {alarm}")  # an alarm says what a person must do
+
+
+def _twin_line(twin: "DuplicateOf", language: Language) -> str:
+    """A payment a possible duplicate looks like, in English:
+    "#6 · Paid 2 Dec 2026 · NOK 2,219.00 · invoice F-100 / KID 1234567897"."""
+    from paybot.core.formatting import reference_text
+    from paybot.core.money import format_money
+
+    p = twin.payment
+    status = p.status.label
+    if twin.money_left and twin.paid_at is not None:
+        paid = twin.paid_at.astimezone(ctx.settings().zone).date()
+        status = f"Paid {paid.day} {paid:%b %Y}"
+        if p.status is PaymentStatus.POSTED:
+            status += ", posted"
+    said = [f"#{p.id}", status, format_money(p.amount, p.currency, language)]
+    invoice = f"invoice {p.invoice_no}" if p.invoice_no else None
+    reference = reference_text(p.reference_type, p.reference, language)
+    named = " / ".join(part for part in (invoice, reference) if part)
+    return " · ".join([*said, named] if named else said)
 
 
 def _payee_value(key: str, value: str, language: "Language") -> str:

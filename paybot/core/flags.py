@@ -183,28 +183,59 @@ def account_changed(facts: PaymentFacts, supplier: SupplierFacts) -> bool:
     return any(other != account for other in _known_accounts(supplier))
 
 
+def duplicate_groups(facts: PaymentFacts) -> tuple[tuple[object, ...], ...]:
+    """The groups of look-alikes a payment falls in: its supplier's invoice no (stripped), and
+    its supplier's amount and KID. None for a payment that does not count (deleted) or has no
+    positive amount: nothing is a duplicate of it. The one rule of `duplicate_keys` and
+    `duplicate_partners`, so a flag and the payments it names always agree."""
+    if not facts.counts_for_duplicates or facts.amount <= 0:
+        return ()
+    invoice_no, reference = facts.invoice_no, facts.reference
+    by_kid = reference if facts.reference_type is ReferenceType.KID else None
+    if invoice_no and by_kid:
+        return (
+            ("invoice", facts.supplier_key, invoice_no.strip()),
+            ("kid", facts.supplier_key, facts.amount, by_kid),
+        )
+    if invoice_no:
+        return (("invoice", facts.supplier_key, invoice_no.strip()),)
+    if by_kid:
+        return (("kid", facts.supplier_key, facts.amount, by_kid),)
+    return ()
+
+
 def duplicate_keys(payments: Iterable[PaymentFacts]) -> set[int]:
     """Keys of payments that share a supplier and an invoice no, or an amount and a KID."""
     first: dict[tuple[object, ...], int] = {}  # group -> the key of its first payment
     duplicates: set[int] = set()
-    kid = ReferenceType.KID
+    groups_of = duplicate_groups  # a local name: looked up once, not once per payment
     for facts in payments:
-        if not facts.counts_for_duplicates or facts.amount <= 0:
-            continue
-        key = facts.key
-        groups: list[tuple[object, ...]] = []
-        if facts.invoice_no:
-            groups.append(("invoice", facts.supplier_key, facts.invoice_no.strip()))
-        if facts.reference_type is kid and facts.reference:
-            groups.append(("kid", facts.supplier_key, facts.amount, facts.reference))
-        for group in groups:
+        for group in groups_of(facts):
             seen = first.get(group)
             if seen is None:
-                first[group] = key
+                first[group] = facts.key
             else:
                 duplicates.add(seen)
-                duplicates.add(key)
+                duplicates.add(facts.key)
     return duplicates
+
+
+def duplicate_partners(target: PaymentFacts, candidates: Iterable[PaymentFacts]) -> list[int]:
+    """Keys of the candidates `target` looks like (shares a group of `duplicate_groups` with),
+    in the candidates' order; `target` itself (by key) is never among them.
+
+    Among a set of payments, a payment is in `duplicate_keys` exactly when its partners there
+    are not none: with this, a payment flagged POSSIBLE_DUPLICATE can say which ones it looks
+    like.
+    """
+    groups = set(duplicate_groups(target))
+    if not groups:
+        return []
+    return [
+        other.key
+        for other in candidates
+        if other.key != target.key and not groups.isdisjoint(duplicate_groups(other))
+    ]
 
 
 def assess(

@@ -4,7 +4,7 @@ a one-time code, is in `signing`."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -18,7 +18,7 @@ from paybot.core.errors import (
     PaybotError,
     ValidationFailed,
 )
-from paybot.core.flags import PaymentFacts, completeness_reasons
+from paybot.core.flags import PaymentFacts, completeness_reasons, duplicate_partners
 from paybot.core.payee_details import PAYEE_FIELDS, with_changes
 from paybot.core.payment_types import PaymentType, payment_type
 from paybot.core.payments import PaymentView, Reason, ReferenceType, sorted_reasons
@@ -57,6 +57,25 @@ class PaymentDetails:
     signed_by: list[str]
     # The EHF the payment's invoice came as (store/ehf.py's for_payment), if it did.
     ehf: dict[str, Any] | None = None
+    # A possible duplicate: the payments it looks like, those whose money left first.
+    duplicates_of: tuple[DuplicateOf, ...] = ()
+
+
+# Statuses of a payment whose money left the company's account.
+MONEY_LEFT = frozenset({PaymentStatus.PAID, PaymentStatus.POSTED})
+
+
+@dataclass(frozen=True)
+class DuplicateOf:
+    """A payment another looks like (core.flags.duplicate_partners), and when it was paid."""
+
+    payment: PaymentView
+    paid_at: datetime | None = None
+
+    @property
+    def money_left(self) -> bool:
+        """Paid (or posted): paying the other too pays the supplier twice."""
+        return self.payment.status in MONEY_LEFT
 
 
 class BulkAction(Protocol):
@@ -287,7 +306,30 @@ def show(
             open_credit_items=credits,
             signed_by=uow.signatures.names(payment.id, payment.signature_round),
             ehf=uow.ehf.for_payment(payment_id),
+            duplicates_of=_duplicates_of(uow, payment),
         )
+
+
+def _duplicates_of(uow: UnitOfWork, payment: PaymentView) -> tuple[DuplicateOf, ...]:
+    """The payments a possible duplicate looks like, by the flags' own rule, the paid ones
+    first, then by id; none for a payment not flagged as one."""
+    if Reason.POSSIBLE_DUPLICATE not in payment.reasons:
+        return ()
+    kid = payment.reference if payment.reference_type is ReferenceType.KID else None
+    found = uow.payments.duplicate_candidates(
+        payment.id, invoice_no=payment.invoice_no, amount=payment.amount, kid=kid
+    )
+    paid_at = {view.id: at for view, at in found}
+    views = {view.id: view for view, _ in found}
+    keys = duplicate_partners(_duplicate_facts(payment), map(_duplicate_facts, views.values()))
+    twins = [DuplicateOf(views[key], paid_at[key]) for key in keys]
+    return tuple(sorted(twins, key=lambda twin: (not twin.money_left, twin.payment.id)))
+
+
+def _duplicate_facts(payment: PaymentView) -> PaymentFacts:
+    """The payment's facts as proposals.reflag flags it: a deleted payment duplicates none."""
+    counts = payment.status is not PaymentStatus.DELETED
+    return replace(payment_facts(payment), counts_for_duplicates=counts)
 
 
 def _may_see(

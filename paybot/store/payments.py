@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, bindparam, func, insert, literal, select, update
+from sqlalchemy import Table, Update, and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from paybot.core.flags import PaymentFacts
@@ -17,7 +18,7 @@ from paybot.core.states import PaymentStatus
 from paybot.store.bulk import chunks, id_chunks
 from paybot.store.models import OpenItem, Payment, Supplier
 from paybot.store.payment_search import list_conditions, to_view, view_query
-from paybot.store.tables import payee_columns
+from paybot.store.tables import open_items, payee_columns
 from paybot.store.tables import suppliers as _SUPPLIERS
 
 # Core table for bulk statements: the ORM's bulk paths cost several times more per row.
@@ -232,6 +233,48 @@ class PaymentRepository:
         query = _LOCKED_VIEW if lock else _ONE_VIEW
         row = self._session.execute(query, {"payment_id": payment_id}).first()
         return None if row is None else to_view(row)
+
+    def duplicate_candidates(
+        self, payment_id: int, *, invoice_no: str | None, amount: Decimal, kid: str | None
+    ) -> list[tuple[PaymentView, datetime | None]]:
+        """The payments of the same company and supplier as payment `payment_id` (itself left
+        out) that may look like it: the same invoice no (`invoice_no`, as the payment's open item
+        has it), or the same amount and KID (`kid`; None: the payment has no KID). Each with
+        when it was paid (None: not paid). One statement, by id.
+
+        A superset: core.flags.duplicate_partners picks the look-alikes from these. Invoice
+        numbers are compared stripped there, which SQL's TRIM does not do alike (tabs, line
+        breaks), so any invoice no containing the stripped one is read.
+        """
+        alike = []
+        if invoice_no:
+            alike.append(open_items.c.invoice_no.contains(invoice_no.strip(), autoescape=True))
+        if kid:
+            alike.append(
+                and_(
+                    _PAYMENTS.c.reference_type == ReferenceType.KID.value,
+                    _PAYMENTS.c.reference == kid,
+                    _PAYMENTS.c.amount == amount,
+                )
+            )
+        if not alike:
+            return []
+        target = _PAYMENTS.alias("target")
+        statement = (
+            view_query()
+            .add_columns(_PAYMENTS.c.paid_at)
+            .join(
+                target,
+                and_(
+                    target.c.id == payment_id,
+                    target.c.company_id == _PAYMENTS.c.company_id,
+                    target.c.supplier_id == _PAYMENTS.c.supplier_id,
+                ),
+            )
+            .where(_PAYMENTS.c.id != payment_id, or_(*alike))
+            .order_by(_PAYMENTS.c.id)
+        )
+        return [(to_view(row), row.paid_at) for row in self._session.execute(statement)]
 
     def compare_and_set(self, payment_id: int, version: int, values: Mapping[str, Any]) -> bool:
         """Writes `values` only if nobody changed the payment since `version`; bumps the version."""

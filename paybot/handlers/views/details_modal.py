@@ -3,13 +3,14 @@ supplier's other open items, who signed, and the history. Pure builder."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from paybot.core.company import Language
+from paybot.core.formatting import reference_text
 from paybot.core.identifiers import format_account
 from paybot.core.money import format_money
 from paybot.core.payments import Flag
@@ -20,6 +21,10 @@ from paybot.handlers.views.cards import STEPS, is_overdue
 from paybot.handlers.views.ehf import ehf_lines
 from paybot.handlers.views.i18n import (
     FLAGS,
+    INVOICE_NO,
+    LOOKS_LIKE,
+    PAID_ON,
+    POSTED_PAID_ON,
     REASONS,
     STATUSES,
     Phrase,
@@ -28,6 +33,7 @@ from paybot.handlers.views.i18n import (
     moment,
 )
 from paybot.handlers.views.modal_parts import (
+    AND_MORE,
     CLOSE,
     NOTHING,
     REFERENCE_LABEL,
@@ -38,9 +44,10 @@ from paybot.handlers.views.modal_parts import (
     sections,
     short,
 )
-from paybot.services.payments import PaymentDetails
+from paybot.services.payments import DuplicateOf, PaymentDetails
 
 HISTORY = 12  # newest events shown in Details
+LOOK_ALIKES = 5  # payments a possible duplicate names; the rest are counted
 DETAILS_TITLE = Phrase("Payment details", "Betalingsdetaljer")
 FIELDS = {
     "voucher_no": Phrase("Voucher no.", "Bilagsnr."),
@@ -114,6 +121,8 @@ def details_modal(
     if p.flag is not Flag.BLUE:
         lines.append(WHY_FLAG(language, flag=FLAGS[p.flag](language)))
         lines += [f"• {REASONS[reason](language)}" for reason in p.reasons]
+    if details.duplicates_of:
+        lines += duplicate_lines(details.duplicates_of, language, zone)
     if p.flag is Flag.ORANGE or details.open_credit_items:
         lines.append(OPEN_ITEMS(language) if details.open_credit_items else NO_OPEN_ITEMS(language))
         lines += listed(
@@ -159,6 +168,31 @@ def history_lines(
             said = f"{escape(action)} · {who} · {moment(at, language, zone)}"
         lines.append(f"• {said}")
     return lines[-HISTORY:]
+
+
+def duplicate_lines(twins: Sequence[DuplicateOf], language: Language, zone: ZoneInfo) -> list[str]:
+    """The payments a possible duplicate looks like, the first few:
+    "• #6 · Paid 2 Dec 2026 · NOK 2,219.00 · invoice F-100 / KID 1234567897"."""
+    lines = [LOOKS_LIKE(language)]
+    lines += [f"• {_twin(twin, language, zone)}" for twin in twins[:LOOK_ALIKES]]
+    if len(twins) > LOOK_ALIKES:
+        lines.append(AND_MORE(language, count=len(twins) - LOOK_ALIKES))
+    return lines
+
+
+def _twin(twin: DuplicateOf, language: Language, zone: ZoneInfo) -> str:
+    p = twin.payment
+    status = STATUSES[p.status](language)
+    if twin.money_left and twin.paid_at is not None:
+        paid = day(twin.paid_at.astimezone(zone).date(), language)
+        status = (PAID_ON if p.status is PaymentStatus.PAID else POSTED_PAID_ON)(language, day=paid)
+    said = [f"#{p.id}", status, format_money(p.amount, p.currency, language)]
+    invoice = INVOICE_NO(language, no=p.invoice_no[:60]) if p.invoice_no else None
+    reference = reference_text(p.reference_type, (p.reference or "")[:60], language)
+    named = " / ".join(part for part in (invoice, reference) if part)
+    if named:
+        said.append(named)
+    return escape(" · ".join(said))
 
 
 def _open_item(item: dict[str, Any], language: Language) -> str:

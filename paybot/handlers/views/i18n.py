@@ -145,6 +145,15 @@ STATUSES = {
     PaymentStatus.ON_HOLD: Phrase("On hold", "Stoppet"),
 }
 
+# The payments a possible duplicate looks like (the Details modal): "#6 · Paid 2 Dec 2026 · ...".
+LOOKS_LIKE = Phrase(
+    "*It looks like these payments* (check that this one is not paid already):",
+    "*Den ligner på disse betalingene* (sjekk at denne ikke alt er betalt):",
+)
+PAID_ON = Phrase("Paid {day}", "Betalt {day}")
+POSTED_PAID_ON = Phrase("Paid {day}, posted", "Betalt {day}, bokført")
+INVOICE_NO = Phrase("invoice {no}", "faktura {no}")
+
 # The payee's details of a payment abroad (core.payee_details.PAYEE_FIELDS) and urgency, and
 # the payee's name (payments.payee), which the Fix modal asks for when a bank cannot take it.
 PAYEE_LABELS = {
