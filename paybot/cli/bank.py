@@ -487,7 +487,7 @@ def dispatch_command(company: ctx.OnlyCompany = None, now: ctx.NowOption = None)
             f"{totals}) as {batch.file_name}."
         )
     for message_id, why in result.refused:
-        typer.echo(f"Did not send {message_id}: {why}", err=True)
+        typer.echo(f"Did not send {message_id}: {why}" if message_id else why, err=True)
     for message_id, why, retry_at in result.retrying:
         typer.echo(
             f"Could not deliver {message_id}; it did not reach the bank ({why}). "

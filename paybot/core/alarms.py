@@ -118,6 +118,13 @@ def file_refused(batch: int, payments: int, problem: str) -> str:
     )
 
 
+def no_outgoing_account(problem: str) -> str:
+    return (
+        f"Signed payments are due and wait: {problem} They stay Due and go at the first dispatch "
+        "after an account may send (`paybot bank set --account ACCOUNT --outgoing`)."
+    )
+
+
 def ehf_refused(
     file: str, rejected_as: str, supplier: str | None, invoice_no: str | None, problem: str
 ) -> str:

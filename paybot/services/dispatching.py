@@ -125,7 +125,13 @@ def dispatch(
     result = DispatchResult(sent=[], refused=[])
     for company in companies:
         batches = _prepared(uow, company, now)
-        new = _prepare(uow, company, now, options, actor)
+        try:
+            new = _prepare(uow, company, now, options, actor)
+        except NoOutgoingAccount as error:
+            # Said, and the other companies' payments go on.
+            _no_outgoing_account(uow, company, error, now, options, actor)
+            result.refused.append(("", error.user_message))
+            new = None
         if new is not None:
             batches.append(new)
         taken_out = False
@@ -143,6 +149,34 @@ def dispatch(
 def _prepared(uow: UnitOfWork, company: CompanyInfo, now: datetime) -> list[BatchInfo]:
     with uow:
         return list(uow.bank.prepared_batches(company.id, now=now))
+
+
+def _no_outgoing_account(
+    uow: UnitOfWork,
+    company: CompanyInfo,
+    error: NoOutgoingAccount,
+    now: datetime,
+    options: DispatchOptions,
+    actor: Actor,
+) -> None:
+    """Signed payments are ready and no account of the company may send them: an alarm, once a
+    day while it lasts (the payments stay Due, and go once an account may send)."""
+    applied = answers.Applied()
+    today = now.astimezone(options.zone).date()
+    with uow:
+        answers.raise_alarm(
+            uow,
+            applied,
+            key=f"no_outgoing_account:{company.id}:{today.isoformat()}",
+            company_id=company.id,
+            kind=AlarmKind.FILE_REFUSED,
+            message=alarm_texts.no_outgoing_account(error.user_message),
+            details={"error": error.user_message},
+            now=now,
+            actor=actor,
+        )
+        uow.commit()
+    answers.log_alarms(applied.alarms)
 
 
 def _outgoing_account(

@@ -62,10 +62,6 @@ def beta_with_a_due_payment(uow: UnitOfWork) -> int:
     return payment.id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dispatch raises NoOutgoingAccount for one company and sends no other company's",
-)
 def test_one_company_without_an_outgoing_agreement_does_not_stop_the_others(
     uow: UnitOfWork, engine: Engine, phone: Authenticator, folders: Folders
 ) -> None:
@@ -78,8 +74,6 @@ def test_one_company_without_an_outgoing_agreement_does_not_stop_the_others(
         uow, org_no=ORG_NO, account=COMPANY_ACCOUNT, values={"outgoing": False}, now=NOW
     )
 
-    # Today: NoOutgoingAccount("Acme AS has no bank account ...") escapes, every minute, and
-    # Beta's payment stays Due for ever; nobody at Beta is told.
     result = folders.dispatch(uow)
 
     assert status_of(uow, [beta_payment]) == [PaymentStatus.PROCESSING]

@@ -25,7 +25,7 @@ from paybot.core.errors import InvalidTransition
 from paybot.core.payments import PaymentView, ReferenceType
 from paybot.core.states import PaymentStatus
 from paybot.services import companies, dispatching, payments, returns, signing
-from paybot.services.dispatching import DispatchOptions, DispatchResult, NoOutgoingAccount
+from paybot.services.dispatching import DispatchOptions, DispatchResult
 from paybot.services.ports import GatewayFactory
 from paybot.store.uow import UnitOfWork
 from tests.builders import (
@@ -477,13 +477,18 @@ def test_only_an_account_with_an_outgoing_agreement_can_send(
         uow, org_no=ORG_NO, account=COMPANY_ACCOUNT, values={"outgoing": False}, now=NOW
     )
 
-    with pytest.raises(NoOutgoingAccount, match="no bank account with an agreement"):
-        bank.dispatch(uow, LATER)
+    result = bank.dispatch(uow, LATER)
 
+    [(_, why)] = result.refused
+    assert "no bank account with an agreement for outgoing payments" in why
     assert batches(engine) == [] and lines(engine) == []
     payment = view(uow, ids[0])
     assert (payment.status, payment.batch_id) == (PaymentStatus.DUE, None)
     assert bank.uploaded() == []
+    # Said once a day in the alerts channel while it lasts, not every minute.
+    bank.dispatch(uow, LATER + timedelta(minutes=1))
+    [alarm] = rows(engine, "SELECT kind, message FROM alarms")
+    assert alarm["kind"] == "file_refused" and "stay Due" in alarm["message"]
 
 
 def test_a_file_its_schema_refuses_is_never_sent_and_its_payments_stay_due(
