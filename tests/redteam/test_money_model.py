@@ -8,7 +8,8 @@ the netbank) and whose files arrive late, in any order, twice, again in new file
 company's inbox or about the wrong batch; people who look at the netbank and say what it shows.
 
 After every step:
-- money leaves at most once per payment, unless paybot raised an alarm for that payment;
+- money leaves at most once per payment, unless paybot raised an alarm for that payment as soon
+  as it read the bookings (a netbank check may truly say "not left" of a send still pending);
 - a payment is Paid (or On hold) only if the bank booked it, and Paid to the account the money
   went to; once every file has arrived, money the bank booked is never left in a state that
   offers it for paying again;
@@ -108,7 +109,7 @@ from tests.builders import (
     sign_with,
 )
 
-EXAMPLES = int(os.environ.get("PAYBOT_REDTEAM_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("PAYBOT_REDTEAM_EXAMPLES", "10"))
 STEPS = int(os.environ.get("PAYBOT_REDTEAM_STEPS", "30"))
 # PAYBOT_REDTEAM_KNOWN=1: see the module's docstring.
 KNOWN = os.environ.get("PAYBOT_REDTEAM_KNOWN", "0") != "0"
@@ -657,11 +658,14 @@ class MoneyModel(RuleBasedStateMachine):
             if booked and not self.pending and status not in ("paid", "posted", "on_hold"):
                 assert told, (payment_id, status, kind, booked)
             # Nothing silently stuck.
-            if status == "due":
-                if batch_id is not None:
-                    here = [line for line in mine if line[1] == batch_id]
-                    assert here and here[0][2] == "prepared", (payment_id, here)
-                    assert here[0][3] in ("prepared", "uploading"), (payment_id, here)
+            # Due: waits for a dispatcher, or in a batch one finishes (a prepared batch is
+            # uploaded; one found uploading is recorded, the bank may have answered already, or
+            # handed to a person).
+            if status == "due" and batch_id is not None:
+                here = [line for line in mine if line[1] == batch_id]
+                assert here and here[0][3] in ("prepared", "uploading"), (payment_id, here)
+                if here[0][3] == "prepared":
+                    assert here[0][2] == "prepared", (payment_id, here)
             if status == "processing":
                 here = [line for line in mine if line[1] == batch_id]
                 assert here and here[0][2] in ("sent", "accepted"), (payment_id, here)
