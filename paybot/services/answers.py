@@ -120,7 +120,7 @@ def apply(
         lines = [replace(s, state=after) if s.id == line.id else s for s in lines]
         sends[payment_id] = lines
         line = replace(line, state=after)
-        compared = item.instructed or item.booked
+        compared = _compared(item, line)
         differs = compared is not None and not _same_money(compared, line)
         state = payments[payment_id]
         reaction = _react(uow, state, lines, line, before, differs, now)
@@ -329,7 +329,7 @@ def _alarm_text(step: _Step) -> str:
     if kind is AlarmKind.TWICE:
         return texts.twice(pid, _facts(line), [_facts(s) for s in _live(step)])
     if kind is AlarmKind.AMOUNT:
-        booked, currency = said.instructed or said.booked or (line.amount, line.currency)
+        booked, currency = _compared(said, line) or (line.amount, line.currency)
         return texts.amount(pid, _facts(line), booked, currency)
     if kind is AlarmKind.BOOKED_TWICE:
         return texts.booked_twice(pid, _facts(line))
@@ -421,6 +421,16 @@ def _line_values(said: Said, now: datetime) -> dict[str, Any]:
     if said.booked is not None:
         values |= {"booked_amount": said.booked[0], "booked_currency": said.booked[1][:3]}
     return values
+
+
+def _compared(said: Said, line: SendLine) -> tuple[Decimal, str] | None:
+    """What must equal the send: the booking, or, where the bank booked it in another currency
+    (the account's), the amount it names as ordered. A booking in the send's own currency is
+    compared as booked, whatever it names as ordered."""
+    booked = said.booked
+    if said.instructed is None or booked is None:
+        return booked
+    return booked if booked[1].strip().upper() == line.currency.upper() else said.instructed
 
 
 def _same_money(booked: tuple[Decimal, str], line: SendLine) -> bool:

@@ -168,3 +168,34 @@ def test_beyond_the_balance_counts_the_nok_the_sandbox_would_debit(
 
     failed = view(uow, signed_euro)
     assert failed.status is PaymentStatus.FAILED and "AM04" in (failed.failure_reason or "")
+
+
+def test_a_booking_in_the_sends_own_currency_is_compared_as_booked_whatever_it_names_as_ordered(
+    uow: UnitOfWork, engine: Engine, euro_payment: dict[str, Any]
+) -> None:
+    payment_id = euro_payment["id"]
+    line = lines(engine)[payment_id]
+    entry = Entry(
+        account=COMPANY_ACCOUNT,
+        amount=Decimal("1260.00"),
+        currency="EUR",
+        direction="DBIT",
+        status="BOOK",
+        booking_date=date(2026, 11, 24),
+        value_date=date(2026, 11, 24),
+        bank_reference="REF-FX-2",
+        transactions=(
+            EntryTransaction(
+                end_to_end_id=str(line["end_to_end_id"]),
+                amount=Decimal("1260.00"),
+                currency="EUR",
+                instructed_amount=Decimal("1250.00"),
+                instructed_currency="EUR",
+            ),
+        ),
+    )
+
+    result = ingest(uow, "fx.xml", camt054("FX-2", [entry]), SENT + timedelta(hours=2))
+
+    assert result.held == [payment_id]
+    assert view(uow, payment_id).status is PaymentStatus.ON_HOLD
